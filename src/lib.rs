@@ -1,1 +1,15 @@
+//! trustsync: make every TLS runtime on a machine trust what the OS trust store trusts.
+//!
+//! The library holds every decision; `main.rs` is a thin clap layer over it.
+#![forbid(unsafe_code)]
 
+pub mod cert;
+pub mod diagnose;
+pub mod discover;
+pub mod load;
+pub mod name_hash;
+pub mod printer;
+pub mod report;
+pub mod runtime;
+pub mod status;
+pub mod system;

@@ -1,0 +1,408 @@
+//! The diff: what each runtime really trusts, compared with the OS store, as a verdict and
+//! problems with stable codes and plain messages.
+//!
+//! The trust set is computed as the runtime's TLS library computes it: the CA file's
+//! certificates plus those a hashed directory yields under matching `HASH.N` names. Every
+//! problem code here is documented in README.md ("Problem codes"); renaming one breaks
+//! provisioning scripts, so codes only ever get added.
+
+use crate::cert::{unix_now, Certificate};
+use crate::load::{Cache, DirState, FileState};
+use crate::runtime::{Runtime, RuntimeKind};
+use crate::system::OsStore;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Drift,
+    Broken,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Drift => "drift",
+            Verdict::Broken => "broken",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; does not change the verdict.
+    Info,
+    /// Makes the verdict `drift`.
+    Drift,
+    /// Makes the verdict `broken`.
+    Broken,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// One runtime, judged.
+#[derive(Debug, Clone)]
+pub struct Diagnosis {
+    pub runtime: Runtime,
+    pub trusted: Vec<Certificate>,
+    pub verdict: Verdict,
+    pub problems: Vec<Problem>,
+    /// OS CAs this runtime lacks, locally added ones first.
+    pub missing: Vec<Certificate>,
+    /// CAs this runtime trusts that the OS distrusts.
+    pub distrusted_trusted: Vec<Certificate>,
+    /// CAs this runtime trusts that the OS store does not hold at all.
+    pub not_in_os: Vec<Certificate>,
+}
+
+fn problem(code: &'static str, severity: Severity, message: String) -> Problem {
+    Problem {
+        code,
+        severity,
+        message,
+    }
+}
+
+/// Lists up to `n` certificates by name for a message.
+fn name_some(certs: &[Certificate], n: usize) -> String {
+    let mut names: Vec<String> = certs.iter().take(n).map(|c| c.display_name()).collect();
+    if certs.len() > n {
+        names.push(format!("and {} more", certs.len() - n));
+    }
+    names.join(", ")
+}
+
+/// Computes the trust set and judges one runtime against `os`.
+pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
+    let mut problems: Vec<Problem> = rt
+        .notes
+        .iter()
+        .map(|n| {
+            problem(
+                n.code,
+                if n.fatal {
+                    Severity::Broken
+                } else {
+                    Severity::Info
+                },
+                n.message.clone(),
+            )
+        })
+        .collect();
+    let is_env = rt.kind == RuntimeKind::EnvVar;
+    let env_broken = |problems: &mut Vec<Problem>, why: String| {
+        problems.push(problem(
+            "env-var-broken",
+            Severity::Broken,
+            format!("{} {why}; it affects {}", rt.label, rt.affects.join("; ")),
+        ));
+    };
+
+    let mut trusted: Vec<Certificate> = Vec::new();
+    if let Some(cafile) = &rt.cafile {
+        let shown = cafile.display();
+        match cache.file(cafile) {
+            FileState::Loaded(f) => {
+                if f.certificates.is_empty() {
+                    let why = if f.bad_entries.is_empty() {
+                        "holds no certificates".to_string()
+                    } else {
+                        format!("holds no readable certificate ({})", f.bad_entries[0])
+                    };
+                    if is_env {
+                        env_broken(&mut problems, format!("names {shown}, which {why}"));
+                    } else {
+                        problems.push(problem(
+                            "bundle-unparsable",
+                            Severity::Info,
+                            format!("CA file {shown} {why}"),
+                        ));
+                    }
+                } else if !f.bad_entries.is_empty() {
+                    problems.push(problem(
+                        "bundle-bad-entries",
+                        Severity::Info,
+                        format!(
+                            "{} unreadable entries skipped in {shown}: {}",
+                            f.bad_entries.len(),
+                            f.bad_entries[0]
+                        ),
+                    ));
+                }
+                trusted.extend(f.certificates.iter().cloned());
+            }
+            FileState::Missing => {
+                if is_env {
+                    env_broken(
+                        &mut problems,
+                        format!("names {shown}, which does not exist"),
+                    );
+                } else {
+                    problems.push(problem(
+                        "cafile-missing",
+                        Severity::Info,
+                        format!("CA file {shown} does not exist"),
+                    ));
+                }
+            }
+            FileState::NotAFile => {
+                if is_env {
+                    env_broken(
+                        &mut problems,
+                        format!("names {shown}, which is a directory, not a file"),
+                    );
+                } else {
+                    problems.push(problem(
+                        "cafile-missing",
+                        Severity::Info,
+                        format!("CA file {shown} is a directory, not a file"),
+                    ));
+                }
+            }
+            FileState::Unreadable(e) => {
+                let msg = format!("CA file {shown} cannot be read: {e}");
+                if is_env {
+                    env_broken(
+                        &mut problems,
+                        format!("names {shown}, which cannot be read: {e}"),
+                    );
+                } else {
+                    problems.push(problem("cafile-unreadable", Severity::Info, msg));
+                }
+            }
+        }
+    }
+    for dir in &rt.capath {
+        let shown = dir.display();
+        match cache.dir(dir) {
+            DirState::Loaded(d) => {
+                if d.entries == 0 {
+                    problems.push(problem(
+                        "capath-empty",
+                        Severity::Info,
+                        format!("certificate directory {shown} is empty"),
+                    ));
+                } else if d.hash_named == 0 {
+                    problems.push(problem(
+                        "capath-no-hash-links",
+                        Severity::Info,
+                        format!("certificate directory {shown} has {} files but no HASH.N names, so OpenSSL finds none of them", d.entries),
+                    ));
+                }
+                for e in d.bad_entries.iter().take(3) {
+                    problems.push(problem("bundle-bad-entries", Severity::Info, e.clone()));
+                }
+                trusted.extend(d.certificates.iter().cloned());
+            }
+            DirState::Missing => {
+                if is_env {
+                    env_broken(
+                        &mut problems,
+                        format!("names {shown}, which does not exist"),
+                    );
+                } else {
+                    problems.push(problem(
+                        "capath-missing",
+                        Severity::Info,
+                        format!("certificate directory {shown} does not exist"),
+                    ));
+                }
+            }
+            DirState::NotADir => {
+                if is_env {
+                    env_broken(
+                        &mut problems,
+                        format!("names {shown}, which is not a directory"),
+                    );
+                } else {
+                    problems.push(problem(
+                        "capath-missing",
+                        Severity::Info,
+                        format!("{shown} is not a directory"),
+                    ));
+                }
+            }
+            DirState::Unreadable(e) => problems.push(problem(
+                "capath-unreadable",
+                Severity::Info,
+                format!("certificate directory {shown} cannot be read: {e}"),
+            )),
+        }
+    }
+    let mut seen = HashSet::new();
+    trusted.retain(|c| seen.insert(c.sha256));
+
+    let judged = !problems.iter().any(|p| p.severity == Severity::Broken);
+    let (mut missing, mut distrusted_trusted, mut not_in_os) = (Vec::new(), Vec::new(), Vec::new());
+    if judged {
+        if trusted.is_empty() && rt.replaces_defaults {
+            let sources = describe_sources(&rt);
+            problems.push(problem(
+                "no-trust-anchors",
+                Severity::Broken,
+                format!("trusts no CA at all: {sources} yield nothing, so every TLS connection fails; the OS store has {} CAs it cannot see", os.trusted.len()),
+            ));
+        } else {
+            compare(
+                &rt,
+                &trusted,
+                os,
+                &mut problems,
+                &mut missing,
+                &mut distrusted_trusted,
+                &mut not_in_os,
+            );
+        }
+    }
+    let verdict = problems.iter().fold(Verdict::Ok, |v, p| match p.severity {
+        Severity::Broken => Verdict::Broken,
+        Severity::Drift => v.max(Verdict::Drift),
+        Severity::Info => v,
+    });
+    // Path problems are the *why* of a bad verdict; when the set is fine they are notes.
+    Diagnosis {
+        runtime: rt,
+        trusted,
+        verdict,
+        problems,
+        missing,
+        distrusted_trusted,
+        not_in_os,
+    }
+}
+
+fn describe_sources(rt: &Runtime) -> String {
+    let mut parts = Vec::new();
+    if let Some(f) = &rt.cafile {
+        parts.push(f.display().to_string());
+    }
+    parts.extend(rt.capath.iter().map(|d| format!("{}/", d.display())));
+    if parts.is_empty() {
+        "no CA file or directory is configured".into()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+fn compare(
+    rt: &Runtime,
+    trusted: &[Certificate],
+    os: &OsStore,
+    problems: &mut Vec<Problem>,
+    missing: &mut Vec<Certificate>,
+    distrusted_trusted: &mut Vec<Certificate>,
+    not_in_os: &mut Vec<Certificate>,
+) {
+    // Compare by anchor (subject + key): a re-issued copy of a root is the same anchor.
+    let here: HashSet<[u8; 32]> = trusted.iter().map(Certificate::anchor_key).collect();
+    let os_anchors: HashMap<[u8; 32], &Certificate> =
+        os.trusted.iter().map(|c| (c.anchor_key(), c)).collect();
+    let distrusted: HashSet<[u8; 32]> = os.distrusted.iter().map(Certificate::anchor_key).collect();
+
+    if rt.replaces_defaults {
+        let mut lacking: Vec<Certificate> = os
+            .trusted
+            .iter()
+            .filter(|c| !here.contains(&c.anchor_key()))
+            .cloned()
+            .collect();
+        lacking.sort_by_key(|c| !os.is_locally_added(c));
+        if !lacking.is_empty() {
+            let local: Vec<Certificate> = lacking
+                .iter()
+                .filter(|c| os.is_locally_added(c))
+                .cloned()
+                .collect();
+            let local_part = if local.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", including {} added locally on this machine ({})",
+                    local.len(),
+                    name_some(&local, 3)
+                )
+            };
+            let sources = describe_sources(rt);
+            problems.push(problem(
+                "os-cas-missing",
+                Severity::Drift,
+                format!(
+                    "lacks {} of the OS store's {} CAs{local_part}; it reads {sources}",
+                    lacking.len(),
+                    os.trusted.len()
+                ),
+            ));
+            *missing = lacking;
+        }
+    }
+    for c in trusted {
+        let k = c.anchor_key();
+        if distrusted.contains(&k) {
+            distrusted_trusted.push(c.clone());
+        } else if !os_anchors.contains_key(&k) && c.is_ca {
+            not_in_os.push(c.clone());
+        }
+    }
+    if !distrusted_trusted.is_empty() {
+        problems.push(problem(
+            "distrusted-ca-trusted",
+            Severity::Drift,
+            format!(
+                "trusts {} CAs the OS distrusts: {}",
+                distrusted_trusted.len(),
+                name_some(distrusted_trusted, 3)
+            ),
+        ));
+    }
+    if !not_in_os.is_empty() && os.is_complete_list() {
+        problems.push(problem(
+            "ca-not-in-os-store",
+            Severity::Drift,
+            format!(
+                "trusts {} CAs the OS store does not (e.g. roots removed from Mozilla's list but still in an old bundle): {}",
+                not_in_os.len(),
+                name_some(not_in_os, 3)
+            ),
+        ));
+    }
+    let now = unix_now();
+    let expired: Vec<Certificate> = trusted
+        .iter()
+        .filter(|c| c.is_expired_at(now))
+        .cloned()
+        .collect();
+    if !expired.is_empty() {
+        problems.push(problem(
+            "expired-cas",
+            Severity::Info,
+            format!(
+                "holds {} expired CAs (harmless to keep, but a sign of a stale bundle): {}",
+                expired.len(),
+                name_some(&expired, 3)
+            ),
+        ));
+    }
+    if !rt.overridden_by.is_empty() {
+        problems.push(problem(
+            "env-override",
+            Severity::Info,
+            format!(
+                "{} overrides where it looks",
+                rt.overridden_by
+                    .iter()
+                    .map(|v| format!("${v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+}

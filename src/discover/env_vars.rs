@@ -1,0 +1,110 @@
+//! Environment variables that redirect trust, and which runtimes read each one.
+//!
+//! A variable naming a missing or empty file breaks every runtime that reads it (seed S6),
+//! often long after someone set it in a shell profile. Each set variable becomes a row of
+//! its own so the user sees it, what it overrides, and why it is broken.
+
+use super::Options;
+use crate::runtime::{Runtime, RuntimeKind};
+use std::path::PathBuf;
+
+pub struct TrustVar {
+    pub name: &'static str,
+    /// Who reads it, in words for the report.
+    pub affects: &'static [&'static str],
+    /// A directory (colon-separated list) rather than a file.
+    pub is_dir: bool,
+    /// Replaces the runtime's defaults (so it must hold every OS CA), or adds to them.
+    pub replaces: bool,
+}
+
+pub const TRUST_VARS: &[TrustVar] = &[
+    TrustVar {
+        name: "SSL_CERT_FILE",
+        affects: &["OpenSSL-based clients: python ssl, openssl, curl, ruby, git (OpenSSL builds)"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "SSL_CERT_DIR",
+        affects: &["OpenSSL-based clients: python ssl, openssl, curl, ruby"],
+        is_dir: true,
+        replaces: true,
+    },
+    TrustVar {
+        name: "REQUESTS_CA_BUNDLE",
+        affects: &["python requests", "pip"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "CURL_CA_BUNDLE",
+        affects: &["curl", "python requests", "pip"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "PIP_CERT",
+        affects: &["pip"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "NODE_EXTRA_CA_CERTS",
+        affects: &["Node.js (added to its built-in roots)"],
+        is_dir: false,
+        replaces: false,
+    },
+    TrustVar {
+        name: "AWS_CA_BUNDLE",
+        affects: &["AWS CLI and SDKs"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "GIT_SSL_CAINFO",
+        affects: &["git"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "HTTPLIB2_CA_CERTS",
+        affects: &["python httplib2 (e.g. shotgun_api3, google-api-python-client)"],
+        is_dir: false,
+        replaces: true,
+    },
+    TrustVar {
+        name: "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+        affects: &["gRPC"],
+        is_dir: false,
+        replaces: true,
+    },
+];
+
+/// One row per trust variable that is set (set to empty counts: it is usually a mistake).
+pub fn runtimes(opts: &Options) -> Vec<Runtime> {
+    TRUST_VARS
+        .iter()
+        .filter_map(|v| {
+            let value = opts.env.get(v.name)?;
+            let mut rt = Runtime::new(
+                RuntimeKind::EnvVar,
+                PathBuf::from(v.name),
+                format!("${}", v.name),
+            );
+            rt.version = None;
+            rt.affects = v.affects.iter().map(|s| s.to_string()).collect();
+            rt.replaces_defaults = v.replaces;
+            if v.is_dir {
+                rt.capath = std::env::split_paths(value).collect();
+            } else {
+                rt.cafile = Some(PathBuf::from(value));
+            }
+            Some(rt)
+        })
+        .collect()
+}
+
+pub fn lookup(name: &str) -> Option<&'static TrustVar> {
+    TRUST_VARS.iter().find(|v| v.name == name)
+}

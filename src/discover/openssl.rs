@@ -1,0 +1,113 @@
+//! OpenSSL builds: every `openssl` binary, and where its OPENSSLDIR says it looks.
+//!
+//! A private build (`/usr/local/openssl111`) has its own OPENSSLDIR whose `certs/` is empty
+//! and whose `cert.pem` is missing: the seed case S1. `openssl version -v -d` tells both the
+//! version and the directory in one run.
+
+use super::exec::{self, ExecPolicy};
+use super::Options;
+use crate::runtime::{Note, Runtime, RuntimeKind};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub fn candidates(opts: &Options) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    super::search_dirs(opts)
+        .into_iter()
+        .map(|d| d.join("openssl"))
+        .filter(|p| p.is_file())
+        .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
+        .collect()
+}
+
+/// Parses `openssl version -v -d` output: (version line, OPENSSLDIR).
+pub fn parse_version_output(text: &str) -> (Option<String>, Option<PathBuf>) {
+    let mut version = None;
+    let mut dir = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("OPENSSLDIR:") {
+            let d = rest.trim().trim_matches('"');
+            dir = Some(PathBuf::from(d));
+        } else if version.is_none() && !line.trim().is_empty() {
+            version = Some(line.trim().to_string());
+        }
+    }
+    (version, dir)
+}
+
+/// The runtime for one `openssl` binary; env vars override as in
+/// `X509_STORE_set_default_paths`.
+pub fn probe(binary: &Path, opts: &Options) -> Runtime {
+    let mut rt = Runtime::new(
+        RuntimeKind::Openssl,
+        binary.to_path_buf(),
+        binary.display().to_string(),
+    );
+    let policy = exec::policy_for(binary);
+    let Some(mut cmd) = exec::command_for(binary, &policy) else {
+        let ExecPolicy::DoNotRun { reason } = policy else {
+            unreachable!()
+        };
+        rt.notes.push(Note {
+            code: "not-executed",
+            message: format!("not run as root because {reason}"),
+            fatal: false,
+        });
+        return rt;
+    };
+    cmd.args(["version", "-v", "-d"])
+        .env_clear()
+        .envs(&opts.env);
+    match exec::run_with_timeout(cmd, binary, opts.timeout) {
+        Ok(text) => {
+            let (version, dir) = parse_version_output(&text);
+            rt.version = version;
+            apply_dir(&mut rt, dir, opts);
+        }
+        Err(e) => rt.notes.push(Note {
+            code: "probe-failed",
+            message: format!("could not ask it where it looks: {e}"),
+            fatal: true,
+        }),
+    }
+    rt
+}
+
+fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
+    let Some(dir) = dir else {
+        rt.notes.push(Note {
+            code: "probe-failed",
+            message: "`openssl version -d` printed no OPENSSLDIR".into(),
+            fatal: true,
+        });
+        return;
+    };
+    match super::env_value(opts, "SSL_CERT_FILE") {
+        Some(v) => {
+            rt.cafile = Some(v.into());
+            rt.overridden_by.push("SSL_CERT_FILE".into());
+        }
+        None => rt.cafile = Some(dir.join("cert.pem")),
+    }
+    match super::env_value(opts, "SSL_CERT_DIR") {
+        Some(v) => {
+            rt.capath = std::env::split_paths(&v).collect();
+            rt.overridden_by.push("SSL_CERT_DIR".into());
+        }
+        None => rt.capath = vec![dir.join("certs")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_output() {
+        let (v, d) = parse_version_output(
+            "OpenSSL 1.1.1w  11 Sep 2023\nOPENSSLDIR: \"/usr/local/openssl111\"\n",
+        );
+        assert_eq!(v.as_deref(), Some("OpenSSL 1.1.1w  11 Sep 2023"));
+        assert_eq!(d, Some(PathBuf::from("/usr/local/openssl111")));
+    }
+}

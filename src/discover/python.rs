@@ -1,0 +1,438 @@
+//! Python interpreters: find them, ask each one where it looks, and model what its `ssl`
+//! module, `requests` and `pip` each trust.
+//!
+//! The interpreter itself is the only reliable source (`ssl.get_default_verify_paths()`
+//! names the OpenSSL it was built against; `certifi.where()` may be Debian's patched one
+//! pointing at the OS bundle), so the probe script in `probe_python.py` is embedded in the
+//! binary and run by each interpreter, under the [`ExecPolicy`] that keeps root safe.
+
+use super::exec::{self, ExecError, ExecPolicy};
+use super::{env_value, Options};
+use crate::runtime::{Note, Runtime, RuntimeKind};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+const PROBE: &str = include_str!("probe_python.py");
+
+#[derive(Debug, Deserialize)]
+pub struct ProbeAnswer {
+    pub executable: String,
+    pub version: String,
+    pub prefix: String,
+    #[serde(default)]
+    pub openssl_version: Option<String>,
+    #[serde(default)]
+    pub verify_paths: Option<VerifyPaths>,
+    #[serde(default)]
+    pub ssl_error: Option<String>,
+    #[serde(default)]
+    pub certifi: Option<Certifi>,
+    #[serde(default)]
+    pub pip: Option<Pip>,
+    #[serde(default)]
+    pub requests: Option<Requests>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyPaths {
+    pub cafile_env: String,
+    pub cafile: String,
+    pub capath_env: String,
+    pub capath: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Certifi {
+    pub path: String,
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Pip {
+    pub version: Option<String>,
+    pub bundle: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Requests {
+    pub version: Option<String>,
+}
+
+/// `python`, `python3`, `python3.11`, `python2.7`; not `python3-config` or `python3.11m`.
+fn is_python_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("python") else {
+        return false;
+    };
+    rest.is_empty()
+        || (rest.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+            && !rest.ends_with('.'))
+}
+
+/// Candidate interpreters in the usual places plus `--runtime` paths, without duplicates:
+/// two paths resolving to one file are one interpreter, unless one is a venv's (whose
+/// prefix differs although its `python` links to the base interpreter).
+pub fn candidates(opts: &Options) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = super::search_dirs(opts);
+    let pyenv_root = env_value(opts, "PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| opts.home.as_ref().map(|h| h.join(".pyenv")));
+    if let Some(root) = pyenv_root {
+        dirs.extend(super::glob_dirs(&root.join("versions"), "bin"));
+    }
+    for conda in ["miniconda3", "anaconda3", "miniforge3", "mambaforge"] {
+        for base in opts
+            .home
+            .iter()
+            .map(|h| h.join(conda))
+            .chain([PathBuf::from("/opt").join(conda)])
+        {
+            dirs.push(base.join("bin"));
+            dirs.extend(super::glob_dirs(&base.join("envs"), "bin"));
+        }
+    }
+    if let Some(home) = &opts.home {
+        if let Ok(text) = std::fs::read_to_string(home.join(".conda/environments.txt")) {
+            dirs.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| Path::new(l.trim()).join("bin")),
+            );
+        }
+    }
+    let mut found: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        // pyenv's shims are shell scripts choosing a version: the versions are listed anyway.
+        if dir.ends_with("shims") {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<_> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_str().is_some_and(is_python_name))
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        found.extend(names);
+    }
+    for r in &opts.runtimes {
+        if r.is_dir() {
+            // A venv or prefix: its bin/python.
+            for name in ["bin/python3", "bin/python", "Scripts/python.exe"] {
+                if r.join(name).exists() {
+                    found.push(r.join(name));
+                    break;
+                }
+            }
+        } else if is_python_name(&r.file_name().unwrap_or_default().to_string_lossy()) {
+            found.push(r.clone());
+        }
+    }
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .filter(|p| is_executable(p))
+        .filter(|p| {
+            let venv = p
+                .parent()
+                .and_then(Path::parent)
+                .filter(|r| r.join("pyvenv.cfg").is_file());
+            let key = (
+                std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+                venv.map(Path::to_path_buf),
+            );
+            seen.insert(key)
+        })
+        .collect()
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+/// Runs the probe in one interpreter.
+pub fn ask(binary: &Path, policy: &ExecPolicy, opts: &Options) -> Result<ProbeAnswer, String> {
+    let Some(mut cmd) = exec::command_for(binary, policy) else {
+        return Err("not executed".into());
+    };
+    // -E: PYTHON* variables must not redirect what runs; -s: no user site as root.
+    cmd.arg("-E");
+    if matches!(policy, ExecPolicy::Run) && opts.euid == 0 {
+        cmd.arg("-s");
+    }
+    cmd.arg("-c").arg(PROBE);
+    cmd.env_clear().envs(&opts.env);
+    let out = exec::run_with_timeout(cmd, binary, opts.timeout).map_err(|e| match e {
+        ExecError::Failed { stderr, status, .. } => {
+            format!("the probe failed ({status}): {stderr}")
+        }
+        other => other.to_string(),
+    })?;
+    serde_json::from_str(out.trim()).map_err(|e| format!("unexpected probe output ({e})"))
+}
+
+/// Which environment variables a consumer reads, in precedence order.
+const REQUESTS_VARS: &[&str] = &["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"];
+const PIP_VARS: &[&str] = &["PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"];
+
+fn label_for(binary: &Path, answer_prefix: Option<&str>) -> String {
+    let name = binary
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    match answer_prefix {
+        Some(p) => format!("{name} ({p})"),
+        None => binary.display().to_string(),
+    }
+}
+
+/// Applies an env var chain: the first set variable wins over `default`.
+fn with_override(
+    rt: &mut Runtime,
+    vars: &[&str],
+    env: &HashMap<String, String>,
+    default: Option<PathBuf>,
+) {
+    for var in vars {
+        if let Some(v) = env.get(*var).filter(|v| !v.is_empty()) {
+            let p = PathBuf::from(v);
+            rt.overridden_by.push(var.to_string());
+            // requests accepts a directory here and uses it as a capath.
+            if p.is_dir() {
+                rt.capath.push(p);
+            } else {
+                rt.cafile = Some(p);
+            }
+            return;
+        }
+    }
+    rt.cafile = default;
+}
+
+/// The runtimes one interpreter contributes: its `ssl` module, and `requests` and `pip`
+/// where installed.
+pub fn runtimes_from_answer(
+    binary: &Path,
+    a: &ProbeAnswer,
+    env: &HashMap<String, String>,
+) -> Vec<Runtime> {
+    let mut out = Vec::new();
+    let label = label_for(binary, Some(&a.prefix));
+    let mut ssl = Runtime::new(RuntimeKind::PythonSsl, binary.to_path_buf(), label.clone());
+    ssl.version = Some(a.version.clone());
+    match (&a.verify_paths, &a.ssl_error) {
+        (Some(vp), _) => {
+            // OpenSSL's X509_STORE_set_default_paths: each env var replaces its default.
+            match env.get(&vp.cafile_env).filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    ssl.cafile = Some(v.into());
+                    ssl.overridden_by.push(vp.cafile_env.clone());
+                }
+                None => ssl.cafile = Some(vp.cafile.clone().into()),
+            }
+            match env.get(&vp.capath_env).filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    ssl.capath = std::env::split_paths(v).collect();
+                    ssl.overridden_by.push(vp.capath_env.clone());
+                }
+                None => ssl.capath = vec![vp.capath.clone().into()],
+            }
+        }
+        (None, err) => ssl.notes.push(Note {
+            code: "no-ssl-module",
+            message: format!(
+                "this Python has no working ssl module ({}): it cannot verify TLS at all",
+                err.as_deref().unwrap_or("unknown error")
+            ),
+            fatal: true,
+        }),
+    }
+    if let Some(v) = &a.openssl_version {
+        ssl.version = Some(format!("{} / {v}", a.version));
+    }
+    let ssl_cafile = ssl.cafile.clone();
+    let ssl_capath = ssl.capath.clone();
+    out.push(ssl);
+
+    if a.requests.is_some() || a.certifi.is_some() {
+        let mut rq = Runtime::new(RuntimeKind::Requests, binary.to_path_buf(), label.clone());
+        rq.version = a
+            .requests
+            .as_ref()
+            .and_then(|r| r.version.clone())
+            .map(|v| format!("requests {v}"));
+        let certifi = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
+        if certifi.is_none() && rq.version.is_some() {
+            rq.notes.push(Note {
+                code: "certifi-missing",
+                message: "requests is installed but certifi is not: requests cannot verify anything until it is".into(),
+                fatal: false,
+            });
+        }
+        with_override(&mut rq, REQUESTS_VARS, env, certifi);
+        out.push(rq);
+    }
+
+    if let Some(pip) = &a.pip {
+        let mut p = Runtime::new(RuntimeKind::Pip, binary.to_path_buf(), label);
+        p.version = pip.version.as_ref().map(|v| format!("pip {v}"));
+        if pip_uses_truststore(pip.version.as_deref(), &a.version) {
+            // pip 24.2+ on Python 3.10+ verifies with the OS store through `truststore`
+            // (on Linux: the ssl module's defaults) unless a CA file is named.
+            p.cafile = ssl_cafile;
+            p.capath = ssl_capath;
+            if let Some(var) = PIP_VARS
+                .iter()
+                .find(|v| env.get(**v).is_some_and(|x| !x.is_empty()))
+            {
+                p.capath.clear();
+                with_override(&mut p, &[var], env, None);
+            }
+        } else {
+            with_override(
+                &mut p,
+                PIP_VARS,
+                env,
+                pip.bundle.as_ref().map(PathBuf::from),
+            );
+        }
+        out.push(p);
+    }
+    out
+}
+
+fn parse_version(v: &str) -> Vec<u32> {
+    v.split('.').map_while(|p| p.parse().ok()).collect()
+}
+
+fn pip_uses_truststore(pip_version: Option<&str>, python_version: &str) -> bool {
+    let Some(pv) = pip_version else { return false };
+    parse_version(pv) >= vec![24, 2] && parse_version(python_version) >= vec![3, 10]
+}
+
+/// What can be learnt about an interpreter without running it: its bundled certifi files.
+pub fn runtimes_without_running(binary: &Path, reason: &str) -> Vec<Runtime> {
+    let mut rt = Runtime::new(
+        RuntimeKind::PythonSsl,
+        binary.to_path_buf(),
+        label_for(binary, None),
+    );
+    rt.notes.push(Note {
+        code: "not-executed",
+        message: format!(
+            "not run as root because {reason}; run `trustsync status` as that user to check it"
+        ),
+        fatal: false,
+    });
+    let mut out = vec![rt];
+    let Some(prefix) = binary.parent().and_then(Path::parent) else {
+        return out;
+    };
+    for lib in super::glob_dirs(&prefix.join("lib"), "site-packages") {
+        for (kind, rel) in [
+            (RuntimeKind::Requests, "certifi/cacert.pem"),
+            (RuntimeKind::Pip, "pip/_vendor/certifi/cacert.pem"),
+        ] {
+            let f = lib.join(rel);
+            if f.is_file() {
+                let mut r = Runtime::new(kind, binary.to_path_buf(), label_for(binary, None));
+                r.cafile = Some(f);
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_names() {
+        for ok in ["python", "python3", "python3.11", "python2.7"] {
+            assert!(is_python_name(ok), "{ok}");
+        }
+        for bad in [
+            "python3-config",
+            "python3.11m",
+            "pythonw",
+            "python3.",
+            "ipython",
+        ] {
+            assert!(!is_python_name(bad), "{bad}");
+        }
+    }
+
+    fn answer(json: &str) -> ProbeAnswer {
+        serde_json::from_str(json).unwrap()
+    }
+
+    const BASE: &str = r#"{"executable":"/x/bin/python3","version":"3.11.7","prefix":"/x",
+        "openssl_version":"OpenSSL 3.0.2",
+        "verify_paths":{"cafile_env":"SSL_CERT_FILE","cafile":"/usr/local/ssl/cert.pem","capath_env":"SSL_CERT_DIR","capath":"/usr/local/ssl/certs"},
+        "certifi":{"path":"/x/certifi/cacert.pem","version":"2024.2.2"},
+        "pip":{"version":"23.2.1","bundle":"/x/pip/_vendor/certifi/cacert.pem"},
+        "requests":{"version":"2.31.0"}}"#;
+
+    #[test]
+    fn defaults_without_env() {
+        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &answer(BASE), &HashMap::new());
+        assert_eq!(rts.len(), 3);
+        assert_eq!(
+            rts[0].cafile.as_deref(),
+            Some(Path::new("/usr/local/ssl/cert.pem"))
+        );
+        assert_eq!(rts[0].capath, vec![PathBuf::from("/usr/local/ssl/certs")]);
+        assert_eq!(
+            rts[1].cafile.as_deref(),
+            Some(Path::new("/x/certifi/cacert.pem"))
+        );
+        assert_eq!(
+            rts[2].cafile.as_deref(),
+            Some(Path::new("/x/pip/_vendor/certifi/cacert.pem"))
+        );
+    }
+
+    #[test]
+    fn env_precedence() {
+        let env: HashMap<String, String> = [
+            ("SSL_CERT_FILE", "/e/ssl.pem"),
+            ("CURL_CA_BUNDLE", "/e/curl.pem"),
+            ("PIP_CERT", "/e/pip.pem"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &answer(BASE), &env);
+        assert_eq!(rts[0].cafile.as_deref(), Some(Path::new("/e/ssl.pem")));
+        assert_eq!(
+            rts[0].capath,
+            vec![PathBuf::from("/usr/local/ssl/certs")],
+            "SSL_CERT_FILE leaves the capath"
+        );
+        assert_eq!(rts[1].cafile.as_deref(), Some(Path::new("/e/curl.pem")));
+        assert_eq!(rts[1].overridden_by, vec!["CURL_CA_BUNDLE"]);
+        assert_eq!(rts[2].cafile.as_deref(), Some(Path::new("/e/pip.pem")));
+    }
+
+    #[test]
+    fn new_pip_uses_the_os_store() {
+        let a = answer(&BASE.replace("23.2.1", "24.2"));
+        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &a, &HashMap::new());
+        assert_eq!(rts[2].cafile, rts[0].cafile);
+        assert!(!pip_uses_truststore(Some("24.2"), "3.9.18"));
+    }
+}

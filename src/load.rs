@@ -1,0 +1,219 @@
+//! Reading certificate files and directories the way a TLS library reads them.
+//!
+//! Every runtime's trust comes down to a CA file (`cafile`), a hashed directory (`capath`)
+//! or both. This module loads them into [`Certificate`]s and reports, one line per file,
+//! what could not be read, so that bad input never stops a run. The semantics follow
+//! OpenSSL: a capath only yields certificates stored under `HASH.N` names matching their
+//! subject hash; a directory of `*.pem` without hash names is empty to OpenSSL.
+
+use crate::cert::Certificate;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What reading one CA file gave.
+#[derive(Debug, Clone)]
+pub enum FileState {
+    Loaded(LoadedFile),
+    Missing,
+    /// A directory where a file was expected.
+    NotAFile,
+    /// Exists but cannot be read: permissions, symlink loop, I/O error.
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadedFile {
+    pub certificates: Vec<Certificate>,
+    /// One line per block or blob that is not a certificate.
+    pub bad_entries: Vec<String>,
+    pub private_keys_skipped: usize,
+}
+
+/// What reading one capath directory gave.
+#[derive(Debug, Clone)]
+pub enum DirState {
+    Loaded(LoadedDir),
+    Missing,
+    NotADir,
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadedDir {
+    /// Certificates OpenSSL can find here (under a matching `HASH.N` name).
+    pub certificates: Vec<Certificate>,
+    /// Regular files or links in the directory, of any name.
+    pub entries: usize,
+    /// Entries named like `HASH.N`.
+    pub hash_named: usize,
+    pub bad_entries: Vec<String>,
+}
+
+fn describe_io(e: &io::Error) -> String {
+    // ELOOP has no ErrorKind of its own on stable; name it plainly.
+    if e.raw_os_error() == Some(40) {
+        return "too many levels of symbolic links (a symlink loop)".into();
+    }
+    e.to_string()
+}
+
+/// Parses every certificate in `bytes`, which came from `path`.
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> LoadedFile {
+    let decoded = trustsync_platform::bundle::decode(bytes);
+    let mut out = LoadedFile {
+        private_keys_skipped: decoded.private_keys_skipped,
+        ..Default::default()
+    };
+    for e in decoded.errors {
+        out.bad_entries.push(format!("{}: {e}", path.display()));
+    }
+    for (i, der) in decoded.certificates.iter().enumerate() {
+        match Certificate::from_der(der) {
+            Ok(c) => out.certificates.push(c),
+            Err(e) => {
+                out.bad_entries
+                    .push(format!("{}: certificate {}: {e}", path.display(), i + 1))
+            }
+        }
+    }
+    out
+}
+
+/// Loads one CA file (PEM bundle or DER), following symlinks as TLS libraries do.
+pub fn load_file(path: &Path) -> FileState {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return FileState::Missing,
+        Err(e) => return FileState::Unreadable(describe_io(&e)),
+        Ok(m) if m.is_dir() => return FileState::NotAFile,
+        Ok(_) => {}
+    }
+    match fs::read(path) {
+        Ok(bytes) => FileState::Loaded(parse_bytes(path, &bytes)),
+        Err(e) => FileState::Unreadable(describe_io(&e)),
+    }
+}
+
+/// `HASH.N` (a certificate; `HASH.rN` would be a CRL and is not counted).
+fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
+    let (hash, n) = name.split_once('.')?;
+    if hash.len() != 8 || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((u32::from_str_radix(hash, 16).ok()?, n.parse().ok()?))
+}
+
+/// Loads a capath the way OpenSSL's `by_dir` lookup sees it: for each hash, `HASH.0`,
+/// `HASH.1`, … up to the first gap, and only certificates whose subject hash matches.
+pub fn load_hashed_dir(dir: &Path) -> DirState {
+    match fs::metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return DirState::Missing,
+        Err(e) => return DirState::Unreadable(describe_io(&e)),
+        Ok(m) if !m.is_dir() => return DirState::NotADir,
+        Ok(_) => {}
+    }
+    let listing = match fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) => return DirState::Unreadable(describe_io(&e)),
+    };
+    let mut out = LoadedDir::default();
+    let mut by_hash: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for entry in listing.flatten() {
+        out.entries += 1;
+        if let Some((hash, n)) = entry.file_name().to_str().and_then(parse_hash_name) {
+            out.hash_named += 1;
+            by_hash.entry(hash).or_default().push(n);
+        }
+    }
+    for (hash, mut ns) in by_hash {
+        ns.sort_unstable();
+        // OpenSSL stops at the first missing number.
+        for (expected, n) in ns.into_iter().enumerate() {
+            if n as usize != expected {
+                break;
+            }
+            let path = dir.join(format!("{hash:08x}.{n}"));
+            match load_file(&path) {
+                FileState::Loaded(f) => {
+                    out.bad_entries.extend(f.bad_entries);
+                    out.certificates.extend(
+                        f.certificates
+                            .into_iter()
+                            .filter(|c| c.subject_hash == hash),
+                    );
+                }
+                FileState::Missing => out
+                    .bad_entries
+                    .push(format!("{}: dangling symlink", path.display())),
+                FileState::NotAFile => {}
+                FileState::Unreadable(e) => {
+                    out.bad_entries.push(format!("{}: {e}", path.display()))
+                }
+            }
+        }
+    }
+    DirState::Loaded(out)
+}
+
+/// Reads each file or directory once per run: many runtimes share the OS bundle.
+#[derive(Default)]
+pub struct Cache {
+    files: HashMap<PathBuf, FileState>,
+    dirs: HashMap<PathBuf, DirState>,
+}
+
+impl Cache {
+    pub fn file(&mut self, path: &Path) -> &FileState {
+        self.files
+            .entry(path.to_path_buf())
+            .or_insert_with(|| load_file(path))
+    }
+
+    pub fn dir(&mut self, path: &Path) -> &DirState {
+        self.dirs
+            .entry(path.to_path_buf())
+            .or_insert_with(|| load_hashed_dir(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_names() {
+        assert_eq!(parse_hash_name("5ad8a5d6.0"), Some((0x5ad8a5d6, 0)));
+        assert_eq!(parse_hash_name("5ad8a5d6.12"), Some((0x5ad8a5d6, 12)));
+        assert_eq!(parse_hash_name("5ad8a5d6.r0"), None);
+        assert_eq!(parse_hash_name("ISRG_Root_X1.pem"), None);
+        assert_eq!(parse_hash_name("5ad8a5d.0"), None);
+    }
+
+    #[test]
+    fn missing_and_not_a_file() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            load_file(&t.path().join("nope")),
+            FileState::Missing
+        ));
+        assert!(matches!(load_file(t.path()), FileState::NotAFile));
+        assert!(matches!(
+            load_hashed_dir(&t.path().join("nope")),
+            DirState::Missing
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_named() {
+        let t = tempfile::tempdir().unwrap();
+        let a = t.path().join("a");
+        std::os::unix::fs::symlink(t.path().join("b"), &a).unwrap();
+        std::os::unix::fs::symlink(&a, t.path().join("b")).unwrap();
+        match load_file(&a) {
+            FileState::Unreadable(e) => assert!(e.contains("symlink loop"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

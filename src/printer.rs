@@ -1,0 +1,154 @@
+//! The printer owns the terminal: data goes to stdout, talk (warnings, progress) to stderr,
+//! colour only on a TTY and never with `NO_COLOR`. Commands build reports; only this module
+//! decides how they look.
+
+use crate::diagnose::{Severity, Verdict};
+use crate::report::StatusReport;
+use std::io::{IsTerminal, Write};
+
+pub struct Printer {
+    color: bool,
+    json: bool,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Printer {
+        let color = !json
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Printer { color, json }
+    }
+
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// One line of talk on stderr.
+    pub fn warn(&self, line: &str) {
+        let _ = writeln!(std::io::stderr(), "trustsync: {line}");
+    }
+
+    pub fn data(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) {
+        let text = serde_json::to_string_pretty(value).expect("report structs serialize");
+        self.data(&(text + "\n"));
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Ok => "32",
+            Verdict::Drift => "33",
+            Verdict::Broken => "31;1",
+        };
+        self.paint(v.as_str(), code)
+    }
+
+    pub fn status(&self, r: &StatusReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        let s = &r.system;
+        out.push_str(&format!(
+            "OS trust store ({}): {} CAs from {}",
+            s.flavor,
+            s.certificates,
+            s.bundle.as_deref().unwrap_or("the system store")
+        ));
+        if !s.locally_added.is_empty() {
+            let names: Vec<&str> = s.locally_added.iter().map(|c| c.subject.as_str()).collect();
+            out.push_str(&format!(
+                "; {} added locally ({})",
+                s.locally_added.len(),
+                names.join(", ")
+            ));
+        }
+        if !s.distrusted.is_empty() {
+            out.push_str(&format!("; {} distrusted", s.distrusted.len()));
+        }
+        out.push('\n');
+        for w in &s.warnings {
+            out.push_str(&format!("  warning: {w}\n"));
+        }
+        out.push('\n');
+        let label_width = r
+            .runtimes
+            .iter()
+            .map(|x| x.label.chars().count())
+            .max()
+            .unwrap_or(7)
+            .clamp(7, 60);
+        out.push_str(&format!(
+            "{:<11} {:<label_width$} {:>6}  {}\n",
+            "KIND", "RUNTIME", "TRUSTS", "VERDICT"
+        ));
+        for rt in &r.runtimes {
+            let label: String = rt.label.chars().take(label_width).collect();
+            out.push_str(&format!(
+                "{:<11} {:<label_width$} {:>6}  {}\n",
+                rt.kind,
+                label,
+                rt.trusted,
+                self.verdict(rt.verdict)
+            ));
+            if rt.verdict == Verdict::Ok {
+                continue;
+            }
+            // Details only under the rows that need them: the why first, then the notes.
+            let mut problems: Vec<_> = rt.problems.iter().collect();
+            problems.sort_by_key(|p| match p.severity {
+                Severity::Broken => 0,
+                Severity::Drift => 1,
+                Severity::Info => 2,
+            });
+            for p in problems {
+                out.push_str(&format!(
+                    "    {} {}\n",
+                    self.paint(&format!("[{}]", p.code), "2"),
+                    p.message
+                ));
+            }
+            out.push_str(&format!("    fix: {}\n", fix_hint(rt)));
+        }
+        let sm = &r.summary;
+        out.push_str(&format!(
+            "\n{} ok, {} drift, {} broken\n",
+            sm.ok, sm.drift, sm.broken
+        ));
+        self.data(&out);
+    }
+}
+
+/// The next step for a runtime, in one line.
+fn fix_hint(rt: &crate::report::RuntimeReport) -> String {
+    if rt.problems.iter().any(|p| p.code == "not-executed") {
+        return "run `trustsync status` as the owner of this interpreter".into();
+    }
+    if rt.kind == "env-var" {
+        return format!(
+            "point {} at the OS bundle, or unset it (`sudo trustsync fix` rewrites it only where trustsync set it)",
+            rt.label
+        );
+    }
+    if rt
+        .problems
+        .iter()
+        .any(|p| p.code == "probe-failed" || p.code == "no-ssl-module")
+    {
+        return "repair or remove this runtime; trustsync cannot see where it looks".into();
+    }
+    "sudo trustsync fix   (preview with `trustsync fix --dry-run`)".into()
+}

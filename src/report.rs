@@ -1,0 +1,121 @@
+//! The `--json` documents: dedicated `Serialize` structs, so the schema is a deliberate,
+//! documented thing (README.md "JSON output") and not whatever the internals look like.
+//! Fields are only ever added; `tests/json_schema.rs` fails if a documented one goes away.
+
+use crate::cert::CertSummary;
+use crate::diagnose::{Diagnosis, Problem, Verdict};
+use crate::status::Status;
+use serde::Serialize;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub schema_version: u32,
+    pub system: SystemReport,
+    pub runtimes: Vec<RuntimeReport>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SystemReport {
+    pub flavor: String,
+    /// Number of CAs the OS trusts.
+    pub certificates: usize,
+    pub sources: Vec<String>,
+    pub bundle: Option<String>,
+    pub directory: Option<String>,
+    pub locally_added: Vec<CertSummary>,
+    pub distrusted: Vec<CertSummary>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuntimeReport {
+    pub kind: &'static str,
+    pub label: String,
+    pub path: String,
+    pub version: Option<String>,
+    pub cafile: Option<String>,
+    pub capath: Vec<String>,
+    /// Number of CAs this runtime trusts.
+    pub trusted: usize,
+    pub verdict: Verdict,
+    /// SHA-256 fingerprints (hex) of OS CAs this runtime lacks, locally added first.
+    pub missing: Vec<String>,
+    pub missing_locally_added: Vec<CertSummary>,
+    pub problems: Vec<Problem>,
+    pub overridden_by: Vec<String>,
+    /// For `env-var` rows: which runtimes read the variable.
+    pub affects: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub ok: usize,
+    pub drift: usize,
+    pub broken: usize,
+    pub exit_code: i32,
+}
+
+impl RuntimeReport {
+    pub fn from_diagnosis(d: &Diagnosis, os: &crate::system::OsStore) -> RuntimeReport {
+        let rt = &d.runtime;
+        RuntimeReport {
+            kind: rt.kind.as_str(),
+            label: rt.label.clone(),
+            path: rt.path.display().to_string(),
+            version: rt.version.clone(),
+            cafile: rt.cafile.as_ref().map(|p| p.display().to_string()),
+            capath: rt.capath.iter().map(|p| p.display().to_string()).collect(),
+            trusted: d.trusted.len(),
+            verdict: d.verdict,
+            missing: d.missing.iter().map(|c| c.fingerprint()).collect(),
+            missing_locally_added: d
+                .missing
+                .iter()
+                .filter(|c| os.is_locally_added(c))
+                .map(CertSummary::from)
+                .collect(),
+            problems: d.problems.clone(),
+            overridden_by: rt.overridden_by.clone(),
+            affects: rt.affects.clone(),
+        }
+    }
+}
+
+impl StatusReport {
+    pub fn new(s: &Status) -> StatusReport {
+        let os = &s.os;
+        let count = |v: Verdict| s.diagnoses.iter().filter(|d| d.verdict == v).count();
+        StatusReport {
+            schema_version: SCHEMA_VERSION,
+            system: SystemReport {
+                flavor: os.flavor.clone(),
+                certificates: os.trusted.len(),
+                sources: os.sources.clone(),
+                bundle: os.bundle.as_ref().map(|p| p.display().to_string()),
+                directory: os.directory.as_ref().map(|p| p.display().to_string()),
+                locally_added: os
+                    .trusted
+                    .iter()
+                    .filter(|c| os.is_locally_added(c))
+                    .map(CertSummary::from)
+                    .collect(),
+                distrusted: os.distrusted.iter().map(CertSummary::from).collect(),
+                warnings: os.warnings.clone(),
+            },
+            runtimes: s
+                .diagnoses
+                .iter()
+                .map(|d| RuntimeReport::from_diagnosis(d, os))
+                .collect(),
+            summary: Summary {
+                ok: count(Verdict::Ok),
+                drift: count(Verdict::Drift),
+                broken: count(Verdict::Broken),
+                exit_code: s.exit_code(),
+            },
+        }
+    }
+}

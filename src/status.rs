@@ -1,0 +1,48 @@
+//! `trustsync status`: read the OS store and discover runtimes at the same time, then judge
+//! every runtime against the store.
+
+use crate::diagnose::{diagnose, Diagnosis, Verdict};
+use crate::discover::{self, Options};
+use crate::load::Cache;
+use crate::system::OsStore;
+use std::path::Path;
+use trustsync_platform::StoreError;
+
+pub struct Status {
+    pub os: OsStore,
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+impl Status {
+    /// The worst verdict over all runtimes.
+    pub fn worst(&self) -> Verdict {
+        self.diagnoses
+            .iter()
+            .map(|d| d.verdict)
+            .max()
+            .unwrap_or(Verdict::Ok)
+    }
+
+    /// Exit code for provisioning scripts: 0 all in sync, 1 some runtime drifts or is broken.
+    pub fn exit_code(&self) -> i32 {
+        match self.worst() {
+            Verdict::Ok => 0,
+            _ => 1,
+        }
+    }
+}
+
+pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
+    let (os, runtimes) = std::thread::scope(|s| {
+        let discovery = s.spawn(|| discover::discover(opts));
+        let os = OsStore::read(root);
+        (os, discovery.join().expect("discovery does not panic"))
+    });
+    let os = os?;
+    let mut cache = Cache::default();
+    let diagnoses = runtimes
+        .into_iter()
+        .map(|rt| diagnose(rt, &os, &mut cache))
+        .collect();
+    Ok(Status { os, diagnoses })
+}
