@@ -240,6 +240,14 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     }
     let mut seen = HashSet::new();
     trusted.retain(|c| seen.insert(c.sha256));
+    if !rt.overridden_by.is_empty() {
+        let vars: Vec<String> = rt.overridden_by.iter().map(|v| format!("${v}")).collect();
+        problems.push(problem(
+            "env-override",
+            Severity::Info,
+            format!("{} decides where it looks", vars.join(", ")),
+        ));
+    }
 
     let judged = !problems.iter().any(|p| p.severity == Severity::Broken);
     let (mut missing, mut distrusted_trusted, mut not_in_os) = (Vec::new(), Vec::new(), Vec::new());
@@ -388,20 +396,6 @@ fn compare(
                 "holds {} expired CAs (harmless to keep, but a sign of a stale bundle): {}",
                 expired.len(),
                 name_some(&expired, 3)
-            ),
-        ));
-    }
-    if !rt.overridden_by.is_empty() {
-        problems.push(problem(
-            "env-override",
-            Severity::Info,
-            format!(
-                "{} overrides where it looks",
-                rt.overridden_by
-                    .iter()
-                    .map(|v| format!("${v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ),
         ));
     }

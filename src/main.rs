@@ -31,6 +31,10 @@ enum Command {
         /// Seconds each runtime gets to answer.
         #[arg(long, default_value_t = 10.0, value_name = "SECS")]
         timeout: f64,
+        /// Check only the runtimes named with --runtime (and the trust variables), not the
+        /// usual places.
+        #[arg(long)]
+        only: bool,
         /// Read the OS store from this filesystem tree instead of `/`.
         #[arg(long, value_name = "DIR", default_value = "/")]
         root: PathBuf,
@@ -45,10 +49,15 @@ fn main() -> ExitCode {
             runtimes,
             timeout,
             root,
+            only,
         } => {
             let printer = Printer::new(json);
             let mut opts = trustsync::discover::Options::from_process();
             opts.runtimes = runtimes;
+            if only {
+                opts.scan_common_dirs = false;
+                opts.env.remove("PATH");
+            }
             opts.timeout = Duration::from_secs_f64(timeout.max(0.1));
             match trustsync::status::run(&root, &opts) {
                 Ok(status) => {

@@ -75,30 +75,32 @@ fn is_python_name(name: &str) -> bool {
 /// prefix differs although its `python` links to the base interpreter).
 pub fn candidates(opts: &Options) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = super::search_dirs(opts);
-    let pyenv_root = env_value(opts, "PYENV_ROOT")
-        .map(PathBuf::from)
-        .or_else(|| opts.home.as_ref().map(|h| h.join(".pyenv")));
-    if let Some(root) = pyenv_root {
-        dirs.extend(super::glob_dirs(&root.join("versions"), "bin"));
-    }
-    for conda in ["miniconda3", "anaconda3", "miniforge3", "mambaforge"] {
-        for base in opts
-            .home
-            .iter()
-            .map(|h| h.join(conda))
-            .chain([PathBuf::from("/opt").join(conda)])
-        {
-            dirs.push(base.join("bin"));
-            dirs.extend(super::glob_dirs(&base.join("envs"), "bin"));
+    if opts.scan_common_dirs {
+        let pyenv_root = env_value(opts, "PYENV_ROOT")
+            .map(PathBuf::from)
+            .or_else(|| opts.home.as_ref().map(|h| h.join(".pyenv")));
+        if let Some(root) = pyenv_root {
+            dirs.extend(super::glob_dirs(&root.join("versions"), "bin"));
         }
-    }
-    if let Some(home) = &opts.home {
-        if let Ok(text) = std::fs::read_to_string(home.join(".conda/environments.txt")) {
-            dirs.extend(
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| Path::new(l.trim()).join("bin")),
-            );
+        for conda in ["miniconda3", "anaconda3", "miniforge3", "mambaforge"] {
+            for base in opts
+                .home
+                .iter()
+                .map(|h| h.join(conda))
+                .chain([PathBuf::from("/opt").join(conda)])
+            {
+                dirs.push(base.join("bin"));
+                dirs.extend(super::glob_dirs(&base.join("envs"), "bin"));
+            }
+        }
+        if let Some(home) = &opts.home {
+            if let Ok(text) = std::fs::read_to_string(home.join(".conda/environments.txt")) {
+                dirs.extend(
+                    text.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| Path::new(l.trim()).join("bin")),
+                );
+            }
         }
     }
     let mut found: Vec<PathBuf> = Vec::new();

@@ -1,0 +1,68 @@
+//! Shared helpers for integration tests: generated certificates and a fake OS tree.
+#![allow(dead_code)]
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct TestCa {
+    pub pem: String,
+    pub der: Vec<u8>,
+    pub fingerprint: String,
+}
+
+/// A self-signed certificate; `ca` false gives an end-entity one.
+pub fn make_cert(cn: &str, ca: bool, not_after_year: i32) -> TestCa {
+    let mut params = CertificateParams::new(vec![]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, cn);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "trustsync tests");
+    if ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    }
+    params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+    params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let der = cert.der().to_vec();
+    use sha2::Digest;
+    TestCa {
+        pem: cert.pem(),
+        fingerprint: hex::encode(sha2::Sha256::digest(&der)),
+        der,
+    }
+}
+
+/// `root` + an absolute path.
+pub fn under(root: &Path, abs: &str) -> PathBuf {
+    root.join(abs.trim_start_matches('/'))
+}
+
+pub fn write(root: &Path, abs: &str, data: &[u8]) -> PathBuf {
+    let p = under(root, abs);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// Runs `trustsync` with exactly `env` (nothing inherited from the host, which may set
+/// SSL_CERT_FILE and friends).
+pub fn trustsync(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trustsync"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

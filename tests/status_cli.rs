@@ -1,0 +1,184 @@
+//! `trustsync status` end to end through the binary, against a generated OS store under
+//! `--root` and trust variables pointing at generated files. No system path is touched.
+
+mod common;
+use common::*;
+
+struct Machine {
+    root: tempfile::TempDir,
+    corp: TestCa,
+    public: TestCa,
+}
+
+/// An OS store with one public CA and one CA added locally (the company proxy's root).
+fn machine() -> Machine {
+    let root = tempfile::tempdir().unwrap();
+    let public = make_cert("Public Root", true, 2099);
+    let corp = make_cert("Corp Proxy Root", true, 2099);
+    let bundle = format!("{}{}", public.pem, corp.pem);
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        bundle.as_bytes(),
+    );
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/corp.crt",
+        corp.pem.as_bytes(),
+    );
+    Machine { root, corp, public }
+}
+
+fn status(m: &Machine, env: &[(&str, &str)]) -> (serde_json::Value, std::process::Output) {
+    let root = m.root.path().to_str().unwrap();
+    let out = trustsync(&["status", "--json", "--only", "--root", root], env);
+    (json(&out), out)
+}
+
+fn row<'a>(doc: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+    doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["label"] == label)
+        .unwrap_or_else(|| panic!("no row {label} in {doc:#}"))
+}
+
+#[test]
+fn all_in_sync_exits_0() {
+    let m = machine();
+    let bundle = under(m.root.path(), "/etc/ssl/certs/ca-certificates.crt");
+    let (doc, out) = status(&m, &[("SSL_CERT_FILE", bundle.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["system"]["certificates"], 2);
+    assert_eq!(
+        doc["system"]["locally_added"][0]["sha256"],
+        m.corp.fingerprint.as_str()
+    );
+    assert_eq!(row(&doc, "$SSL_CERT_FILE")["verdict"], "ok");
+    assert_eq!(row(&doc, "$SSL_CERT_FILE")["trusted"], 2);
+}
+
+#[test]
+fn bundle_lacking_the_local_ca_is_drift_and_names_it() {
+    let m = machine();
+    let stale = write(
+        m.root.path(),
+        "/opt/app/cacert.pem",
+        m.public.pem.as_bytes(),
+    );
+    let (doc, out) = status(&m, &[("REQUESTS_CA_BUNDLE", stale.to_str().unwrap())]);
+    assert_eq!(out.status.code(), Some(1));
+    let r = row(&doc, "$REQUESTS_CA_BUNDLE");
+    assert_eq!(r["verdict"], "drift");
+    assert_eq!(r["missing"], serde_json::json!([m.corp.fingerprint]));
+    assert_eq!(r["missing_locally_added"][0]["subject"], "Corp Proxy Root");
+    let p = &r["problems"][0];
+    assert_eq!(p["code"], "os-cas-missing");
+    assert!(
+        p["message"].as_str().unwrap().contains("added locally"),
+        "{p}"
+    );
+}
+
+#[test]
+fn extra_and_expired_cas_are_reported() {
+    let m = machine();
+    let old = make_cert("Removed Old Root", true, 2010);
+    let bundle = format!("{}{}{}", m.public.pem, m.corp.pem, old.pem);
+    let f = write(m.root.path(), "/opt/app/old-cacert.pem", bundle.as_bytes());
+    let (doc, _) = status(&m, &[("HTTPLIB2_CA_CERTS", f.to_str().unwrap())]);
+    let r = row(&doc, "$HTTPLIB2_CA_CERTS");
+    assert_eq!(r["verdict"], "drift");
+    let codes: Vec<&str> = r["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"ca-not-in-os-store"), "{codes:?}");
+    assert!(codes.contains(&"expired-cas"), "{codes:?}");
+}
+
+#[test]
+fn bad_files_are_one_line_each_and_the_run_goes_on() {
+    let m = machine();
+    let dir = m.root.path().join("bad");
+    std::fs::create_dir(&dir).unwrap();
+    let garbage = write(&dir, "/garbage.pem", b"this is not a certificate\n");
+    let full = m.public.pem.as_bytes();
+    let truncated = write(&dir, "/truncated.pem", &full[..full.len() / 2]);
+    let truncated_der = write(
+        &dir,
+        "/truncated.der",
+        &m.public.der[..m.public.der.len() - 7],
+    );
+    let empty = write(&dir, "/empty.pem", b"");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.join("loop-b"), dir.join("loop-a")).unwrap();
+        std::os::unix::fs::symlink(dir.join("loop-a"), dir.join("loop-b")).unwrap();
+    }
+    let loop_a = dir.join("loop-a");
+    let env = [
+        ("SSL_CERT_FILE", garbage.to_str().unwrap()),
+        ("REQUESTS_CA_BUNDLE", truncated.to_str().unwrap()),
+        ("AWS_CA_BUNDLE", truncated_der.to_str().unwrap()),
+        ("CURL_CA_BUNDLE", empty.to_str().unwrap()),
+        ("PIP_CERT", loop_a.to_str().unwrap()),
+        ("GIT_SSL_CAINFO", "/nonexistent/ca.pem"),
+        ("SSL_CERT_DIR", garbage.to_str().unwrap()),
+    ];
+    let (doc, out) = status(&m, &env);
+    assert_eq!(out.status.code(), Some(1));
+    for (var, path) in env {
+        let r = row(&doc, &format!("${var}"));
+        assert_eq!(r["verdict"], "broken", "{var}");
+        let msg = r["problems"][0]["message"].as_str().unwrap();
+        assert_eq!(r["problems"][0]["code"], "env-var-broken");
+        assert!(msg.contains(path) && !msg.contains('\n'), "{var}: {msg}");
+    }
+    assert!(row(&doc, "$PIP_CERT")["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("symlink loop"));
+    // The human output names each file on one line too, and never panics.
+    let human = trustsync(
+        &[
+            "status",
+            "--only",
+            "--root",
+            m.root.path().to_str().unwrap(),
+        ],
+        &env,
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("truncated.der") && text.contains("7 broken"),
+        "{text}"
+    );
+    assert!(!String::from_utf8_lossy(&human.stderr).contains("panicked"));
+}
+
+#[test]
+fn an_additive_variable_need_not_hold_every_ca() {
+    let m = machine();
+    let corp_only = write(m.root.path(), "/etc/corp.pem", m.corp.pem.as_bytes());
+    let (doc, _) = status(&m, &[("NODE_EXTRA_CA_CERTS", corp_only.to_str().unwrap())]);
+    assert_eq!(row(&doc, "$NODE_EXTRA_CA_CERTS")["verdict"], "ok");
+}
+
+#[test]
+fn usage_and_store_errors_exit_2() {
+    assert_eq!(
+        trustsync(&["status", "--bogus"], &[]).status.code(),
+        Some(2)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = trustsync(
+        &["status", "--only", "--root", empty.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no system CA bundle found"));
+}
