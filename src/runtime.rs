@@ -20,6 +20,8 @@ pub enum RuntimeKind {
     Openssl,
     /// An environment variable that redirects trust.
     EnvVar,
+    /// A CA bundle an application ships inside its package (httplib2, botocore, …).
+    Bundled,
 }
 
 impl RuntimeKind {
@@ -30,6 +32,7 @@ impl RuntimeKind {
             RuntimeKind::Pip => "pip",
             RuntimeKind::Openssl => "openssl",
             RuntimeKind::EnvVar => "env-var",
+            RuntimeKind::Bundled => "bundled",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Runtime discovery: every Python, OpenSSL build and trust environment variable on the
 //! machine, each asked (in parallel, each with a deadline) where it looks for CAs.
 
+pub mod bundled;
 pub mod env_vars;
 pub mod exec;
 pub mod openssl;
@@ -98,6 +99,7 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
     // The same interpreter reached by two paths (a pyenv shim target and PATH) is listed
     // once: its (executable, prefix) identity only shows after it answered.
     let mut seen = HashSet::new();
+    let mut seen_bundles = HashSet::new();
     for group in results {
         let key = group.first().map(|r| {
             (
@@ -115,7 +117,12 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
         {
             continue;
         }
-        runtimes.extend(group);
+        // A site-packages dir shared by two interpreters lists its bundles once.
+        runtimes.extend(
+            group.into_iter().filter(|r| {
+                r.kind != RuntimeKind::Bundled || seen_bundles.insert(r.cafile.clone())
+            }),
+        );
     }
     runtimes.extend(env_vars::runtimes(opts));
     runtimes

@@ -38,4 +38,5 @@ for d in sys.path:
                       "bundle": bundle if os.path.isfile(bundle) else None}
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
+out["site_dirs"] = [d for d in sys.path if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
 print(json.dumps(out))

@@ -32,6 +32,9 @@ pub struct ProbeAnswer {
     pub pip: Option<Pip>,
     #[serde(default)]
     pub requests: Option<Requests>,
+    /// site-packages / dist-packages directories on sys.path.
+    #[serde(default)]
+    pub site_dirs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -311,6 +314,9 @@ pub fn runtimes_from_answer(
             );
         }
         out.push(p);
+    }
+    for dir in &a.site_dirs {
+        out.extend(super::bundled::find(Path::new(dir), binary));
     }
     out
 }

@@ -1,0 +1,106 @@
+//! CA bundles that applications ship inside their packages (seed S4): `httplib2`'s
+//! `cacerts.txt` (used by shotgun_api3), botocore's `cacert.pem`, grpc's `roots.pem`, …
+//! They never see the OS store's updates or its locally added CAs. Found by walking each
+//! interpreter's site-packages (walkdir, no symlinks followed, shallow), judged like any
+//! runtime, and fixed by pointing the application at a fresh bundle through its variable.
+
+use crate::runtime::{Runtime, RuntimeKind};
+use std::path::{Path, PathBuf};
+
+/// File names that are CA bundles when found inside a package.
+const BUNDLE_NAMES: &[&str] = &[
+    "cacert.pem",
+    "cacerts.txt",
+    "cacerts.pem",
+    "ca-bundle.crt",
+    "ca-certificates.crt",
+    "roots.pem",
+];
+
+/// The package's own variable for a different bundle, where it has one.
+pub fn variable_for(package: &str) -> Option<&'static str> {
+    match package {
+        "httplib2" => Some("HTTPLIB2_CA_CERTS"),
+        "botocore" | "boto3" | "awscli" => Some("AWS_CA_BUNDLE"),
+        "grpc" | "grpcio" => Some("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"),
+        "certifi" | "requests" => Some("REQUESTS_CA_BUNDLE"),
+        _ => None,
+    }
+}
+
+/// Bundles under one site-packages directory, except certifi's and pip's (their own rows).
+pub fn find(site_dir: &Path, interpreter: &Path) -> Vec<Runtime> {
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(site_dir)
+        .max_depth(5)
+        .follow_links(false)
+        .sort_by_file_name();
+    for entry in walker.into_iter().filter_map(Result::ok) {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if !BUNDLE_NAMES.contains(&name.as_ref()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(site_dir) else {
+            continue;
+        };
+        let package = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().to_string())
+            .unwrap_or_default();
+        if package == "certifi"
+            || rel.starts_with("pip/_vendor/certifi")
+            || package.ends_with(".dist-info")
+        {
+            continue;
+        }
+        // `botocore/cacert.pem (/root/.pyenv/versions/3.11.7)`: the prefix owning site-packages.
+        let prefix = site_dir
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "lib"))
+            .and_then(Path::parent)
+            .unwrap_or(site_dir);
+        let label = format!("{} ({})", rel.display(), prefix.display());
+        let mut rt = Runtime::new(RuntimeKind::Bundled, interpreter.to_path_buf(), label);
+        rt.cafile = Some(PathBuf::from(entry.path()));
+        rt.affects = vec![match variable_for(&package) {
+            Some(var) => format!("{package}; point it elsewhere with ${var}"),
+            None => format!(
+                "{package}; it has no documented variable, so configure it in the application"
+            ),
+        }];
+        out.push(rt);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_app_bundles_but_not_certifi_or_pip() {
+        let t = tempfile::tempdir().unwrap();
+        for rel in [
+            "httplib2/cacerts.txt",
+            "certifi/cacert.pem",
+            "pip/_vendor/certifi/cacert.pem",
+            "botocore/cacert.pem",
+            "x/readme.txt",
+        ] {
+            let p = t.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"").unwrap();
+        }
+        let found = find(t.path(), Path::new("/usr/bin/python3"));
+        let labels: Vec<String> = found
+            .iter()
+            .map(|r| r.label.split(' ').next().unwrap().to_string())
+            .collect();
+        assert_eq!(labels, vec!["botocore/cacert.pem", "httplib2/cacerts.txt"]);
+        assert!(found[1].affects[0].contains("HTTPLIB2_CA_CERTS"));
+    }
+}
