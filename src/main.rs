@@ -31,6 +31,9 @@ enum Command {
         /// Seconds each runtime gets to answer.
         #[arg(long, default_value_t = 10.0, value_name = "SECS")]
         timeout: f64,
+        /// Ask every interpreter again instead of reusing remembered answers.
+        #[arg(long)]
+        fresh: bool,
         /// Check only the runtimes named with --runtime (and the trust variables), not the
         /// usual places.
         #[arg(long)]
@@ -50,10 +53,14 @@ fn main() -> ExitCode {
             timeout,
             root,
             only,
+            fresh,
         } => {
             let printer = Printer::new(json);
             let mut opts = trustsync::discover::Options::from_process();
             opts.runtimes = runtimes;
+            if fresh {
+                opts.cache_dir = None;
+            }
             if only {
                 opts.scan_common_dirs = false;
                 opts.env.remove("PATH");

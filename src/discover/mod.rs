@@ -5,6 +5,7 @@ pub mod bundled;
 pub mod env_vars;
 pub mod exec;
 pub mod openssl;
+pub mod probe_cache;
 pub mod python;
 
 use crate::runtime::{Note, Runtime, RuntimeKind};
@@ -25,18 +26,22 @@ pub struct Options {
     pub timeout: Duration,
     /// Also search the usual places (off: only `--runtime` paths and PATH).
     pub scan_common_dirs: bool,
+    /// Where to remember interpreters' answers (None: ask every time).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Options {
     pub fn from_process() -> Options {
         let env: HashMap<String, String> = std::env::vars().collect();
+        #[cfg(unix)]
+        let euid = rustix::process::geteuid().as_raw();
+        #[cfg(not(unix))]
+        let euid = 1;
         Options {
+            cache_dir: probe_cache::default_dir(euid, &env),
             home: env.get("HOME").map(PathBuf::from),
             env,
-            #[cfg(unix)]
-            euid: rustix::process::geteuid().as_raw(),
-            #[cfg(not(unix))]
-            euid: 1,
+            euid,
             runtimes: Vec::new(),
             timeout: Duration::from_secs(10),
             scan_common_dirs: true,
@@ -88,13 +93,27 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
         .map(|p| (true, p))
         .chain(openssls.into_iter().map(|p| (false, p)))
         .collect();
-    let results = parallel_map(&jobs, |(is_python, path)| {
+    let mut cache = match &opts.cache_dir {
+        Some(dir) => probe_cache::ProbeCache::open(Some(dir.clone()), opts.euid, python::PROBE),
+        None => probe_cache::ProbeCache::disabled(),
+    };
+    let answers = parallel_map(&jobs, |(is_python, path)| {
         if *is_python {
-            probe_python(path, opts)
+            probe_python(path, opts, &cache)
         } else {
-            vec![openssl::probe(path, opts)]
+            (vec![openssl::probe(path, opts)], None)
         }
     });
+    let mut results = Vec::with_capacity(answers.len());
+    for ((_, path), (runtimes, fresh)) in jobs.iter().zip(answers) {
+        if let Some(raw) = fresh {
+            if let Ok(answer) = python::parse_answer(&raw) {
+                cache.put(path, &exec::policy_for(path), &raw, &answer);
+            }
+        }
+        results.push(runtimes);
+    }
+    cache.save();
     let mut runtimes: Vec<Runtime> = Vec::new();
     // The same interpreter reached by two paths (a pyenv shim target and PATH) is listed
     // once: its (executable, prefix) identity only shows after it answered.
@@ -128,13 +147,26 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
     runtimes
 }
 
-fn probe_python(path: &Path, opts: &Options) -> Vec<Runtime> {
+/// Probes one interpreter (or reuses its remembered answer). Returns its runtimes and,
+/// when it was really asked, the raw answer for the cache.
+fn probe_python(
+    path: &Path,
+    opts: &Options,
+    cache: &probe_cache::ProbeCache,
+) -> (Vec<Runtime>, Option<String>) {
     let policy = exec::policy_for(path);
     if let exec::ExecPolicy::DoNotRun { reason } = &policy {
-        return python::runtimes_without_running(path, reason);
+        return (python::runtimes_without_running(path, reason), None);
     }
-    match python::ask(path, &policy, opts) {
-        Ok(answer) => python::runtimes_from_answer(path, &answer, &opts.env),
+    let (raw, fresh) = match cache.get(path, &policy) {
+        Some(raw) => (Ok(raw), false),
+        None => (python::ask_raw(path, &policy, opts), true),
+    };
+    match raw.and_then(|r| python::parse_answer(&r).map(|a| (a, r))) {
+        Ok((answer, raw)) => (
+            python::runtimes_from_answer(path, &answer, &opts.env),
+            fresh.then_some(raw),
+        ),
         Err(e) => {
             let mut rt = Runtime::new(
                 RuntimeKind::PythonSsl,
@@ -146,7 +178,7 @@ fn probe_python(path: &Path, opts: &Options) -> Vec<Runtime> {
                 message: format!("could not ask it where it looks: {e}"),
                 fatal: true,
             });
-            vec![rt]
+            (vec![rt], None)
         }
     }
 }

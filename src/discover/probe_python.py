@@ -39,4 +39,9 @@ for d in sys.path:
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
 out["site_dirs"] = [d for d in sys.path if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
+try:
+    import site
+    out["user_site"] = site.USER_SITE
+except Exception:
+    out["user_site"] = None
 print(json.dumps(out))

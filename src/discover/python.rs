@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-const PROBE: &str = include_str!("probe_python.py");
+pub const PROBE: &str = include_str!("probe_python.py");
 
 #[derive(Debug, Deserialize)]
 pub struct ProbeAnswer {
@@ -35,6 +35,10 @@ pub struct ProbeAnswer {
     /// site-packages / dist-packages directories on sys.path.
     #[serde(default)]
     pub site_dirs: Vec<String>,
+    /// The user's site-packages path, whether or not it exists yet (installing there
+    /// changes what this interpreter sees, so the probe cache watches it).
+    #[serde(default)]
+    pub user_site: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +172,15 @@ fn is_executable(p: &Path) -> bool {
 
 /// Runs the probe in one interpreter.
 pub fn ask(binary: &Path, policy: &ExecPolicy, opts: &Options) -> Result<ProbeAnswer, String> {
+    parse_answer(&ask_raw(binary, policy, opts)?)
+}
+
+pub fn parse_answer(text: &str) -> Result<ProbeAnswer, String> {
+    serde_json::from_str(text.trim()).map_err(|e| format!("unexpected probe output ({e})"))
+}
+
+/// Runs the probe and returns its raw JSON answer.
+pub fn ask_raw(binary: &Path, policy: &ExecPolicy, opts: &Options) -> Result<String, String> {
     let Some(mut cmd) = exec::command_for(binary, policy) else {
         return Err("not executed".into());
     };
@@ -178,13 +191,12 @@ pub fn ask(binary: &Path, policy: &ExecPolicy, opts: &Options) -> Result<ProbeAn
     }
     cmd.arg("-c").arg(PROBE);
     cmd.env_clear().envs(&opts.env);
-    let out = exec::run_with_timeout(cmd, binary, opts.timeout).map_err(|e| match e {
+    exec::run_with_timeout(cmd, binary, opts.timeout).map_err(|e| match e {
         ExecError::Failed { stderr, status, .. } => {
             format!("the probe failed ({status}): {stderr}")
         }
         other => other.to_string(),
-    })?;
-    serde_json::from_str(out.trim()).map_err(|e| format!("unexpected probe output ({e})"))
+    })
 }
 
 /// Which environment variables a consumer reads, in precedence order.

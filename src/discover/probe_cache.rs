@@ -1,0 +1,198 @@
+//! Remembers each interpreter's answer to the probe, so a second `status` does not spawn
+//! ten Pythons again.
+//!
+//! The answer only says *where* an interpreter looks (paths), never what is there: bundles
+//! are read fresh on every run. An answer is reused only while the interpreter binary,
+//! its resolved path, its `pyvenv.cfg`, every site-packages directory it reported and its
+//! user site are unchanged (inode, size, mtime, ctime): installing or removing a package
+//! changes its site-packages directory, upgrading the interpreter changes the binary.
+//! As root the cache lives in `/var/cache/trustsync`, and is ignored unless that directory
+//! is a root-owned, non-symlink directory nobody else can write; elsewhere in the user's
+//! `$XDG_CACHE_HOME/trustsync`. Writes are temp file + fsync + rename.
+
+use super::exec::ExecPolicy;
+use super::python::ProbeAnswer;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const FILE_NAME: &str = "python-probes.json";
+/// Bumped whenever the probe script or this format changes.
+const FORMAT: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    probe_sha256: String,
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Entry {
+    policy: String,
+    watched: Vec<(PathBuf, Option<String>)>,
+    answer: String,
+}
+
+/// Stat summary of a path, or None when absent.
+fn stamp(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!(
+            "{}:{}:{}:{}.{}:{}.{}",
+            m.dev(),
+            m.ino(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(format!("{}:{:?}", m.len(), m.modified().ok()))
+    }
+}
+
+fn watched_paths(binary: &Path, answer: &ProbeAnswer) -> Vec<PathBuf> {
+    let mut paths = vec![binary.to_path_buf()];
+    if let Ok(real) = std::fs::canonicalize(binary) {
+        paths.push(real);
+    }
+    if let Some(venv) = binary.parent().and_then(Path::parent) {
+        paths.push(venv.join("pyvenv.cfg"));
+    }
+    paths.extend(answer.site_dirs.iter().map(PathBuf::from));
+    paths.extend(answer.user_site.iter().map(PathBuf::from));
+    paths
+}
+
+fn policy_key(p: &ExecPolicy) -> String {
+    format!("{p:?}")
+}
+
+pub struct ProbeCache {
+    path: Option<PathBuf>,
+    file: CacheFile,
+    probe_sha256: String,
+    dirty: bool,
+}
+
+impl ProbeCache {
+    /// A cache that remembers nothing (`--fresh`, or no safe place for it).
+    pub fn disabled() -> ProbeCache {
+        ProbeCache {
+            path: None,
+            file: CacheFile::default(),
+            probe_sha256: String::new(),
+            dirty: false,
+        }
+    }
+
+    pub fn open(dir: Option<PathBuf>, euid: u32, probe_script: &str) -> ProbeCache {
+        use sha2::Digest;
+        let probe_sha256 = hex::encode(sha2::Sha256::digest(probe_script.as_bytes()));
+        let Some(dir) = dir.filter(|d| dir_is_safe(d, euid)) else {
+            return ProbeCache::disabled();
+        };
+        let path = dir.join(FILE_NAME);
+        let file = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
+            .filter(|f| f.format == FORMAT && f.probe_sha256 == probe_sha256)
+            .unwrap_or_default();
+        ProbeCache {
+            path: Some(path),
+            file,
+            probe_sha256,
+            dirty: false,
+        }
+    }
+
+    /// The remembered answer for `binary`, if nothing it depends on changed.
+    pub fn get(&self, binary: &Path, policy: &ExecPolicy) -> Option<String> {
+        let e = self.file.entries.get(&binary.display().to_string())?;
+        let fresh = e.policy == policy_key(policy) && e.watched.iter().all(|(p, s)| stamp(p) == *s);
+        fresh.then(|| e.answer.clone())
+    }
+
+    pub fn put(&mut self, binary: &Path, policy: &ExecPolicy, raw: &str, answer: &ProbeAnswer) {
+        if self.path.is_none() {
+            return;
+        }
+        let watched = watched_paths(binary, answer).into_iter().map(|p| {
+            let s = stamp(&p);
+            (p, s)
+        });
+        let entry = Entry {
+            policy: policy_key(policy),
+            watched: watched.collect(),
+            answer: raw.to_string(),
+        };
+        self.file
+            .entries
+            .insert(binary.display().to_string(), entry);
+        self.dirty = true;
+    }
+
+    /// Writes the cache back if it changed. Failure only costs speed next time.
+    pub fn save(mut self) {
+        let Some(path) = self.path.take().filter(|_| self.dirty) else {
+            return;
+        };
+        self.file.format = FORMAT;
+        self.file.probe_sha256 = self.probe_sha256.clone();
+        let Some(dir) = path.parent() else { return };
+        let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
+            return;
+        };
+        let Ok(bytes) = serde_json::to_vec(&self.file) else {
+            return;
+        };
+        if tmp.write_all(&bytes).is_ok() && tmp.as_file().sync_all().is_ok() {
+            let _ = tmp.persist(&path);
+        }
+    }
+}
+
+/// Creates the cache dir if needed (mode 0700) and checks nobody else controls it.
+fn dir_is_safe(dir: &Path, euid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+        if std::fs::symlink_metadata(dir).is_err() {
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+        match std::fs::symlink_metadata(dir) {
+            Ok(m) => m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0,
+            Err(_) => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = euid;
+        std::fs::create_dir_all(dir).is_ok()
+    }
+}
+
+/// Where the cache lives for this user.
+pub fn default_dir(euid: u32, env: &std::collections::HashMap<String, String>) -> Option<PathBuf> {
+    if euid == 0 {
+        return Some(PathBuf::from("/var/cache/trustsync"));
+    }
+    if let Some(x) = env
+        .get("XDG_CACHE_HOME")
+        .filter(|v| Path::new(v).is_absolute())
+    {
+        return Some(Path::new(x).join("trustsync"));
+    }
+    env.get("HOME")
+        .map(|h| Path::new(h).join(".cache/trustsync"))
+}
