@@ -46,7 +46,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -128,16 +128,19 @@ fn under_ci() -> bool {
 }
 
 /// Skip loudly, or panic under CI: the shared policy for every missing precondition.
+/// Written straight to the process's stderr, because the test harness swallows `eprintln!`
+/// output of passing tests and a silent skip would look like a pass.
 fn skip_or_panic(what: &str) {
     if under_ci() {
         panic!("CI=true but the sandbox cannot run: {what}");
     }
-    eprintln!();
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!("!!! SKIPPED: {what}");
-    eprintln!("!!! This test proved NOTHING. Run it as root (CI=true makes this fatal).");
-    eprintln!("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-    eprintln!();
+    let banner = "!".repeat(78);
+    let message = format!(
+        "\n{banner}\n!!! SKIPPED: {what}\n\
+         !!! This test proved NOTHING (under CI=true this is a failure).\n{banner}\n"
+    );
+    // Ignoring a failed write is right here: there is nowhere else to report it.
+    let _ = std::io::stderr().lock().write_all(message.as_bytes());
 }
 
 /// Where the sandbox keeps its layers: `TRUSTSYNC_SANDBOX_TMPDIR`, else the temp dir —
@@ -232,6 +235,16 @@ fn make_opaque(dir: &Path) {
         .unwrap_or_else(|e| panic!("setxattr trusted.overlay.opaque on {dir:?}: {e}"));
 }
 
+/// `unshare` by absolute path: the command's environment is the test's, and a test's own
+/// `PATH` must not decide which program builds the sandbox.
+fn unshare_program() -> &'static Path {
+    ["/usr/bin/unshare", "/bin/unshare"]
+        .into_iter()
+        .map(Path::new)
+        .find(|candidate| candidate.exists())
+        .unwrap_or(Path::new("/usr/bin/unshare"))
+}
+
 /// Runs one trivial command in a throw-away sandbox, once per test process, so a machine
 /// that is root but cannot mount (an unprivileged container) skips instead of failing
 /// every test with a confusing error.
@@ -270,7 +283,7 @@ impl Sandbox {
     /// Directories that do not exist on this machine are skipped (see [`Sandbox::layers`]).
     pub fn with_layers(targets: &[&str]) -> Option<Sandbox> {
         if !rustix::process::geteuid().is_root() {
-            skip_or_panic("needs root for mount namespaces and overlayfs (sudo, or CI as root)");
+            skip_or_panic("needs root for mount namespaces and overlayfs; run the tests as root");
             return None;
         }
         if let Err(why) = namespaces_work() {
@@ -601,7 +614,7 @@ impl Sandbox {
     ) -> Command {
         let argv: Vec<OsString> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
         assert!(!argv.is_empty(), "Sandbox::command needs a program to run");
-        let mut command = Command::new("unshare");
+        let mut command = Command::new(unshare_program());
         command
             .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
             .arg(SETUP_SCRIPT)
