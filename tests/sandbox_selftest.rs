@@ -273,22 +273,13 @@ fn subject_hash(pem_file: &Path) -> String {
     hash
 }
 
-/// Seed case S1, precondition: a private OpenSSL whose certs dir is empty does not trust a
-/// CA that the OS store (bundle and hashed directory) trusts, while the system OpenSSL
-/// does. Everything here is the real binaries on a sandboxed /etc and /usr/local.
-#[test]
-fn s1_private_openssl_cannot_see_a_ca_the_os_store_trusts() {
-    let Some(sb) = Sandbox::new() else { return };
-    if !sandbox::install_private_openssl(&sb) {
-        return;
-    }
-
-    // A CA and a leaf it signs, both generated now, so the machine cannot already trust it.
+/// A CA and a leaf it signs, both generated now, so the machine cannot already trust it.
+fn generate_ca_and_leaf(common_name: &str) -> (rcgen::Certificate, rcgen::Certificate) {
     let ca_key = rcgen::KeyPair::generate().expect("CA key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::new()).expect("CA params");
     ca_params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, "trustsync sandbox self-test CA");
+        .push(rcgen::DnType::CommonName, common_name);
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
         rcgen::KeyUsagePurpose::KeyCertSign,
@@ -300,6 +291,20 @@ fn s1_private_openssl_cannot_see_a_ca_the_os_store_trusts() {
     let leaf = leaf_params
         .signed_by(&leaf_key, &ca, &ca_key)
         .expect("sign leaf");
+    (ca, leaf)
+}
+
+/// Seed case S1, precondition: a private OpenSSL whose certs dir is empty does not trust a
+/// CA that the OS store (bundle and hashed directory) trusts, while the system OpenSSL
+/// does. Everything here is the real binaries on a sandboxed /etc and /usr/local.
+#[test]
+fn s1_private_openssl_cannot_see_a_ca_the_os_store_trusts() {
+    let Some(sb) = Sandbox::new() else { return };
+    if !sandbox::install_private_openssl(&sb) {
+        return;
+    }
+
+    let (ca, leaf) = generate_ca_and_leaf("trustsync sandbox self-test CA");
 
     // The leaf lives in a plain temp dir: not overlaid, so inside sees it as it is.
     let files = tempfile::tempdir().expect("temp dir");
@@ -394,4 +399,100 @@ fn s1_private_openssl_cannot_see_a_ca_the_os_store_trusts() {
         "the machine itself trusts the test CA"
     );
     assert!(!Path::new(local_ca).exists() && fs::symlink_metadata(&hash_link).is_err());
+}
+
+/// The S2 starting point: a CA added the Debian way (`update-ca-certificates`, run for real
+/// inside) is trusted by the system OpenSSL's default paths inside, and nowhere else.
+#[test]
+fn add_os_ca_trusts_a_ca_inside_only() {
+    let Some(sb) = Sandbox::new() else { return };
+    let (ca, leaf) = generate_ca_and_leaf("trustsync sandbox self-test local CA");
+    let files = tempfile::tempdir().expect("temp dir");
+    let leaf_file = files.path().join("leaf.pem");
+    fs::write(&leaf_file, leaf.pem()).unwrap();
+    let leaf_arg = leaf_file.to_str().expect("UTF-8 temp path");
+    let host_listing = || {
+        let mut names: Vec<_> = fs::read_dir("/etc/ssl/certs")
+            .expect("host /etc/ssl/certs")
+            .map(|entry| entry.expect("dir entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let listing_before = host_listing();
+    let bundle_before = host_digest(HOST_BUNDLE);
+
+    let verify = ["/usr/bin/openssl", "verify", leaf_arg];
+    let before = sb.run(&verify, &[]);
+    assert!(!before.status.success(), "trusted before it was added");
+
+    let output = sandbox::add_os_ca(&sb, "trustsync-sandbox-selftest-local", &ca.pem());
+    // Not "1 added": the machine's own store may be behind its local CAs (this one is).
+    assert!(
+        stdout_text(&output).contains("added"),
+        "{}",
+        stdout_text(&output)
+    );
+    assert_eq!(
+        sb.read_link("/etc/ssl/certs/trustsync-sandbox-selftest-local.pem"),
+        Some(PathBuf::from(
+            "/usr/local/share/ca-certificates/trustsync-sandbox-selftest-local.crt"
+        ))
+    );
+    let after = sb.run(&verify, &[]);
+    assert_ok(&after, "system openssl verify after update-ca-certificates");
+
+    assert_eq!(
+        host_listing(),
+        listing_before,
+        "host /etc/ssl/certs changed"
+    );
+    assert_eq!(
+        host_digest(HOST_BUNDLE),
+        bundle_before,
+        "host bundle changed"
+    );
+    let on_host = Command::new("/usr/bin/openssl")
+        .args(verify.iter().skip(1))
+        .env_clear()
+        .output()
+        .expect("run openssl on the host");
+    assert!(
+        !on_host.status.success(),
+        "the machine itself trusts the test CA"
+    );
+}
+
+/// `command()` runs the program itself (unshare and sh exec into it, no intermediate
+/// process), in its own mount namespace, so a test's kill -9 reaches exactly it.
+#[test]
+fn command_spawns_the_program_itself_in_its_own_mount_namespace() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let Some(sb) = Sandbox::new() else { return };
+    // The inner shell prints its pid, then becomes `cat`, which waits on our pipe.
+    let mut child = sb
+        .command(["/bin/sh", "-c", "echo $$; exec cat"], &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn in sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read pid");
+    assert_eq!(
+        line.trim(),
+        child.id().to_string(),
+        "an extra process sits in between"
+    );
+
+    let namespace_of = |pid: &str| fs::read_link(format!("/proc/{pid}/ns/mnt")).expect("ns");
+    assert_ne!(namespace_of(line.trim()), namespace_of("self"));
+
+    child.kill().expect("kill -9");
+    let status = child.wait().expect("wait");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9));
 }

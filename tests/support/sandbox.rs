@@ -23,6 +23,15 @@
 //!   the commands changed (they read the upper layers), and [`Sandbox::read_inside`] shows a
 //!   path exactly as a process inside sees it.
 //!
+//! ```ignore
+//! let Some(sb) = Sandbox::new() else { return }; // not root: loud SKIPPED, test returns
+//! sandbox::install_private_openssl(&sb);          // S1: /usr/local/openssl111, empty certs/
+//! sb.write("/etc/profile.d/broken.sh", "export SSL_CERT_FILE=/nope\n"); // S6
+//! let fix = sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "fix", "--yes"], &[]);
+//! let after = sb.run(&["/usr/local/openssl111/bin/openssl", "verify", leaf], &[]);
+//! assert!(sb.read_link("/usr/local/openssl111/certs/1234abcd.0").is_some());
+//! ```
+//!
 //! Environment: every command starts from a clean, fixed environment ([`BASE_ENV`]: `PATH`,
 //! `HOME=/root`, `LANG=C.UTF-8`) plus what the test passes, because this machine exports
 //! `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, … which would otherwise hide every S1/S2 failure.
@@ -688,4 +697,31 @@ pub fn install_private_openssl(sandbox: &Sandbox) -> bool {
     sandbox.mkdir(format!("{PRIVATE_OPENSSL_DIR}/private"));
     sandbox.chmod(format!("{PRIVATE_OPENSSL_DIR}/private"), 0o700);
     true
+}
+
+/// Makes the sandbox's OS store trust `pem` the way an administrator does on Debian and
+/// Ubuntu (the seed case S2 starting point): writes
+/// `/usr/local/share/ca-certificates/<name>.crt` and runs the real `update-ca-certificates`
+/// inside, which adds the `.pem` link, the `HASH.N` link and the bundle entry (and runs its
+/// hooks, all inside the sandbox). `name` is a plain file stem (letters, digits, `.-_`).
+/// Panics if the tool is missing or fails; returns its output ("N added, M removed").
+pub fn add_os_ca(sandbox: &Sandbox, name: &str, pem: &str) -> Output {
+    assert!(
+        !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+        "add_os_ca: {name:?} is not a plain file stem"
+    );
+    sandbox.write(format!("/usr/local/share/ca-certificates/{name}.crt"), pem);
+    let output = sandbox.run(&["update-ca-certificates"], &[]);
+    assert!(
+        output.status.success(),
+        "update-ca-certificates failed inside the sandbox ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
 }
