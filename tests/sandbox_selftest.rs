@@ -125,6 +125,10 @@ fn remove_hides_a_machine_file_inside_only() {
         "this test needs {HOST_BUNDLE} on the machine"
     );
 
+    // Removing what exists nowhere leaves no trace (no stray parent directories).
+    sb.remove("/etc/trustsync-sandbox-selftest-nowhere/x");
+    assert!(sb.changed_paths().is_empty(), "{:?}", sb.changed_paths());
+
     sb.remove(HOST_BUNDLE);
     assert!(sb.is_removed(HOST_BUNDLE));
     let test = sb.run(&["test", "-e", HOST_BUNDLE], &[]);
@@ -495,4 +499,31 @@ fn command_spawns_the_program_itself_in_its_own_mount_namespace() {
     let status = child.wait().expect("wait");
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(9));
+}
+
+/// The real system `python3` sees the sandbox's trust store, not the machine's: with the
+/// OS bundle replaced by one generated CA, its default context loads exactly that CA.
+#[test]
+fn python3_sees_the_sandboxed_trust_store() {
+    let Some(sb) = Sandbox::new() else { return };
+    let (ca, _leaf) = generate_ca_and_leaf("trustsync sandbox self-test python CA");
+    let count_loaded_cas = "import ssl; \
+        print(len(ssl.create_default_context().get_ca_certs()))";
+    let argv = ["/usr/bin/python3", "-c", count_loaded_cas];
+
+    let before = sb.run(&argv, &[]);
+    assert_ok(&before, "python3 before");
+    let machine_count: usize = stdout_text(&before).trim().parse().expect("a count");
+    assert!(
+        machine_count > 1,
+        "the machine's bundle has {machine_count} CAs"
+    );
+
+    sb.write(HOST_BUNDLE, ca.pem());
+    let after = sb.run(&argv, &[]);
+    assert_ok(&after, "python3 after");
+    assert_eq!(stdout_text(&after).trim(), "1");
+    // A variable the test passes does reach the runtime (S6 tests rely on it).
+    let with_override = sb.run(&argv, &[("SSL_CERT_FILE", "/usr/lib/ssl/nonexistent.pem")]);
+    assert_eq!(stdout_text(&with_override).trim(), "0");
 }

@@ -48,6 +48,10 @@
 //!   dir, which the sandbox sees as it is (only the layer directories are overlaid).
 //! * Prepare the upper layer only while no command of this sandbox runs (overlayfs does not
 //!   support changing layers under a live mount).
+//! * Only the overlaid directories are protected. `/tmp`, `/home`, `/usr` (outside
+//!   `/usr/local`), the repository and the target dir are the machine's own, inside too:
+//!   handy for sharing a leaf certificate or a server's files with the sandbox, but a
+//!   command writing there writes to the machine.
 //! * Overlaid directories must not nest (e.g. `/usr/local` and `/usr/local/share`), and
 //!   directories mounted *inside* a layer on the host (e.g. a bind-mounted `/etc/hosts` in a
 //!   container) show their underlying copy inside the sandbox. Tests use `127.0.0.1`, not
@@ -442,9 +446,11 @@ impl Sandbox {
     /// character device in the upper layer).
     pub fn remove(&self, path: impl AsRef<Path>) {
         let path = path.as_ref();
-        let upper = self.prepare_parents(path);
-        remove_any(&upper);
+        remove_any(&self.upper_path(path));
+        // Parents are only made when a whiteout is needed, so removing a path that exists
+        // nowhere leaves no trace.
         if fs::symlink_metadata(path).is_ok() {
+            let upper = self.prepare_parents(path);
             rustix::fs::mknodat(
                 CWD,
                 &upper,
