@@ -34,10 +34,24 @@ cache_is_valid() {
     [ "$dir_line" = "OPENSSLDIR: \"$PREFIX\"" ]
 }
 
-if cache_is_valid; then
-    log "cached build is valid ($("$BIN" version)); nothing to do"
+report_cached() {
+    log "cached build is valid ($("$BIN" version)); nothing to do ($(( $(date +%s) - started ))s)"
     printf '%s\n' "$BIN"
     exit 0
+}
+
+if cache_is_valid; then
+    report_cached
+fi
+
+# Two CI jobs on one machine: the second waits for the first, then finds the cache valid.
+mkdir -p "$CACHE_DIR"
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE_DIR/.build.lock"
+    flock 9
+    if cache_is_valid; then
+        report_cached
+    fi
 fi
 
 for tool in cargo perl make cc; do
@@ -45,7 +59,8 @@ for tool in cargo perl make cc; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/trustsync-openssl-build.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 # 1. Fetch the openssl-src crate through cargo (the ordinary client for crates.io) with a
 #    throwaway project, then ask cargo where the sources landed instead of globbing
