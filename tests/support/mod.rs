@@ -1,0 +1,9 @@
+//! Helpers shared by the integration tests (each `tests/*.rs` file is its own crate and
+//! pulls these in with `mod support;`). Every test crate uses only part of them, hence the
+//! crate-wide `dead_code` allowance.
+#![allow(dead_code)]
+
+/// Private mount-namespace + overlayfs views of the machine (Linux, root).
+#[cfg(target_os = "linux")]
+pub mod sandbox;
+// `pub mod tls;` (loopback TLS servers) is added here by the tls helper.
