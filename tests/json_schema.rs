@@ -1,8 +1,8 @@
 //! Every JSON field that README.md documents must be in `status --json` output: provisioning
 //! scripts parse it, so a field disappearing is a breaking change this test catches.
 
-mod common;
-use common::*;
+mod support;
+use support::certs::*;
 
 fn documented_fields() -> Vec<String> {
     let readme = include_str!("../README.md");

@@ -1,8 +1,8 @@
 //! `trustsync status` end to end through the binary, against a generated OS store under
 //! `--root` and trust variables pointing at generated files. No system path is touched.
 
-mod common;
-use common::*;
+mod support;
+use support::certs::*;
 
 struct Machine {
     root: tempfile::TempDir,

@@ -15,6 +15,12 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
     super::search_dirs(opts)
         .into_iter()
         .map(|d| d.join("openssl"))
+        .chain(
+            opts.runtimes
+                .iter()
+                .filter(|r| r.file_name().is_some_and(|n| n == "openssl"))
+                .cloned(),
+        )
         .filter(|p| p.is_file())
         .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
         .collect()

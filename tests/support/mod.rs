@@ -3,6 +3,9 @@
 //! crate-wide `dead_code` allowance.
 #![allow(dead_code)]
 
+/// Generated certificates and running the binary with a clean environment.
+pub mod certs;
+
 /// Private mount-namespace + overlayfs views of the machine (Linux, root).
 #[cfg(target_os = "linux")]
 pub mod sandbox;

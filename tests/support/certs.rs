@@ -1,5 +1,5 @@
-//! Shared helpers for integration tests: generated certificates and a fake OS tree.
-#![allow(dead_code)]
+//! Generated certificates, a fake OS tree and running the `trustsync` binary with a clean
+//! environment: what most integration tests need.
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use std::path::{Path, PathBuf};
