@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod linux;
+pub mod macos_trust;
 
 use std::path::{Path, PathBuf};
 
