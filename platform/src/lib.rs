@@ -9,6 +9,8 @@
 
 pub mod bundle;
 pub mod linux;
+#[cfg(target_os = "macos")]
+pub mod macos;
 pub mod macos_trust;
 
 use std::path::{Path, PathBuf};
