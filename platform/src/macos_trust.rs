@@ -190,6 +190,25 @@ pub struct TrustSnapshot {
     pub read_errors: Vec<String>,
 }
 
+impl TrustSnapshot {
+    /// The keychain a record's certificate lives in, as its origin names it: of the
+    /// keychains holding that DER, the one most likely for the record's domain (login for
+    /// user, System.keychain for admin, SystemRootCertificates.keychain for system).
+    pub fn keychain_of(&self, record: &TrustRecord) -> Option<Keychain> {
+        let found: Vec<Keychain> = self
+            .keychain_certificates
+            .iter()
+            .filter(|item| item.der == record.der)
+            .map(|item| item.keychain)
+            .collect();
+        record
+            .domain
+            .preferred_keychains()
+            .into_iter()
+            .find(|k| found.contains(k))
+    }
+}
+
 /// What one domain's trust settings say about a certificate for TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DomainVerdict {
@@ -1047,6 +1066,22 @@ mod tests {
             DomainVerdict::FallThrough
         );
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn keychain_of_prefers_the_domain_s_usual_keychain() {
+        let admin = record(TrustDomain::Admin, COMPANY_ROOT, vec![]);
+        let user = record(TrustDomain::User, COMPANY_ROOT, vec![]);
+        let snapshot = TrustSnapshot {
+            keychain_certificates: vec![
+                in_keychain(Keychain::Login, COMPANY_ROOT),
+                in_keychain(Keychain::System, COMPANY_ROOT),
+            ],
+            ..TrustSnapshot::default()
+        };
+        assert_eq!(snapshot.keychain_of(&admin), Some(Keychain::System));
+        assert_eq!(snapshot.keychain_of(&user), Some(Keychain::Login));
+        assert_eq!(TrustSnapshot::default().keychain_of(&user), None);
     }
 
     #[test]
