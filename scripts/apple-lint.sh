@@ -7,7 +7,7 @@
 #   default      lint the trustsync-platform crate (pure Rust: needs no C toolchain, since
 #                core-foundation-sys and security-framework-sys only emit link flags)
 #   --workspace  lint every crate; some dependencies (ring, via rcgen) compile C in their
-#                build scripts even for `cargo check`, so this needs clang (apt: clang-14),
+#                build scripts even for `cargo check`, so this needs clang (apt: clang-14, plus llvm-14 for llvm-ar),
 #                which can compile their freestanding C for Darwin without Apple's SDK.
 #
 # `cargo clippy` never links, so the Security framework itself is not needed.
@@ -26,7 +26,7 @@ rustup target add "${targets[@]}"
 if [[ "${scope[0]}" == "--workspace" ]]; then
     clang_bin="$(command -v clang || command -v clang-14 || true)"
     if [[ -z "$clang_bin" ]]; then
-        echo "apple-lint: --workspace needs clang (apt-get install clang-14)" >&2
+        echo "apple-lint: --workspace needs clang (apt-get install clang-14 llvm-14)" >&2
         exit 2
     fi
     # cc-rs picks these per target; llvm-ar understands the Mach-O objects clang makes.
