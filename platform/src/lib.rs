@@ -9,6 +9,10 @@
 
 pub mod bundle;
 pub mod linux;
+#[cfg(target_os = "macos")]
+pub mod macos;
+pub mod macos_paths;
+pub mod macos_trust;
 
 use std::path::{Path, PathBuf};
 
