@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian 12 machine. Idempotent: a second
 # run only checks. Needs root for apt-get (CI runs as root).
+#  - openssl, python3, util-linux (unshare), ca-certificates: the real clients the
+#    scenario tests drive; perl, make, gcc: the private OpenSSL build (seed case S1);
+#  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
+#  - rust targets for the macOS and Windows checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pair in openssl:openssl python3:python3 unshare:util-linux; do
+for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
+            clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
-[ -e /etc/ssl/certs/ca-certificates.crt ] || need_apt+=(ca-certificates)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin >/dev/null
+# The S1 OpenSSL: built once per machine into ~/.cache/trustsync (about 90 s the first time).
+./scripts/build-private-openssl.sh >/dev/null

@@ -276,7 +276,12 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         Severity::Drift => v.max(Verdict::Drift),
         Severity::Info => v,
     });
-    // Path problems are the *why* of a bad verdict; when the set is fine they are notes.
+    // The problem that decides the verdict comes first; path problems explain it after.
+    problems.sort_by_key(|p| match p.severity {
+        Severity::Broken => 0,
+        Severity::Drift => 1,
+        Severity::Info => 2,
+    });
     Diagnosis {
         runtime: rt,
         trusted,
