@@ -299,15 +299,17 @@ impl<'a> Analysis<'a> {
                     .flatten()
             }) {
                 let reasons = self.inspection_reasons(env_proxy_hint);
+                // No reasons: a public CA's name, no product keyword, no proxy; then it
+                // is an untrusted root and nothing suggests interception.
                 if !reasons.is_empty() {
                     let ca_name = ca.name.clone();
                     notes.push(Note {
                         code: NoteCode::TlsInspectionSuspected,
                         message: format!(
-                            "No trust set here trusts '{ca_name}', and {}: this looks like a \
+                            "No trust set here trusts '{ca_name}' ({}): this looks like a \
                              TLS-inspecting proxy (corporate firewall, antivirus, debugging \
                              proxy) re-signing the connection, or a private CA.",
-                            reasons.join(", and ")
+                            reasons.join("; ")
                         ),
                     });
                     let step = "If this is your organisation's TLS-inspecting proxy, ask \
@@ -597,15 +599,13 @@ impl<'a> Analysis<'a> {
         .to_lowercase();
         let mut reasons = Vec::new();
         if let Some(product) = INSPECTION_PRODUCTS.iter().find(|p| haystack.contains(*p)) {
-            reasons.push(format!(
-                "its CA '{ca_name}' names an inspection product ({product})"
-            ));
+            reasons.push(format!("its name contains \"{}\"", product.trim()));
+        }
+        if !PUBLIC_CAS.iter().any(|p| haystack.contains(*p)) {
+            reasons.push("it is not a well-known public CA".to_string());
         }
         if env_proxy_hint {
             reasons.push("a proxy is in use (HTTPS_PROXY or --proxy)".to_string());
-        }
-        if !PUBLIC_CAS.iter().any(|p| haystack.contains(*p)) {
-            reasons.push(format!("'{ca_name}' is not a well-known public CA"));
         }
         reasons
     }
