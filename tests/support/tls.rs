@@ -351,14 +351,25 @@ pub struct TlsServer {
 }
 
 impl TlsServer {
-    /// Serves `chain` (DER, leaf first, sent exactly as given) with the leaf's PKCS#8 key.
+    /// Serves `chain` (DER, leaf first, sent exactly as given) with the leaf's PKCS#8 key,
+    /// over TLS 1.3 or 1.2.
     pub fn start(chain: Vec<Vec<u8>>, key_pkcs8_der: Vec<u8>) -> TlsServer {
+        TlsServer::start_with_versions(chain, key_pkcs8_der, rustls::DEFAULT_VERSIONS)
+    }
+
+    /// Like [`TlsServer::start`], limited to the given protocol versions (e.g.
+    /// `&[&rustls::version::TLS12]` to test a TLS 1.2-only server).
+    pub fn start_with_versions(
+        chain: Vec<Vec<u8>>,
+        key_pkcs8_der: Vec<u8>,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> TlsServer {
         let certs: Vec<CertificateDer<'static>> =
             chain.into_iter().map(CertificateDer::from).collect();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pkcs8_der));
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .expect("protocol versions")
             .with_no_client_auth()
             .with_single_cert(certs, key)
