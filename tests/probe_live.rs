@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::io::{Read, Write};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
@@ -301,6 +302,39 @@ fn unreachable_port_reports_the_socket_error_quickly() {
     let json = serde_json::to_value(ErrorReport::new(err)).unwrap();
     assert_eq!(json["error"], "connect-failed");
     assert_eq!(json["exit_code"], 2);
+}
+
+#[test]
+fn plain_http_port_is_named_as_not_tls() {
+    // A server that answers in HTTP, as happens with `probe host:80`.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let outcome = probe::run(&target(port), &[], SystemTime::now());
+    server.join().unwrap();
+    let err = outcome.unwrap_err();
+    assert!(matches!(err, ProbeError::Handshake { .. }), "{err:?}");
+    assert!(err.to_string().contains("not TLS"), "{err}");
+}
+
+#[test]
+fn unreachable_proxy_says_proxy() {
+    let chain = CaChain::new(ChainSpec::default());
+    let server = TlsServer::for_chain(&chain);
+    let mut t = target(server.port());
+    t.proxy = ProxySetting::Url(format!("127.0.0.1:{}", closed_port()).parse().unwrap());
+    let err = probe::run(&t, &[], SystemTime::now()).unwrap_err();
+    assert_eq!(err.code(), "proxy-failed");
+    assert!(
+        err.to_string().starts_with("proxy http://127.0.0.1:"),
+        "{err}"
+    );
+    assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
 }
 
 #[test]

@@ -122,14 +122,20 @@ pub fn capture_chain(target: &Target) -> Result<CapturedChain, ProbeError> {
         .proxy
         .resolve(&target.host, |k| std::env::var(k).ok())?;
 
-    let (mut stream, peer) = match &proxy {
-        None => connect_tcp(&target.host, target.port, deadline, target.timeout)?,
-        Some(p) => {
-            let (mut s, peer) = connect_tcp(&p.host, p.port, deadline, target.timeout)?;
-            proxy::connect_tunnel(&mut s, p, &target.host, target.port, deadline)?;
-            (s, peer)
-        }
-    };
+    let (mut stream, peer) =
+        match &proxy {
+            None => connect_tcp(&target.host, target.port, deadline, target.timeout)?,
+            Some(p) => {
+                // Say "proxy" in the error: the user may not know a proxy was in play.
+                let (mut s, peer) = connect_tcp(&p.host, p.port, deadline, target.timeout)
+                    .map_err(|e| ProbeError::Proxy {
+                        proxy: p.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                proxy::connect_tunnel(&mut s, p, &target.host, target.port, deadline)?;
+                (s, peer)
+            }
+        };
     let addr = match &proxy {
         None => peer.to_string(),
         Some(p) => format!("{}:{} (via proxy {p})", target.host, target.port),
@@ -277,10 +283,24 @@ fn handshake_until_certificate(
                 Some(chain) => Ok((chain, protocol)),
                 None => Err(ProbeError::Handshake {
                     addr: addr.to_string(),
-                    reason: err.to_string(),
+                    reason: handshake_words(&err),
                 }),
             };
         }
+    }
+}
+
+/// rustls's error, with a hint for the common "this port does not speak TLS" case.
+fn handshake_words(err: &rustls::Error) -> String {
+    match err {
+        rustls::Error::InvalidMessage(_) => format!(
+            "the server's answer is not TLS (plain HTTP or another protocol on this port?): {err}"
+        ),
+        rustls::Error::AlertReceived(alert) => format!(
+            "the server refused the handshake with the alert {alert:?} (wrong --servername, \
+             or no TLS version or cipher in common?)"
+        ),
+        other => other.to_string(),
     }
 }
 
