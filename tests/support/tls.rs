@@ -462,7 +462,8 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-/// A minimal HTTP CONNECT proxy on 127.0.0.1 that tunnels only to loopback addresses.
+/// A minimal HTTP CONNECT proxy on 127.0.0.1 that tunnels only to loopback addresses;
+/// host names in CONNECT requests are sent to 127.0.0.1.
 pub struct ConnectProxy {
     stopper: Stopper,
     requests: Arc<Mutex<Vec<String>>>,
@@ -502,6 +503,19 @@ impl ConnectProxy {
     }
 }
 
+/// Where to tunnel `authority`: an IP address as given; any host *name* goes to
+/// 127.0.0.1 (so tests can use made-up names like `probe.test` that never resolve, and
+/// nothing ever leaves the machine).
+fn loopback_target(authority: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = authority.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let (host, port) = authority.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok()?;
+    (!host.is_empty() && !host.contains(['[', ']']))
+        .then(|| SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 fn serve_connect(mut client: TcpStream, status: u16, log: &Mutex<Vec<String>>) -> io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut head = Vec::new();
@@ -519,7 +533,7 @@ fn serve_connect(mut client: TcpStream, status: u16, log: &Mutex<Vec<String>>) -
         .next()
         .and_then(|l| l.strip_prefix("CONNECT "))
         .and_then(|l| l.split_whitespace().next())
-        .and_then(|a| a.parse::<SocketAddr>().ok());
+        .and_then(loopback_target);
     let target = match target {
         // Tests never send traffic beyond loopback, even through the proxy.
         Some(addr) if addr.ip().is_loopback() && status == 200 => addr,
