@@ -67,10 +67,22 @@ pub struct Target {
 
 impl Target {
     /// Parses `HOST`, `HOST:PORT`, `[IPv6]` or `[IPv6]:PORT` with default port, timeout
-    /// and proxy-from-environment.
-    pub fn parse(host_port: &str) -> Result<Target, ProbeError> {
+    /// and proxy-from-environment. A pasted `https://HOST[:PORT]/path` URL is accepted too
+    /// (scheme and path dropped), since that is what users copy from error messages.
+    pub fn parse(input: &str) -> Result<Target, ProbeError> {
+        let without_scheme = match input.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => rest,
+            Some((scheme, _)) => {
+                return Err(ProbeError::InvalidTarget {
+                    target: input.to_string(),
+                    reason: format!("expected HOST[:PORT] or an https:// URL, not {scheme}://"),
+                })
+            }
+            None => input,
+        };
+        let host_port = without_scheme.split('/').next().unwrap_or_default();
         let bad = |why: &str| ProbeError::InvalidTarget {
-            target: host_port.to_string(),
+            target: input.to_string(),
             reason: why.to_string(),
         };
         let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
@@ -196,6 +208,11 @@ mod tests {
         assert!(Target::parse("host:0").is_err());
         assert!(Target::parse("host:http").is_err());
         assert!(Target::parse(":443").is_err());
+        let t = Target::parse("https://pypi.org/simple/requests/").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("pypi.org", 443));
+        let t = Target::parse("HTTPS://[::1]:8443/x").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 8443));
+        assert!(Target::parse("ftp://example.com").is_err());
         let mut t = Target::parse("10.0.0.1").unwrap();
         assert_eq!(t.name(), "10.0.0.1");
         t.servername = Some("a.test".into());
