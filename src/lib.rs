@@ -13,3 +13,4 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod system;
+pub mod probe;

@@ -9,4 +9,6 @@ pub mod certs;
 /// Private mount-namespace + overlayfs views of the machine (Linux, root).
 #[cfg(target_os = "linux")]
 pub mod sandbox;
-// `pub mod tls;` (loopback TLS servers) is added here by the tls helper.
+
+/// Loopback TLS servers, rcgen chains and an HTTP CONNECT proxy.
+pub mod tls;

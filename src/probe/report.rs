@@ -1,0 +1,426 @@
+//! The probe's result: plain `Serialize` structs (the `--json` schema) and the human view.
+//!
+//! # JSON schema (`trustsync probe --json`), version `trustsync-probe/1`
+//!
+//! ```text
+//! {
+//!   "schema": "trustsync-probe/1",
+//!   "name": "pypi.org",                  // name verified (SNI / --name)
+//!   "checked_at": "2025-01-31T12:00:00Z",// the "now" used for validity
+//!   "connection": {                      // absent in offline mode (--chain)
+//!     "host": "pypi.org", "port": 443, "servername": "pypi.org",
+//!     "peer": "151.101.0.223:443",       // TCP peer (the proxy's address when tunnelling)
+//!     "proxy": "http://proxy:3128",      // absent when direct; never has credentials
+//!     "protocol": "TLSv1_3"              // absent when unknown
+//!   },
+//!   "chain": [                           // as sent by the server, leaf first
+//!     { "index": 0, "subject": "CN=pypi.org", "issuer": "CN=R3, O=Let's Encrypt, C=US",
+//!       "name": "pypi.org", "sha256": "ab12…", "not_before": "…Z", "not_after": "…Z",
+//!       "validity": "valid" | "expired" | "not-yet-valid",
+//!       "is_ca": false, "self_signed": false,
+//!       "names": ["pypi.org", "www.pypi.org"],   // DNS and IP SANs
+//!       "ca_issuers": ["http://r3.i.lencr.org/"],// AIA CA Issuers URLs
+//!       "error": "…" }                   // only when the certificate could not be parsed
+//!   ],
+//!   "verdicts": [                        // one per trust set, OS store first
+//!     { "trust_set": "OS store", "verified": true, "code": "ok",
+//!       "message": "…", "next_step": "…",         // next_step absent for ok
+//!       "anchor": "ISRG Root X1",                 // ok: the root the path ends at
+//!       "ca": {                                   // untrusted-root: the CA at stake
+//!         "subject": "…", "name": "…", "sha256": "…" (absent if never seen),
+//!         "sent_by_server": true, "trusted_by": ["OS store"] },
+//!       "missing": {                              // incomplete-chain
+//!         "subject": "CN=R3, …", "name": "R3", "needed_by": "pypi.org",
+//!         "ca_issuers": ["http://r3.i.lencr.org/"] },
+//!       "certificate": {                          // expired / not-yet-valid
+//!         "subject": "…", "name": "…", "not_before": "…", "not_after": "…" },
+//!       "hostname": { "asked": "…", "offered": ["…"] } // hostname-mismatch
+//!     }
+//!   ],
+//!   "notes": [ { "code": "clock-skew" | "tls-inspection-suspected" | "hostname-mismatch"
+//!                       | "unusable-roots",
+//!                "message": "…" } ],
+//!   "overall": "<code of the first failing verdict, or ok>",
+//!   "exit_code": 0 | 1
+//! }
+//! ```
+//!
+//! Verdict codes ([`Code`]): `ok`, `untrusted-root`, `incomplete-chain`, `expired`,
+//! `not-yet-valid`, `hostname-mismatch`, `self-signed`, `invalid-chain`, `no-certificate`.
+//! When no chain could be obtained, `--json` prints an [`ErrorReport`] instead and the
+//! exit code is 2.
+
+use serde::Serialize;
+
+/// Schema tag written into every JSON report.
+pub const SCHEMA: &str = "trustsync-probe/1";
+
+/// Stable classification codes (kebab-case in JSON and human output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Code {
+    /// A path to a trusted root verifies and the name matches.
+    Ok,
+    /// The chain leads to a root this trust set does not contain.
+    UntrustedRoot,
+    /// The server did not send an intermediate that no trust set has either.
+    IncompleteChain,
+    /// A certificate on the path is past its notAfter.
+    Expired,
+    /// A certificate on the path is before its notBefore.
+    NotYetValid,
+    /// The leaf does not cover the name asked for.
+    HostnameMismatch,
+    /// The leaf is its own issuer.
+    SelfSigned,
+    /// Any other verification failure (bad signature, wrong key usage, malformed).
+    InvalidChain,
+    /// The server sent no certificate, or the leaf could not be parsed.
+    NoCertificate,
+}
+
+impl Code {
+    /// The kebab-case code, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Ok => "ok",
+            Code::UntrustedRoot => "untrusted-root",
+            Code::IncompleteChain => "incomplete-chain",
+            Code::Expired => "expired",
+            Code::NotYetValid => "not-yet-valid",
+            Code::HostnameMismatch => "hostname-mismatch",
+            Code::SelfSigned => "self-signed",
+            Code::InvalidChain => "invalid-chain",
+            Code::NoCertificate => "no-certificate",
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a certificate is within its validity period at `checked_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validity {
+    Valid,
+    Expired,
+    NotYetValid,
+}
+
+/// The whole result; serialises to the schema above.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    pub schema: &'static str,
+    pub name: String,
+    pub checked_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionInfo>,
+    pub chain: Vec<ChainEntry>,
+    pub verdicts: Vec<Verdict>,
+    pub notes: Vec<Note>,
+    pub overall: Code,
+    pub exit_code: i32,
+}
+
+impl ProbeReport {
+    /// 0 when the chain verifies in every trust set, 1 when it fails in at least one.
+    pub fn exit_code(&self) -> i32 {
+        self.exit_code
+    }
+
+    /// The verdict for the trust set labelled `label`.
+    pub fn verdict(&self, label: &str) -> Option<&Verdict> {
+        self.verdicts.iter().find(|v| v.trust_set == label)
+    }
+
+    /// Whether a note with this code is present.
+    pub fn has_note(&self, code: NoteCode) -> bool {
+        self.notes.iter().any(|n| n.code == code)
+    }
+}
+
+/// Where the chain came from (live mode only).
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionInfo {
+    pub host: String,
+    pub port: u16,
+    pub servername: String,
+    pub peer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+/// One certificate as the server sent it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainEntry {
+    pub index: usize,
+    pub subject: String,
+    pub issuer: String,
+    /// What a person calls it: CN, else O, else the subject.
+    pub name: String,
+    pub sha256: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub validity: Validity,
+    pub is_ca: bool,
+    pub self_signed: bool,
+    pub names: Vec<String>,
+    pub ca_issuers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The answer for one trust set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub trust_set: String,
+    pub verified: bool,
+    pub code: Code,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<CaDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<MissingIssuer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<DatedCertificate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<NameDetail>,
+}
+
+/// The CA an `untrusted-root` verdict is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaDetail {
+    pub subject: String,
+    pub name: String,
+    /// Known when the server sent the CA or some trust set has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub sent_by_server: bool,
+    /// Labels of the trust sets in which the chain verifies.
+    pub trusted_by: Vec<String>,
+}
+
+/// The intermediate an `incomplete-chain` verdict is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissingIssuer {
+    pub subject: String,
+    pub name: String,
+    /// The certificate (sent by the server) whose issuer is missing.
+    pub needed_by: String,
+    /// Where to download it (AIA CA Issuers of `needed_by`).
+    pub ca_issuers: Vec<String>,
+}
+
+/// The certificate an `expired` / `not-yet-valid` verdict is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatedCertificate {
+    pub subject: String,
+    pub name: String,
+    pub not_before: String,
+    pub not_after: String,
+}
+
+/// The name asked and the names offered, for `hostname-mismatch`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NameDetail {
+    pub asked: String,
+    pub offered: Vec<String>,
+}
+
+/// Chain-wide remarks that are not a per-trust-set verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoteCode {
+    /// "Now" is outside the validity of most certificates seen: check the clock.
+    ClockSkew,
+    /// Nobody trusts the issuer and it looks like a TLS-inspecting proxy.
+    TlsInspectionSuspected,
+    /// The name does not match, reported alongside another verdict code.
+    HostnameMismatch,
+    /// Some trust-set certificates could not be used as anchors.
+    UnusableRoots,
+}
+
+impl NoteCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteCode::ClockSkew => "clock-skew",
+            NoteCode::TlsInspectionSuspected => "tls-inspection-suspected",
+            NoteCode::HostnameMismatch => "hostname-mismatch",
+            NoteCode::UnusableRoots => "unusable-roots",
+        }
+    }
+}
+
+/// One chain-wide remark.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub code: NoteCode,
+    pub message: String,
+}
+
+/// What `--json` prints when no chain was obtained (exit code 2).
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub schema: &'static str,
+    /// [`super::ProbeError::code`], e.g. `connect-failed`, `handshake-timeout`.
+    pub error: &'static str,
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl ErrorReport {
+    pub fn new(err: &super::ProbeError) -> ErrorReport {
+        ErrorReport {
+            schema: SCHEMA,
+            error: err.code(),
+            message: err.to_string(),
+            exit_code: super::EXIT_COULD_NOT_CONNECT,
+        }
+    }
+}
+
+// ANSI colours are written by hand: three colours and bold do not justify a crate.
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// Renders the report for a terminal. `color` adds ANSI colours (callers decide, e.g.
+/// when stdout is a terminal and `NO_COLOR` is unset). Codes appear verbatim so users
+/// can search for them in the documentation.
+pub fn render_human(report: &ProbeReport, color: bool) -> String {
+    let paint = |c: &str, s: &str| {
+        if color {
+            format!("{c}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::new();
+    match &report.connection {
+        Some(c) => {
+            out += &format!(
+                "{} {}:{} (name {}, peer {}",
+                paint(BOLD, "Probe of"),
+                c.host,
+                c.port,
+                c.servername,
+                c.peer
+            );
+            if let Some(p) = &c.proxy {
+                out += &format!(", via proxy {p}");
+            }
+            if let Some(v) = &c.protocol {
+                out += &format!(", {v}");
+            }
+            out += ")\n";
+        }
+        None => {
+            out += &format!(
+                "{} {} (saved chain)\n",
+                paint(BOLD, "Probe of"),
+                report.name
+            )
+        }
+    }
+    out += &format!("Checked at {}\n\n", report.checked_at);
+
+    out += &format!(
+        "Chain sent by the server ({} certificate{}):\n",
+        report.chain.len(),
+        if report.chain.len() == 1 { "" } else { "s" }
+    );
+    for c in &report.chain {
+        if let Some(err) = &c.error {
+            out += &format!("  [{}] unreadable certificate: {err}\n", c.index);
+            continue;
+        }
+        let mut tags = Vec::new();
+        if c.self_signed {
+            tags.push("self-signed".to_string());
+        } else if c.is_ca {
+            tags.push("CA".to_string());
+        }
+        match c.validity {
+            Validity::Valid => {}
+            Validity::Expired => tags.push(paint(RED, "EXPIRED")),
+            Validity::NotYetValid => tags.push(paint(RED, "NOT YET VALID")),
+        }
+        let tags = if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", tags.join(", "))
+        };
+        out += &format!("  [{}] {}{tags}\n", c.index, c.subject);
+        out += &format!("      issuer:   {}\n", c.issuer);
+        out += &format!("      valid:    {} .. {}\n", c.not_before, c.not_after);
+        if !c.names.is_empty() {
+            out += &format!("      names:    {}\n", c.names.join(", "));
+        }
+        for url in &c.ca_issuers {
+            out += &format!("      issuer certificate at: {url}\n");
+        }
+        out += &format!("      sha256:   {}\n", c.sha256);
+    }
+
+    out += "\nVerification per trust set:\n";
+    if report.verdicts.is_empty() {
+        out += "  (no trust sets given)\n";
+    }
+    for v in &report.verdicts {
+        let status = if v.verified {
+            paint(GREEN, "OK  ")
+        } else {
+            paint(RED, "FAIL")
+        };
+        out += &format!(
+            "  {status} {}: {}\n",
+            v.trust_set,
+            paint(BOLD, v.code.as_str())
+        );
+        out += &format!("       {}\n", v.message);
+        if let Some(next) = &v.next_step {
+            out += &format!("       next step: {next}\n");
+        }
+    }
+    if !report.notes.is_empty() {
+        out += "\nNotes:\n";
+        for n in &report.notes {
+            out += &format!(
+                "  {} {}: {}\n",
+                paint(YELLOW, "!"),
+                n.code.as_str(),
+                n.message
+            );
+        }
+    }
+    let failing = report.verdicts.iter().filter(|v| !v.verified).count();
+    out += "\n";
+    out += &if failing == 0 {
+        paint(GREEN, "Result: verifies in every trust set.")
+    } else {
+        paint(
+            RED,
+            &format!(
+                "Result: {} ({} of {} trust sets fail).",
+                report.overall,
+                failing,
+                report.verdicts.len()
+            ),
+        )
+    };
+    out += "\n";
+    out
+}
