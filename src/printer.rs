@@ -130,6 +130,16 @@ impl Printer {
         ));
         self.data(&out);
     }
+
+    /// `probe` output: the report, or the connection error in words.
+    pub fn probe(&self, outcome: &Result<crate::probe::ProbeReport, crate::probe::ProbeError>) {
+        match (outcome, self.json) {
+            (Ok(r), true) => self.print_json(r),
+            (Ok(r), false) => self.data(&crate::probe::render_human(r, self.color)),
+            (Err(e), true) => self.print_json(&crate::probe::ErrorReport::new(e)),
+            (Err(e), false) => self.warn(&e.to_string()),
+        }
+    }
 }
 
 /// The next step for a runtime, in one line.
