@@ -9,6 +9,9 @@
 
 pub mod bundle;
 pub mod linux;
+#[cfg(windows)]
+pub mod windows;
+pub mod windows_store;
 
 use std::path::{Path, PathBuf};
 
