@@ -175,10 +175,14 @@ pub mod property {
     pub const NOT_BEFORE_FILETIME: u32 = 126;
     /// `CERT_NOT_BEFORE_ENHKEY_USAGE_PROP_ID`: DER EKU sequence the not-before time applies to.
     pub const NOT_BEFORE_ENHKEY_USAGE: u32 = 127;
-    /// trustsync's own mark on certificates it added: a property in the application range
-    /// (`CERT_FIRST_USER_PROP_ID` 0x8000 ..= 0xFFFF), which no Windows tool sets, holding
-    /// [`super::TRUSTSYNC_MARK`]. A friendly name alone would not do: users edit those.
-    pub const TRUSTSYNC_MARK: u32 = 0x8000 + 0x5453; // 0x5453 = "TS"
+    /// `CERT_DESCRIPTION_PROP_ID`: UTF-16LE, NUL-terminated; the "Description" field of
+    /// certmgr's certificate properties. trustsync's mark on what it added: it holds
+    /// exactly [`super::TRUSTSYNC_MARK`]. The application range (`CERT_FIRST_USER_PROP_ID`
+    /// and up) would be the tidier place, but Wine 8.0's crypt32, where CI proves
+    /// add/remove, rejects those ids; the description is honoured by both. A friendly name
+    /// alone would not do: people rename certificates in certmgr all the time, while the
+    /// description is rarely touched and an edited one only makes trustsync refuse to remove.
+    pub const DESCRIPTION: u32 = 13;
 }
 
 /// The properties `windows.rs` copies out for every certificate.
@@ -189,11 +193,13 @@ pub const PROPERTIES_TO_COPY: &[u32] = &[
     property::DISALLOWED_ENHKEY_USAGE,
     property::NOT_BEFORE_FILETIME,
     property::NOT_BEFORE_ENHKEY_USAGE,
-    property::TRUSTSYNC_MARK,
+    property::DESCRIPTION,
 ];
 
-/// The value of [`property::TRUSTSYNC_MARK`] on certificates trustsync added.
-pub const TRUSTSYNC_MARK: &[u8] = b"trustsync-added/v1";
+/// The [`property::DESCRIPTION`] trustsync gives the certificates it adds, and the only one
+/// that makes a certificate removable by trustsync.
+pub const TRUSTSYNC_MARK: &str =
+    "trustsync-added/v1: added by trustsync; `trustsync remove` takes it out";
 
 /// `id-kp-serverAuth`, the only usage that matters for TLS runtimes.
 pub const SERVER_AUTH_OID: &str = "1.3.6.1.5.5.7.3.1";
@@ -224,7 +230,8 @@ impl RawStoreEntry {
 
     /// True only for certificates carrying trustsync's mark with its exact value.
     pub fn added_by_trustsync(&self) -> bool {
-        self.property(property::TRUSTSYNC_MARK) == Some(TRUSTSYNC_MARK)
+        self.property(property::DESCRIPTION)
+            .is_some_and(|bytes| decode_utf16le(bytes) == TRUSTSYNC_MARK)
     }
 
     pub fn sha256(&self) -> [u8; 32] {
@@ -676,7 +683,7 @@ pub fn plan_add(store: StoreId, existing: &[RawStoreEntry], der: &[u8]) -> AddOu
 }
 
 /// The friendly name given to certificates trustsync adds, so people browsing `certmgr`
-/// see who put it there. Not used to decide anything (see [`property::TRUSTSYNC_MARK`]).
+/// see who put it there. Not used to decide anything (see [`property::DESCRIPTION`]).
 pub fn friendly_name_for(fingerprint_hex: &str) -> String {
     let short = &fingerprint_hex[..fingerprint_hex.len().min(16)];
     format!("trustsync: added by trustsync (SHA-256 {short}...)")
@@ -1134,21 +1141,22 @@ mod tests {
 
     #[test]
     fn remove_takes_only_marked_copies_with_the_exact_fingerprint() {
+        let mark = encode_utf16le(TRUSTSYNC_MARK);
         let ours = with(
             entry(CurrentUser, Root, b"ours"),
-            property::TRUSTSYNC_MARK,
-            TRUSTSYNC_MARK,
+            property::DESCRIPTION,
+            &mark,
         );
         let users = entry(LocalMachine, Root, b"ours");
         let forged = with(
             entry(CurrentUser, Root, b"forged"),
-            property::TRUSTSYNC_MARK,
-            b"trustsync",
+            property::DESCRIPTION,
+            &encode_utf16le("trustsync"),
         );
         let company = with(
             entry(LocalMachineGroupPolicy, Root, b"gpo"),
-            property::TRUSTSYNC_MARK,
-            TRUSTSYNC_MARK,
+            property::DESCRIPTION,
+            &mark,
         );
         let entries = vec![ours, users, forged, company];
 
