@@ -268,8 +268,8 @@ pub struct WindowsTrust {
 ///   with a warning (OpenSSL-style bundles cannot express either);
 /// - an unreadable property makes the root untrusted (not distrusted), with a warning;
 /// - `ROOT`/`AuthRoot` certificates are trusted; those in a store someone on this machine
-///   fills (see [`StoreLocation::is_local_addition`]) are `locally_added`, and that origin
-///   wins when a certificate is in several stores.
+///   fills (see [`StoreLocation::is_local_addition`]) or that carry trustsync's mark are
+///   `locally_added`, and that origin wins when a certificate is in several stores.
 pub fn decide(read: &RawStoreRead, now: SystemTime) -> WindowsTrust {
     let mut store = SystemStore {
         flavor: FLAVOR.to_string(),
@@ -339,7 +339,9 @@ pub fn decide(read: &RawStoreRead, now: SystemTime) -> WindowsTrust {
                 }
             }
         }
-        let locally_added = entry.store.location.is_local_addition();
+        // A root trustsync added to LocalMachine\ROOT is as local as one an administrator
+        // added by hand; the mark is the one way to tell it from Windows' own there.
+        let locally_added = entry.store.location.is_local_addition() || entry.added_by_trustsync();
         match list.iter_mut().find(|c| c.der == entry.der) {
             Some(existing) => {
                 if locally_added && !existing.locally_added {
@@ -868,6 +870,32 @@ mod tests {
         assert_eq!(
             origins(&trust.store.trusted),
             vec![(&b"proxy"[..], "LocalMachine\\GroupPolicy\\ROOT", true)]
+        );
+    }
+
+    #[test]
+    fn a_root_trustsync_added_to_local_machine_is_a_local_addition() {
+        let trust = decide(
+            &read(vec![
+                with(
+                    entry(LocalMachine, Root, b"ours"),
+                    property::DESCRIPTION,
+                    &encode_utf16le(TRUSTSYNC_MARK),
+                ),
+                with(
+                    entry(LocalMachine, Root, b"described"),
+                    property::DESCRIPTION,
+                    &encode_utf16le("VeriSign Class 3"),
+                ),
+            ]),
+            now(),
+        );
+        assert_eq!(
+            origins(&trust.store.trusted),
+            vec![
+                (&b"ours"[..], "LocalMachine\\ROOT", true),
+                (&b"described"[..], "LocalMachine\\ROOT", false),
+            ]
         );
     }
 

@@ -245,3 +245,38 @@ fn a_root_also_in_disallowed_is_distrusted() {
     )]);
     assert!(raw.entries.iter().any(|e| e.der == der));
 }
+
+#[test]
+fn automatic_add_uses_local_machine_only_when_it_is_writable() {
+    let _guard = STORE_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    let der = generated_ca("automatic");
+    let fp = fingerprint(&der);
+    // Wine does not enforce registry ACLs, so there LocalMachine\ROOT is writable, as for an
+    // elevated administrator on Windows; a non-elevated Windows run takes the other branch.
+    let expected = if windows::local_machine_root_writable() {
+        "LocalMachine\\ROOT"
+    } else {
+        "CurrentUser\\ROOT"
+    };
+    let outcome = windows::add_root(&der).expect("add");
+    assert_eq!(outcome.store.origin(), expected);
+    assert!(outcome.added);
+
+    let seen = read_in_second_process();
+    let entry = seen.get(&fp).expect("visible to another process");
+    assert_eq!(entry.origin, expected);
+    assert!(
+        entry.locally_added,
+        "trustsync's own root is a local addition"
+    );
+
+    assert_eq!(
+        windows::remove_root(&fp)
+            .expect("remove")
+            .iter()
+            .map(|id| id.origin())
+            .collect::<Vec<_>>(),
+        [expected]
+    );
+    assert!(!read_in_second_process().contains_key(&fp));
+}
