@@ -60,8 +60,9 @@ fi
 
 # 1. Tools.
 missing=()
-command -v wine >/dev/null 2>&1 || missing+=(wine wine64)
-command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || missing+=(gcc-mingw-w64-x86-64)
+for package in wine wine64 gcc-mingw-w64-x86-64; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "windows-tests: installing ${missing[*]}" >&2
     apt-get update -qq
