@@ -54,7 +54,7 @@ pub fn read_trust() -> WindowsTrust {
 pub fn read_stores(ids: &[StoreId]) -> RawStoreRead {
     let mut read = RawStoreRead::default();
     for &id in ids {
-        match open_physical(id, Access::ReadOnly) {
+        match open_physical_store(id, Access::ReadOnly) {
             Ok(Some(store)) => {
                 read.opened.push(id);
                 for cert in store.certs() {
@@ -79,10 +79,16 @@ fn copy_entry(store: StoreId, cert: &CertContext) -> RawStoreEntry {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
+/// How [`open_physical_store`] opens a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read an existing store.
     ReadOnly,
+    /// Modify an existing store.
     ReadWrite,
+    /// Modify a store, creating it when missing (tests use this to stage policy stores the
+    /// way Group Policy or Active Directory would).
+    Create,
 }
 
 fn location_id(location: StoreLocation) -> u32 {
@@ -103,17 +109,20 @@ fn location_id(location: StoreLocation) -> u32 {
 
 /// Opens one physical registry store (`CERT_STORE_PROV_SYSTEM_REGISTRY_W`), not the logical
 /// system store that merges several. `Ok(None)` when the store does not exist.
-fn open_physical(id: StoreId, access: Access) -> io::Result<Option<CertStore>> {
+pub fn open_physical_store(id: StoreId, access: Access) -> io::Result<Option<CertStore>> {
     let name: Vec<u16> = id
         .name
         .system_name()
         .encode_utf16()
         .chain(std::iter::once(0))
         .collect();
-    let mut flags = (location_id(id.location) << wincrypt::CERT_SYSTEM_STORE_LOCATION_SHIFT)
-        | wincrypt::CERT_STORE_OPEN_EXISTING_FLAG;
-    if access == Access::ReadOnly {
-        flags |= wincrypt::CERT_STORE_READONLY_FLAG;
+    let mut flags = location_id(id.location) << wincrypt::CERT_SYSTEM_STORE_LOCATION_SHIFT;
+    match access {
+        Access::ReadOnly => {
+            flags |= wincrypt::CERT_STORE_OPEN_EXISTING_FLAG | wincrypt::CERT_STORE_READONLY_FLAG
+        }
+        Access::ReadWrite => flags |= wincrypt::CERT_STORE_OPEN_EXISTING_FLAG,
+        Access::Create => {}
     }
     // SAFETY: `name` is a NUL-terminated UTF-16 string that outlives the call; the other
     // arguments are plain flags. A null return is an error, reported by GetLastError.
@@ -262,7 +271,7 @@ pub fn remove_root(fingerprint_hex: &str) -> Result<Vec<StoreId>, StoreEditError
     let read = read_stores(windows_store::REMOVABLE_STORES);
     let stores = windows_store::plan_remove(&read.entries, &fingerprint)?;
     for &store_id in &stores {
-        let store = open_physical(store_id, Access::ReadWrite)
+        let store = open_physical_store(store_id, Access::ReadWrite)
             .map_err(|e| api_error(store_id, "open for writing", e))?
             .ok_or_else(|| StoreEditError::Api {
                 store: store_id.origin(),

@@ -17,6 +17,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use trustsync_platform::windows;
 use trustsync_platform::windows_store::{self, AddTarget, StoreEditError, StoreId};
+use trustsync_platform::windows_store::{StoreLocation, StoreName};
 
 static STORE_WRITES: Mutex<()> = Mutex::new(());
 
@@ -130,6 +131,15 @@ fn reads_the_roots_wine_imported_from_the_host() {
         trust.store.trusted.len() > 100,
         "only {} trusted roots; warnings: {:?}",
         trust.store.trusted.len(),
+        trust.store.warnings
+    );
+    assert!(
+        !trust
+            .store
+            .warnings
+            .iter()
+            .any(|w| w.contains("could not be read")),
+        "{:?}",
         trust.store.warnings
     );
     assert!(trust
@@ -279,4 +289,43 @@ fn automatic_add_uses_local_machine_only_when_it_is_writable() {
         [expected]
     );
     assert!(!read_in_second_process().contains_key(&fp));
+}
+
+#[test]
+fn company_roots_from_policy_stores_keep_their_origin_and_count_as_local() {
+    let _guard = STORE_WRITES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut expected = Vec::new();
+    // LocalMachine\Enterprise is left out: Wine 8.0's registry provider cannot open that
+    // location at all (CertOpenStore fails without an error code). Its naming and
+    // local-addition rule are unit-tested in windows_store.rs.
+    for location in [
+        StoreLocation::LocalMachineGroupPolicy,
+        StoreLocation::CurrentUserGroupPolicy,
+    ] {
+        let id = StoreId::new(location, StoreName::Root);
+        let der = generated_ca(location.display_name());
+        // Staged the way Group Policy / Active Directory would: straight into the store.
+        windows::open_physical_store(id, windows::Access::Create)
+            .unwrap_or_else(|e| panic!("create {id}: {e}"))
+            .unwrap_or_else(|| panic!("{id} not created"))
+            .add_cert(&CertContext::new(&der).expect("decode"), CertAdd::New)
+            .unwrap_or_else(|e| panic!("add to {id}: {e}"));
+        expected.push((fingerprint(&der), id.origin()));
+    }
+    let seen = read_in_second_process();
+    for (fp, origin) in expected {
+        let entry = seen
+            .get(&fp)
+            .unwrap_or_else(|| panic!("{origin} root not read"));
+        assert_eq!(
+            (entry.list.as_str(), entry.origin.as_str()),
+            ("trusted", origin.as_str())
+        );
+        assert!(entry.locally_added, "{origin} roots are company roots");
+        // Not trustsync's to remove, and the policy stores are not where it removes from.
+        assert!(matches!(
+            windows::remove_root(&fp),
+            Err(StoreEditError::NotFound { .. })
+        ));
+    }
 }
