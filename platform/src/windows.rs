@@ -219,8 +219,10 @@ pub fn add_root(der: &[u8]) -> Result<AddOutcome, StoreEditError> {
 }
 
 /// Adds a CA to the ROOT store `target` picks, marked as trustsync's
-/// ([`property::DESCRIPTION`] set to [`windows_store::TRUSTSYNC_MARK`], plus a friendly name) so `remove_root` can later tell it
-/// from roots trustsync did not add. A certificate already in that store is left as it is.
+/// ([`property::DESCRIPTION`] set to [`windows_store::TRUSTSYNC_MARK`], plus a friendly
+/// name) so `remove_root` can later tell it from roots trustsync did not add. A certificate
+/// already in that store is left as it is. Refusing non-CA or expired certificates is the
+/// caller's job (the core parses certificates; this crate does not).
 ///
 /// Writes go through the logical system store, the way `certutil -addstore` does, so that
 /// Windows applies its own rules; for CurrentUser\ROOT that includes the confirmation dialog
