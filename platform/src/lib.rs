@@ -13,6 +13,9 @@ pub mod linux;
 pub mod macos;
 pub mod macos_paths;
 pub mod macos_trust;
+#[cfg(windows)]
+pub mod windows;
+pub mod windows_store;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs trustsync-platform's tests for Windows (x86_64-pc-windows-gnu) under Wine, against
+# Wine's real crypt32, on a Debian 12 machine. Exits non-zero when anything fails.
+#
+# Why it exists: the Windows store reader and its add/remove backend can only be proven
+# against a crypt32; CI has Linux, and Wine's crypt32 (which fills LocalMachine\ROOT from
+# the host's /etc/ssl/certs) is the real thing closest to hand.
+#
+# What it does, idempotently:
+#   1. installs wine, wine64 and the mingw-w64 cross compiler with apt-get if missing, and
+#      the Rust target with rustup;
+#   2. builds platform/wine/bcryptprimitives.c: Rust 1.78+ binaries import ProcessPrng from
+#      bcryptprimitives.dll, which Debian 12's Wine 8.0 lacks (exit 53 otherwise);
+#   3. runs `cargo test -p trustsync-platform --target x86_64-pc-windows-gnu` with this
+#      script as cargo's runner, so that every test binary gets a fresh WINEPREFIX (Wine
+#      8.0 store deletions are not reliable enough to share a prefix between binaries).
+#
+# Usage: scripts/windows-tests.sh [extra cargo test arguments...]
+# Internal: scripts/windows-tests.sh --run-in-fresh-prefix EXE [ARGS...] (cargo's runner).
+set -euo pipefail
+
+script="$(readlink -f "${BASH_SOURCE[0]}")"
+repo="$(dirname "$(dirname "$script")")"
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+stub_dll="$target_dir/wine-stub/bcryptprimitives.dll"
+# One test binary must never hang CI: Wine 8.0 loops forever on some store misuse.
+per_binary_timeout_secs=600
+
+export WINEDEBUG=-all
+# No Mono/Gecko install prompts while creating prefixes: the tests need neither.
+export WINEDLLOVERRIDES="mscoree=;mshtml="
+
+run_in_fresh_prefix() {
+    local status
+    # Global, not local: the EXIT trap runs after this function has returned.
+    fresh_prefix="$(mktemp -d "${TMPDIR:-/tmp}/trustsync-wine.XXXXXX")"
+    export WINEPREFIX="$fresh_prefix"
+    # Stop only this prefix's wineserver, then drop the prefix.
+    trap 'wineserver -k >/dev/null 2>&1 || true; rm -rf -- "$fresh_prefix"' EXIT
+    wine wineboot --init >/dev/null 2>&1
+    wineserver -w
+    cp -- "$stub_dll" "$fresh_prefix/drive_c/windows/system32/bcryptprimitives.dll"
+    # `wine`, not `wine64`: Debian's `wine` launcher picks the 64-bit loader and sets up the
+    # environment the way the prefix expects.
+    set +e
+    timeout --kill-after=10 "$per_binary_timeout_secs" wine "$@"
+    status=$?
+    set -e
+    if [ "$status" -eq 124 ]; then
+        echo "windows-tests: $1 timed out after ${per_binary_timeout_secs}s under Wine" >&2
+    fi
+    return "$status"
+}
+
+if [ "${1:-}" = "--run-in-fresh-prefix" ]; then
+    shift
+    run_in_fresh_prefix "$@"
+    exit $?
+fi
+
+# 1. Tools.
+missing=()
+for package in wine wine64 gcc-mingw-w64-x86-64; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "windows-tests: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if command -v rustup >/dev/null 2>&1; then
+    rustup target add x86_64-pc-windows-gnu >/dev/null
+fi
+
+# 2. The ProcessPrng stand-in, rebuilt only when its source changed.
+mkdir -p "$(dirname "$stub_dll")"
+if [ ! -f "$stub_dll" ] \
+    || [ "$repo/platform/wine/bcryptprimitives.c" -nt "$stub_dll" ] \
+    || [ "$repo/platform/wine/bcryptprimitives.def" -nt "$stub_dll" ]; then
+    x86_64-w64-mingw32-gcc -O2 -Wall -Werror -shared \
+        -o "$stub_dll" \
+        "$repo/platform/wine/bcryptprimitives.c" \
+        "$repo/platform/wine/bcryptprimitives.def" \
+        -ladvapi32
+fi
+
+# 3. The tests. Cargo splits the runner on spaces, so the script path must have none.
+case "$script" in
+*" "*)
+    echo "windows-tests: $script contains a space; cargo cannot use it as a runner" >&2
+    exit 2
+    ;;
+esac
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$script --run-in-fresh-prefix"
+cd "$repo"
+start=$(date +%s)
+cargo test -p trustsync-platform --target x86_64-pc-windows-gnu "$@"
+echo "windows-tests: passed in $(($(date +%s) - start))s" >&2
