@@ -10,3 +10,5 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 ./scripts/apple-lint.sh --workspace
+cargo clippy --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
+./scripts/windows-tests.sh
