@@ -269,6 +269,12 @@ pub fn parse_output(out: std::process::Output) -> ChildOutput {
         status: out.status,
     };
     for line in stdout.lines() {
+        // libtest prints "test harness_child ... " without a newline before our first line.
+        let line = ["EVENT ", "SNAPSHOT ", "RESULT "]
+            .iter()
+            .filter_map(|tag| line.find(tag))
+            .min()
+            .map_or(line, |at| &line[at..]);
         if let Some(e) = line.strip_prefix("EVENT ") {
             parsed.events.push(e.to_string());
         } else if let Some(s) = line.strip_prefix("SNAPSHOT ") {
@@ -303,7 +309,7 @@ pub fn run_and_kill(mut cmd: Command, kill_after: usize) -> (usize, bool) {
     } else {
         for line in lines.by_ref() {
             let Ok(line) = line else { break };
-            if line.starts_with("EVENT ") {
+            if line.contains("EVENT ") {
                 seen += 1;
                 if seen == kill_after {
                     child.kill().unwrap();
