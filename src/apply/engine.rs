@@ -538,12 +538,14 @@ pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
     let mut dirs = Dirs::new(ctx)?;
     let mut report = UndoReport::default();
 
-    // Per path, newest entry first; skip entries a killed undo already reversed.
+    // One restore per path, straight to the state before trustsync first touched it (never
+    // through intermediate versions, so a killed undo leaves each path whole-current or
+    // whole-original). Paths go newest first, so files leave a directory before it is removed.
     let mut by_path: HashMap<&Path, Vec<usize>> = HashMap::new();
     for (i, e) in journal.entries.iter().enumerate() {
         by_path.entry(e.path.as_path()).or_default().push(i);
     }
-    let mut todo: Vec<usize> = Vec::new();
+    let mut todo: Vec<(usize, Entry)> = Vec::new();
     let mut changed: Vec<PathBuf> = Vec::new();
     let mut checked_dirs = HashSet::new();
     for (path, idxs) in &by_path {
@@ -558,18 +560,17 @@ pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
             }
             None => safe_fs::ABSENT.to_string(),
         };
-        let mut k = idxs.len();
-        while k > 0 && current == journal.entries[idxs[k - 1]].previous.digest() {
-            k -= 1;
+        let oldest = &journal.entries[idxs[0]];
+        let newest = &journal.entries[idxs[idxs.len() - 1]];
+        if current == oldest.previous.digest() {
+            continue; // never changed, or already restored by a killed undo
         }
-        if k == 0 {
-            continue;
-        }
-        let newest = &journal.entries[idxs[k - 1]];
         if current != newest.written && newest.block_id.is_none() && !ctx.force {
             changed.push(ctx.host_path(path));
         }
-        todo.extend(&idxs[..k]);
+        let mut combined = newest.clone();
+        combined.previous = oldest.previous.clone();
+        todo.push((idxs[idxs.len() - 1], combined));
     }
     changed.sort();
     if let Some(first) = changed.first().cloned() {
@@ -585,10 +586,9 @@ pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
             }
         });
     }
-    todo.sort_unstable();
-    for &i in todo.iter().rev() {
-        let entry = journal.entries[i].clone();
-        restore(ctx, &mut dirs, state, &entry, ctx.force, &mut report)?;
+    todo.sort_unstable_by_key(|(newest, _)| std::cmp::Reverse(*newest));
+    for (_, entry) in &todo {
+        restore(ctx, &mut dirs, state, entry, ctx.force, &mut report)?;
         ctx.report(ProgressEvent::Undone {
             target: &entry.path,
         });

@@ -25,8 +25,10 @@
 //! files the killed run left next to its targets are removed. Recovery only writes the
 //! journal and removes temp files, so it can itself be killed and simply runs again.
 //!
-//! Undo walks the entries newest first; a path already at an entry's previous state (an
-//! undo that was killed half way) counts as undone, so undo is also safe to re-run.
+//! Undo restores each path once, straight to the previous state of its *oldest* entry (the
+//! state before trustsync first touched it), paths ordered by their newest entry, newest
+//! first. A path already in that state (an undo killed half way) counts as undone, so undo
+//! is safe to re-run, and a kill leaves each path whole-current or whole-original.
 #![forbid(unsafe_code)]
 
 use std::collections::HashSet;

@@ -164,12 +164,17 @@ pub fn harness_if_requested() {
         ctx.lock_wait = Duration::from_millis(ms.parse().unwrap());
     }
     let step = std::env::var("TS_STEP").as_deref() == Ok("1");
-    ctx.progress = Some(Arc::new(move |event: &ProgressEvent<'_>| {
-        emit(&format!("EVENT {event:?}").replace('\n', "\\n"));
+    // In step mode every reported point waits for one byte from the parent, so the parent
+    // decides exactly where the kill lands. A closed stdin lets the child run freely.
+    let point = move |line: &str| {
+        emit(line);
         if step {
             let mut byte = [0u8; 1];
             let _ = std::io::stdin().lock().read_exact(&mut byte);
         }
+    };
+    ctx.progress = Some(Arc::new(move |event: &ProgressEvent<'_>| {
+        point(&format!("EVENT {event:?}").replace('\n', "\\n"));
     }));
     let result: Result<String, String> = match mode.as_str() {
         "apply" => {
@@ -177,7 +182,7 @@ pub fn harness_if_requested() {
             let count: usize = env("TS_COUNT").parse().unwrap();
             (|| {
                 let lock = StateLock::acquire(&ctx)?;
-                emit("EVENT locked");
+                point("EVENT locked");
                 let planner = Planner::new(&ctx)?;
                 let plan = version_plan(&planner, &version, count);
                 apply::apply_locked(&plan, &ctx, &lock).map(|_| plan.len().to_string())
