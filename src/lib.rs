@@ -3,6 +3,7 @@
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;

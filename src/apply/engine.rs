@@ -1,0 +1,639 @@
+//! Applying a [`Plan`] and undoing everything the journal records.
+//!
+//! Why one place: the order of steps is the safety argument. `apply` checks *every* action
+//! (planned digest still there, no unexpected symlink, directory not user-controlled, write
+//! permission, "ours" per the journal, bundle guards) before writing anything, so a refusal
+//! or a missing `sudo` leaves the system untouched; then it writes the write-ahead journal,
+//! then performs each change atomically, re-checking the digest immediately before it; on
+//! any error it restores this run's changes. `undo` checks every path first too, then
+//! restores newest first. The journal module doc explains crash recovery.
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::journal::{Entry, EntryState, Journal, Previous, StateDir};
+use super::lock::StateLock;
+use super::plan::{self, path_serde, Action, ActionKind, Plan};
+use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
+use super::{ApplyError, Context, ProgressEvent, Result};
+
+/// What a run did: the same actions as the plan it was given (so `--dry-run` output and the
+/// real run's report are the same list), and the journal run number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// Journal run number; `None` when there was nothing to do.
+    pub run: Option<u64>,
+    pub actions: Vec<Action>,
+}
+
+/// What `undo` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UndoReport {
+    /// Paths put back to their previous bytes/link (and mode and owner).
+    #[serde(serialize_with = "paths")]
+    pub restored: Vec<PathBuf>,
+    /// Paths trustsync had created and removed now.
+    #[serde(serialize_with = "paths")]
+    pub removed: Vec<PathBuf>,
+    /// Directories trustsync created that are not empty now (someone put files in them):
+    /// left in place.
+    #[serde(serialize_with = "paths")]
+    pub kept_nonempty_dirs: Vec<PathBuf>,
+    /// Patch-mode files whose trustsync block was already gone (e.g. a package upgrade).
+    #[serde(serialize_with = "paths")]
+    pub block_already_gone: Vec<PathBuf>,
+}
+
+fn paths<S: serde::Serializer>(v: &[PathBuf], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    struct One<'a>(&'a Path);
+    impl Serialize for One<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            path_serde::serialize(self.0, s)
+        }
+    }
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for p in v {
+        seq.serialize_element(&One(p))?;
+    }
+    seq.end()
+}
+
+/// Takes the lock, then [`apply_locked`]. Prefer taking the lock before planning.
+pub fn apply(plan: &Plan, ctx: &Context) -> Result<Applied> {
+    let lock = StateLock::acquire(ctx)?;
+    apply_locked(plan, ctx, &lock)
+}
+
+/// Takes the lock, then [`undo_locked`].
+pub fn undo(ctx: &Context) -> Result<UndoReport> {
+    let lock = StateLock::acquire(ctx)?;
+    undo_locked(ctx, &lock)
+}
+
+/// Opened parent directories by logical path, so a plan of many links in one directory walks
+/// it once.
+struct Dirs<'c> {
+    ctx: &'c Context,
+    root: OwnedFd,
+    open: HashMap<PathBuf, OwnedFd>,
+}
+
+impl<'c> Dirs<'c> {
+    fn new(ctx: &'c Context) -> Result<Self> {
+        Ok(Dirs {
+            ctx,
+            root: safe_fs::open_root(ctx)?,
+            open: HashMap::new(),
+        })
+    }
+
+    /// The directory, or `None` if (a component of) it does not exist.
+    fn get(&mut self, dir: &Path) -> Result<Option<&OwnedFd>> {
+        if !self.open.contains_key(dir) {
+            match safe_fs::walk_dir(self.ctx, &self.root, dir, SymlinkPolicy::Strict)? {
+                Walk::Found(fd) => {
+                    self.open.insert(dir.to_path_buf(), fd);
+                }
+                Walk::Missing { .. } => return Ok(None),
+            }
+        }
+        Ok(self.open.get(dir))
+    }
+
+    fn must_get(&mut self, dir: &Path) -> Result<&OwnedFd> {
+        let host = self.ctx.host_path(dir);
+        self.get(dir)?
+            .ok_or_else(|| ApplyError::io(host, std::io::Error::from(std::io::ErrorKind::NotFound)))
+    }
+}
+
+/// An action that passed every check, with what it needs to run and to be undone.
+struct Prepared<'p> {
+    index: usize,
+    action: &'p Action,
+    parent: PathBuf,
+    name: OsString,
+    previous: Previous,
+    previous_bytes: Option<Vec<u8>>,
+    /// New file bytes for patch-mode edits (WriteFile uses the action's own contents).
+    edited: Option<Vec<u8>>,
+    /// Mode and owner to keep for patch-mode edits.
+    keep: Option<(u32, u32, u32)>,
+}
+
+fn inspect_at(
+    ctx: &Context,
+    dir: &OwnedFd,
+    name: &OsString,
+    target: &Path,
+) -> Result<(TargetState, Option<Vec<u8>>)> {
+    safe_fs::inspect(dir, name).map_err(|e| ApplyError::io(ctx.host_path(target), e))
+}
+
+/// Checks every action; returns only those with something to do. Writes nothing.
+fn prepare<'p>(
+    plan: &'p Plan,
+    ctx: &Context,
+    dirs: &mut Dirs<'_>,
+    journal: &Journal,
+) -> Result<Vec<Prepared<'p>>> {
+    let euid = rustix::process::geteuid().as_raw();
+    let mut seen = HashSet::new();
+    let mut dirs_created_here: HashSet<PathBuf> = HashSet::new();
+    let mut checked_dirs: HashSet<PathBuf> = HashSet::new();
+    let mut out = Vec::new();
+    for (index, action) in plan.actions.iter().enumerate() {
+        let target = &action.target;
+        let host = ctx.host_path(target);
+        let (parent, name) = safe_fs::split_target(target)?;
+        if !seen.insert(target.clone()) {
+            return Err(ApplyError::InvalidAction {
+                path: host,
+                what: "appears twice in one plan".to_string(),
+            });
+        }
+        let (state, bytes) = match dirs.get(&parent)? {
+            Some(dir) => {
+                if checked_dirs.insert(parent.clone()) {
+                    safe_fs::check_dir_writable(ctx, dir, &ctx.host_path(&parent))?;
+                }
+                inspect_at(ctx, dir, &name, target)?
+            }
+            None => {
+                // Only fine when earlier actions of this plan create every missing level;
+                // those actions' own checks covered the existing ancestor.
+                let mut missing = parent.clone();
+                loop {
+                    if !dirs_created_here.contains(&missing) {
+                        return Err(ApplyError::InvalidAction {
+                            path: host,
+                            what: format!(
+                                "parent directory {} does not exist and the plan does not create it",
+                                ctx.host_path(&parent).display()
+                            ),
+                        });
+                    }
+                    match missing.parent() {
+                        Some(up) if dirs.get(up)?.is_none() => missing = up.to_path_buf(),
+                        _ => break,
+                    }
+                }
+                (TargetState::Absent, None)
+            }
+        };
+        let found = state.digest();
+        if found != action.current_digest {
+            return Err(ApplyError::ChangedSincePlanned {
+                path: host,
+                planned: action.current_digest.clone(),
+                found,
+            });
+        }
+        if action.is_satisfied() {
+            continue;
+        }
+        let ours = journal.manages(target, &found);
+        let mut edited = None;
+        let mut keep = None;
+        match &action.kind {
+            ActionKind::CreateDir { .. } => {
+                if state != TargetState::Absent {
+                    return Err(ApplyError::NotOurs { path: host });
+                }
+                dirs_created_here.insert(target.clone());
+            }
+            ActionKind::WriteFile {
+                contents, bundle, ..
+            } => {
+                match &state {
+                    TargetState::Absent => {}
+                    TargetState::Symlink { .. } if !ours => {
+                        return Err(ApplyError::UnexpectedSymlink { path: host })
+                    }
+                    TargetState::File { .. } | TargetState::Symlink { .. } if ours => {}
+                    _ => return Err(ApplyError::NotOurs { path: host }),
+                }
+                let new_count = safe_fs::count_certificates(contents);
+                if *bundle && new_count == 0 {
+                    return Err(ApplyError::EmptyBundle { path: host });
+                }
+                if let Some(old) = &bytes {
+                    let old_count = safe_fs::count_certificates(old);
+                    if old_count > 0 && new_count * 2 < old_count {
+                        return Err(ApplyError::BundleShrinks {
+                            path: host,
+                            old: old_count,
+                            new: new_count,
+                        });
+                    }
+                }
+            }
+            ActionKind::Symlink { .. } => match &state {
+                TargetState::Absent => {}
+                TargetState::File { .. } | TargetState::Symlink { .. } if ours => {}
+                _ => return Err(ApplyError::NotOurs { path: host }),
+            },
+            ActionKind::AppendMarkedBlock { block_id, contents } => {
+                let (TargetState::File { mode, uid, gid, .. }, Some(old)) = (&state, &bytes) else {
+                    return Err(ApplyError::InvalidAction {
+                        path: host,
+                        what: "patch mode needs an existing regular file".to_string(),
+                    });
+                };
+                let new = plan::upsert_block(&host, old, block_id, contents)?;
+                if safe_fs::sha256_hex(&new) != action.result_digest {
+                    return Err(ApplyError::InvalidAction {
+                        path: host,
+                        what: "result digest does not match the block contents".to_string(),
+                    });
+                }
+                if euid != 0 && *uid != euid {
+                    return Err(ApplyError::NeedsRoot {
+                        dir: ctx.host_path(&parent),
+                    });
+                }
+                edited = Some(new);
+                keep = Some((*mode, *uid, *gid));
+            }
+            ActionKind::RemoveMarkedBlock { block_id } => {
+                let (TargetState::File { mode, uid, gid, .. }, Some(old)) = (&state, &bytes) else {
+                    continue; // nothing there, nothing to remove (digest already matched)
+                };
+                let Some(new) = plan::remove_block(&host, old, block_id)? else {
+                    continue;
+                };
+                if euid != 0 && *uid != euid {
+                    return Err(ApplyError::NeedsRoot {
+                        dir: ctx.host_path(&parent),
+                    });
+                }
+                edited = Some(new);
+                keep = Some((*mode, *uid, *gid));
+            }
+            ActionKind::Remove => {
+                if !ours {
+                    return Err(ApplyError::NotOurs { path: host });
+                }
+            }
+        }
+        let previous = Previous::from_state(&state).ok_or(ApplyError::NotOurs { path: host })?;
+        out.push(Prepared {
+            index,
+            action,
+            parent,
+            name,
+            previous,
+            previous_bytes: bytes,
+            edited,
+            keep,
+        });
+    }
+    Ok(out)
+}
+
+/// Applies `plan` while holding `lock`. See the module doc for the order of steps.
+pub fn apply_locked(plan: &Plan, ctx: &Context, lock: &StateLock) -> Result<Applied> {
+    let state = &lock.state;
+    let mut journal = state.load()?;
+    let mut dirs = Dirs::new(ctx)?;
+    let prepared = prepare(plan, ctx, &mut dirs, &journal)?;
+    if prepared.is_empty() {
+        return Ok(Applied {
+            run: None,
+            actions: plan.actions.clone(),
+        });
+    }
+
+    // Write-ahead: previous bytes, then the pending record, before any target changes.
+    for p in &prepared {
+        if let (Previous::File { .. }, Some(bytes)) = (&p.previous, &p.previous_bytes) {
+            state.save_blob(bytes)?;
+        }
+    }
+    let run = journal.next_run;
+    journal.next_run += 1;
+    let first_new = journal.entries.len();
+    for p in &prepared {
+        journal.entries.push(Entry {
+            run,
+            op: p.action.verb().to_string(),
+            path: p.action.target.clone(),
+            previous: p.previous.clone(),
+            written: p.action.result_digest.clone(),
+            block_id: match &p.action.kind {
+                ActionKind::AppendMarkedBlock { block_id, .. }
+                | ActionKind::RemoveMarkedBlock { block_id } => Some(block_id.clone()),
+                _ => None,
+            },
+            state: EntryState::Pending,
+        });
+    }
+    state.save(&journal)?;
+    ctx.report(ProgressEvent::JournalWritten {
+        run,
+        actions: prepared.len(),
+    });
+
+    let mut done = 0;
+    let mut failure = None;
+    for p in &prepared {
+        match perform(ctx, &mut dirs, p) {
+            Ok(()) => done += 1,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+
+    if let Some(cause) = failure {
+        // Restore this run's changes newest first, then drop its entries.
+        let entries: Vec<Entry> = journal.entries[first_new..first_new + done].to_vec();
+        for entry in entries.iter().rev() {
+            if let Err(rollback) = restore(
+                ctx,
+                &mut dirs,
+                state,
+                entry,
+                true,
+                &mut UndoReport::default(),
+            ) {
+                return Err(ApplyError::RollbackFailed {
+                    cause: Box::new(cause),
+                    rollback: Box::new(rollback),
+                });
+            }
+        }
+        journal.entries.truncate(first_new);
+        if let Err(rollback) = state.save(&journal) {
+            // Targets are back to their previous state; the pending entries left on disk
+            // will be dropped by the next run's recovery.
+            return Err(ApplyError::RollbackFailed {
+                cause: Box::new(cause),
+                rollback: Box::new(rollback),
+            });
+        }
+        return Err(ApplyError::RolledBack {
+            cause: Box::new(cause),
+            undone: done,
+        });
+    }
+
+    for e in &mut journal.entries[first_new..] {
+        e.state = EntryState::Done;
+    }
+    // If this write fails the changes stay and the pending record is completed by the next
+    // run's recovery: nothing is lost either way.
+    state.save(&journal)?;
+    ctx.report(ProgressEvent::Committed { run });
+    Ok(Applied {
+        run: Some(run),
+        actions: plan.actions.clone(),
+    })
+}
+
+/// Performs one prepared action atomically, re-checking the target's digest immediately
+/// before (the narrowest window the kernel allows without a compare-and-swap rename).
+fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
+    let a = p.action;
+    let host = ctx.host_path(&a.target);
+    let dir = dirs.must_get(&p.parent)?;
+    let (now, _) = inspect_at(ctx, dir, &p.name, &a.target)?;
+    if now.digest() != a.current_digest {
+        return Err(ApplyError::ChangedSincePlanned {
+            path: host,
+            planned: a.current_digest.clone(),
+            found: now.digest(),
+        });
+    }
+    let mut staged = || {
+        ctx.report(ProgressEvent::Staged {
+            index: p.index,
+            target: &a.target,
+        })
+    };
+    let io = match &a.kind {
+        ActionKind::CreateDir { mode } => safe_fs::make_dir(dir, &p.name, *mode),
+        ActionKind::WriteFile { contents, mode, .. } => {
+            safe_fs::write_atomic(dir, &p.name, contents, *mode, None, &mut staged)
+        }
+        ActionKind::Symlink { link_target } => {
+            safe_fs::symlink_atomic(dir, &p.name, link_target, None, &mut staged)
+        }
+        ActionKind::AppendMarkedBlock { .. } | ActionKind::RemoveMarkedBlock { .. } => {
+            let (mode, uid, gid) = p.keep.unwrap_or((0o644, 0, 0));
+            let bytes = p.edited.as_deref().unwrap_or_default();
+            safe_fs::write_atomic(dir, &p.name, bytes, mode, Some((uid, gid)), &mut staged)
+        }
+        ActionKind::Remove => {
+            safe_fs::remove_entry(dir, &p.name, matches!(now, TargetState::Dir { .. }))
+        }
+    };
+    io.map_err(|e| ApplyError::io(&host, e))?;
+    ctx.report(ProgressEvent::Done {
+        index: p.index,
+        target: &a.target,
+    });
+    Ok(())
+}
+
+/// Puts `entry.path` back to `entry.previous`. Without `force`, only when the path still
+/// has what trustsync wrote (patch-mode blocks are removed from an otherwise changed file).
+fn restore(
+    ctx: &Context,
+    dirs: &mut Dirs<'_>,
+    state: &StateDir,
+    entry: &Entry,
+    force: bool,
+    report: &mut UndoReport,
+) -> Result<()> {
+    let host = ctx.host_path(&entry.path);
+    let (parent, name) = safe_fs::split_target(&entry.path)?;
+    let Some(dir) = dirs.get(&parent)? else {
+        // The whole parent is gone; nothing of ours can be there.
+        if entry.previous != Previous::Absent {
+            return Err(ApplyError::io(
+                host,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        return Ok(());
+    };
+    let (now, bytes) = inspect_at(ctx, dir, &name, &entry.path)?;
+    let now_digest = now.digest();
+    if now_digest == entry.previous.digest() {
+        return Ok(());
+    }
+    if now_digest != entry.written && !force {
+        if let (Some(block_id), Some(text), TargetState::File { mode, uid, gid, .. }) =
+            (&entry.block_id, &bytes, &now)
+        {
+            // Patch mode, file changed around our block: remove exactly our block, if any.
+            match plan::remove_block(&host, text, block_id)? {
+                Some(new) => {
+                    safe_fs::write_atomic(dir, &name, &new, *mode, Some((*uid, *gid)), &mut || {})
+                        .map_err(|e| ApplyError::io(&host, e))?;
+                    report.restored.push(host);
+                }
+                None => report.block_already_gone.push(host),
+            }
+            return Ok(());
+        }
+        return Err(ApplyError::ChangedAfterWrite { path: host });
+    }
+    let io = match &entry.previous {
+        Previous::Absent => match now {
+            TargetState::Absent => Ok(()),
+            TargetState::Dir { .. } => match safe_fs::remove_entry(dir, &name, true) {
+                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) => {
+                    report.kept_nonempty_dirs.push(host.clone());
+                    return Ok(());
+                }
+                other => other,
+            },
+            _ => safe_fs::remove_entry(dir, &name, false),
+        }
+        .map(|()| report.removed.push(host.clone())),
+        Previous::File {
+            sha256,
+            mode,
+            uid,
+            gid,
+        } => {
+            let bytes = state.load_blob(sha256)?;
+            safe_fs::write_atomic(dir, &name, &bytes, *mode, Some((*uid, *gid)), &mut || {})
+                .map(|()| report.restored.push(host.clone()))
+        }
+        Previous::Symlink { target, uid, gid } => {
+            safe_fs::symlink_atomic(dir, &name, target, Some((*uid, *gid)), &mut || {})
+                .map(|()| report.restored.push(host.clone()))
+        }
+        Previous::Dir { mode, uid, gid } => safe_fs::make_dir(dir, &name, *mode)
+            .and_then(|()| {
+                rustix::fs::chownat(
+                    dir,
+                    name.as_os_str(),
+                    Some(rustix::fs::Uid::from_raw(*uid)),
+                    Some(rustix::fs::Gid::from_raw(*gid)),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                )
+                .map_err(std::io::Error::from)
+            })
+            .map(|()| report.restored.push(host.clone())),
+    };
+    io.map_err(|e| ApplyError::io(&host, e))
+}
+
+/// Undoes every journaled change while holding `lock`, newest first. Refuses (changing
+/// nothing) when a file changed after trustsync wrote it, unless `ctx.force`.
+pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
+    let state = &lock.state;
+    let mut journal = state.load()?;
+    let mut dirs = Dirs::new(ctx)?;
+    let mut report = UndoReport::default();
+
+    // One restore per path, straight to the state before trustsync first touched it (never
+    // through intermediate versions, so a killed undo leaves each path whole-current or
+    // whole-original). Paths go newest first, so files leave a directory before it is removed.
+    let mut by_path: HashMap<&Path, Vec<usize>> = HashMap::new();
+    for (i, e) in journal.entries.iter().enumerate() {
+        by_path.entry(e.path.as_path()).or_default().push(i);
+    }
+    let mut todo: Vec<(usize, Entry)> = Vec::new();
+    let mut changed: Vec<PathBuf> = Vec::new();
+    let mut checked_dirs = HashSet::new();
+    for (path, idxs) in &by_path {
+        let (parent, name) = safe_fs::split_target(path)?;
+        let current = match dirs.get(&parent)? {
+            Some(dir) => {
+                let found = inspect_at(ctx, dir, &name, path)?.0.digest();
+                if checked_dirs.insert(parent.clone()) {
+                    safe_fs::check_dir_writable(ctx, dir, &ctx.host_path(&parent))?;
+                }
+                found
+            }
+            None => safe_fs::ABSENT.to_string(),
+        };
+        let oldest = &journal.entries[idxs[0]];
+        let newest = &journal.entries[idxs[idxs.len() - 1]];
+        if current == oldest.previous.digest() {
+            continue; // never changed, or already restored by a killed undo
+        }
+        if current != newest.written && newest.block_id.is_none() && !ctx.force {
+            changed.push(ctx.host_path(path));
+        }
+        let mut combined = newest.clone();
+        combined.previous = oldest.previous.clone();
+        todo.push((idxs[idxs.len() - 1], combined));
+    }
+    changed.sort();
+    if let Some(first) = changed.first().cloned() {
+        return Err(if changed.len() == 1 {
+            ApplyError::ChangedAfterWrite { path: first }
+        } else {
+            ApplyError::InvalidAction {
+                path: first,
+                what: format!(
+                    "and {} other file(s) changed after trustsync wrote them; refusing to undo (use --force to restore them anyway)",
+                    changed.len() - 1
+                ),
+            }
+        });
+    }
+    todo.sort_unstable_by_key(|(newest, _)| std::cmp::Reverse(*newest));
+    for (_, entry) in &todo {
+        restore(ctx, &mut dirs, state, entry, ctx.force, &mut report)?;
+        ctx.report(ProgressEvent::Undone {
+            target: &entry.path,
+        });
+    }
+    journal.entries.clear();
+    state.save(&journal)?;
+    state.collect_garbage(&journal)?;
+    Ok(report)
+}
+
+/// Crash recovery, run by [`StateLock::acquire`]: completes or drops `pending` entries left
+/// by a killed run and removes its temp files (see the journal module doc).
+pub(crate) fn recover(ctx: &Context, lock: &StateLock) -> Result<()> {
+    let state = &lock.state;
+    let mut journal = state.load()?;
+    if !journal.has_pending() {
+        return Ok(());
+    }
+    let mut dirs = Dirs::new(ctx)?;
+    let mut cleaned = HashSet::new();
+    let mut keep = Vec::with_capacity(journal.entries.len());
+    for mut entry in journal.entries.drain(..) {
+        if entry.state == EntryState::Done {
+            keep.push(entry);
+            continue;
+        }
+        let (parent, name) = safe_fs::split_target(&entry.path)?;
+        let current = match dirs.get(&parent)? {
+            Some(dir) => {
+                if cleaned.insert(parent.clone()) {
+                    safe_fs::remove_stale_temps(dir)
+                        .map_err(|e| ApplyError::io(ctx.host_path(&parent), e))?;
+                }
+                inspect_at(ctx, dir, &name, &entry.path)?.0.digest()
+            }
+            None => safe_fs::ABSENT.to_string(),
+        };
+        if current == entry.previous.digest() && current != entry.written {
+            continue; // never happened: drop
+        }
+        entry.state = EntryState::Done; // happened (or changed since): complete the record
+        keep.push(entry);
+    }
+    journal.entries = keep;
+    state.save(&journal)?;
+    state.collect_garbage(&journal)?;
+    Ok(())
+}
