@@ -7,6 +7,7 @@ pub mod apply;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;
+pub mod fix;
 pub mod load;
 pub mod name_hash;
 pub mod printer;

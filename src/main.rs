@@ -74,6 +74,42 @@ enum Command {
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
+    /// Make every runtime that `status` flags trust the OS store's CAs (shows the plan and
+    /// asks first on a terminal; `--yes` for scripts; `--dry-run` to only show it).
+    Fix {
+        /// Print the plan `fix` would apply, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+        /// How runtimes with a bundle of their own are fixed.
+        #[arg(long, value_enum, default_value = "env")]
+        strategy: StrategyArg,
+        /// Copy certificates into hashed directories instead of linking them.
+        #[arg(long)]
+        copy: bool,
+        /// As root, also write into directories a non-root user owns or can write (a user's
+        /// venv). Off by default: run `trustsync fix` as that user instead.
+        #[arg(long)]
+        allow_user_dirs: bool,
+        #[command(flatten)]
+        discovery: DiscoveryArgs,
+    },
+    /// Restore every file trustsync changed to its exact previous bytes, mode and owner,
+    /// and remove what it created.
+    Undo {
+        #[arg(long)]
+        json: bool,
+        /// Also restore files that changed after trustsync wrote them.
+        #[arg(long)]
+        force: bool,
+        /// Undo in this filesystem tree instead of `/`.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
     /// Explain a failing TLS connection: does HOST's chain verify in the OS store and in
     /// each runtime, and if not, why.
     Probe {
@@ -107,6 +143,22 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StrategyArg {
+    /// A managed bundle plus the variables runtimes read (profile.d, environment.d).
+    Env,
+    /// Append the missing OS CAs to each runtime's bundle in a marked, reversible block.
+    PatchBundle,
+}
+
+fn context(root: &std::path::Path) -> trustsync::apply::Context {
+    if root == std::path::Path::new("/") {
+        trustsync::apply::Context::system()
+    } else {
+        trustsync::apply::Context::with_root(root)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -118,6 +170,42 @@ fn main() -> ExitCode {
                     status.exit_code() as u8
                 }
                 Err(code) => code,
+            }
+        }
+        Command::Fix {
+            dry_run,
+            yes,
+            json,
+            strategy,
+            copy,
+            allow_user_dirs,
+            discovery,
+        } => {
+            let printer = Printer::new(json);
+            let mut ctx = context(&discovery.root);
+            ctx.allow_user_dirs = allow_user_dirs;
+            let opts = trustsync::fix::FixOptions {
+                strategy: match strategy {
+                    StrategyArg::Env => trustsync::fix::Strategy::Env,
+                    StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
+                },
+                copy,
+            };
+            fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
+        }
+        Command::Undo { json, force, root } => {
+            let printer = Printer::new(json);
+            let mut ctx = context(&root);
+            ctx.force = force;
+            match trustsync::apply::undo(&ctx) {
+                Ok(report) => {
+                    printer.undo(&report);
+                    0
+                }
+                Err(e) => {
+                    printer.warn(&format!("undo: {e}"));
+                    1
+                }
             }
         }
         Command::Probe {
@@ -137,6 +225,72 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// Plan, show, confirm, apply: one plan value from start to end, so the dry run shows
+/// exactly what the real run does.
+fn fix(
+    printer: &Printer,
+    ctx: &trustsync::apply::Context,
+    opts: &trustsync::fix::FixOptions,
+    dry_run: bool,
+    yes: bool,
+    discovery: &DiscoveryArgs,
+) -> u8 {
+    use std::io::{BufRead, IsTerminal};
+    let status = match discovery.status(printer) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // Hold the lock from planning to applying, so nothing moves in between (a dry run
+    // writes nothing, not even the lock file).
+    let lock = if dry_run {
+        None
+    } else {
+        match trustsync::apply::StateLock::acquire(ctx) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                printer.warn(&format!("fix: {e}"));
+                return 1;
+            }
+        }
+    };
+    let plan = match trustsync::fix::plan(&status, ctx, opts) {
+        Ok(p) => p,
+        Err(e) => {
+            printer.warn(&format!("fix: {e}"));
+            return 1;
+        }
+    };
+    let Some(lock) = lock.filter(|_| !plan.plan.is_empty()) else {
+        printer.fix_plan(&plan, dry_run);
+        return 0;
+    };
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            printer.fix_plan(&plan, true);
+            printer.warn("not applied: pass --yes to apply without a terminal to confirm on");
+            return 1;
+        }
+        printer.fix_plan(&plan, true);
+        eprint!("Apply these {} changes? [y/N] ", plan.plan.len());
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            printer.warn("nothing changed");
+            return 1;
+        }
+    }
+    match trustsync::apply::apply_locked(&plan.plan, ctx, &lock) {
+        Ok(applied) => {
+            printer.fix_applied(&applied, &plan.advice);
+            0
+        }
+        Err(e) => {
+            printer.warn(&format!("fix: {e}"));
+            1
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -131,6 +131,75 @@ impl Printer {
         self.data(&out);
     }
 
+    /// A fix plan: `--dry-run` output, and what is shown before asking.
+    pub fn fix_plan(&self, plan: &crate::fix::FixPlan, dry_run: bool) {
+        if self.json {
+            #[derive(serde::Serialize)]
+            struct Doc<'a> {
+                dry_run: bool,
+                #[serde(flatten)]
+                plan: &'a crate::fix::FixPlan,
+            }
+            return self.print_json(&Doc { dry_run, plan });
+        }
+        let mut out = plan.plan.render_human();
+        if dry_run && !plan.plan.is_empty() {
+            out.push_str("(dry run: nothing changed; `sudo trustsync fix` applies exactly this)\n");
+        }
+        out.push_str(&render_advice(&plan.advice));
+        self.data(&out);
+    }
+
+    /// What a real fix did.
+    pub fn fix_applied(&self, applied: &crate::apply::Applied, advice: &[crate::fix::Advice]) {
+        if self.json {
+            #[derive(serde::Serialize)]
+            struct Doc<'a> {
+                applied: &'a crate::apply::Applied,
+                advice: &'a [crate::fix::Advice],
+            }
+            return self.print_json(&Doc { applied, advice });
+        }
+        let plan = crate::apply::Plan::new(applied.actions.clone());
+        let mut out = format!(
+            "Applied. {}",
+            plan.render_human()
+                .replacen("change(s):", "change(s) made:", 1)
+        );
+        out.push_str("Undo with `sudo trustsync undo`. New login shells and services pick up the variables; in this shell: `. /etc/profile.d/trustsync.sh`.\n");
+        out.push_str(&render_advice(advice));
+        self.data(&out);
+    }
+
+    pub fn undo(&self, r: &crate::apply::UndoReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        for p in &r.restored {
+            out.push_str(&format!("restored {}\n", crate::apply::plan::show_path(p)));
+        }
+        for p in &r.removed {
+            out.push_str(&format!("removed  {}\n", crate::apply::plan::show_path(p)));
+        }
+        for p in &r.kept_nonempty_dirs {
+            out.push_str(&format!(
+                "kept     {} (not empty: someone added files)\n",
+                crate::apply::plan::show_path(p)
+            ));
+        }
+        for p in &r.block_already_gone {
+            out.push_str(&format!(
+                "note     {}: trustsync's block was already gone\n",
+                crate::apply::plan::show_path(p)
+            ));
+        }
+        if out.is_empty() {
+            out.push_str("Nothing to undo.\n");
+        }
+        self.data(&out);
+    }
+
     /// `probe` output: the report, or the connection error in words.
     pub fn probe(&self, outcome: &Result<crate::probe::ProbeReport, crate::probe::ProbeError>) {
         match (outcome, self.json) {
@@ -140,6 +209,17 @@ impl Printer {
             (Err(e), false) => self.warn(&e.to_string()),
         }
     }
+}
+
+fn render_advice(advice: &[crate::fix::Advice]) -> String {
+    let mut out = String::new();
+    if !advice.is_empty() {
+        out.push_str("\nNot changed by trustsync (yours to decide):\n");
+        for a in advice {
+            out.push_str(&format!("  {}: {}\n", a.runtime, a.message));
+        }
+    }
+    out
 }
 
 /// The next step for a runtime, in one line.

@@ -328,7 +328,16 @@ pub fn runtimes_from_answer(
         out.push(p);
     }
     for dir in &a.site_dirs {
-        out.extend(super::bundled::find(Path::new(dir), binary));
+        for mut rt in super::bundled::find(Path::new(dir), binary) {
+            // A package with its own variable (AWS_CA_BUNDLE for botocore) reads that
+            // file instead of its bundled one when the variable is set.
+            let package = rt.label.split('/').next().unwrap_or_default().to_string();
+            if let Some(var) = super::bundled::variable_for(&package) {
+                let bundled = rt.cafile.clone();
+                with_override(&mut rt, &[var], env, bundled);
+            }
+            out.push(rt);
+        }
     }
     out
 }

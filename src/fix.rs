@@ -1,0 +1,564 @@
+//! `trustsync fix`: turns what `status` found into a plan of file actions that make each
+//! runtime trust the OS store, plus advice for what trustsync must not change itself.
+//!
+//! Strategies, per runtime:
+//! - OpenSSL-based (`python-ssl`, `openssl`) whose CA file or hashed directory is empty or
+//!   missing (seed S1): fill the directory it already reads with `HASH.N` links to the OS
+//!   store's files ([`crate::apply::hashdir`]), and link a missing CA file to the OS bundle.
+//! - Bundle-based (`requests`, `pip`, `bundled`) lacking OS CAs (S2, S4): by default a
+//!   managed bundle (the OS store as PEM) plus a profile snippet and an `environment.d` file
+//!   setting the variables these runtimes read; with `--strategy patch-bundle`, a marked,
+//!   reversible block of the missing OS CAs appended to the runtime's own bundle. Only CAs
+//!   the OS trusts are ever added, so a root the bundle's upstream removed and the OS does
+//!   not trust never comes back.
+//! - Trust variables set outside trustsync (S6): never edited; the advice names the file
+//!   that probably sets them.
+//!
+//! The plan is data: `--dry-run` renders it, `fix` applies the same value.
+
+use crate::apply::hashdir::{self, HashDirMode, HashEntry};
+use crate::apply::{plan, Action, ApplyError, Context, Plan, Planner};
+use crate::cert::Certificate;
+use crate::diagnose::{Diagnosis, Verdict};
+use crate::load;
+use crate::runtime::RuntimeKind;
+use crate::status::Status;
+use crate::system::OsStore;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The managed copy of the OS store that bundle-reading runtimes are pointed at.
+pub const MANAGED_DIR: &str = "/etc/trustsync";
+pub const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
+/// Single-certificate files for OS CAs that have no file of their own in the OS store.
+pub const MANAGED_CERT_DIR: &str = "/etc/trustsync/certs";
+/// Login shells (`/etc/profile` reads it).
+pub const PROFILE_SNIPPET: &str = "/etc/profile.d/trustsync.sh";
+/// systemd user managers and the services they start.
+pub const ENVIRONMENT_D: &str = "/etc/environment.d/60-trustsync.conf";
+/// The block id of patch mode's marked block.
+pub const PATCH_BLOCK_ID: &str = "os-store-cas";
+
+/// Variables the managed snippet sets (each only where not set already).
+pub const MANAGED_VARS: &[&str] = &[
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "NODE_EXTRA_CA_CERTS",
+    "AWS_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "HTTPLIB2_CA_CERTS",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Managed bundle + profile snippet + environment.d (default).
+    Env,
+    /// Append a marked block of missing OS CAs to each runtime's own bundle.
+    PatchBundle,
+}
+
+#[derive(Debug, Clone)]
+pub struct FixOptions {
+    pub strategy: Strategy,
+    /// Copies instead of symlinks in hashed directories.
+    pub copy: bool,
+}
+
+/// Something trustsync will not change itself, and what the user should do.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Advice {
+    pub runtime: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixPlan {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub advice: Vec<Advice>,
+}
+
+/// `root` + logical path → the path as it appears inside the root (what actions target).
+fn logical(ctx: &Context, host: &Path) -> PathBuf {
+    match host.strip_prefix(&ctx.root) {
+        Ok(rel) => Path::new("/").join(rel),
+        Err(_) => host.to_path_buf(),
+    }
+}
+
+/// The OS store's own file for each CA (by SHA-256), preferring descriptive names over
+/// `HASH.N` ones, so links read well and survive a rehash.
+fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
+    let mut out: HashMap<[u8; 32], PathBuf> = HashMap::new();
+    let Some(dir) = &os.directory else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    // Descriptive names first: a HASH.N name only fills in what they lack.
+    paths.sort_by_key(|p| {
+        (
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| hashdir::parse_hash_name(n).is_some()),
+            p.clone(),
+        )
+    });
+    let wanted: HashSet<[u8; 32]> = os.trusted.iter().map(|c| c.sha256).collect();
+    for p in paths {
+        if os.bundle.as_deref() == Some(p.as_path()) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let f = load::parse_bytes(&p, &bytes);
+        if let [one] = f.certificates.as_slice() {
+            if wanted.contains(&one.sha256) {
+                out.entry(one.sha256).or_insert_with(|| logical(ctx, &p));
+            }
+        }
+    }
+    out
+}
+
+struct Builder<'a> {
+    status: &'a Status,
+    ctx: &'a Context,
+    planner: Planner<'a>,
+    opts: &'a FixOptions,
+    actions: Vec<Action>,
+    advice: Vec<Advice>,
+    /// Targets already planned, so runtimes sharing a directory plan it once.
+    planned: HashSet<PathBuf>,
+    managed_bundle_needed: bool,
+    os_files: Option<HashMap<[u8; 32], PathBuf>>,
+}
+
+pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan, ApplyError> {
+    let mut b = Builder {
+        status,
+        ctx,
+        planner: Planner::new(ctx)?,
+        opts,
+        actions: Vec::new(),
+        advice: Vec::new(),
+        planned: HashSet::new(),
+        managed_bundle_needed: false,
+        os_files: None,
+    };
+    if status.os.trusted.is_empty() {
+        return Err(ApplyError::EmptyBundle {
+            path: status.os.bundle.clone().unwrap_or_default(),
+        });
+    }
+    for d in &status.diagnoses {
+        if d.verdict == Verdict::Ok {
+            continue;
+        }
+        b.runtime(d)?;
+    }
+    if b.managed_bundle_needed {
+        b.managed_files()?;
+    }
+    Ok(FixPlan {
+        plan: Plan::new(b.actions).without_satisfied(),
+        advice: b.advice,
+    })
+}
+
+impl Builder<'_> {
+    fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
+        let runtime = format!("{} {}", d.runtime.kind.as_str(), d.runtime.label);
+        let a = Advice {
+            runtime,
+            code,
+            message,
+        };
+        if !self.advice.contains(&a) {
+            self.advice.push(a);
+        }
+    }
+
+    fn has(&self, d: &Diagnosis, code: &str) -> bool {
+        d.problems.iter().any(|p| p.code == code)
+    }
+
+    fn runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let rt = &d.runtime;
+        if self.has(d, "not-executed")
+            || self.has(d, "probe-failed")
+            || self.has(d, "no-ssl-module")
+        {
+            let msg = d
+                .problems
+                .iter()
+                .find(|p| {
+                    p.severity == crate::diagnose::Severity::Broken || p.code == "not-executed"
+                })
+                .map(|p| p.message.clone())
+                .unwrap_or_default();
+            self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
+            return Ok(());
+        }
+        // Variables set outside trustsync are the user's: say where, never edit.
+        let foreign: Vec<&String> = rt
+            .overridden_by
+            .iter()
+            .filter(|v| self.status_env(v).as_deref() != Some(MANAGED_BUNDLE))
+            .collect();
+        if rt.kind == RuntimeKind::EnvVar {
+            let var = rt.label.trim_start_matches('$');
+            if self.status_env(var).as_deref() == Some(MANAGED_BUNDLE) {
+                self.managed_bundle_needed = true;
+            } else {
+                let origin = where_set(var, self.ctx);
+                self.advise(d, "variable-set-elsewhere", format!(
+                    "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
+                    self.status.os.bundle.as_ref().map(|p| logical(self.ctx, p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                ));
+            }
+            return Ok(());
+        }
+        if !foreign.is_empty() {
+            let vars: Vec<String> = foreign.iter().map(|v| format!("${v}")).collect();
+            self.advise(d, "variable-set-elsewhere", format!(
+                "{} decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime",
+                vars.join(", ")
+            ));
+            return Ok(());
+        }
+        match rt.kind {
+            RuntimeKind::PythonSsl | RuntimeKind::Openssl => self.openssl_runtime(d),
+            RuntimeKind::Requests | RuntimeKind::Pip | RuntimeKind::Bundled => {
+                self.bundle_runtime(d)
+            }
+            RuntimeKind::EnvVar => Ok(()),
+        }
+    }
+
+    fn status_env(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok()
+    }
+
+    fn openssl_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let rt = &d.runtime;
+        if rt
+            .overridden_by
+            .iter()
+            .any(|v| self.status_env(v).as_deref() == Some(MANAGED_BUNDLE))
+        {
+            // It reads the managed bundle: refreshing that is the whole fix.
+            self.managed_bundle_needed = true;
+            return Ok(());
+        }
+        if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
+            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync never removes trust it did not add: remove them from its files, or accept them".into());
+            return Ok(());
+        }
+        let Some(capath) = rt.capath.first() else {
+            self.advise(
+                d,
+                "no-capath",
+                "this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle"
+                    .into(),
+            );
+            return Ok(());
+        };
+        let capath = logical(self.ctx, capath);
+        if self.planned.insert(capath.clone()) {
+            self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
+            let entries = self.hash_entries()?;
+            let mode = if self.opts.copy {
+                HashDirMode::Copy
+            } else {
+                HashDirMode::Symlink
+            };
+            let actions = hashdir::plan_dir(&self.planner, &capath, 0o755, &entries, mode)?;
+            self.actions.extend(actions);
+        }
+        if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
+            let cafile = logical(self.ctx, cafile);
+            let bundle = logical(self.ctx, bundle);
+            let (state, _) = self.planner.state(&cafile)?;
+            if state.digest() == "absent" && cafile != bundle && self.planned.insert(cafile.clone())
+            {
+                self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
+                self.actions.push(self.planner.symlink(
+                    &cafile,
+                    &bundle,
+                    &format!(
+                        "{} reads this CA file, which does not exist; link it to the OS bundle",
+                        rt.label
+                    ),
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    /// `CreateDir` actions for missing ancestors of `path` (outermost first).
+    fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
+        let mut missing = Vec::new();
+        let mut cur = path.parent();
+        while let Some(dir) = cur.filter(|d| d != &Path::new("/")) {
+            if self.planned.contains(dir) || self.planner.state(dir)?.0.digest() != "absent" {
+                break;
+            }
+            missing.push(dir.to_path_buf());
+            cur = dir.parent();
+        }
+        for dir in missing.into_iter().rev() {
+            self.planned.insert(dir.clone());
+            self.actions
+                .push(self.planner.create_dir(&dir, 0o755, reason)?);
+        }
+        Ok(())
+    }
+
+    /// One entry per OS CA: its own file, or a managed single-certificate file.
+    fn hash_entries(&mut self) -> Result<Vec<HashEntry>, ApplyError> {
+        if self.os_files.is_none() {
+            self.os_files = Some(os_files(&self.status.os, self.ctx));
+        }
+        let files = self.os_files.clone().unwrap_or_default();
+        let mut entries = Vec::new();
+        for c in &self.status.os.trusted {
+            let source = match files.get(&c.sha256) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = Path::new(MANAGED_CERT_DIR).join(format!("{}.pem", c.fingerprint()));
+                    if self.planned.insert(p.clone()) {
+                        self.ensure_parents(&p, "trustsync keeps its managed files here")?;
+                        self.actions.push(self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?);
+                    }
+                    p
+                }
+            };
+            entries.push(HashEntry {
+                subject_hash: c.subject_hash_hex(),
+                source,
+                sha256: c.fingerprint(),
+            });
+        }
+        Ok(entries)
+    }
+
+    fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let rt = &d.runtime;
+        if d.missing.is_empty() {
+            if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
+                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync never removes trust it did not add. The managed bundle holds only OS CAs: point the runtime at it to drop them".into());
+            }
+            return Ok(());
+        }
+        match self.opts.strategy {
+            Strategy::Env => {
+                let var = match rt.kind {
+                    RuntimeKind::Requests => Some("REQUESTS_CA_BUNDLE"),
+                    RuntimeKind::Pip => Some("PIP_CERT"),
+                    _ => package_of(&rt.label).and_then(crate::discover::bundled::variable_for),
+                };
+                match var {
+                    Some(_) => self.managed_bundle_needed = true,
+                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
+                }
+                Ok(())
+            }
+            Strategy::PatchBundle => self.patch_bundle(d),
+        }
+    }
+
+    fn patch_bundle(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let Some(cafile) = &d.runtime.cafile else {
+            return Ok(());
+        };
+        let target = logical(self.ctx, cafile);
+        if !self.planned.insert(target.clone()) {
+            return Ok(());
+        }
+        // The block is rebuilt from the bundle *without* it, so CAs it already carries stay
+        // when the OS gains one more.
+        let (_, bytes) = self.planner.state(&target)?;
+        let Some(bytes) = bytes else {
+            self.advise(
+                d,
+                "not-a-file",
+                format!("{} is not a regular file; not patched", target.display()),
+            );
+            return Ok(());
+        };
+        let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
+        let upstream = load::parse_bytes(&target, &without).certificates;
+        let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
+        let mut contents = String::new();
+        for c in self
+            .status
+            .os
+            .trusted
+            .iter()
+            .filter(|c| !have.contains(&c.anchor_key()))
+        {
+            contents.push_str(&format!(
+                "# {}\n# SHA-256: {}\n{}",
+                c.display_name(),
+                c.fingerprint(),
+                c.to_pem()
+            ));
+        }
+        if contents.is_empty() {
+            return Ok(());
+        }
+        let reason = format!(
+            "{} lacks {} OS CAs; add them in a marked block (`sudo trustsync undo` removes it)",
+            d.runtime.label,
+            d.missing.len()
+        );
+        self.actions.push(self.planner.append_marked_block(
+            &target,
+            PATCH_BLOCK_ID,
+            &contents,
+            &reason,
+        )?);
+        Ok(())
+    }
+
+    fn managed_files(&mut self) -> Result<(), ApplyError> {
+        let bundle = Path::new(MANAGED_BUNDLE);
+        self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
+        let body = managed_bundle(&self.status.os, self.ctx);
+        self.actions.push(self.planner.write_bundle(
+            bundle,
+            body.into_bytes(),
+            0o644,
+            "the OS store as one PEM file, for runtimes that read a bundle of their own",
+        )?);
+        let snippet = Path::new(PROFILE_SNIPPET);
+        self.ensure_parents(snippet, "the profile snippet directory")?;
+        self.actions.push(self.planner.write_file(
+            snippet,
+            profile_snippet().into_bytes(),
+            0o644,
+            "login shells point bundle-reading runtimes at the managed bundle",
+        )?);
+        let envd = Path::new(ENVIRONMENT_D);
+        self.ensure_parents(envd, "systemd reads environment.d here")?;
+        self.actions.push(self.planner.write_file(
+            envd,
+            environment_d().into_bytes(),
+            0o644,
+            "systemd user sessions and their services get the same variables",
+        )?);
+        Ok(())
+    }
+}
+
+/// `botocore/cacert.pem (/prefix)` → `botocore`.
+fn package_of(label: &str) -> Option<&str> {
+    label.split('/').next()
+}
+
+/// The managed bundle: a header, then each OS CA with its name and fingerprint. No
+/// timestamp, so an unchanged store gives identical bytes (a second fix plans nothing).
+pub fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
+    let sources: Vec<String> = os
+        .sources
+        .iter()
+        .map(|s| logical(ctx, Path::new(s)).display().to_string())
+        .collect();
+    let mut out = format!(
+        "# Generated by trustsync from the OS trust store ({}).\n# Do not edit: `sudo trustsync fix` rewrites it, `sudo trustsync undo` removes it.\n# {} CAs.\n",
+        sources.join(", "),
+        os.trusted.len()
+    );
+    for c in &os.trusted {
+        out.push_str(&format!(
+            "\n# {}\n# SHA-256: {}\n{}",
+            c.display_name(),
+            c.fingerprint(),
+            c.to_pem()
+        ));
+    }
+    out
+}
+
+fn profile_snippet() -> String {
+    let mut out = format!(
+        "# Generated by trustsync: points runtimes that read a CA bundle of their own at the OS\n# trust store (managed copy: {MANAGED_BUNDLE}). A variable already set elsewhere is left\n# alone. Remove with `sudo trustsync undo`.\n"
+    );
+    for var in MANAGED_VARS {
+        out.push_str(&format!(
+            "[ -n \"${{{var}:-}}\" ] || export {var}='{MANAGED_BUNDLE}'\n"
+        ));
+    }
+    out
+}
+
+fn environment_d() -> String {
+    let mut out = "# Generated by trustsync (see /etc/profile.d/trustsync.sh). Remove with `sudo trustsync undo`.\n".to_string();
+    for var in MANAGED_VARS {
+        out.push_str(&format!("{var}={MANAGED_BUNDLE}\n"));
+    }
+    out
+}
+
+/// Where a variable is probably set, as ` (set in FILE line N)`, or empty.
+fn where_set(var: &str, ctx: &Context) -> String {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let mut files: Vec<PathBuf> = [
+        "/etc/environment",
+        "/etc/profile",
+        "/etc/bash.bashrc",
+        "/etc/zsh/zshenv",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    for dir in ["/etc/profile.d", "/etc/environment.d"] {
+        if let Ok(entries) = std::fs::read_dir(ctx.host_path(Path::new(dir))) {
+            let mut more: Vec<PathBuf> =
+                entries.flatten().map(|e| logical(ctx, &e.path())).collect();
+            more.sort();
+            files.extend(more);
+        }
+    }
+    if !home.is_empty() {
+        for f in [
+            ".bashrc",
+            ".profile",
+            ".bash_profile",
+            ".zshrc",
+            ".zshenv",
+            ".pam_environment",
+        ] {
+            files.push(Path::new(&home).join(f));
+        }
+    }
+    for f in files {
+        if f == Path::new(PROFILE_SNIPPET) || f == Path::new(ENVIRONMENT_D) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(ctx.host_path(&f)) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim_start();
+            if l.starts_with('#') {
+                continue;
+            }
+            let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+            if l.strip_prefix(var)
+                .is_some_and(|rest| rest.starts_with('='))
+            {
+                return format!(" (set in {} line {})", f.display(), i + 1);
+            }
+        }
+    }
+    " (not in the usual profile files: likely the parent process, a service unit, a CI config or a Dockerfile ENV)".into()
+}
