@@ -1,0 +1,473 @@
+//! `trustsync fix` and `undo` end to end, with real clients against a real TLS server on
+//! 127.0.0.1, each test in a private mount namespace (tests/support/sandbox.rs). A client
+//! fails before the fix with the error users report, verifies after it, a second fix
+//! plans nothing, the dry run is the applied plan, and undo puts back every byte.
+#![cfg(target_os = "linux")]
+
+mod support;
+use support::sandbox::{self, Sandbox, DEFAULT_LAYERS};
+use support::tls::{CaChain, ChainSpec, TlsServer};
+
+const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
+
+fn run_ok(sb: &Sandbox, argv: &[&str]) -> std::process::Output {
+    sb.run(argv, &[])
+}
+
+fn trustsync(sb: &Sandbox, args: &[&str]) -> (serde_json::Value, std::process::Output) {
+    let mut argv = vec![EXE];
+    argv.extend_from_slice(args);
+    argv.extend_from_slice(&["--json"]);
+    let out = sb.run(&argv, &[]);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (doc, out)
+}
+
+/// Every path under `dirs` with its type, mode, owner, link text and content hash, as
+/// seen inside the sandbox: the before/after picture for "undo is exact".
+fn snapshot(sb: &Sandbox, dirs: &[&str]) -> String {
+    let mut argv = vec!["find"];
+    argv.extend_from_slice(dirs);
+    argv.extend_from_slice(&["-printf", "%p|%y|%m|%U|%G|%l\\n"]);
+    let listing = String::from_utf8(sb.run(&argv, &[]).stdout).unwrap();
+    let mut lines: Vec<String> = listing
+        .lines()
+        .map(|l| {
+            let path = l.split('|').next().unwrap();
+            let hash = if l.split('|').nth(1) == Some("f") {
+                let out = sb.run(&["sha256sum", path], &[]);
+                String::from_utf8_lossy(&out.stdout)
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            } else {
+                String::new()
+            };
+            format!("{l}|{hash}")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+fn actions(doc: &serde_json::Value) -> Vec<(String, String, String)> {
+    doc["actions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no actions in {doc:#}"))
+        .iter()
+        .map(|a| {
+            (
+                a["target"].as_str().unwrap().to_string(),
+                a["action"].as_str().unwrap().to_string(),
+                a["result_digest"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+const PY_CONNECT: &str = "import socket, ssl, sys\nctx = ssl.create_default_context()\ns = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10), server_hostname='localhost')\nprint('verified', s.version())\n";
+
+/// Seed case S1: the private OpenSSL's empty `certs/` and a Python whose OpenSSL dir was
+/// emptied; the server's CA is only in the OS store.
+#[test]
+fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
+    let mut layers = DEFAULT_LAYERS.to_vec();
+    layers.push("/usr/lib/ssl");
+    let Some(sb) = Sandbox::with_layers(&layers) else {
+        return;
+    };
+    if !sandbox::install_private_openssl(&sb) {
+        return;
+    }
+    let chain = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "s1-root", &chain.root_pem());
+    let server = TlsServer::for_chain(&chain);
+    let port = server.port().to_string();
+    // Python's OpenSSL looks in /usr/lib/ssl: make it look into nothing, as in S1.
+    sb.replace_with_empty_dir("/usr/lib/ssl/certs");
+    sb.remove("/usr/lib/ssl/cert.pem");
+
+    let s_client = |sb: &Sandbox| {
+        let connect = format!("127.0.0.1:{port}");
+        run_ok(
+            sb,
+            &[
+                sandbox::PRIVATE_OPENSSL,
+                "s_client",
+                "-connect",
+                &connect,
+                "-servername",
+                "localhost",
+                "-verify_return_error",
+                "-brief",
+            ],
+        )
+    };
+    let before = s_client(&sb);
+    assert!(!before.status.success());
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains("unable to get local issuer certificate"),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let py_before = run_ok(&sb, &["/usr/bin/python3", "-c", PY_CONNECT, &port]);
+    assert!(
+        String::from_utf8_lossy(&py_before.stderr).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        String::from_utf8_lossy(&py_before.stderr)
+    );
+
+    let watched = [
+        "/usr/local/openssl111",
+        "/usr/lib/ssl",
+        "/etc/ssl",
+        "/etc/trustsync",
+        "/etc/profile.d",
+    ];
+    let picture_before = snapshot(&sb, &watched);
+    let runtimes = [
+        "--fresh",
+        "--only",
+        "--runtime",
+        sandbox::PRIVATE_OPENSSL,
+        "--runtime",
+        "/usr/bin/python3",
+    ];
+    let (dry, _) = trustsync(&sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    assert_eq!(
+        snapshot(&sb, &watched),
+        picture_before,
+        "a dry run changes nothing"
+    );
+    let planned = actions(&dry);
+    assert!(
+        planned
+            .iter()
+            .any(|(t, a, _)| t.starts_with("/usr/local/openssl111/certs/") && a == "symlink"),
+        "{planned:?}"
+    );
+    assert!(
+        planned.iter().any(|(t, _, _)| t == "/usr/lib/ssl/cert.pem"),
+        "the missing CA file is linked: {planned:?}"
+    );
+
+    let (applied, out) = trustsync(&sb, &[&["fix", "--yes"][..], &runtimes[..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        actions(&applied["applied"]),
+        planned,
+        "the dry run is exactly what was applied"
+    );
+
+    let after = s_client(&sb);
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let py_after = run_ok(&sb, &["/usr/bin/python3", "-c", PY_CONNECT, &port]);
+    assert!(
+        String::from_utf8_lossy(&py_after.stdout).contains("verified"),
+        "{}",
+        String::from_utf8_lossy(&py_after.stderr)
+    );
+    let (status, _) = trustsync(&sb, &[&["status"][..], &runtimes[..]].concat());
+    for r in status["runtimes"].as_array().unwrap() {
+        if r["kind"] == "openssl" || r["kind"] == "python-ssl" {
+            assert_eq!(r["verdict"], "ok", "{r:#}");
+        }
+    }
+
+    let (again, _) = trustsync(&sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    assert_eq!(
+        again["actions"].as_array().unwrap().len(),
+        0,
+        "idempotent: {again:#}"
+    );
+
+    let (_, out) = trustsync(&sb, &["undo"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        snapshot(&sb, &watched),
+        picture_before,
+        "undo restores every byte, mode and owner"
+    );
+    assert!(
+        !s_client(&sb).status.success(),
+        "and the broken state is back"
+    );
+}
+
+/// The interpreter to test requests/certifi with: a Python that has `requests` (the real
+/// thing), else one with certifi.
+fn python_with_certifi(sb: &Sandbox) -> Option<String> {
+    let candidates = std::fs::read_dir("/root/.pyenv/versions")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/python3").display().to_string())
+        .chain(["/usr/bin/python3".to_string()]);
+    let mut with_certifi = None;
+    for py in candidates {
+        if run_ok(sb, &[&py, "-c", "import requests, certifi"])
+            .status
+            .success()
+        {
+            return Some(py);
+        }
+        if with_certifi.is_none() && run_ok(sb, &[&py, "-c", "import certifi"]).status.success() {
+            with_certifi = Some(py);
+        }
+    }
+    with_certifi
+}
+
+/// What `requests.get` does (the real requests when installed; otherwise its documented
+/// precedence: REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE > certifi).
+const PY_REQUESTS: &str = "import os, sys\nurl = 'https://127.0.0.1:%s/' % sys.argv[1]\ntry:\n    import requests\nexcept ImportError:\n    requests = None\nif requests:\n    requests.get(url, timeout=10)\nelse:\n    import certifi, ssl, urllib.request\n    cafile = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or certifi.where()\n    urllib.request.urlopen(url, context=ssl.create_default_context(cafile=cafile), timeout=10)\nprint('verified')\n";
+
+struct S2 {
+    sb: Sandbox,
+    python: String,
+    _server: TlsServer,
+    port: String,
+    root_fingerprint: String,
+}
+
+fn s2_setup() -> Option<S2> {
+    let sb = Sandbox::new()?;
+    let Some(python) = python_with_certifi(&sb) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no Python with certifi on this machine"
+        );
+        eprintln!("SKIPPED: no Python with certifi on this machine");
+        return None;
+    };
+    // Some machines (this project's CI among them) carry a `.pth` hook that appends their
+    // egress proxy's CA to certifi's bundle at every interpreter start; it would change
+    // the file under the test's feet, so the sandbox hides it.
+    let site = String::from_utf8(
+        run_ok(
+            &sb,
+            &[
+                &python,
+                "-c",
+                "import certifi, os; print(os.path.dirname(os.path.dirname(certifi.__file__)))",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(site.trim())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "pth")
+            && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("certifi.where()"))
+        {
+            sb.remove(&p);
+        }
+    }
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some("Corp TLS Inspection Root".into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(&sb, "corp-proxy", &chain.root_pem());
+    use sha2::Digest;
+    let root_fingerprint = hex::encode(sha2::Sha256::digest(chain.root_der()));
+    let server = TlsServer::for_chain(&chain);
+    let port = server.port().to_string();
+    Some(S2 {
+        sb,
+        python,
+        _server: server,
+        port,
+        root_fingerprint,
+    })
+}
+
+fn login_shell(s: &S2) -> std::process::Output {
+    // A fresh login shell reads /etc/profile and so /etc/profile.d/*.sh.
+    run_ok(
+        &s.sb,
+        &[
+            "bash",
+            "-l",
+            "-c",
+            "exec \"$0\" -c \"$1\" \"$2\"",
+            &s.python,
+            PY_REQUESTS,
+            &s.port,
+        ],
+    )
+}
+
+/// Seed case S2, default strategy: managed bundle + profile snippet.
+#[test]
+fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
+    let Some(s) = s2_setup() else { return };
+    let before = login_shell(&s);
+    assert!(
+        !before.status.success()
+            && String::from_utf8_lossy(&before.stderr).contains("CERTIFICATE_VERIFY_FAILED"),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let runtimes = ["--fresh", "--only", "--runtime", &s.python];
+    let (status, _) = trustsync(&s.sb, &[&["status"][..], &runtimes[..]].concat());
+    let rq = status["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "requests")
+        .expect("a requests row");
+    assert_eq!(rq["missing"][0], s.root_fingerprint.as_str(), "{rq:#}");
+
+    let (applied, out) = trustsync(&s.sb, &[&["fix", "--yes"][..], &runtimes[..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let targets: Vec<String> = actions(&applied["applied"])
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
+    for t in [
+        "/etc/trustsync/ca-bundle.pem",
+        "/etc/profile.d/trustsync.sh",
+        "/etc/environment.d/60-trustsync.conf",
+    ] {
+        assert!(targets.contains(&t.to_string()), "{t} in {targets:?}");
+    }
+    let after = login_shell(&s);
+    assert!(
+        String::from_utf8_lossy(&after.stdout).contains("verified"),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    // The user's certifi file itself was not touched.
+    let (again, _) = trustsync(&s.sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
+}
+
+/// Seed case S2 with `--strategy patch-bundle`: a marked block in certifi's own bundle,
+/// which undo removes to the byte.
+#[test]
+fn s2_patch_bundle_strategy_and_exact_undo() {
+    let Some(s) = s2_setup() else { return };
+    let certifi = String::from_utf8(
+        run_ok(
+            &s.sb,
+            &[&s.python, "-c", "import certifi; print(certifi.where())"],
+        )
+        .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let original = s.sb.read_inside(&certifi).expect("certifi bundle");
+    let direct = |s: &S2| run_ok(&s.sb, &[&s.python, "-c", PY_REQUESTS, &s.port]);
+    assert!(!direct(&s).status.success());
+    let runtimes = ["--fresh", "--only", "--runtime", &s.python];
+    let (_, out) = trustsync(
+        &s.sb,
+        &[
+            &["fix", "--yes", "--strategy", "patch-bundle"][..],
+            &runtimes[..],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let patched = String::from_utf8(s.sb.read_inside(&certifi).unwrap()).unwrap();
+    assert!(
+        patched.starts_with(std::str::from_utf8(&original).unwrap()),
+        "the block is appended, the rest untouched"
+    );
+    assert!(patched.contains("# BEGIN trustsync") && patched.contains("Corp TLS Inspection Root"));
+    assert!(String::from_utf8_lossy(&direct(&s).stdout).contains("verified"));
+    let (again, _) = trustsync(
+        &s.sb,
+        &[
+            &["fix", "--dry-run", "--strategy", "patch-bundle"][..],
+            &runtimes[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
+    let (_, out) = trustsync(&s.sb, &["undo"]);
+    assert!(out.status.success());
+    let restored = s.sb.read_inside(&certifi).unwrap();
+    let first_diff = restored
+        .iter()
+        .zip(&original)
+        .position(|(a, b)| a != b)
+        .unwrap_or(original.len().min(restored.len()));
+    assert!(
+        restored == original,
+        "undo gives the original bytes back: {} bytes, was {}; first difference at {first_diff}: {:?}",
+        restored.len(),
+        original.len(),
+        String::from_utf8_lossy(&restored[first_diff.saturating_sub(100)..(first_diff + 300).min(restored.len())])
+    );
+}
+
+/// Not root: trustsync says `sudo trustsync fix` and writes nothing at all.
+#[test]
+fn not_root_writes_nothing() {
+    let Some(sb) = Sandbox::new() else { return };
+    if !sandbox::install_private_openssl(&sb) {
+        return;
+    }
+    let before = sb.changed_paths();
+    let out = sb.run(
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            EXE,
+            "fix",
+            "--yes",
+            "--fresh",
+            "--only",
+            "--runtime",
+            sandbox::PRIVATE_OPENSSL,
+        ],
+        &[("HOME", "/tmp")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sudo trustsync fix"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(sb.changed_paths(), before);
+}
