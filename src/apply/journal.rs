@@ -293,6 +293,8 @@ impl StateDir {
             &bytes,
             0o600,
             None,
+            safe_fs::Placement::Replace,
+            safe_fs::DirSync::Now,
             &mut || {},
         )
         .map_err(|e| ApplyError::io(path, e))
@@ -307,8 +309,17 @@ impl StateDir {
             Err(Errno::NOENT) => {}
             Err(e) => return Err(ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e)),
         }
-        safe_fs::write_atomic(&self.saved, name, bytes, 0o600, None, &mut || {})
-            .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
+        safe_fs::write_atomic(
+            &self.saved,
+            name,
+            bytes,
+            0o600,
+            None,
+            safe_fs::Placement::Replace,
+            safe_fs::DirSync::Now,
+            &mut || {},
+        )
+        .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
         Ok(digest)
     }
 
