@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::journal::{Entry, EntryState, Journal, Previous, StateDir};
 use super::lock::StateLock;
 use super::plan::{self, path_serde, Action, ActionKind, Plan};
-use super::safe_fs::{self, DirSync, Placement, SymlinkPolicy, TargetState, Walk};
+use super::safe_fs::{self, DirSync, Placement, SymlinkPolicy, TargetState, Walk, WriteOptions};
 use super::{ApplyError, Context, ProgressEvent, Result};
 
 /// What a run did: the same actions as the plan it was given (so `--dry-run` output and the
@@ -460,18 +460,22 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
             &p.name,
             contents,
             *mode,
-            None,
-            placement,
-            DirSync::Deferred,
+            WriteOptions {
+                owner: None,
+                placement,
+                sync: DirSync::Deferred,
+            },
             &mut staged,
         ),
         ActionKind::Symlink { link_target } => safe_fs::symlink_atomic(
             dir,
             &p.name,
             link_target,
-            None,
-            placement,
-            DirSync::Deferred,
+            WriteOptions {
+                owner: None,
+                placement,
+                sync: DirSync::Deferred,
+            },
             &mut staged,
         ),
         ActionKind::AppendMarkedBlock { .. } | ActionKind::RemoveMarkedBlock { .. } => {
@@ -482,9 +486,11 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
                 &p.name,
                 bytes,
                 mode,
-                Some((uid, gid)),
-                placement,
-                DirSync::Deferred,
+                WriteOptions {
+                    owner: Some((uid, gid)),
+                    placement,
+                    sync: DirSync::Deferred,
+                },
                 &mut staged,
             )
         }
@@ -554,9 +560,11 @@ fn restore(
                         &name,
                         &new,
                         *mode,
-                        Some((*uid, *gid)),
-                        Placement::Replace,
-                        DirSync::Deferred,
+                        WriteOptions {
+                            owner: Some((*uid, *gid)),
+                            placement: Placement::Replace,
+                            sync: DirSync::Deferred,
+                        },
                         &mut || {},
                     )
                     .map_err(|e| ApplyError::io(&host, e))?;
@@ -603,9 +611,11 @@ fn restore(
                 &name,
                 &bytes,
                 *mode,
-                Some((*uid, *gid)),
-                placement,
-                DirSync::Deferred,
+                WriteOptions {
+                    owner: Some((*uid, *gid)),
+                    placement,
+                    sync: DirSync::Deferred,
+                },
                 &mut || {},
             )
             .map(|()| report.restored.push(host.clone()))
@@ -614,9 +624,11 @@ fn restore(
             dir,
             &name,
             target,
-            Some((*uid, *gid)),
-            placement,
-            DirSync::Deferred,
+            WriteOptions {
+                owner: Some((*uid, *gid)),
+                placement,
+                sync: DirSync::Deferred,
+            },
             &mut || {},
         )
         .map(|()| report.restored.push(host.clone())),

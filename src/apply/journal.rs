@@ -292,9 +292,11 @@ impl StateDir {
             OsStr::new(JOURNAL_FILE),
             &bytes,
             0o600,
-            None,
-            safe_fs::Placement::Replace,
-            safe_fs::DirSync::Now,
+            safe_fs::WriteOptions {
+                owner: None,
+                placement: safe_fs::Placement::Replace,
+                sync: safe_fs::DirSync::Now,
+            },
             &mut || {},
         )
         .map_err(|e| ApplyError::io(path, e))
@@ -314,9 +316,11 @@ impl StateDir {
             name,
             bytes,
             0o600,
-            None,
-            safe_fs::Placement::Replace,
-            safe_fs::DirSync::Now,
+            safe_fs::WriteOptions {
+                owner: None,
+                placement: safe_fs::Placement::Replace,
+                sync: safe_fs::DirSync::Now,
+            },
             &mut || {},
         )
         .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;

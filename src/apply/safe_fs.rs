@@ -391,6 +391,15 @@ pub enum Placement {
     Replace,
 }
 
+/// How [`write_atomic`] and [`symlink_atomic`] place their result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// uid/gid to give the new entry (restoring a previous owner); `None` keeps the runner's.
+    pub owner: Option<(u32, u32)>,
+    pub placement: Placement,
+    pub sync: DirSync,
+}
+
 /// Atomically puts a regular file with `contents`, `mode` and (if given) `owner` at `name`:
 /// temp file in the same directory, write, chown/chmod, fsync, rename over `name`, fsync the
 /// directory. `staged` runs between the fsync and the rename (progress reporting). At every
@@ -400,11 +409,14 @@ pub fn write_atomic(
     name: &OsStr,
     contents: &[u8],
     mode: u32,
-    owner: Option<(u32, u32)>,
-    placement: Placement,
-    sync: DirSync,
+    options: WriteOptions,
     staged: &mut dyn FnMut(),
 ) -> std::io::Result<()> {
+    let WriteOptions {
+        owner,
+        placement,
+        sync,
+    } = options;
     let (fd, temp) = create_temp(dir)?;
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::from(fd);
@@ -467,11 +479,14 @@ pub fn symlink_atomic(
     dir: &OwnedFd,
     name: &OsStr,
     link_target: &Path,
-    owner: Option<(u32, u32)>,
-    placement: Placement,
-    sync: DirSync,
+    options: WriteOptions,
     staged: &mut dyn FnMut(),
 ) -> std::io::Result<()> {
+    let WriteOptions {
+        owner,
+        placement,
+        sync,
+    } = options;
     if placement == Placement::CreateNew && owner.is_none() {
         // A symlink appears whole in one syscall, which fails if the name exists: no temp.
         staged();
