@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::journal::{Entry, EntryState, Journal, Previous, StateDir};
 use super::lock::StateLock;
 use super::plan::{self, path_serde, Action, ActionKind, Plan};
-use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
+use super::safe_fs::{self, DirSync, Placement, SymlinkPolicy, TargetState, Walk, WriteOptions};
 use super::{ApplyError, Context, ProgressEvent, Result};
 
 /// What a run did: the same actions as the plan it was given (so `--dry-run` output and the
@@ -82,6 +82,8 @@ struct Dirs<'c> {
     ctx: &'c Context,
     root: OwnedFd,
     open: HashMap<PathBuf, OwnedFd>,
+    /// Directories changed with [`DirSync::Deferred`], fsynced by [`Dirs::sync_touched`].
+    touched: HashSet<PathBuf>,
 }
 
 impl<'c> Dirs<'c> {
@@ -90,7 +92,28 @@ impl<'c> Dirs<'c> {
             ctx,
             root: safe_fs::open_root(ctx)?,
             open: HashMap::new(),
+            touched: HashSet::new(),
         })
+    }
+
+    fn touch(&mut self, dir: &Path) {
+        self.touched.insert(dir.to_path_buf());
+    }
+
+    /// Fsyncs every touched directory once (those removed meanwhile need nothing).
+    fn sync_touched(&mut self) -> Result<()> {
+        let mut touched: Vec<PathBuf> = self.touched.drain().collect();
+        touched.sort();
+        for dir in touched {
+            let host = self.ctx.host_path(&dir);
+            if let Some(fd) = self.get(&dir)? {
+                match rustix::fs::fsync(fd) {
+                    Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+                    Err(e) => return Err(ApplyError::io(host, e)),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The directory, or `None` if (a component of) it does not exist.
@@ -352,6 +375,13 @@ pub fn apply_locked(plan: &Plan, ctx: &Context, lock: &StateLock) -> Result<Appl
         }
     }
 
+    if failure.is_none() {
+        // Make every rename durable before the journal calls the run complete.
+        if let Err(e) = dirs.sync_touched() {
+            failure = Some(e);
+        }
+    }
+
     if let Some(cause) = failure {
         // Restore this run's changes newest first, then drop its entries.
         let entries: Vec<Entry> = journal.entries[first_new..first_new + done].to_vec();
@@ -371,7 +401,7 @@ pub fn apply_locked(plan: &Plan, ctx: &Context, lock: &StateLock) -> Result<Appl
             }
         }
         journal.entries.truncate(first_new);
-        if let Err(rollback) = state.save(&journal) {
+        if let Err(rollback) = dirs.sync_touched().and_then(|()| state.save(&journal)) {
             // Targets are back to their previous state; the pending entries left on disk
             // will be dropped by the next run's recovery.
             return Err(ApplyError::RollbackFailed {
@@ -412,6 +442,11 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
             found: now.digest(),
         });
     }
+    let placement = if now == TargetState::Absent {
+        Placement::CreateNew
+    } else {
+        Placement::Replace
+    };
     let mut staged = || {
         ctx.report(ProgressEvent::Staged {
             index: p.index,
@@ -419,23 +454,66 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
         })
     };
     let io = match &a.kind {
-        ActionKind::CreateDir { mode } => safe_fs::make_dir(dir, &p.name, *mode),
-        ActionKind::WriteFile { contents, mode, .. } => {
-            safe_fs::write_atomic(dir, &p.name, contents, *mode, None, &mut staged)
-        }
-        ActionKind::Symlink { link_target } => {
-            safe_fs::symlink_atomic(dir, &p.name, link_target, None, &mut staged)
-        }
+        ActionKind::CreateDir { mode } => safe_fs::make_dir(dir, &p.name, *mode, DirSync::Deferred),
+        ActionKind::WriteFile { contents, mode, .. } => safe_fs::write_atomic(
+            dir,
+            &p.name,
+            contents,
+            *mode,
+            WriteOptions {
+                owner: None,
+                placement,
+                sync: DirSync::Deferred,
+            },
+            &mut staged,
+        ),
+        ActionKind::Symlink { link_target } => safe_fs::symlink_atomic(
+            dir,
+            &p.name,
+            link_target,
+            WriteOptions {
+                owner: None,
+                placement,
+                sync: DirSync::Deferred,
+            },
+            &mut staged,
+        ),
         ActionKind::AppendMarkedBlock { .. } | ActionKind::RemoveMarkedBlock { .. } => {
             let (mode, uid, gid) = p.keep.unwrap_or((0o644, 0, 0));
             let bytes = p.edited.as_deref().unwrap_or_default();
-            safe_fs::write_atomic(dir, &p.name, bytes, mode, Some((uid, gid)), &mut staged)
+            safe_fs::write_atomic(
+                dir,
+                &p.name,
+                bytes,
+                mode,
+                WriteOptions {
+                    owner: Some((uid, gid)),
+                    placement,
+                    sync: DirSync::Deferred,
+                },
+                &mut staged,
+            )
         }
-        ActionKind::Remove => {
-            safe_fs::remove_entry(dir, &p.name, matches!(now, TargetState::Dir { .. }))
-        }
+        ActionKind::Remove => safe_fs::remove_entry(
+            dir,
+            &p.name,
+            matches!(now, TargetState::Dir { .. }),
+            DirSync::Deferred,
+        ),
     };
-    io.map_err(|e| ApplyError::io(&host, e))?;
+    dirs.touch(&p.parent);
+    io.map_err(|e| {
+        if placement == Placement::CreateNew && e.kind() == std::io::ErrorKind::AlreadyExists {
+            // Something appeared at the target after the last check.
+            ApplyError::ChangedSincePlanned {
+                path: host.clone(),
+                planned: a.current_digest.clone(),
+                found: "present".to_string(),
+            }
+        } else {
+            ApplyError::io(&host, e)
+        }
+    })?;
     ctx.report(ProgressEvent::Done {
         index: p.index,
         target: &a.target,
@@ -477,8 +555,20 @@ fn restore(
             // Patch mode, file changed around our block: remove exactly our block, if any.
             match plan::remove_block(&host, text, block_id)? {
                 Some(new) => {
-                    safe_fs::write_atomic(dir, &name, &new, *mode, Some((*uid, *gid)), &mut || {})
-                        .map_err(|e| ApplyError::io(&host, e))?;
+                    safe_fs::write_atomic(
+                        dir,
+                        &name,
+                        &new,
+                        *mode,
+                        WriteOptions {
+                            owner: Some((*uid, *gid)),
+                            placement: Placement::Replace,
+                            sync: DirSync::Deferred,
+                        },
+                        &mut || {},
+                    )
+                    .map_err(|e| ApplyError::io(&host, e))?;
+                    dirs.touch(&parent);
                     report.restored.push(host);
                 }
                 None => report.block_already_gone.push(host),
@@ -487,17 +577,26 @@ fn restore(
         }
         return Err(ApplyError::ChangedAfterWrite { path: host });
     }
+    let placement = if now == TargetState::Absent {
+        Placement::CreateNew
+    } else {
+        Placement::Replace
+    };
     let io = match &entry.previous {
         Previous::Absent => match now {
             TargetState::Absent => Ok(()),
-            TargetState::Dir { .. } => match safe_fs::remove_entry(dir, &name, true) {
-                Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) => {
-                    report.kept_nonempty_dirs.push(host.clone());
-                    return Ok(());
+            TargetState::Dir { .. } => {
+                match safe_fs::remove_entry(dir, &name, true, DirSync::Deferred) {
+                    Err(e)
+                        if e.raw_os_error() == Some(rustix::io::Errno::NOTEMPTY.raw_os_error()) =>
+                    {
+                        report.kept_nonempty_dirs.push(host.clone());
+                        return Ok(());
+                    }
+                    other => other,
                 }
-                other => other,
-            },
-            _ => safe_fs::remove_entry(dir, &name, false),
+            }
+            _ => safe_fs::remove_entry(dir, &name, false, DirSync::Deferred),
         }
         .map(|()| report.removed.push(host.clone())),
         Previous::File {
@@ -507,14 +606,33 @@ fn restore(
             gid,
         } => {
             let bytes = state.load_blob(sha256)?;
-            safe_fs::write_atomic(dir, &name, &bytes, *mode, Some((*uid, *gid)), &mut || {})
-                .map(|()| report.restored.push(host.clone()))
+            safe_fs::write_atomic(
+                dir,
+                &name,
+                &bytes,
+                *mode,
+                WriteOptions {
+                    owner: Some((*uid, *gid)),
+                    placement,
+                    sync: DirSync::Deferred,
+                },
+                &mut || {},
+            )
+            .map(|()| report.restored.push(host.clone()))
         }
-        Previous::Symlink { target, uid, gid } => {
-            safe_fs::symlink_atomic(dir, &name, target, Some((*uid, *gid)), &mut || {})
-                .map(|()| report.restored.push(host.clone()))
-        }
-        Previous::Dir { mode, uid, gid } => safe_fs::make_dir(dir, &name, *mode)
+        Previous::Symlink { target, uid, gid } => safe_fs::symlink_atomic(
+            dir,
+            &name,
+            target,
+            WriteOptions {
+                owner: Some((*uid, *gid)),
+                placement,
+                sync: DirSync::Deferred,
+            },
+            &mut || {},
+        )
+        .map(|()| report.restored.push(host.clone())),
+        Previous::Dir { mode, uid, gid } => safe_fs::make_dir(dir, &name, *mode, DirSync::Deferred)
             .and_then(|()| {
                 rustix::fs::chownat(
                     dir,
@@ -527,6 +645,7 @@ fn restore(
             })
             .map(|()| report.restored.push(host.clone())),
     };
+    dirs.touch(&parent);
     io.map_err(|e| ApplyError::io(&host, e))
 }
 
@@ -593,6 +712,7 @@ pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
             target: &entry.path,
         });
     }
+    dirs.sync_touched()?;
     journal.entries.clear();
     state.save(&journal)?;
     state.collect_garbage(&journal)?;

@@ -292,7 +292,11 @@ impl StateDir {
             OsStr::new(JOURNAL_FILE),
             &bytes,
             0o600,
-            None,
+            safe_fs::WriteOptions {
+                owner: None,
+                placement: safe_fs::Placement::Replace,
+                sync: safe_fs::DirSync::Now,
+            },
             &mut || {},
         )
         .map_err(|e| ApplyError::io(path, e))
@@ -307,8 +311,19 @@ impl StateDir {
             Err(Errno::NOENT) => {}
             Err(e) => return Err(ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e)),
         }
-        safe_fs::write_atomic(&self.saved, name, bytes, 0o600, None, &mut || {})
-            .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
+        safe_fs::write_atomic(
+            &self.saved,
+            name,
+            bytes,
+            0o600,
+            safe_fs::WriteOptions {
+                owner: None,
+                placement: safe_fs::Placement::Replace,
+                sync: safe_fs::DirSync::Now,
+            },
+            &mut || {},
+        )
+        .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
         Ok(digest)
     }
 

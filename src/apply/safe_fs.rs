@@ -341,13 +341,14 @@ pub fn check_dir_writable(ctx: &Context, dir: &OwnedFd, host_dir: &Path) -> Resu
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn temp_name() -> OsString {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     OsString::from(format!(
-        "{TEMP_PREFIX}{}-{}-{nanos}",
-        std::process::id(),
+        "{TEMP_PREFIX}{pid}-{}-{nanos}",
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ))
 }
@@ -366,6 +367,39 @@ fn create_temp(dir: &OwnedFd) -> std::io::Result<(OwnedFd, OsString)> {
     }
 }
 
+/// When to fsync the directory after an atomic rename, mkdir or unlink.
+///
+/// `Now` for standalone writes (the journal). `Deferred` lets a run of many changes fsync
+/// each touched directory once before it records the run as complete (see the engine): until
+/// then a power loss may undo a rename, which leaves the path whole-old, and recovery drops
+/// the entry. File *contents* are always fsynced before the rename, so a rename that
+/// survives never exposes an empty or partial file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirSync {
+    Now,
+    Deferred,
+}
+
+/// Whether an atomic placement may replace what is at the name.
+///
+/// `CreateNew` is used when the plan says the target is absent: the kernel then refuses
+/// (`EEXIST`) if anything appeared there since, closing the last check-to-write window
+/// (`RENAME_NOREPLACE`, or `symlinkat` straight to the name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    CreateNew,
+    Replace,
+}
+
+/// How [`write_atomic`] and [`symlink_atomic`] place their result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// uid/gid to give the new entry (restoring a previous owner); `None` keeps the runner's.
+    pub owner: Option<(u32, u32)>,
+    pub placement: Placement,
+    pub sync: DirSync,
+}
+
 /// Atomically puts a regular file with `contents`, `mode` and (if given) `owner` at `name`:
 /// temp file in the same directory, write, chown/chmod, fsync, rename over `name`, fsync the
 /// directory. `staged` runs between the fsync and the rename (progress reporting). At every
@@ -375,9 +409,14 @@ pub fn write_atomic(
     name: &OsStr,
     contents: &[u8],
     mode: u32,
-    owner: Option<(u32, u32)>,
+    options: WriteOptions,
     staged: &mut dyn FnMut(),
 ) -> std::io::Result<()> {
+    let WriteOptions {
+        owner,
+        placement,
+        sync,
+    } = options;
     let (fd, temp) = create_temp(dir)?;
     let result = (|| -> std::io::Result<()> {
         let mut file = std::fs::File::from(fd);
@@ -389,15 +428,41 @@ pub fn write_atomic(
         file.sync_all()?;
         drop(file);
         staged();
-        rfs::renameat(dir, temp.as_os_str(), dir, name)?;
-        Ok(())
+        rename_into_place(dir, &temp, name, placement)
     })();
     if let Err(e) = result {
         let _ = rfs::unlinkat(dir, temp.as_os_str(), AtFlags::empty());
         return Err(e);
     }
-    rfs::fsync(dir)?;
+    if sync == DirSync::Now {
+        rfs::fsync(dir)?;
+    }
     Ok(())
+}
+
+fn rename_into_place(
+    dir: &OwnedFd,
+    temp: &OsStr,
+    name: &OsStr,
+    placement: Placement,
+) -> std::io::Result<()> {
+    match placement {
+        Placement::Replace => Ok(rfs::renameat(dir, temp, dir, name)?),
+        Placement::CreateNew => {
+            match rfs::renameat_with(dir, temp, dir, name, rfs::RenameFlags::NOREPLACE) {
+                // File systems without RENAME_NOREPLACE: check, then rename (the engine has
+                // re-checked the digest just before, so the window stays microseconds).
+                Err(Errno::INVAL | Errno::NOSYS) => {
+                    match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                        Err(Errno::NOENT) => Ok(rfs::renameat(dir, temp, dir, name)?),
+                        Ok(_) => Err(Errno::EXIST.into()),
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                other => Ok(other?),
+            }
+        }
+    }
 }
 
 fn chown_if_needed(file: &std::fs::File, uid: u32, gid: u32) -> std::io::Result<()> {
@@ -414,9 +479,23 @@ pub fn symlink_atomic(
     dir: &OwnedFd,
     name: &OsStr,
     link_target: &Path,
-    owner: Option<(u32, u32)>,
+    options: WriteOptions,
     staged: &mut dyn FnMut(),
 ) -> std::io::Result<()> {
+    let WriteOptions {
+        owner,
+        placement,
+        sync,
+    } = options;
+    if placement == Placement::CreateNew && owner.is_none() {
+        // A symlink appears whole in one syscall, which fails if the name exists: no temp.
+        staged();
+        rfs::symlinkat(link_target.as_os_str(), dir, name)?;
+        if sync == DirSync::Now {
+            rfs::fsync(dir)?;
+        }
+        return Ok(());
+    }
     let temp = loop {
         let temp = temp_name();
         match rfs::symlinkat(link_target.as_os_str(), dir, temp.as_os_str()) {
@@ -439,19 +518,20 @@ pub fn symlink_atomic(
             }
         }
         staged();
-        rfs::renameat(dir, temp.as_os_str(), dir, name)?;
-        Ok(())
+        rename_into_place(dir, &temp, name, placement)
     })();
     if let Err(e) = result {
         let _ = rfs::unlinkat(dir, temp.as_os_str(), AtFlags::empty());
         return Err(e);
     }
-    rfs::fsync(dir)?;
+    if sync == DirSync::Now {
+        rfs::fsync(dir)?;
+    }
     Ok(())
 }
 
-/// Creates directory `name` with exactly `mode` (not masked by the umask) and fsyncs.
-pub fn make_dir(dir: &OwnedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
+/// Creates directory `name` with exactly `mode` (not masked by the umask).
+pub fn make_dir(dir: &OwnedFd, name: &OsStr, mode: u32, sync: DirSync) -> std::io::Result<()> {
     rfs::mkdirat(dir, name, Mode::from_raw_mode(mode))?;
     let fd = rfs::openat(
         dir,
@@ -460,20 +540,28 @@ pub fn make_dir(dir: &OwnedFd, name: &OsStr, mode: u32) -> std::io::Result<()> {
         Mode::empty(),
     )?;
     rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
-    rfs::fsync(&fd)?;
-    rfs::fsync(dir)?;
+    if sync == DirSync::Now {
+        rfs::fsync(dir)?;
+    }
     Ok(())
 }
 
-/// Removes `name` (a file or symlink, or an empty directory when `is_dir`) and fsyncs.
-pub fn remove_entry(dir: &OwnedFd, name: &OsStr, is_dir: bool) -> std::io::Result<()> {
+/// Removes `name` (a file or symlink, or an empty directory when `is_dir`).
+pub fn remove_entry(
+    dir: &OwnedFd,
+    name: &OsStr,
+    is_dir: bool,
+    sync: DirSync,
+) -> std::io::Result<()> {
     let flags = if is_dir {
         AtFlags::REMOVEDIR
     } else {
         AtFlags::empty()
     };
     rfs::unlinkat(dir, name, flags)?;
-    rfs::fsync(dir)?;
+    if sync == DirSync::Now {
+        rfs::fsync(dir)?;
+    }
     Ok(())
 }
 
