@@ -34,7 +34,16 @@ impl Status {
 
 pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
     let (os, runtimes) = std::thread::scope(|s| {
-        let discovery = s.spawn(|| discover::discover(opts));
+        // An offline tree is read, never executed; the live machine is asked.
+        let discovery = s.spawn(|| {
+            if root == Path::new("/") {
+                discover::discover(opts)
+            } else {
+                let mut rts = discover::offline::runtimes(root);
+                rts.extend(discover::env_vars::runtimes(opts));
+                rts
+            }
+        });
         let os = OsStore::read(root);
         (os, discovery.join().expect("discovery does not panic"))
     });

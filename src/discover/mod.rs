@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod env_vars;
 pub mod exec;
+pub mod offline;
 pub mod openssl;
 pub mod probe_cache;
 pub mod python;

@@ -1,0 +1,144 @@
+//! `trustsync fix --root DIR` on an offline tree (a container image being built): every
+//! path read and written is under DIR, nothing in the tree is executed, and `undo --root`
+//! puts the tree back.
+
+mod support;
+use support::certs::*;
+
+fn tree() -> (tempfile::TempDir, TestCa) {
+    let root = tempfile::tempdir().unwrap();
+    let public = make_cert("Public Root", true, 2099);
+    let corp = make_cert("Corp Proxy Root", true, 2099);
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        format!("{}{}", public.pem, corp.pem).as_bytes(),
+    );
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/corp.crt",
+        corp.pem.as_bytes(),
+    );
+    write(
+        root.path(),
+        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
+        public.pem.as_bytes(),
+    );
+    write(root.path(), "/etc/profile.d/.keep", b"");
+    write(root.path(), "/etc/environment.d/.keep", b"");
+    (root, corp)
+}
+
+fn listing(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        // The journal (and the /var/lib it needs) stays: it is how undo knows what it did.
+        .filter(|e| !e.path().starts_with(dir.join("var")))
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                if e.file_type().is_file() {
+                    std::fs::read(e.path()).unwrap()
+                } else {
+                    vec![]
+                },
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn env_strategy_writes_only_inside_the_tree_and_undoes() {
+    let (root, corp) = tree();
+    let r = root.path().to_str().unwrap();
+    let before = listing(root.path());
+    let out = trustsync(
+        &["fix", "--yes", "--json", "--root", r],
+        &[("HOME", "/nonexistent")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    let targets: Vec<&str> = doc["applied"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    assert!(
+        targets.contains(&"/etc/trustsync/ca-bundle.pem"),
+        "logical targets: {targets:?}"
+    );
+    let bundle =
+        std::fs::read_to_string(under(root.path(), "/etc/trustsync/ca-bundle.pem")).unwrap();
+    assert!(
+        bundle.contains(&corp.fingerprint),
+        "the managed bundle holds the locally added CA"
+    );
+    assert!(
+        under(root.path(), "/var/lib/trustsync").is_dir(),
+        "the journal lives in the tree"
+    );
+    assert!(
+        std::fs::read_to_string(under(root.path(), "/etc/profile.d/trustsync.sh"))
+            .unwrap()
+            .contains("REQUESTS_CA_BUNDLE")
+    );
+    // certifi itself is untouched by the default strategy.
+    assert_eq!(
+        std::fs::read(under(
+            root.path(),
+            "/usr/lib/python3/dist-packages/certifi/cacert.pem"
+        ))
+        .unwrap(),
+        before
+            .iter()
+            .find(|(p, _)| p.ends_with("certifi/cacert.pem"))
+            .unwrap()
+            .1
+    );
+    let again = trustsync(&["fix", "--dry-run", "--json", "--root", r], &[]);
+    assert_eq!(json(&again)["actions"].as_array().unwrap().len(), 0);
+    let undo = trustsync(&["undo", "--root", r], &[]);
+    assert!(
+        undo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&undo.stderr)
+    );
+    assert_eq!(listing(root.path()), before, "undo restores the tree");
+}
+
+#[test]
+fn patch_bundle_in_a_tree() {
+    let (root, corp) = tree();
+    let r = root.path().to_str().unwrap();
+    let certifi = under(
+        root.path(),
+        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
+    );
+    let original = std::fs::read(&certifi).unwrap();
+    let out = trustsync(
+        &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let patched = std::fs::read_to_string(&certifi).unwrap();
+    assert!(patched.contains("# BEGIN trustsync") && patched.contains(&corp.fingerprint));
+    assert!(
+        !under(root.path(), "/etc/trustsync").exists(),
+        "patch mode writes no managed bundle"
+    );
+    assert!(trustsync(&["undo", "--root", r], &[]).status.success());
+    assert_eq!(std::fs::read(&certifi).unwrap(), original);
+}
