@@ -562,3 +562,41 @@ fn where_set(var: &str, ctx: &Context) -> String {
     }
     " (not in the usual profile files: likely the parent process, a service unit, a CI config or a Dockerfile ENV)".into()
 }
+
+/// The variable a bundle-reading runtime would take from the managed snippet.
+fn managed_var_for(d: &Diagnosis) -> Option<&'static str> {
+    match d.runtime.kind {
+        RuntimeKind::Requests => Some("REQUESTS_CA_BUNDLE"),
+        RuntimeKind::Pip => Some("PIP_CERT"),
+        RuntimeKind::PythonSsl | RuntimeKind::Openssl => Some("SSL_CERT_FILE"),
+        RuntimeKind::Bundled => {
+            package_of(&d.runtime.label).and_then(crate::discover::bundled::variable_for)
+        }
+        RuntimeKind::EnvVar => None,
+    }
+}
+
+/// After `fix` with the env strategy, a shell started earlier still lacks the variables:
+/// say so under each runtime the snippet will fix, instead of leaving a bare `drift`.
+pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMap<String, String>) {
+    let snippet = root.join(PROFILE_SNIPPET.trim_start_matches('/'));
+    let Ok(text) = std::fs::read_to_string(&snippet) else {
+        return;
+    };
+    for d in diagnoses
+        .iter_mut()
+        .filter(|d| d.verdict == Verdict::Drift && !d.missing.is_empty())
+    {
+        let Some(var) = managed_var_for(d) else {
+            continue;
+        };
+        if env.contains_key(var) || !text.contains(&format!("export {var}=")) {
+            continue;
+        }
+        d.problems.push(crate::diagnose::Problem {
+            code: "fixed-for-new-shells",
+            severity: crate::diagnose::Severity::Info,
+            message: format!("{PROFILE_SNIPPET} sets ${var} for new login shells; this one started before it: run `. {PROFILE_SNIPPET}` or log in again"),
+        });
+    }
+}

@@ -49,9 +49,10 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
     });
     let os = os?;
     let mut cache = Cache::default();
-    let diagnoses = runtimes
+    let mut diagnoses: Vec<_> = runtimes
         .into_iter()
         .map(|rt| diagnose(rt, &os, &mut cache))
         .collect();
+    crate::fix::note_pending_login(&mut diagnoses, root, &opts.env);
     Ok(Status { os, diagnoses })
 }
