@@ -84,6 +84,9 @@ struct Dirs<'c> {
     open: HashMap<PathBuf, OwnedFd>,
     /// Directories changed with [`DirSync::Deferred`], fsynced by [`Dirs::sync_touched`].
     touched: HashSet<PathBuf>,
+    /// Directories found missing (a plan creating a directory and 150 links in it walks the
+    /// path once, not 150 times); cleared whenever the engine creates a directory.
+    missing: HashSet<PathBuf>,
 }
 
 impl<'c> Dirs<'c> {
@@ -93,7 +96,13 @@ impl<'c> Dirs<'c> {
             root: safe_fs::open_root(ctx)?,
             open: HashMap::new(),
             touched: HashSet::new(),
+            missing: HashSet::new(),
         })
+    }
+
+    /// A directory was created: forget cached "missing" answers.
+    fn created(&mut self) {
+        self.missing.clear();
     }
 
     fn touch(&mut self, dir: &Path) {
@@ -118,12 +127,18 @@ impl<'c> Dirs<'c> {
 
     /// The directory, or `None` if (a component of) it does not exist.
     fn get(&mut self, dir: &Path) -> Result<Option<&OwnedFd>> {
+        if self.missing.contains(dir) {
+            return Ok(None);
+        }
         if !self.open.contains_key(dir) {
             match safe_fs::walk_dir(self.ctx, &self.root, dir, SymlinkPolicy::Strict)? {
                 Walk::Found(fd) => {
                     self.open.insert(dir.to_path_buf(), fd);
                 }
-                Walk::Missing { .. } => return Ok(None),
+                Walk::Missing { .. } => {
+                    self.missing.insert(dir.to_path_buf());
+                    return Ok(None);
+                }
             }
         }
         Ok(self.open.get(dir))
@@ -434,7 +449,14 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
     let a = p.action;
     let host = ctx.host_path(&a.target);
     let dir = dirs.must_get(&p.parent)?;
-    let (now, _) = inspect_at(ctx, dir, &p.name, &a.target)?;
+    // A target planned as absent is created no-clobber (the kernel refuses if anything
+    // appeared), which is a stronger check than looking first; anything else is looked at
+    // again right before it is replaced.
+    let now = if a.current_digest == safe_fs::ABSENT {
+        TargetState::Absent
+    } else {
+        inspect_at(ctx, dir, &p.name, &a.target)?.0
+    };
     if now.digest() != a.current_digest {
         return Err(ApplyError::ChangedSincePlanned {
             path: host,
@@ -502,6 +524,9 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
         ),
     };
     dirs.touch(&p.parent);
+    if matches!(a.kind, ActionKind::CreateDir { .. }) {
+        dirs.created();
+    }
     io.map_err(|e| {
         if placement == Placement::CreateNew && e.kind() == std::io::ErrorKind::AlreadyExists {
             // Something appeared at the target after the last check.
@@ -646,6 +671,9 @@ fn restore(
             .map(|()| report.restored.push(host.clone())),
     };
     dirs.touch(&parent);
+    if matches!(entry.previous, Previous::Dir { .. }) {
+        dirs.created();
+    }
     io.map_err(|e| ApplyError::io(&host, e))
 }
 
