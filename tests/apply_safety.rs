@@ -496,3 +496,23 @@ fn full_tmpfs_mid_run_rolls_back_and_reports_path_and_errno_in_one_line() {
     let report = apply::undo(&ctx).unwrap();
     assert_eq!(report, Default::default());
 }
+
+#[test]
+fn an_action_whose_payload_differs_from_the_shown_plan_is_refused() {
+    let t = tree();
+    let ctx = context(&t.root, &t.state);
+    let planner = Planner::new(&ctx).unwrap();
+    let mut action = planner
+        .write_file(Path::new("/etc/ssl/shown.pem"), PEM.into(), 0o644, "r")
+        .unwrap();
+    if let apply::ActionKind::WriteFile { contents, .. } = &mut action.kind {
+        contents.extend_from_slice(b"# something the plan did not show\n");
+    }
+    let before = snapshot(&t.root, None);
+    let err = apply::apply(&Plan::new(vec![action]), &ctx).unwrap_err();
+    assert!(
+        err.to_string().contains("result digest does not match"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&t.root, None), before);
+}

@@ -236,6 +236,21 @@ fn prepare<'p>(
         if action.is_satisfied() {
             continue;
         }
+        // The plan shown to the user names each result by digest; refuse an action whose
+        // payload does not match it (blocks are checked below, once their bytes exist).
+        let expected = match &action.kind {
+            ActionKind::CreateDir { .. } => Some(safe_fs::DIR.to_string()),
+            ActionKind::WriteFile { contents, .. } => Some(safe_fs::sha256_hex(contents)),
+            ActionKind::Symlink { link_target } => Some(safe_fs::symlink_digest(link_target)),
+            ActionKind::Remove => Some(safe_fs::ABSENT.to_string()),
+            ActionKind::AppendMarkedBlock { .. } | ActionKind::RemoveMarkedBlock { .. } => None,
+        };
+        if expected.is_some_and(|d| d != action.result_digest) {
+            return Err(ApplyError::InvalidAction {
+                path: host,
+                what: "result digest does not match the action's contents".to_string(),
+            });
+        }
         let ours = journal.manages(target, &found);
         let mut edited = None;
         let mut keep = None;
@@ -288,7 +303,7 @@ fn prepare<'p>(
                 if safe_fs::sha256_hex(&new) != action.result_digest {
                     return Err(ApplyError::InvalidAction {
                         path: host,
-                        what: "result digest does not match the block contents".to_string(),
+                        what: "result digest does not match the file with the block".to_string(),
                     });
                 }
                 if euid != 0 && *uid != euid {
@@ -306,6 +321,12 @@ fn prepare<'p>(
                 let Some(new) = plan::remove_block(&host, old, block_id)? else {
                     continue;
                 };
+                if safe_fs::sha256_hex(&new) != action.result_digest {
+                    return Err(ApplyError::InvalidAction {
+                        path: host,
+                        what: "result digest does not match the file without the block".to_string(),
+                    });
+                }
                 if euid != 0 && *uid != euid {
                     return Err(ApplyError::NeedsRoot {
                         dir: ctx.host_path(&parent),
