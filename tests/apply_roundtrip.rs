@@ -109,6 +109,8 @@ fn apply_then_undo_is_byte_identical_and_second_fix_plans_nothing() {
     let planner = Planner::new(&ctx).unwrap();
     let plan = full_plan(&planner);
     assert_eq!(plan.len(), 5 + awkward_names().len());
+    apply::preflight(&plan, &ctx).unwrap();
+    assert!(!state.exists(), "a dry run creates no state directory");
     let dry_run_json = plan.to_json();
     let dry_run_text = plan.render_human();
     assert_eq!(snapshot(&root, None), before, "planning must not write");

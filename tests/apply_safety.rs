@@ -201,6 +201,9 @@ fn user_controlled_directories_are_refused_as_root_unless_allowed() {
         .append_marked_block(target, "local", PEM, "r")
         .unwrap()]);
     let before = snapshot(&t.root, None);
+    // The dry run reports the refusal the real run would make.
+    let dry = apply::preflight(&plan, &ctx).unwrap_err();
+    assert!(matches!(dry, ApplyError::UserControlledDir { .. }), "{dry}");
     let err = apply::apply(&plan, &ctx).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ApplyError::UserControlledDir { .. }), "{msg}");

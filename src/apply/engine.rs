@@ -70,6 +70,15 @@ pub fn apply(plan: &Plan, ctx: &Context) -> Result<Applied> {
     apply_locked(plan, ctx, &lock)
 }
 
+/// Every check `apply` makes before writing (digests, symlinks, directory ownership and
+/// permissions, "ours", bundle guards), without writing anything or creating the state
+/// directory. `--dry-run` calls it so that it reports the same refusal the real run would.
+pub fn preflight(plan: &Plan, ctx: &Context) -> Result<()> {
+    let journal = super::journal::read_journal(ctx)?;
+    let mut dirs = Dirs::new(ctx)?;
+    prepare(plan, ctx, &mut dirs, &journal).map(|_| ())
+}
+
 /// Takes the lock, then [`undo_locked`].
 pub fn undo(ctx: &Context) -> Result<UndoReport> {
     let lock = StateLock::acquire(ctx)?;

@@ -46,7 +46,8 @@
 //!     "certifi lacks 1 CA the OS trusts: a bundle with the OS store",
 //! )?);
 //! let plan = plan.without_satisfied();
-//! print!("{}", plan.render_human()); // --dry-run stops here (or plan.to_json())
+//! print!("{}", plan.render_human()); // or plan.to_json()
+//! apply::preflight(&plan, &ctx)?;     // --dry-run stops here: same refusals as the real run
 //! let applied = apply::apply_locked(&plan, &ctx, &lock)?;
 //! assert_eq!(applied.actions, plan.actions);
 //! # Ok(()) }
@@ -70,7 +71,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use engine::{apply, apply_locked, undo, undo_locked, Applied, UndoReport};
+pub use engine::{apply, apply_locked, preflight, undo, undo_locked, Applied, UndoReport};
 pub use lock::StateLock;
 pub use plan::{Action, ActionKind, Plan, Planner};
 
