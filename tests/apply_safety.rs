@@ -480,6 +480,7 @@ fn full_tmpfs_mid_run_rolls_back_and_reports_path_and_errno_in_one_line() {
         out.stderr
     );
     assert!(out.snapshots[0].contains_key("\"keep.txt\""));
+    assert!(out.snapshots[0]["\"small/l\""].contains("/first"));
     assert_eq!(
         out.snapshots[0], out.snapshots[1],
         "tmpfs must be rolled back exactly"
@@ -494,8 +495,14 @@ fn full_tmpfs_mid_run_rolls_back_and_reports_path_and_errno_in_one_line() {
     assert!(msg.contains("/big/chunk "), "{msg}");
     assert!(msg.contains("rolled back this run's"), "{msg}");
     assert!(!msg.contains('\n'));
-    // The journal holds nothing from the failed run; undo has nothing to do.
+    // The journal holds only the first run (its paths vanished with the namespace's tmpfs,
+    // so undo finds them already absent and has nothing to do).
     let ctx = context(&mnt, &t.state);
+    let journal = std::fs::read_to_string(t.state.join("journal.json")).unwrap();
+    assert!(
+        !journal.contains("chunk") && journal.contains("a.txt"),
+        "{journal}"
+    );
     let report = apply::undo(&ctx).unwrap();
     assert_eq!(report, Default::default());
 }
