@@ -52,7 +52,9 @@ fn a_second_run_fails_naming_the_pid_that_holds_the_lock() {
     drop(lock);
 
     // A child that holds the lock mid-run (paused right after locking) blocks another.
-    let mut holder = apply_child(&root, &state, 0);
+    // The holder itself may wait: a thread of this test process forking another test's child
+    // briefly shares the just-released lock's file description until that child execs.
+    let mut holder = apply_child(&root, &state, 10_000);
     holder.env("TS_STEP", "1").stdin(Stdio::piped());
     let mut holder = holder.spawn().unwrap();
     let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();

@@ -109,6 +109,8 @@ fn apply_then_undo_is_byte_identical_and_second_fix_plans_nothing() {
     let planner = Planner::new(&ctx).unwrap();
     let plan = full_plan(&planner);
     assert_eq!(plan.len(), 5 + awkward_names().len());
+    apply::preflight(&plan, &ctx).unwrap();
+    assert!(!state.exists(), "a dry run creates no state directory");
     let dry_run_json = plan.to_json();
     let dry_run_text = plan.render_human();
     assert_eq!(snapshot(&root, None), before, "planning must not write");
@@ -380,4 +382,35 @@ fn hashed_dir_built_by_the_planner_is_usable_by_openssl_including_collisions() {
 
     apply::undo(&ctx).unwrap();
     assert!(!capath.exists());
+}
+
+#[test]
+fn non_utf8_file_names_survive_the_plan_json_and_the_journal() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let state = tmp.path().join("state");
+    seed(&root);
+    let before = snapshot(&root, None);
+    let ctx = context(&root, &state);
+    let name = OsStr::from_bytes(b"latin1-\xe9\xff.pem");
+    let target = Path::new("/etc/ssl").join(name);
+    let planner = Planner::new(&ctx).unwrap();
+    let plan = Plan::new(vec![planner
+        .write_file(&target, b"x\n".to_vec(), 0o644, "odd name")
+        .unwrap()]);
+    let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    assert_eq!(
+        json["actions"][0]["target"]["bytes_hex"],
+        hex::encode(target.as_os_str().as_bytes())
+    );
+    assert!(plan.render_human().contains("\\xE9") || plan.render_human().contains("\\xe9"));
+    apply::apply(&plan, &ctx).unwrap();
+    assert_eq!(
+        std::fs::read(root.join("etc/ssl").join(name)).unwrap(),
+        b"x\n"
+    );
+    apply::undo(&ctx).unwrap();
+    assert_eq!(snapshot(&root, None), before);
 }

@@ -201,6 +201,9 @@ fn user_controlled_directories_are_refused_as_root_unless_allowed() {
         .append_marked_block(target, "local", PEM, "r")
         .unwrap()]);
     let before = snapshot(&t.root, None);
+    // The dry run reports the refusal the real run would make.
+    let dry = apply::preflight(&plan, &ctx).unwrap_err();
+    assert!(matches!(dry, ApplyError::UserControlledDir { .. }), "{dry}");
     let err = apply::apply(&plan, &ctx).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ApplyError::UserControlledDir { .. }), "{msg}");
@@ -477,6 +480,7 @@ fn full_tmpfs_mid_run_rolls_back_and_reports_path_and_errno_in_one_line() {
         out.stderr
     );
     assert!(out.snapshots[0].contains_key("\"keep.txt\""));
+    assert!(out.snapshots[0]["\"small/l\""].contains("/first"));
     assert_eq!(
         out.snapshots[0], out.snapshots[1],
         "tmpfs must be rolled back exactly"
@@ -491,8 +495,34 @@ fn full_tmpfs_mid_run_rolls_back_and_reports_path_and_errno_in_one_line() {
     assert!(msg.contains("/big/chunk "), "{msg}");
     assert!(msg.contains("rolled back this run's"), "{msg}");
     assert!(!msg.contains('\n'));
-    // The journal holds nothing from the failed run; undo has nothing to do.
+    // The journal holds only the first run (its paths vanished with the namespace's tmpfs,
+    // so undo finds them already absent and has nothing to do).
     let ctx = context(&mnt, &t.state);
+    let journal = std::fs::read_to_string(t.state.join("journal.json")).unwrap();
+    assert!(
+        !journal.contains("chunk") && journal.contains("a.txt"),
+        "{journal}"
+    );
     let report = apply::undo(&ctx).unwrap();
     assert_eq!(report, Default::default());
+}
+
+#[test]
+fn an_action_whose_payload_differs_from_the_shown_plan_is_refused() {
+    let t = tree();
+    let ctx = context(&t.root, &t.state);
+    let planner = Planner::new(&ctx).unwrap();
+    let mut action = planner
+        .write_file(Path::new("/etc/ssl/shown.pem"), PEM.into(), 0o644, "r")
+        .unwrap();
+    if let apply::ActionKind::WriteFile { contents, .. } = &mut action.kind {
+        contents.extend_from_slice(b"# something the plan did not show\n");
+    }
+    let before = snapshot(&t.root, None);
+    let err = apply::apply(&Plan::new(vec![action]), &ctx).unwrap_err();
+    assert!(
+        err.to_string().contains("result digest does not match"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&t.root, None), before);
 }

@@ -70,6 +70,15 @@ pub fn apply(plan: &Plan, ctx: &Context) -> Result<Applied> {
     apply_locked(plan, ctx, &lock)
 }
 
+/// Every check `apply` makes before writing (digests, symlinks, directory ownership and
+/// permissions, "ours", bundle guards), without writing anything or creating the state
+/// directory. `--dry-run` calls it so that it reports the same refusal the real run would.
+pub fn preflight(plan: &Plan, ctx: &Context) -> Result<()> {
+    let journal = super::journal::read_journal(ctx)?;
+    let mut dirs = Dirs::new(ctx)?;
+    prepare(plan, ctx, &mut dirs, &journal).map(|_| ())
+}
+
 /// Takes the lock, then [`undo_locked`].
 pub fn undo(ctx: &Context) -> Result<UndoReport> {
     let lock = StateLock::acquire(ctx)?;
@@ -84,6 +93,9 @@ struct Dirs<'c> {
     open: HashMap<PathBuf, OwnedFd>,
     /// Directories changed with [`DirSync::Deferred`], fsynced by [`Dirs::sync_touched`].
     touched: HashSet<PathBuf>,
+    /// Directories found missing (a plan creating a directory and 150 links in it walks the
+    /// path once, not 150 times); cleared whenever the engine creates a directory.
+    missing: HashSet<PathBuf>,
 }
 
 impl<'c> Dirs<'c> {
@@ -93,7 +105,13 @@ impl<'c> Dirs<'c> {
             root: safe_fs::open_root(ctx)?,
             open: HashMap::new(),
             touched: HashSet::new(),
+            missing: HashSet::new(),
         })
+    }
+
+    /// A directory was created: forget cached "missing" answers.
+    fn created(&mut self) {
+        self.missing.clear();
     }
 
     fn touch(&mut self, dir: &Path) {
@@ -118,12 +136,18 @@ impl<'c> Dirs<'c> {
 
     /// The directory, or `None` if (a component of) it does not exist.
     fn get(&mut self, dir: &Path) -> Result<Option<&OwnedFd>> {
+        if self.missing.contains(dir) {
+            return Ok(None);
+        }
         if !self.open.contains_key(dir) {
             match safe_fs::walk_dir(self.ctx, &self.root, dir, SymlinkPolicy::Strict)? {
                 Walk::Found(fd) => {
                     self.open.insert(dir.to_path_buf(), fd);
                 }
-                Walk::Missing { .. } => return Ok(None),
+                Walk::Missing { .. } => {
+                    self.missing.insert(dir.to_path_buf());
+                    return Ok(None);
+                }
             }
         }
         Ok(self.open.get(dir))
@@ -221,6 +245,21 @@ fn prepare<'p>(
         if action.is_satisfied() {
             continue;
         }
+        // The plan shown to the user names each result by digest; refuse an action whose
+        // payload does not match it (blocks are checked below, once their bytes exist).
+        let expected = match &action.kind {
+            ActionKind::CreateDir { .. } => Some(safe_fs::DIR.to_string()),
+            ActionKind::WriteFile { contents, .. } => Some(safe_fs::sha256_hex(contents)),
+            ActionKind::Symlink { link_target } => Some(safe_fs::symlink_digest(link_target)),
+            ActionKind::Remove => Some(safe_fs::ABSENT.to_string()),
+            ActionKind::AppendMarkedBlock { .. } | ActionKind::RemoveMarkedBlock { .. } => None,
+        };
+        if expected.is_some_and(|d| d != action.result_digest) {
+            return Err(ApplyError::InvalidAction {
+                path: host,
+                what: "result digest does not match the action's contents".to_string(),
+            });
+        }
         let ours = journal.manages(target, &found);
         let mut edited = None;
         let mut keep = None;
@@ -273,7 +312,7 @@ fn prepare<'p>(
                 if safe_fs::sha256_hex(&new) != action.result_digest {
                     return Err(ApplyError::InvalidAction {
                         path: host,
-                        what: "result digest does not match the block contents".to_string(),
+                        what: "result digest does not match the file with the block".to_string(),
                     });
                 }
                 if euid != 0 && *uid != euid {
@@ -291,6 +330,12 @@ fn prepare<'p>(
                 let Some(new) = plan::remove_block(&host, old, block_id)? else {
                     continue;
                 };
+                if safe_fs::sha256_hex(&new) != action.result_digest {
+                    return Err(ApplyError::InvalidAction {
+                        path: host,
+                        what: "result digest does not match the file without the block".to_string(),
+                    });
+                }
                 if euid != 0 && *uid != euid {
                     return Err(ApplyError::NeedsRoot {
                         dir: ctx.host_path(&parent),
@@ -434,7 +479,14 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
     let a = p.action;
     let host = ctx.host_path(&a.target);
     let dir = dirs.must_get(&p.parent)?;
-    let (now, _) = inspect_at(ctx, dir, &p.name, &a.target)?;
+    // A target planned as absent is created no-clobber (the kernel refuses if anything
+    // appeared), which is a stronger check than looking first; anything else is looked at
+    // again right before it is replaced.
+    let now = if a.current_digest == safe_fs::ABSENT {
+        TargetState::Absent
+    } else {
+        inspect_at(ctx, dir, &p.name, &a.target)?.0
+    };
     if now.digest() != a.current_digest {
         return Err(ApplyError::ChangedSincePlanned {
             path: host,
@@ -502,6 +554,9 @@ fn perform(ctx: &Context, dirs: &mut Dirs<'_>, p: &Prepared<'_>) -> Result<()> {
         ),
     };
     dirs.touch(&p.parent);
+    if matches!(a.kind, ActionKind::CreateDir { .. }) {
+        dirs.created();
+    }
     io.map_err(|e| {
         if placement == Placement::CreateNew && e.kind() == std::io::ErrorKind::AlreadyExists {
             // Something appeared at the target after the last check.
@@ -646,6 +701,9 @@ fn restore(
             .map(|()| report.restored.push(host.clone())),
     };
     dirs.touch(&parent);
+    if matches!(entry.previous, Previous::Dir { .. }) {
+        dirs.created();
+    }
     io.map_err(|e| ApplyError::io(&host, e))
 }
 

@@ -16,6 +16,43 @@
 //!    rule for every action *before* writing anything, writes the journal, then performs the
 //!    actions; [`undo`] reverses everything the journal records, newest first.
 //!
+//! How the CLI and the strategies drive it (take the lock *before* planning, so the plan is
+//! made against a quiet system and a killed earlier run has been recovered):
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use trustsync::apply::{self, hashdir, Context, Plan, Planner, StateLock};
+//!
+//! # fn main() -> Result<(), apply::ApplyError> {
+//! let mut ctx = Context::system(); // or Context::with_root("/image") for --root
+//! ctx.allow_user_dirs = false;     // --allow-user-dirs
+//! let lock = StateLock::acquire(&ctx)?;
+//! let planner = Planner::new(&ctx)?;
+//! let mut plan = Plan::default();
+//! // A strategy for S1 (capath empty): entries come from the cert model.
+//! let entries: Vec<hashdir::HashEntry> = Vec::new();
+//! plan.actions.extend(hashdir::plan_dir(
+//!     &planner,
+//!     Path::new("/usr/local/openssl111/certs"),
+//!     0o755,
+//!     &entries,
+//!     hashdir::HashDirMode::Symlink,
+//! )?);
+//! // A strategy for S2 (managed bundle + env snippet).
+//! plan.push(planner.write_bundle(
+//!     Path::new("/etc/ssl/trustsync/ca-bundle.pem"),
+//!     b"-----BEGIN CERTIFICATE-----\n...".to_vec(),
+//!     0o644,
+//!     "certifi lacks 1 CA the OS trusts: a bundle with the OS store",
+//! )?);
+//! let plan = plan.without_satisfied();
+//! print!("{}", plan.render_human()); // or plan.to_json()
+//! apply::preflight(&plan, &ctx)?;     // --dry-run stops here: same refusals as the real run
+//! let applied = apply::apply_locked(&plan, &ctx, &lock)?;
+//! assert_eq!(applied.actions, plan.actions);
+//! # Ok(()) }
+//! ```
+//!
 //! Submodules: [`plan`] (actions, planner, rendering), [`safe_fs`] (symlink-refusing
 //! directory walk and atomic writes), [`journal`] (write-ahead record and crash recovery),
 //! [`lock`] (one run at a time), [`hashdir`] (OpenSSL `HASH.N` directory planner),
@@ -34,7 +71,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use engine::{apply, apply_locked, undo, undo_locked, Applied, UndoReport};
+pub use engine::{apply, apply_locked, preflight, undo, undo_locked, Applied, UndoReport};
 pub use lock::StateLock;
 pub use plan::{Action, ActionKind, Plan, Planner};
 

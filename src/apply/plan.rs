@@ -399,7 +399,7 @@ impl<'c> Planner<'c> {
         }
         Err(ApplyError::io(
             self.ctx.host_path(&path),
-            std::io::Error::from_raw_os_error(40), // ELOOP
+            std::io::Error::from(rustix::io::Errno::LOOP),
         ))
     }
 

@@ -193,15 +193,36 @@ pub fn harness_if_requested() {
             .map(|r| format!("{}", r.restored.len() + r.removed.len()))
             .map_err(|e| e.to_string()),
         "fill" => {
-            // A plan that cannot fit the small tmpfs mounted at the root.
-            let before = snapshot(&root, None);
-            emit(&format!(
-                "SNAPSHOT {}",
-                serde_json::to_string(&before).unwrap()
-            ));
+            // First a run that fits (a file and a link trustsync then owns), then a run that
+            // replaces both and cannot fit the small tmpfs mounted at the root: it must roll
+            // back to exactly the state after the first run.
             let result = (|| {
                 let planner = Planner::new(&ctx)?;
+                let small = Plan::new(vec![
+                    planner.create_dir(Path::new("/small"), 0o755, "small")?,
+                    planner.write_file(
+                        Path::new("/small/a.txt"),
+                        b"first\n".to_vec(),
+                        0o640,
+                        "a",
+                    )?,
+                    planner.symlink(Path::new("/small/l"), Path::new("/first"), "l")?,
+                ]);
+                apply::apply(&small, &ctx)?;
+                let before = snapshot(&root, None);
+                emit(&format!(
+                    "SNAPSHOT {}",
+                    serde_json::to_string(&before).unwrap()
+                ));
+                let planner = Planner::new(&ctx)?;
                 let mut plan = Plan::default();
+                plan.push(planner.write_file(
+                    Path::new("/small/a.txt"),
+                    b"second\n".to_vec(),
+                    0o600,
+                    "a",
+                )?);
+                plan.push(planner.symlink(Path::new("/small/l"), Path::new("/second"), "l")?);
                 plan.push(planner.create_dir(Path::new("/big"), 0o755, "big")?);
                 for i in 0..10 {
                     let path = PathBuf::from(format!("/big/chunk {i}.bin"));
