@@ -59,8 +59,31 @@ fn describe_io(e: &io::Error) -> String {
     e.to_string()
 }
 
+/// Parsed certificates by SHA-256 of their DER: a machine's bundles are mostly copies of
+/// the same few hundred CAs, so each is parsed once per run, however many files hold it.
+#[derive(Default)]
+pub struct CertMemo(HashMap<[u8; 32], Certificate>);
+
+impl CertMemo {
+    pub fn parse(&mut self, der: &[u8]) -> Result<Certificate, crate::cert::CertError> {
+        use sha2::Digest;
+        let key: [u8; 32] = sha2::Sha256::digest(der).into();
+        if let Some(c) = self.0.get(&key) {
+            return Ok(c.clone());
+        }
+        let c = Certificate::from_der(der)?;
+        self.0.insert(key, c.clone());
+        Ok(c)
+    }
+}
+
 /// Parses every certificate in `bytes`, which came from `path`.
 pub fn parse_bytes(path: &Path, bytes: &[u8]) -> LoadedFile {
+    parse_bytes_with(path, bytes, &mut CertMemo::default())
+}
+
+/// [`parse_bytes`], reusing certificates already parsed this run.
+pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> LoadedFile {
     let decoded = trustsync_platform::bundle::decode(bytes);
     let mut out = LoadedFile {
         private_keys_skipped: decoded.private_keys_skipped,
@@ -70,7 +93,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> LoadedFile {
         out.bad_entries.push(format!("{}: {e}", path.display()));
     }
     for (i, der) in decoded.certificates.iter().enumerate() {
-        match Certificate::from_der(der) {
+        match memo.parse(der) {
             Ok(c) => out.certificates.push(c),
             Err(e) => {
                 out.bad_entries
@@ -83,6 +106,10 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> LoadedFile {
 
 /// Loads one CA file (PEM bundle or DER), following symlinks as TLS libraries do.
 pub fn load_file(path: &Path) -> FileState {
+    load_file_with(path, &mut CertMemo::default())
+}
+
+fn load_file_with(path: &Path, memo: &mut CertMemo) -> FileState {
     match fs::metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return FileState::Missing,
         Err(e) => return FileState::Unreadable(describe_io(&e)),
@@ -90,7 +117,7 @@ pub fn load_file(path: &Path) -> FileState {
         Ok(_) => {}
     }
     match fs::read(path) {
-        Ok(bytes) => FileState::Loaded(parse_bytes(path, &bytes)),
+        Ok(bytes) => FileState::Loaded(parse_bytes_with(path, &bytes, memo)),
         Err(e) => FileState::Unreadable(describe_io(&e)),
     }
 }
@@ -107,6 +134,10 @@ fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
 /// Loads a capath the way OpenSSL's `by_dir` lookup sees it: for each hash, `HASH.0`,
 /// `HASH.1`, … up to the first gap, and only certificates whose subject hash matches.
 pub fn load_hashed_dir(dir: &Path) -> DirState {
+    load_hashed_dir_with(dir, &mut CertMemo::default())
+}
+
+fn load_hashed_dir_with(dir: &Path, memo: &mut CertMemo) -> DirState {
     match fs::metadata(dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return DirState::Missing,
         Err(e) => return DirState::Unreadable(describe_io(&e)),
@@ -134,7 +165,7 @@ pub fn load_hashed_dir(dir: &Path) -> DirState {
                 break;
             }
             let path = dir.join(format!("{hash:08x}.{n}"));
-            match load_file(&path) {
+            match load_file_with(&path, memo) {
                 FileState::Loaded(f) => {
                     out.bad_entries.extend(f.bad_entries);
                     out.certificates.extend(
@@ -161,19 +192,20 @@ pub fn load_hashed_dir(dir: &Path) -> DirState {
 pub struct Cache {
     files: HashMap<PathBuf, FileState>,
     dirs: HashMap<PathBuf, DirState>,
+    memo: CertMemo,
 }
 
 impl Cache {
     pub fn file(&mut self, path: &Path) -> &FileState {
         self.files
             .entry(path.to_path_buf())
-            .or_insert_with(|| load_file(path))
+            .or_insert_with(|| load_file_with(path, &mut self.memo))
     }
 
     pub fn dir(&mut self, path: &Path) -> &DirState {
         self.dirs
             .entry(path.to_path_buf())
-            .or_insert_with(|| load_hashed_dir(path))
+            .or_insert_with(|| load_hashed_dir_with(path, &mut self.memo))
     }
 }
 

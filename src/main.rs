@@ -264,6 +264,11 @@ fn fix(
     };
     let Some(lock) = lock.filter(|_| !plan.plan.is_empty()) else {
         printer.fix_plan(&plan, dry_run);
+        // A dry run makes every check the real run makes, so it fails where that would.
+        if let Err(e) = trustsync::apply::preflight(&plan.plan, ctx) {
+            printer.warn(&format!("fix would fail: {e}"));
+            return 1;
+        }
         return 0;
     };
     if !yes {

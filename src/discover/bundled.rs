@@ -30,20 +30,52 @@ pub fn variable_for(package: &str) -> Option<&'static str> {
 
 /// Bundles under one site-packages directory, except certifi's and pip's (their own rows).
 pub fn find(site_dir: &Path, interpreter: &Path) -> Vec<Runtime> {
-    let mut out = Vec::new();
+    runtimes_for(site_dir, &find_paths(site_dir), interpreter)
+}
+
+/// The bundle files under `site_dir`: the expensive part (a walk of every package), so
+/// its result is remembered with the interpreter's probe answer, whose cache entry already
+/// watches the site-packages directory that any install or removal changes.
+pub fn find_paths(site_dir: &Path) -> Vec<PathBuf> {
     let walker = walkdir::WalkDir::new(site_dir)
         .max_depth(5)
         .follow_links(false)
-        .sort_by_file_name();
-    for entry in walker.into_iter().filter_map(Result::ok) {
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if !BUNDLE_NAMES.contains(&name.as_ref()) {
+        .sort_by_file_name()
+        .into_iter()
+        // Metadata and byte-code caches never hold a bundle an application reads.
+        .filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            !(n.ends_with(".dist-info") || n == "__pycache__" || n.ends_with(".egg-info"))
+        });
+    let mut out = Vec::new();
+    for entry in walker.filter_map(Result::ok) {
+        if !entry.file_type().is_file()
+            || !BUNDLE_NAMES.contains(&entry.file_name().to_string_lossy().as_ref())
+        {
             continue;
         }
         let Ok(rel) = entry.path().strip_prefix(site_dir) else {
+            continue;
+        };
+        if rel.starts_with("certifi") || rel.starts_with("pip/_vendor/certifi") {
+            continue;
+        }
+        out.push(entry.path().to_path_buf());
+    }
+    out
+}
+
+/// One `bundled` runtime per file found by [`find_paths`].
+pub fn runtimes_for(site_dir: &Path, paths: &[PathBuf], interpreter: &Path) -> Vec<Runtime> {
+    // `botocore/cacert.pem (/root/.pyenv/versions/3.11.7)`: the prefix owning site-packages.
+    let prefix = site_dir
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "lib"))
+        .and_then(Path::parent)
+        .unwrap_or(site_dir);
+    let mut out = Vec::new();
+    for path in paths {
+        let Ok(rel) = path.strip_prefix(site_dir) else {
             continue;
         };
         let package = rel
@@ -51,21 +83,9 @@ pub fn find(site_dir: &Path, interpreter: &Path) -> Vec<Runtime> {
             .next()
             .map(|c| c.as_os_str().to_string_lossy().to_string())
             .unwrap_or_default();
-        if package == "certifi"
-            || rel.starts_with("pip/_vendor/certifi")
-            || package.ends_with(".dist-info")
-        {
-            continue;
-        }
-        // `botocore/cacert.pem (/root/.pyenv/versions/3.11.7)`: the prefix owning site-packages.
-        let prefix = site_dir
-            .ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "lib"))
-            .and_then(Path::parent)
-            .unwrap_or(site_dir);
         let label = format!("{} ({})", rel.display(), prefix.display());
         let mut rt = Runtime::new(RuntimeKind::Bundled, interpreter.to_path_buf(), label);
-        rt.cafile = Some(PathBuf::from(entry.path()));
+        rt.cafile = Some(path.clone());
         rt.affects = vec![match variable_for(&package) {
             Some(var) => format!("{package}; point it elsewhere with ${var}"),
             None => format!(

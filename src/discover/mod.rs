@@ -163,11 +163,15 @@ fn probe_python(
         Some(raw) => (Ok(raw), false),
         None => (python::ask_raw(path, &policy, opts), true),
     };
-    match raw.and_then(|r| python::parse_answer(&r).map(|a| (a, r))) {
-        Ok((answer, raw)) => (
-            python::runtimes_from_answer(path, &answer, &opts.env),
-            fresh.then_some(raw),
-        ),
+    match raw.and_then(|r| python::parse_answer(&r)) {
+        Ok(mut answer) => {
+            answer.find_bundles();
+            let remembered = fresh.then(|| serde_json::to_string(&answer).unwrap_or_default());
+            (
+                python::runtimes_from_answer(path, &answer, &opts.env),
+                remembered,
+            )
+        }
         Err(e) => {
             let mut rt = Runtime::new(
                 RuntimeKind::PythonSsl,

@@ -9,13 +9,13 @@
 use super::exec::{self, ExecError, ExecPolicy};
 use super::{env_value, Options};
 use crate::runtime::{Note, Runtime, RuntimeKind};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub const PROBE: &str = include_str!("probe_python.py");
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct ProbeAnswer {
     pub executable: String,
     pub version: String,
@@ -39,9 +39,27 @@ pub struct ProbeAnswer {
     /// changes what this interpreter sees, so the probe cache watches it).
     #[serde(default)]
     pub user_site: Option<String>,
+    /// Bundles found under each site dir (filled in by trustsync, not the script, and
+    /// remembered with the answer): site dir -> bundle files.
+    #[serde(default)]
+    pub bundles: Option<std::collections::BTreeMap<String, Vec<PathBuf>>>,
 }
 
-#[derive(Debug, Deserialize)]
+impl ProbeAnswer {
+    /// Walks the site dirs for shipped bundles, once, so a remembered answer carries them.
+    pub fn find_bundles(&mut self) {
+        if self.bundles.is_none() {
+            self.bundles = Some(
+                self.site_dirs
+                    .iter()
+                    .map(|d| (d.clone(), super::bundled::find_paths(Path::new(d))))
+                    .collect(),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
 pub struct VerifyPaths {
     pub cafile_env: String,
     pub cafile: String,
@@ -49,19 +67,19 @@ pub struct VerifyPaths {
     pub capath: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Certifi {
     pub path: String,
     pub version: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Pip {
     pub version: Option<String>,
     pub bundle: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Requests {
     pub version: Option<String>,
 }
@@ -328,7 +346,12 @@ pub fn runtimes_from_answer(
         out.push(p);
     }
     for dir in &a.site_dirs {
-        for mut rt in super::bundled::find(Path::new(dir), binary) {
+        let site = Path::new(dir);
+        let found = match a.bundles.as_ref().and_then(|b| b.get(dir)) {
+            Some(paths) => super::bundled::runtimes_for(site, paths, binary),
+            None => super::bundled::find(site, binary),
+        };
+        for mut rt in found {
             // A package with its own variable (AWS_CA_BUNDLE for botocore) reads that
             // file instead of its bundled one when the variable is set.
             let package = rt.label.split('/').next().unwrap_or_default().to_string();
