@@ -98,35 +98,18 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
             )
         })
         .collect();
-    let is_env = rt.kind == RuntimeKind::EnvVar;
-    let env_broken = |problems: &mut Vec<Problem>, why: String| {
-        problems.push(problem(
-            "env-var-broken",
-            Severity::Broken,
-            format!("{} {why}; it affects {}", rt.label, rt.affects.join("; ")),
-        ));
-    };
-
     let mut trusted: Vec<Certificate> = Vec::new();
     if let Some(cafile) = &rt.cafile {
-        let shown = cafile.display();
+        let shown = cafile.display().to_string();
+        let unusable = |code, what: String| path_problem(&rt, code, "CA file", &shown, what);
         match cache.file(cafile) {
             FileState::Loaded(f) => {
                 if f.certificates.is_empty() {
-                    let why = if f.bad_entries.is_empty() {
-                        "holds no certificates".to_string()
-                    } else {
-                        format!("holds no readable certificate ({})", f.bad_entries[0])
+                    let what = match f.bad_entries.first() {
+                        None => "holds no certificates".to_string(),
+                        Some(first) => format!("holds no readable certificate ({first})"),
                     };
-                    if is_env {
-                        env_broken(&mut problems, format!("names {shown}, which {why}"));
-                    } else {
-                        problems.push(problem(
-                            "bundle-unparsable",
-                            Severity::Info,
-                            format!("CA file {shown} {why}"),
-                        ));
-                    }
+                    problems.push(unusable("bundle-unparsable", what));
                 } else if !f.bad_entries.is_empty() {
                     problems.push(problem(
                         "bundle-bad-entries",
@@ -141,48 +124,22 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
                 trusted.extend(f.certificates.iter().cloned());
             }
             FileState::Missing => {
-                if is_env {
-                    env_broken(
-                        &mut problems,
-                        format!("names {shown}, which does not exist"),
-                    );
-                } else {
-                    problems.push(problem(
-                        "cafile-missing",
-                        Severity::Info,
-                        format!("CA file {shown} does not exist"),
-                    ));
-                }
+                problems.push(unusable("cafile-missing", "does not exist".into()))
             }
-            FileState::NotAFile => {
-                if is_env {
-                    env_broken(
-                        &mut problems,
-                        format!("names {shown}, which is a directory, not a file"),
-                    );
-                } else {
-                    problems.push(problem(
-                        "cafile-missing",
-                        Severity::Info,
-                        format!("CA file {shown} is a directory, not a file"),
-                    ));
-                }
-            }
-            FileState::Unreadable(e) => {
-                let msg = format!("CA file {shown} cannot be read: {e}");
-                if is_env {
-                    env_broken(
-                        &mut problems,
-                        format!("names {shown}, which cannot be read: {e}"),
-                    );
-                } else {
-                    problems.push(problem("cafile-unreadable", Severity::Info, msg));
-                }
-            }
+            FileState::NotAFile => problems.push(unusable(
+                "cafile-missing",
+                "is a directory, not a file".into(),
+            )),
+            FileState::Unreadable(e) => problems.push(unusable(
+                "cafile-unreadable",
+                format!("cannot be read: {e}"),
+            )),
         }
     }
     for dir in &rt.capath {
-        let shown = dir.display();
+        let shown = dir.display().to_string();
+        let unusable =
+            |code, what: String| path_problem(&rt, code, "certificate directory", &shown, what);
         match cache.dir(dir) {
             DirState::Loaded(d) => {
                 if d.entries == 0 {
@@ -203,38 +160,13 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
                 }
                 trusted.extend(d.certificates.iter().cloned());
             }
-            DirState::Missing => {
-                if is_env {
-                    env_broken(
-                        &mut problems,
-                        format!("names {shown}, which does not exist"),
-                    );
-                } else {
-                    problems.push(problem(
-                        "capath-missing",
-                        Severity::Info,
-                        format!("certificate directory {shown} does not exist"),
-                    ));
-                }
-            }
+            DirState::Missing => problems.push(unusable("capath-missing", "does not exist".into())),
             DirState::NotADir => {
-                if is_env {
-                    env_broken(
-                        &mut problems,
-                        format!("names {shown}, which is not a directory"),
-                    );
-                } else {
-                    problems.push(problem(
-                        "capath-missing",
-                        Severity::Info,
-                        format!("{shown} is not a directory"),
-                    ));
-                }
+                problems.push(unusable("capath-missing", "is not a directory".into()))
             }
-            DirState::Unreadable(e) => problems.push(problem(
+            DirState::Unreadable(e) => problems.push(unusable(
                 "capath-unreadable",
-                Severity::Info,
-                format!("certificate directory {shown} cannot be read: {e}"),
+                format!("cannot be read: {e}"),
             )),
         }
     }
@@ -290,6 +222,31 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         missing,
         distrusted_trusted,
         not_in_os,
+    }
+}
+
+/// A path a runtime reads is unusable. For a trust variable that is the variable's fault
+/// (`env-var-broken`, broken); for a runtime it explains a verdict that the trust set
+/// decides (a missing CA file is harmless when the directory holds every CA).
+fn path_problem(
+    rt: &Runtime,
+    code: &'static str,
+    noun: &str,
+    shown: &str,
+    what: String,
+) -> Problem {
+    if rt.kind == RuntimeKind::EnvVar {
+        problem(
+            "env-var-broken",
+            Severity::Broken,
+            format!(
+                "{} names {shown}, which {what}; it affects {}",
+                rt.label,
+                rt.affects.join("; ")
+            ),
+        )
+    } else {
+        problem(code, Severity::Info, format!("{noun} {shown} {what}"))
     }
 }
 

@@ -360,12 +360,7 @@ impl Builder<'_> {
         }
         match self.opts.strategy {
             Strategy::Env => {
-                let var = match rt.kind {
-                    RuntimeKind::Requests => Some("REQUESTS_CA_BUNDLE"),
-                    RuntimeKind::Pip => Some("PIP_CERT"),
-                    _ => package_of(&rt.label).and_then(crate::discover::bundled::variable_for),
-                };
-                match var {
+                match managed_var_for(d) {
                     Some(_) => self.managed_bundle_needed = true,
                     None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
                 }
