@@ -351,7 +351,6 @@ impl Builder<'_> {
     }
 
     fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
-        let rt = &d.runtime;
         if d.missing.is_empty() {
             if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
                 self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync never removes trust it did not add. The managed bundle holds only OS CAs: point the runtime at it to drop them".into());
