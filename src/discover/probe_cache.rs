@@ -77,6 +77,7 @@ fn policy_key(p: &ExecPolicy) -> String {
 
 pub struct ProbeCache {
     path: Option<PathBuf>,
+    euid: u32,
     file: CacheFile,
     probe_sha256: String,
     dirty: bool,
@@ -87,6 +88,7 @@ impl ProbeCache {
     pub fn disabled() -> ProbeCache {
         ProbeCache {
             path: None,
+            euid: 0,
             file: CacheFile::default(),
             probe_sha256: String::new(),
             dirty: false,
@@ -96,7 +98,8 @@ impl ProbeCache {
     pub fn open(dir: Option<PathBuf>, euid: u32, probe_script: &str) -> ProbeCache {
         use sha2::Digest;
         let probe_sha256 = hex::encode(sha2::Sha256::digest(probe_script.as_bytes()));
-        let Some(dir) = dir.filter(|d| dir_is_safe(d, euid)) else {
+        // A missing directory is created only when there is something to save.
+        let Some(dir) = dir.filter(|d| !d.exists() || dir_is_safe(d, euid, false)) else {
             return ProbeCache::disabled();
         };
         let path = dir.join(FILE_NAME);
@@ -107,6 +110,7 @@ impl ProbeCache {
             .unwrap_or_default();
         ProbeCache {
             path: Some(path),
+            euid,
             file,
             probe_sha256,
             dirty: false,
@@ -147,6 +151,9 @@ impl ProbeCache {
         self.file.format = FORMAT;
         self.file.probe_sha256 = self.probe_sha256.clone();
         let Some(dir) = path.parent() else { return };
+        if !dir_is_safe(dir, self.euid, true) {
+            return;
+        }
         let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
             return;
         };
@@ -159,12 +166,12 @@ impl ProbeCache {
     }
 }
 
-/// Creates the cache dir if needed (mode 0700) and checks nobody else controls it.
-fn dir_is_safe(dir: &Path, euid: u32) -> bool {
+/// Checks nobody else controls the cache dir; with `create`, creates it first (mode 0700).
+fn dir_is_safe(dir: &Path, euid: u32, create: bool) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-        if std::fs::symlink_metadata(dir).is_err() {
+        if create && std::fs::symlink_metadata(dir).is_err() {
             let _ = std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
@@ -178,7 +185,7 @@ fn dir_is_safe(dir: &Path, euid: u32) -> bool {
     #[cfg(not(unix))]
     {
         let _ = euid;
-        std::fs::create_dir_all(dir).is_ok()
+        (create && std::fs::create_dir_all(dir).is_ok()) || dir.is_dir()
     }
 }
 
