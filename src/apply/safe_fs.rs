@@ -256,7 +256,7 @@ pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Opt
         Err(Errno::NOENT) => return Ok((TargetState::Absent, None)),
         Err(e) => return Err(e.into()),
     };
-    let (mode, uid, gid) = (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid);
+    let (mode, uid, gid) = (perm_bits(stat.st_mode), stat.st_uid, stat.st_gid);
     match FileType::from_raw_mode(stat.st_mode) {
         FileType::RegularFile => {
             let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -274,7 +274,7 @@ pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Opt
             std::fs::File::from(fd).read_to_end(&mut bytes)?;
             Ok((
                 TargetState::File {
-                    mode: st.st_mode & 0o7777,
+                    mode: perm_bits(st.st_mode),
                     uid: st.st_uid,
                     gid: st.st_gid,
                     digest: sha256_hex(&bytes),
@@ -424,7 +424,7 @@ pub fn write_atomic(
         if let Some((uid, gid)) = owner {
             chown_if_needed(&file, uid, gid)?;
         }
-        rfs::fchmod(&file, Mode::from_raw_mode(mode))?;
+        rfs::fchmod(&file, mode_from_bits(mode))?;
         file.sync_all()?;
         drop(file);
         staged();
@@ -532,14 +532,14 @@ pub fn symlink_atomic(
 
 /// Creates directory `name` with exactly `mode` (not masked by the umask).
 pub fn make_dir(dir: &OwnedFd, name: &OsStr, mode: u32, sync: DirSync) -> std::io::Result<()> {
-    rfs::mkdirat(dir, name, Mode::from_raw_mode(mode))?;
+    rfs::mkdirat(dir, name, mode_from_bits(mode))?;
     let fd = rfs::openat(
         dir,
         name,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+    rfs::fchmod(&fd, mode_from_bits(mode))?;
     if sync == DirSync::Now {
         rfs::fsync(dir)?;
     }
@@ -617,4 +617,17 @@ pub fn flock_exclusive(fd: &OwnedFd, wait: bool) -> std::io::Result<bool> {
 pub fn count_certificates(bytes: &[u8]) -> usize {
     const MARKER: &[u8] = b"-----BEGIN CERTIFICATE-----";
     bytes.windows(MARKER.len()).filter(|w| *w == MARKER).count()
+}
+
+/// Permission bits of a `st_mode`, as trustsync stores modes (`u32` on every OS; the
+/// platform's `mode_t` is `u16` on macOS, hence the conversion that is a no-op on Linux).
+#[allow(clippy::useless_conversion)]
+pub(crate) fn perm_bits(st_mode: rustix::fs::RawMode) -> u32 {
+    u32::from(st_mode) & 0o7777
+}
+
+/// A stored mode back to rustix's `Mode` (bits fit any `mode_t` after the mask).
+#[allow(clippy::unnecessary_cast)]
+pub(crate) fn mode_from_bits(bits: u32) -> Mode {
+    Mode::from_raw_mode((bits & 0o7777) as rustix::fs::RawMode)
 }
