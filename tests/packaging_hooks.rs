@@ -200,7 +200,8 @@ fn hook_resyncs_runtimes_when_update_ca_certificates_adds_a_ca() {
     let log = logger_calls(&m.sb);
     assert!(
         log.contains("logger -t trustsync -p user.info")
-            && log.contains("re-ran trustsync fix --strategy env"),
+            && log.contains("update-ca-certificates added or removed ")
+            && log.contains("re-ran trustsync fix --strategy env: Applied."),
         "{log}"
     );
 
@@ -304,7 +305,7 @@ fn hook_logs_a_failing_fix_and_still_exits_zero() {
     let log = logger_calls(&m.sb);
     assert!(
         log.contains("logger -t trustsync -p user.err")
-            && log.contains("failed after update-ca-certificates (exit status 1)")
+            && log.contains("failed (exit status 1; update-ca-certificates added or removed ")
             && log.contains("not writable by group or others"),
         "{log}"
     );
