@@ -227,6 +227,29 @@ fn hook_resyncs_runtimes_when_update_ca_certificates_adds_a_ca() {
         "undo removed the managed bundle: {}",
         show(&undo)
     );
+
+    // Run by hand from a terminal (`script` gives it one): it does not wait for a change
+    // list on stdin, and re-syncs.
+    let by_hand = m.sb.run(
+        &[
+            "script",
+            "--quiet",
+            "--return",
+            "--command",
+            HOOK,
+            "/dev/null",
+        ],
+        &[],
+    );
+    assert!(by_hand.status.success(), "{}", show(&by_hand));
+    assert!(
+        text(&by_hand.stdout)
+            .contains("trustsync: re-synced runtimes with the OS trust store: Applied."),
+        "{}",
+        show(&by_hand)
+    );
+    assert!(m.sb.read(MANAGED_BUNDLE).is_some());
+    assert!(logger_calls(&m.sb).contains("run by hand; re-ran trustsync fix"));
 }
 
 /// Installing the hook never surprises anyone: no journal directory, or no trustsync
