@@ -584,15 +584,26 @@ fn ansible_and_cloud_init_yaml_parse() {
     assert!(position("update-ca-certificates") < position("\"fix\",\"--yes\""));
 }
 
-/// ansible-playbook: `TRUSTSYNC_ANSIBLE_PLAYBOOK`, else on PATH.
+/// ansible-playbook: `TRUSTSYNC_ANSIBLE_PLAYBOOK`, else the venv scripts/setup.sh makes
+/// (`$TRUSTSYNC_CACHE/ansible`, default `~/.cache/trustsync/ansible`), else on PATH.
 fn ansible_playbook() -> Option<String> {
     if let Ok(p) = std::env::var("TRUSTSYNC_ANSIBLE_PLAYBOOK") {
         return Some(p);
     }
-    std::env::var("PATH").ok()?.split(':').find_map(|dir| {
-        let p = Path::new(dir).join("ansible-playbook");
-        p.exists().then(|| p.display().to_string())
-    })
+    let cache = std::env::var_os("TRUSTSYNC_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/trustsync")));
+    let in_cache = cache.map(|c| c.join("ansible/bin/ansible-playbook"));
+    let on_path = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .map(|dir| Path::new(dir).join("ansible-playbook"))
+        .collect::<Vec<_>>();
+    in_cache
+        .into_iter()
+        .chain(on_path)
+        .find(|p| p.exists())
+        .map(|p| p.display().to_string())
 }
 
 /// The role against the sandbox, with `-c local`: check mode changes nothing, the real run
@@ -600,7 +611,7 @@ fn ansible_playbook() -> Option<String> {
 #[test]
 fn ansible_role_fixes_drift_once_and_is_idempotent() {
     let Some(playbook_bin) = ansible_playbook() else {
-        skipped("ansible-playbook not found (pip install ansible-core, or set TRUSTSYNC_ANSIBLE_PLAYBOOK)");
+        skipped("ansible-playbook not found (python3 -m venv ~/.cache/trustsync/ansible && ~/.cache/trustsync/ansible/bin/pip install ansible-core, or set TRUSTSYNC_ANSIBLE_PLAYBOOK)");
         return;
     };
     let Some(m) = machine() else { return };
