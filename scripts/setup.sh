@@ -4,13 +4,15 @@
 #  - openssl, python3, util-linux (unshare), ca-certificates: the real clients the
 #    scenario tests drive; perl, make, gcc: the private OpenSSL build (seed case S1);
 #  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
-#  - rust targets for the macOS and Windows checks.
+#  - shellcheck, systemd-analyze, PyYAML, ansible-core: the packaging tests;
+#  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
-            clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates; do
+            clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates \
+            setpriv:util-linux script:util-linux shellcheck:shellcheck systemd-analyze:systemd; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -18,6 +20,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
 fi
+# The packaging tests: PyYAML for the Ansible/cloud-init files, ansible-core (needs
+# Python >= 3.11; from PyPI) for the playbook run.
+/usr/bin/python3 -c 'import yaml' 2>/dev/null || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml; }
+ansible_venv="$HOME/.cache/trustsync/ansible"
+[ -x "$ansible_venv/bin/ansible-playbook" ] || {
+  /usr/bin/python3 -m venv "$ansible_venv" && "$ansible_venv/bin/pip" install -q ansible-core; }
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin >/dev/null
 # The S1 OpenSSL: built once per machine into ~/.cache/trustsync (about 90 s the first time).
