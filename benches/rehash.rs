@@ -10,199 +10,210 @@
 //! every certificate and creates its links (without fsync). Median of several runs.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+// The engine is POSIX-only (see src/lib.rs), so is its benchmark.
+#[cfg(unix)]
+mod unix {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
 
-use trustsync::apply::hashdir::{self, HashDirMode, HashEntry};
-use trustsync::apply::{self, Context, Plan, Planner};
+    use trustsync::apply::hashdir::{self, HashDirMode, HashEntry};
+    use trustsync::apply::{self, Context, Plan, Planner};
 
-const RUNS: usize = 7;
+    const RUNS: usize = 7;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Plans and applies a fresh hashed dir for `entries`; returns (plan time, apply time, links).
-fn trustsync_rebuild(
-    work: &Path,
-    run: usize,
-    entries: &[HashEntry],
-) -> (Duration, Duration, usize) {
-    let capath = work.join(format!("capath-{run}"));
-    let ctx = Context::new(PathBuf::from("/"), work.join(format!("state-{run}")));
-    let start = Instant::now();
-    let planner = Planner::new(&ctx).unwrap();
-    let plan = Plan::new(
-        hashdir::plan_dir(&planner, &capath, 0o755, entries, HashDirMode::Symlink).unwrap(),
-    )
-    .without_satisfied();
-    let planned = start.elapsed();
-    let start = Instant::now();
-    apply::apply(&plan, &ctx).unwrap();
-    let applied = start.elapsed();
-    (planned, applied, plan.len() - 1)
-}
-
-fn debian_store(work: &Path) -> (PathBuf, Vec<HashEntry>) {
-    let store = work.join("store");
-    std::fs::create_dir_all(&store).unwrap();
-    let mut entries = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir("/etc/ssl/certs")
-        .expect("/etc/ssl/certs (install ca-certificates)")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
-        .collect();
-    names.sort();
-    for src in names {
-        let bytes = std::fs::read(&src).unwrap();
-        let dest = store.join(src.file_name().unwrap());
-        std::fs::write(&dest, &bytes).unwrap();
-        let out = Command::new("openssl")
-            .args(["x509", "-noout", "-subject_hash", "-in"])
-            .arg(&dest)
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        entries.push(HashEntry {
-            subject_hash: String::from_utf8(out.stdout).unwrap().trim().to_string(),
-            source: dest,
-            sha256: hashdir::certificate_sha256(&bytes).unwrap(),
-        });
+    fn median(mut v: Vec<Duration>) -> Duration {
+        v.sort();
+        v[v.len() / 2]
     }
-    (store, entries)
-}
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    fn ms(d: Duration) -> f64 {
+        d.as_secs_f64() * 1000.0
     }
-}
 
-/// `n` synthetic CAs, about one in ten sharing its subject hash with the previous one.
-fn synthetic(n: usize) -> Vec<HashEntry> {
-    let mut hash = 0x9e37_79b9u32;
-    (0..n)
-        .map(|i| {
-            if i % 10 != 9 {
-                hash = hash.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+    /// Plans and applies a fresh hashed dir for `entries`; returns (plan time, apply time, links).
+    fn trustsync_rebuild(
+        work: &Path,
+        run: usize,
+        entries: &[HashEntry],
+    ) -> (Duration, Duration, usize) {
+        let capath = work.join(format!("capath-{run}"));
+        let ctx = Context::new(PathBuf::from("/"), work.join(format!("state-{run}")));
+        let start = Instant::now();
+        let planner = Planner::new(&ctx).unwrap();
+        let plan = Plan::new(
+            hashdir::plan_dir(&planner, &capath, 0o755, entries, HashDirMode::Symlink).unwrap(),
+        )
+        .without_satisfied();
+        let planned = start.elapsed();
+        let start = Instant::now();
+        apply::apply(&plan, &ctx).unwrap();
+        let applied = start.elapsed();
+        (planned, applied, plan.len() - 1)
+    }
+
+    fn debian_store(work: &Path) -> (PathBuf, Vec<HashEntry>) {
+        let store = work.join("store");
+        std::fs::create_dir_all(&store).unwrap();
+        let mut entries = Vec::new();
+        let mut names: Vec<PathBuf> = std::fs::read_dir("/etc/ssl/certs")
+            .expect("/etc/ssl/certs (install ca-certificates)")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pem"))
+            .collect();
+        names.sort();
+        for src in names {
+            let bytes = std::fs::read(&src).unwrap();
+            let dest = store.join(src.file_name().unwrap());
+            std::fs::write(&dest, &bytes).unwrap();
+            let out = Command::new("openssl")
+                .args(["x509", "-noout", "-subject_hash", "-in"])
+                .arg(&dest)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            entries.push(HashEntry {
+                subject_hash: String::from_utf8(out.stdout).unwrap().trim().to_string(),
+                source: dest,
+                sha256: hashdir::certificate_sha256(&bytes).unwrap(),
+            });
+        }
+        (store, entries)
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+
+    /// `n` synthetic CAs, about one in ten sharing its subject hash with the previous one.
+    fn synthetic(n: usize) -> Vec<HashEntry> {
+        let mut hash = 0x9e37_79b9u32;
+        (0..n)
+            .map(|i| {
+                if i % 10 != 9 {
+                    hash = hash.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                }
+                HashEntry {
+                    subject_hash: format!("{hash:08x}"),
+                    source: PathBuf::from(format!(
+                        "/usr/share/ca-certificates/synthetic/ca-{i}.crt"
+                    )),
+                    sha256: format!("{:064x}", (i as u128) * 0x1234_5678_9abc_def1),
+                }
+            })
+            .collect()
+    }
+
+    pub fn main() {
+        // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
+        // and a 30-second disk benchmark is no test.
+        if !std::env::args().any(|a| a == "--bench") {
+            println!("rehash benchmark: run it with `cargo bench --bench rehash`");
+            return;
+        }
+        // Two file systems: the temp dir (disk) and /dev/shm (tmpfs). On this project's VMs
+        // creating any inode on the ext4 disk costs 0.3-1 ms whoever does it, which hides the
+        // tools' own work; tmpfs shows it.
+        let mut bases = vec![("disk (temp dir)", std::env::temp_dir())];
+        if Path::new("/dev/shm").is_dir() {
+            bases.push(("tmpfs (/dev/shm)", PathBuf::from("/dev/shm")));
+        }
+        for (label, base) in bases {
+            println!("== {label}: {}", base.display());
+            suite(&base);
+        }
+    }
+
+    fn suite(base: &Path) {
+        let tmp = tempfile::tempdir_in(base).unwrap();
+        let work = tmp.path();
+        let (store, entries) = debian_store(work);
+        println!(
+            "Debian store: {} certificates from /etc/ssl/certs",
+            entries.len()
+        );
+
+        let mut plan_t = Vec::new();
+        let mut apply_t = Vec::new();
+        let mut total_t = Vec::new();
+        let mut links = 0;
+        for run in 0..RUNS {
+            let (p, a, n) = trustsync_rebuild(work, run, &entries);
+            plan_t.push(p);
+            apply_t.push(a);
+            total_t.push(p + a);
+            links = n;
+        }
+        let mut ossl_t = Vec::new();
+        let mut ossl_links = 0;
+        for run in 0..RUNS {
+            let dir = work.join(format!("ossl-{run}"));
+            copy_dir(&store, &dir);
+            let start = Instant::now();
+            let status = Command::new("openssl")
+                .arg("rehash")
+                .arg(&dir)
+                .status()
+                .unwrap();
+            ossl_t.push(start.elapsed());
+            assert!(status.success());
+            ossl_links = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    hashdir::parse_hash_name(name.to_str().unwrap()).is_some()
+                })
+                .count();
+        }
+        let ours = median(total_t);
+        let theirs = median(ossl_t);
+        println!(
+            "trustsync plan+apply: {:.1} ms median of {RUNS} (plan {:.1} ms, apply {:.1} ms incl. journal and fsyncs), {links} links",
+            ms(ours),
+            ms(median(plan_t)),
+            ms(median(apply_t))
+        );
+        println!(
+            "openssl rehash:       {:.1} ms median of {RUNS}, {ossl_links} links",
+            ms(theirs)
+        );
+        println!(
+            "ratio: openssl rehash / trustsync = {:.1}x",
+            theirs.as_secs_f64() / ours.as_secs_f64()
+        );
+
+        let mut per_entry = Vec::new();
+        for n in [1_000usize, 10_000] {
+            let entries = synthetic(n);
+            let runs = if n > 5_000 { 3 } else { RUNS };
+            let mut plan_t = Vec::new();
+            let mut total_t = Vec::new();
+            for run in 0..runs {
+                let (p, a, _) = trustsync_rebuild(&work.join(format!("syn-{n}")), run, &entries);
+                plan_t.push(p);
+                total_t.push(p + a);
             }
-            HashEntry {
-                subject_hash: format!("{hash:08x}"),
-                source: PathBuf::from(format!("/usr/share/ca-certificates/synthetic/ca-{i}.crt")),
-                sha256: format!("{:064x}", (i as u128) * 0x1234_5678_9abc_def1),
-            }
-        })
-        .collect()
+            let total = median(total_t);
+            let us = total.as_secs_f64() * 1e6 / n as f64;
+            per_entry.push(us);
+            println!(
+                "synthetic {n:>6} CAs: plan+apply {:.1} ms (plan {:.1} ms), {us:.1} µs per CA",
+                ms(total),
+                ms(median(plan_t))
+            );
+        }
+        println!(
+            "growth 1,000 -> 10,000: {:.2}x time per CA (1.0 = linear)",
+            per_entry[1] / per_entry[0]
+        );
+    }
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
-    // and a 30-second disk benchmark is no test.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("rehash benchmark: run it with `cargo bench --bench rehash`");
-        return;
-    }
-    // Two file systems: the temp dir (disk) and /dev/shm (tmpfs). On this project's VMs
-    // creating any inode on the ext4 disk costs 0.3-1 ms whoever does it, which hides the
-    // tools' own work; tmpfs shows it.
-    let mut bases = vec![("disk (temp dir)", std::env::temp_dir())];
-    if Path::new("/dev/shm").is_dir() {
-        bases.push(("tmpfs (/dev/shm)", PathBuf::from("/dev/shm")));
-    }
-    for (label, base) in bases {
-        println!("== {label}: {}", base.display());
-        suite(&base);
-    }
-}
-
-fn suite(base: &Path) {
-    let tmp = tempfile::tempdir_in(base).unwrap();
-    let work = tmp.path();
-    let (store, entries) = debian_store(work);
-    println!(
-        "Debian store: {} certificates from /etc/ssl/certs",
-        entries.len()
-    );
-
-    let mut plan_t = Vec::new();
-    let mut apply_t = Vec::new();
-    let mut total_t = Vec::new();
-    let mut links = 0;
-    for run in 0..RUNS {
-        let (p, a, n) = trustsync_rebuild(work, run, &entries);
-        plan_t.push(p);
-        apply_t.push(a);
-        total_t.push(p + a);
-        links = n;
-    }
-    let mut ossl_t = Vec::new();
-    let mut ossl_links = 0;
-    for run in 0..RUNS {
-        let dir = work.join(format!("ossl-{run}"));
-        copy_dir(&store, &dir);
-        let start = Instant::now();
-        let status = Command::new("openssl")
-            .arg("rehash")
-            .arg(&dir)
-            .status()
-            .unwrap();
-        ossl_t.push(start.elapsed());
-        assert!(status.success());
-        ossl_links = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter(|e| {
-                let name = e.as_ref().unwrap().file_name();
-                hashdir::parse_hash_name(name.to_str().unwrap()).is_some()
-            })
-            .count();
-    }
-    let ours = median(total_t);
-    let theirs = median(ossl_t);
-    println!(
-        "trustsync plan+apply: {:.1} ms median of {RUNS} (plan {:.1} ms, apply {:.1} ms incl. journal and fsyncs), {links} links",
-        ms(ours),
-        ms(median(plan_t)),
-        ms(median(apply_t))
-    );
-    println!(
-        "openssl rehash:       {:.1} ms median of {RUNS}, {ossl_links} links",
-        ms(theirs)
-    );
-    println!(
-        "ratio: openssl rehash / trustsync = {:.1}x",
-        theirs.as_secs_f64() / ours.as_secs_f64()
-    );
-
-    let mut per_entry = Vec::new();
-    for n in [1_000usize, 10_000] {
-        let entries = synthetic(n);
-        let runs = if n > 5_000 { 3 } else { RUNS };
-        let mut plan_t = Vec::new();
-        let mut total_t = Vec::new();
-        for run in 0..runs {
-            let (p, a, _) = trustsync_rebuild(&work.join(format!("syn-{n}")), run, &entries);
-            plan_t.push(p);
-            total_t.push(p + a);
-        }
-        let total = median(total_t);
-        let us = total.as_secs_f64() * 1e6 / n as f64;
-        per_entry.push(us);
-        println!(
-            "synthetic {n:>6} CAs: plan+apply {:.1} ms (plan {:.1} ms), {us:.1} µs per CA",
-            ms(total),
-            ms(median(plan_t))
-        );
-    }
-    println!(
-        "growth 1,000 -> 10,000: {:.2}x time per CA (1.0 = linear)",
-        per_entry[1] / per_entry[0]
-    );
+    #[cfg(unix)]
+    unix::main();
 }

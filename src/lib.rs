@@ -3,10 +3,14 @@
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
 #![forbid(unsafe_code)]
 
+// The fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of directories,
+// flock); on Windows `fix`/`undo` are not available yet.
+#[cfg(unix)]
 pub mod apply;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;
+#[cfg(unix)]
 pub mod fix;
 pub mod load;
 pub mod name_hash;

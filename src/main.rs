@@ -151,6 +151,7 @@ enum StrategyArg {
     PatchBundle,
 }
 
+#[cfg(unix)]
 fn context(root: &std::path::Path) -> trustsync::apply::Context {
     if root == std::path::Path::new("/") {
         trustsync::apply::Context::system()
@@ -181,31 +182,57 @@ fn main() -> ExitCode {
             allow_user_dirs,
             discovery,
         } => {
-            let printer = Printer::new(json);
-            let mut ctx = context(&discovery.root);
-            ctx.allow_user_dirs = allow_user_dirs;
-            let opts = trustsync::fix::FixOptions {
-                strategy: match strategy {
-                    StrategyArg::Env => trustsync::fix::Strategy::Env,
-                    StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
-                },
-                copy,
-            };
-            fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
+            #[cfg(unix)]
+            {
+                let printer = Printer::new(json);
+                let mut ctx = context(&discovery.root);
+                ctx.allow_user_dirs = allow_user_dirs;
+                let opts = trustsync::fix::FixOptions {
+                    strategy: match strategy {
+                        StrategyArg::Env => trustsync::fix::Strategy::Env,
+                        StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
+                    },
+                    copy,
+                };
+                fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (
+                    dry_run,
+                    yes,
+                    json,
+                    strategy,
+                    copy,
+                    allow_user_dirs,
+                    discovery,
+                );
+                eprintln!("trustsync: fix and undo are not available on this OS yet; status, probe, add and remove are");
+                2
+            }
         }
         Command::Undo { json, force, root } => {
-            let printer = Printer::new(json);
-            let mut ctx = context(&root);
-            ctx.force = force;
-            match trustsync::apply::undo(&ctx) {
-                Ok(report) => {
-                    printer.undo(&report);
-                    0
+            #[cfg(unix)]
+            {
+                let printer = Printer::new(json);
+                let mut ctx = context(&root);
+                ctx.force = force;
+                match trustsync::apply::undo(&ctx) {
+                    Ok(report) => {
+                        printer.undo(&report);
+                        0
+                    }
+                    Err(e) => {
+                        printer.warn(&format!("undo: {e}"));
+                        1
+                    }
                 }
-                Err(e) => {
-                    printer.warn(&format!("undo: {e}"));
-                    1
-                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (json, force, root);
+                eprintln!("trustsync: fix and undo are not available on this OS yet; status, probe, add and remove are");
+                2
             }
         }
         Command::Probe {
@@ -227,6 +254,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+#[cfg(unix)]
 /// Plan, show, confirm, apply: one plan value from start to end, so the dry run shows
 /// exactly what the real run does.
 fn fix(

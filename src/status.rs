@@ -49,10 +49,12 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
     });
     let os = os?;
     let mut cache = Cache::default();
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut diagnoses: Vec<_> = runtimes
         .into_iter()
         .map(|rt| diagnose(rt, &os, &mut cache))
         .collect();
+    #[cfg(unix)]
     crate::fix::note_pending_login(&mut diagnoses, root, &opts.env);
     Ok(Status { os, diagnoses })
 }

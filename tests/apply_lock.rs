@@ -1,5 +1,6 @@
 //! Two runs cannot interleave: a second run waits for the lock or fails naming the holder's
 //! pid, and two runs started together both finish correctly, one after the other.
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 mod apply_support;

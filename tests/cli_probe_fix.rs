@@ -1,5 +1,6 @@
 //! The CLI wiring of `probe` (trust sets from the OS store under `--root`, exit codes)
 //! and of `fix`'s advice for variables set outside trustsync, through the real binary.
+#![cfg(unix)]
 
 mod support;
 use support::certs::*;

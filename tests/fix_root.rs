@@ -1,6 +1,7 @@
 //! `trustsync fix --root DIR` on an offline tree (a container image being built): every
 //! path read and written is under DIR, nothing in the tree is executed, and `undo --root`
 //! puts the tree back.
+#![cfg(unix)]
 
 mod support;
 use support::certs::*;

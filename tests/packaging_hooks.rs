@@ -14,6 +14,7 @@
 //!
 //! Missing optional tools (shellcheck, systemd-analyze, ansible-playbook, PyYAML) make a
 //! test skip with a loud SKIPPED banner; the sandbox itself needs root (CI=true: must run).
+#![cfg(unix)]
 #![cfg(target_os = "linux")]
 
 mod support;
