@@ -3,10 +3,13 @@
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
 #![forbid(unsafe_code)]
 
+// The fix engine works on file descriptors (rustix, openat, renameat): Unix only for now.
+#[cfg(unix)]
 pub mod apply;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;
+#[cfg(unix)]
 pub mod fix;
 pub mod load;
 pub mod name_hash;

@@ -151,6 +151,7 @@ enum StrategyArg {
     PatchBundle,
 }
 
+#[cfg(unix)]
 fn context(root: &std::path::Path) -> trustsync::apply::Context {
     if root == std::path::Path::new("/") {
         trustsync::apply::Context::system()
@@ -172,6 +173,7 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
+        #[cfg(unix)]
         Command::Fix {
             dry_run,
             yes,
@@ -193,6 +195,7 @@ fn main() -> ExitCode {
             };
             fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
         }
+        #[cfg(unix)]
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
             let mut ctx = context(&root);
@@ -207,6 +210,12 @@ fn main() -> ExitCode {
                     1
                 }
             }
+        }
+        // The fix engine is Unix-only for now (see lib.rs).
+        #[cfg(not(unix))]
+        Command::Fix { .. } | Command::Undo { .. } => {
+            Printer::new(false).warn("fix and undo are not available on this OS yet");
+            2
         }
         Command::Probe {
             target,
@@ -227,6 +236,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+#[cfg(unix)]
 /// Plan, show, confirm, apply: one plan value from start to end, so the dry run shows
 /// exactly what the real run does.
 fn fix(

@@ -131,6 +131,7 @@ impl Printer {
         self.data(&out);
     }
 
+    #[cfg(unix)]
     /// A fix plan: `--dry-run` output, and what is shown before asking.
     pub fn fix_plan(&self, plan: &crate::fix::FixPlan, dry_run: bool) {
         if self.json {
@@ -150,6 +151,7 @@ impl Printer {
         self.data(&out);
     }
 
+    #[cfg(unix)]
     /// What a real fix did.
     pub fn fix_applied(&self, applied: &crate::apply::Applied, advice: &[crate::fix::Advice]) {
         if self.json {
@@ -171,6 +173,7 @@ impl Printer {
         self.data(&out);
     }
 
+    #[cfg(unix)]
     pub fn undo(&self, r: &crate::apply::UndoReport) {
         if self.json {
             return self.print_json(r);
@@ -211,6 +214,7 @@ impl Printer {
     }
 }
 
+#[cfg(unix)]
 fn render_advice(advice: &[crate::fix::Advice]) -> String {
     let mut out = String::new();
     if !advice.is_empty() {

@@ -6,6 +6,8 @@
 //! in step mode, and SIGKILLs it right after its Nth progress event (N varies with K, and
 //! covers "journal written, nothing changed", "temp file synced but not renamed", "renamed"
 //! and "finished"). Every fifth iteration kills an `undo` instead.
+// The fix engine is Unix-only (see src/lib.rs).
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 mod apply_support;

@@ -1,5 +1,7 @@
 //! Two runs cannot interleave: a second run waits for the lock or fails naming the holder's
 //! pid, and two runs started together both finish correctly, one after the other.
+// The fix engine is Unix-only (see src/lib.rs).
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 mod apply_support;

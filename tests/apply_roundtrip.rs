@@ -1,6 +1,8 @@
 //! Apply → undo gives back byte-identical trees (content, mode, owner, link text), a second
 //! fix plans nothing, the dry-run plan is the list the real run applies, awkward file names
 //! survive, and a hashed directory built by the planner is one real OpenSSL can use.
+// The fix engine is Unix-only (see src/lib.rs).
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 mod apply_support;

@@ -4,6 +4,8 @@
 //! trustsync did not create, shrinking or empty bundles, undo of a file changed after
 //! trustsync wrote it, a run without the needed privileges (real non-root child), a
 //! read-only mount and a full tmpfs (real mounts in a private mount namespace).
+// The fix engine is Unix-only (see src/lib.rs).
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 mod apply_support;
