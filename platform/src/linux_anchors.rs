@@ -145,6 +145,20 @@ pub fn run_update(command: &[String]) -> Result<UpdateRun, UpdateError> {
     Ok(UpdateRun { argv, output: text })
 }
 
+/// The update command to run after removing an anchor. Debian's `update-ca-certificates`
+/// rebuilds the bundle but leaves the removed CA's `/etc/ssl/certs` links dangling unless
+/// run with `--fresh` (which rebuilds only the links that point into its own source
+/// directories); the p11-kit based tools regenerate everything anyway.
+pub fn update_command_for_removal(flavor: &str, mut command: Vec<String>) -> Vec<String> {
+    if flavor == "debian"
+        && command.first().map(String::as_str) == Some("update-ca-certificates")
+        && !command.iter().any(|a| a == "--fresh")
+    {
+        command.push("--fresh".into());
+    }
+    command
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +199,24 @@ mod tests {
         sha[7] = 0x01;
         sha[8] = 0xff; // beyond the 16 hex digits used
         assert_eq!(anchor_file_name(&sha), "trustsync-ab00000000000001.crt");
+    }
+
+    #[test]
+    fn removal_on_debian_rebuilds_links_fresh() {
+        let cmd = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            update_command_for_removal("debian", cmd(&["update-ca-certificates"])),
+            cmd(&["update-ca-certificates", "--fresh"])
+        );
+        // SUSE's tool of the same name is p11-kit based: no --fresh there.
+        assert_eq!(
+            update_command_for_removal("suse", cmd(&["update-ca-certificates"])),
+            cmd(&["update-ca-certificates"])
+        );
+        assert_eq!(
+            update_command_for_removal("fedora", cmd(&["update-ca-trust", "extract"])),
+            cmd(&["update-ca-trust", "extract"])
+        );
     }
 
     #[cfg(unix)]
