@@ -530,7 +530,14 @@ impl ManageReport {
             out.push('\n');
         }
         if let Some(u) = &self.update {
-            let said = u.output.lines().last().unwrap_or("").trim();
+            // Debian's summary line if there is one, else the command's last words.
+            let said = u
+                .output
+                .lines()
+                .find(|l| l.contains(" added, "))
+                .or_else(|| u.output.lines().last())
+                .unwrap_or("")
+                .trim();
             out.push_str(&format!("ran      {}", u.command.join(" ")));
             if !said.is_empty() {
                 out.push_str(&format!(": {said}"));
@@ -750,6 +757,17 @@ mod linux_backend {
         last_update: Option<UpdateReport>,
     }
 
+    /// The anchor file's content: the certificate alone, PEM with Unix line endings
+    /// (`Certificate::to_pem` writes CRLF, which `update-ca-certificates` would copy into
+    /// the middle of the bundle).
+    pub(super) fn anchor_pem(c: &Certificate) -> String {
+        let block = ::pem::Pem::new("CERTIFICATE", c.der.clone());
+        ::pem::encode_config(
+            &block,
+            ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF),
+        )
+    }
+
     impl LinuxBackend {
         /// The live system: root `/`, journal in `/var/lib/trustsync`, the real update
         /// command.
@@ -843,7 +861,7 @@ mod linux_backend {
                 let target = dir.join(linux_anchors::anchor_file_name(&c.sha256));
                 actions.push(planner.write_file(
                     &target,
-                    c.to_pem().into_bytes(),
+                    anchor_pem(c).into_bytes(),
                     0o644,
                     &format!(
                         "trust {} (SHA-256 {}) as a locally added CA",
@@ -871,7 +889,8 @@ mod linux_backend {
             let dir = self.anchor_dir()?;
             let target = dir.join(linux_anchors::anchor_file_name(fingerprint));
             let fingerprint_hex = hex::encode(fingerprint);
-            let lock = StateLock::acquire(&self.ctx)?;
+            // Decide before taking the lock, so a refusal leaves no trace (not even the
+            // state directory); the engine re-checks the digest under the lock.
             let planner = Planner::new(&self.ctx)?;
             let (state, bytes) = planner.state(&target)?;
             let not_ours = |detail: String| ManageError::NotAddedByTrustsync {
@@ -906,6 +925,7 @@ mod linux_backend {
                     )))
                 }
             }
+            let lock = StateLock::acquire(&self.ctx)?;
             let plan = Plan::new(vec![planner.remove(
                 &target,
                 &format!(
@@ -1328,7 +1348,7 @@ mod tests {
             let name = format!("trustsync-{}.crt", &ca.fingerprint()[..16]);
             assert_eq!(t.anchors(), vec![name.clone()]);
             let anchor = t.root().join(ANCHORS).join(&name);
-            assert_eq!(std::fs::read_to_string(&anchor).unwrap(), ca.to_pem());
+            assert_eq!(std::fs::read_to_string(&anchor).unwrap(), pem);
             assert_eq!(
                 std::fs::metadata(&anchor).unwrap().permissions().mode() & 0o777,
                 0o644
@@ -1379,6 +1399,10 @@ mod tests {
             assert_eq!(r.outcome, Outcome::Refused, "{r:?}");
             assert_eq!(r.error.as_ref().unwrap().code, "not-added-by-trustsync");
             assert!(t.runs.borrow().is_empty(), "no update run");
+            assert!(
+                !t.root().join("var/lib/trustsync").exists(),
+                "a refusal leaves no trace, not even the lock"
+            );
             assert_eq!(std::fs::read(t.root().join(BUNDLE)).unwrap(), before);
 
             // A file under trustsync's name that trustsync did not write (no journal entry).
