@@ -247,6 +247,18 @@ pub fn split_target(target: &Path) -> Result<(PathBuf, OsString)> {
     Ok((parent.to_path_buf(), name.to_os_string()))
 }
 
+/// `mode_t` is `u32` on Linux and `u16` on macOS; trustsync keeps modes as `u32`.
+#[allow(clippy::useless_conversion)]
+fn mode_u32(raw: rfs::RawMode) -> u32 {
+    u32::from(raw)
+}
+
+/// A `u32` mode as rustix takes it on this OS (only permission bits are ever passed).
+#[allow(clippy::unnecessary_cast)]
+fn raw_mode(mode: u32) -> Mode {
+    Mode::from_bits_truncate((mode & 0o7777) as rfs::RawMode)
+}
+
 /// Looks at `name` in `dir` without following it; returns its state and, for a regular file,
 /// its bytes (opened `O_NOFOLLOW|O_NONBLOCK` so a swapped-in symlink or fifo cannot redirect
 /// or block the read).
@@ -256,7 +268,7 @@ pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Opt
         Err(Errno::NOENT) => return Ok((TargetState::Absent, None)),
         Err(e) => return Err(e.into()),
     };
-    let (mode, uid, gid) = (stat.st_mode & 0o7777, stat.st_uid, stat.st_gid);
+    let (mode, uid, gid) = (mode_u32(stat.st_mode) & 0o7777, stat.st_uid, stat.st_gid);
     match FileType::from_raw_mode(stat.st_mode) {
         FileType::RegularFile => {
             let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -274,7 +286,7 @@ pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Opt
             std::fs::File::from(fd).read_to_end(&mut bytes)?;
             Ok((
                 TargetState::File {
-                    mode: st.st_mode & 0o7777,
+                    mode: mode_u32(st.st_mode) & 0o7777,
                     uid: st.st_uid,
                     gid: st.st_gid,
                     digest: sha256_hex(&bytes),
@@ -424,7 +436,7 @@ pub fn write_atomic(
         if let Some((uid, gid)) = owner {
             chown_if_needed(&file, uid, gid)?;
         }
-        rfs::fchmod(&file, Mode::from_raw_mode(mode))?;
+        rfs::fchmod(&file, raw_mode(mode))?;
         file.sync_all()?;
         drop(file);
         staged();
@@ -532,14 +544,14 @@ pub fn symlink_atomic(
 
 /// Creates directory `name` with exactly `mode` (not masked by the umask).
 pub fn make_dir(dir: &OwnedFd, name: &OsStr, mode: u32, sync: DirSync) -> std::io::Result<()> {
-    rfs::mkdirat(dir, name, Mode::from_raw_mode(mode))?;
+    rfs::mkdirat(dir, name, raw_mode(mode))?;
     let fd = rfs::openat(
         dir,
         name,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    rfs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+    rfs::fchmod(&fd, raw_mode(mode))?;
     if sync == DirSync::Now {
         rfs::fsync(dir)?;
     }
