@@ -521,6 +521,10 @@ impl ManageReport {
                     c.cert.subject
                 ),
                 "removed" => format!("removed  {} (SHA-256 {short}…) from {at}", c.cert.subject),
+                "not-ours" => format!(
+                    "kept     {} (SHA-256 {short}…): trusted through something trustsync did not add",
+                    c.cert.subject
+                ),
                 _ => format!(
                     "trusted  {} (SHA-256 {short}…) is already trusted by the OS store; nothing to do",
                     c.cert.subject
@@ -564,8 +568,9 @@ impl ManageReport {
                 .map(|c| c.cert.sha256.as_str())
                 .collect();
             for fp in fps {
+                let sudo = if cfg!(windows) { "" } else { "sudo " };
                 out.push_str(&format!(
-                    "Take it out again with `trustsync remove {fp}`.\n"
+                    "Take it out again with `{sudo}trustsync remove {fp}`.\n"
                 ));
             }
         }
