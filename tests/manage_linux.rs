@@ -327,12 +327,34 @@ fn add_with_fix_brings_a_private_openssl_along() {
     assert!(stdout.contains("Applied."), "the fix ran: {stdout}");
     assert!(private_verifies(), "the private OpenSSL trusts the new CA");
 
-    // `undo` takes back the fix and the add alike (the anchor file is journaled).
+    // `remove --fix`: the private OpenSSL stops trusting it again.
+    let fingerprint = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(chain.root_der()))
+    };
+    let out = sb.run(&[EXE, "remove", &fingerprint, "--fix"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("removed "), "{stdout}");
+    assert!(
+        !private_verifies(),
+        "trust is gone for the private OpenSSL too"
+    );
+
+    // `undo` then puts every path back to how it was before the first change: the fix's
+    // files go, and the anchor file (added, then removed) stays absent.
     let out = sb.run(&[EXE, "undo"], &[]);
     assert!(out.status.success());
     let undo = String::from_utf8_lossy(&out.stdout);
     assert!(
-        undo.contains("/usr/local/share/ca-certificates/trustsync-"),
+        undo.contains("removed  /usr/local/openssl111/certs/"),
         "{undo}"
     );
+    let anchor = format!("{ANCHORS}/trustsync-{}.crt", &fingerprint[..16]);
+    assert!(sb.read_inside(&anchor).is_none());
 }
