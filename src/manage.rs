@@ -379,7 +379,10 @@ pub struct Options {
 impl Options {
     /// Options for this process: its effective user, the clock, its own command line.
     pub fn from_process(force: bool) -> Options {
-        let args: Vec<String> = std::env::args().collect();
+        // Lossy: a non-UTF-8 argument must not panic a message that only displays it.
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
         Options {
             force,
             now: unix_now(),
