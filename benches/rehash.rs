@@ -8,6 +8,9 @@
 //! planning (listing + `plan_dir`) plus `apply` (journal written, each link created
 //! atomically with fsyncs); for OpenSSL, the `openssl rehash DIR` process, which parses
 //! every certificate and creates its links (without fsync). Median of several runs.
+// The fix engine is Unix-only (see src/lib.rs): elsewhere this bench is an empty program.
+#![cfg_attr(not(unix), no_main)]
+#![cfg(unix)]
 #![forbid(unsafe_code)]
 
 // The engine is POSIX-only (see src/lib.rs), so is its benchmark.

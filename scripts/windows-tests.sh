@@ -11,9 +11,12 @@
 #      the Rust target with rustup;
 #   2. builds platform/wine/bcryptprimitives.c: Rust 1.78+ binaries import ProcessPrng from
 #      bcryptprimitives.dll, which Debian 12's Wine 8.0 lacks (exit 53 otherwise);
-#   3. runs `cargo test -p trustsync-platform --target x86_64-pc-windows-gnu` with this
-#      script as cargo's runner, so that every test binary gets a fresh WINEPREFIX (Wine
-#      8.0 store deletions are not reliable enough to share a prefix between binaries).
+#   3. runs `cargo test -p trustsync-platform --target x86_64-pc-windows-gnu`, then the
+#      main crate's `windows_manage` test (the real trustsync.exe `add`/`status`/`remove`),
+#      with this script as cargo's runner, so that every test binary gets a fresh
+#      WINEPREFIX (Wine 8.0 store deletions are not reliable enough to share a prefix
+#      between binaries). trustsync.exe itself, started by a test, runs in that test's
+#      prefix: the runner exports WINEPREFIX.
 #
 # Usage: scripts/windows-tests.sh [extra cargo test arguments...]
 # Internal: scripts/windows-tests.sh --run-in-fresh-prefix EXE [ARGS...] (cargo's runner).
@@ -95,4 +98,5 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$script --run-in-fresh-prefix"
 cd "$repo"
 start=$(date +%s)
 cargo test -p trustsync-platform --target x86_64-pc-windows-gnu "$@"
+cargo test -p trustsync --target x86_64-pc-windows-gnu --test windows_manage "$@"
 echo "windows-tests: passed in $(($(date +%s) - start))s" >&2

@@ -13,6 +13,7 @@ pub mod discover;
 #[cfg(unix)]
 pub mod fix;
 pub mod load;
+pub mod manage;
 pub mod name_hash;
 pub mod printer;
 pub mod probe;

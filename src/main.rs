@@ -141,6 +141,31 @@ enum Command {
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
+    /// Put a CA certificate into the OS trust store the OS's own way (Linux: the distro's
+    /// anchors directory and its update command; Windows: the ROOT store; macOS: System
+    /// keychain trusted for TLS), then say how to bring the runtimes along.
+    Add {
+        /// PEM or DER file holding the CA (several CAs in one file are all added).
+        file: PathBuf,
+        /// Also add a certificate that is not a CA, expired or not yet valid.
+        #[arg(long)]
+        force: bool,
+        /// Then run `trustsync fix --yes`.
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take out a CA that `trustsync add` put in, by SHA-256 fingerprint (refuses any other).
+    Remove {
+        /// SHA-256 fingerprint, hex (colons allowed), as `add` printed it.
+        fingerprint: String,
+        /// Then run `trustsync fix --yes`.
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -173,6 +198,7 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
+        #[cfg(unix)]
         Command::Fix {
             dry_run,
             yes,
@@ -182,58 +208,39 @@ fn main() -> ExitCode {
             allow_user_dirs,
             discovery,
         } => {
-            #[cfg(unix)]
-            {
-                let printer = Printer::new(json);
-                let mut ctx = context(&discovery.root);
-                ctx.allow_user_dirs = allow_user_dirs;
-                let opts = trustsync::fix::FixOptions {
-                    strategy: match strategy {
-                        StrategyArg::Env => trustsync::fix::Strategy::Env,
-                        StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
-                    },
-                    copy,
-                };
-                fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = (
-                    dry_run,
-                    yes,
-                    json,
-                    strategy,
-                    copy,
-                    allow_user_dirs,
-                    discovery,
-                );
-                eprintln!("trustsync: fix and undo are not available on this OS yet; status, probe, add and remove are");
-                2
-            }
+            let printer = Printer::new(json);
+            let mut ctx = context(&discovery.root);
+            ctx.allow_user_dirs = allow_user_dirs;
+            let opts = trustsync::fix::FixOptions {
+                strategy: match strategy {
+                    StrategyArg::Env => trustsync::fix::Strategy::Env,
+                    StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
+                },
+                copy,
+            };
+            fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
         }
+        #[cfg(unix)]
         Command::Undo { json, force, root } => {
-            #[cfg(unix)]
-            {
-                let printer = Printer::new(json);
-                let mut ctx = context(&root);
-                ctx.force = force;
-                match trustsync::apply::undo(&ctx) {
-                    Ok(report) => {
-                        printer.undo(&report);
-                        0
-                    }
-                    Err(e) => {
-                        printer.warn(&format!("undo: {e}"));
-                        1
-                    }
+            let printer = Printer::new(json);
+            let mut ctx = context(&root);
+            ctx.force = force;
+            match trustsync::apply::undo(&ctx) {
+                Ok(report) => {
+                    printer.undo(&report);
+                    0
+                }
+                Err(e) => {
+                    printer.warn(&format!("undo: {e}"));
+                    1
                 }
             }
-            #[cfg(not(unix))]
-            {
-                let _ = (json, force, root);
-                eprintln!("trustsync: fix and undo are not available on this OS yet; status, probe, add and remove are");
-                2
-            }
+        }
+        // The fix engine is Unix-only for now (see lib.rs).
+        #[cfg(not(unix))]
+        Command::Fix { .. } | Command::Undo { .. } => {
+            Printer::new(false).warn("fix and undo are not available on this OS yet");
+            2
         }
         Command::Probe {
             target,
@@ -249,6 +256,27 @@ fn main() -> ExitCode {
             probe(
                 &printer, target, servername, timeout, proxy, chain, name, &discovery,
             )
+        }
+        Command::Add {
+            file,
+            force,
+            fix,
+            json,
+        } => {
+            let mut backend = trustsync::manage::system_backend();
+            let opts = trustsync::manage::Options::from_process(force);
+            let report = trustsync::manage::add(&file, backend.as_mut(), &opts);
+            after_manage(&Printer::new(json), &report, fix)
+        }
+        Command::Remove {
+            fingerprint,
+            fix,
+            json,
+        } => {
+            let mut backend = trustsync::manage::system_backend();
+            let opts = trustsync::manage::Options::from_process(false);
+            let report = trustsync::manage::remove(&fingerprint, backend.as_mut(), &opts);
+            after_manage(&Printer::new(json), &report, fix)
         }
     };
     ExitCode::from(code)
@@ -324,6 +352,44 @@ fn fix(
             1
         }
     }
+}
+
+/// Shows what `add`/`remove` did; with `--fix`, then runs the same flow as `fix --yes`.
+fn after_manage(printer: &Printer, report: &trustsync::manage::ManageReport, then_fix: bool) -> u8 {
+    printer.manage(report);
+    if report.exit_code != 0 || !then_fix {
+        return report.exit_code;
+    }
+    fix_after_manage(printer)
+}
+
+#[cfg(unix)]
+fn fix_after_manage(printer: &Printer) -> u8 {
+    let discovery = DiscoveryArgs {
+        runtimes: Vec::new(),
+        only: false,
+        fresh: false,
+        runtime_timeout: 10.0,
+        root: PathBuf::from("/"),
+    };
+    let opts = trustsync::fix::FixOptions {
+        strategy: trustsync::fix::Strategy::Env,
+        copy: false,
+    };
+    fix(
+        printer,
+        &context(&discovery.root),
+        &opts,
+        false,
+        true,
+        &discovery,
+    )
+}
+
+#[cfg(not(unix))]
+fn fix_after_manage(printer: &Printer) -> u8 {
+    printer.warn("--fix: fix is not available on this OS yet");
+    1
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -203,6 +203,21 @@ impl Printer {
         self.data(&out);
     }
 
+    /// `add` / `remove`: the report on stdout, a refusal or failure in words on stderr.
+    pub fn manage(&self, r: &crate::manage::ManageReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        self.data(&r.render_human());
+        if let Some(e) = &r.error {
+            let verb = match r.outcome {
+                crate::manage::Outcome::Refused => "refused",
+                _ => "failed",
+            };
+            self.warn(&format!("{} {verb}: {}", r.command, e.message));
+        }
+    }
+
     /// `probe` output: the report, or the connection error in words.
     pub fn probe(&self, outcome: &Result<crate::probe::ProbeReport, crate::probe::ProbeError>) {
         match (outcome, self.json) {

@@ -9,6 +9,7 @@
 
 pub mod bundle;
 pub mod linux;
+pub mod linux_anchors;
 #[cfg(target_os = "macos")]
 pub mod macos;
 pub mod macos_paths;
