@@ -228,6 +228,23 @@ fn main() -> ExitCode {
             match trustsync::apply::undo(&ctx) {
                 Ok(report) => {
                     printer.undo(&report);
+                    // An undone `add` leaves the OS bundle stale until the distro's update
+                    // command runs again.
+                    #[cfg(not(target_os = "macos"))]
+                    {
+                        let touched: Vec<PathBuf> = report
+                            .restored
+                            .iter()
+                            .chain(&report.removed)
+                            .cloned()
+                            .collect();
+                        if let Some(Err(e)) =
+                            trustsync::manage::refresh_store_after_undo(&root, &touched)
+                        {
+                            printer.warn(&format!("undo: the OS store was not rebuilt: {e}"));
+                            return ExitCode::from(1);
+                        }
+                    }
                     0
                 }
                 Err(e) => {

@@ -1084,6 +1084,39 @@ mod macos_backend {
     }
 }
 
+/// After `undo` put back or removed a file in the distro's anchors directory (an `add`
+/// undone), the OS bundle still holds the old state until the update command runs again:
+/// run it, as `remove` does. Only on a live Linux system (`root` = `/`); `None` when no
+/// anchor file was touched.
+#[cfg(all(unix, not(target_os = "macos")))]
+pub fn refresh_store_after_undo(
+    root: &Path,
+    touched: &[PathBuf],
+) -> Option<
+    Result<
+        trustsync_platform::linux_anchors::UpdateRun,
+        trustsync_platform::linux_anchors::UpdateError,
+    >,
+> {
+    use trustsync_platform::{linux, linux_anchors};
+    if root != Path::new("/") {
+        return None;
+    }
+    let layout = linux::detect_layout(root)?;
+    let dir = linux_anchors::anchor_dir(layout)?;
+    if !touched.iter().any(|p| p.starts_with(dir)) {
+        return None;
+    }
+    let command: Vec<String> = layout
+        .update_command
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    Some(linux_anchors::run_update(
+        &linux_anchors::update_command_for_removal(layout.flavor, command),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

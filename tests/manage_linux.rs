@@ -358,3 +358,30 @@ fn add_with_fix_brings_a_private_openssl_along() {
     let anchor = format!("{ANCHORS}/trustsync-{}.crt", &fingerprint[..16]);
     assert!(sb.read_inside(&anchor).is_none());
 }
+
+/// `undo` after `add` takes the CA out of the OS bundle too, not only its anchor file.
+#[test]
+fn undo_of_an_add_rebuilds_the_os_store() {
+    let Some(sb) = Sandbox::new() else { return };
+    let files = Files::new();
+    let ca = make_cert("Undone Corp Root", true, 2099);
+    let path = files.put("undone.pem", &ca.pem);
+    let (_, out) = trustsync_json(&sb, &["add", &path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(bundle_holds(&sb, &ca.pem));
+    let out = sb.run(&[EXE, "undo"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !bundle_holds(&sb, &ca.pem),
+        "undo re-ran update-ca-certificates"
+    );
+    assert!(!locally_added(&sb).contains(&ca.fingerprint));
+}
