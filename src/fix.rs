@@ -164,7 +164,10 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
         }
         b.runtime(d)?;
     }
-    if b.managed_bundle_needed {
+    // Once written, the managed bundle follows the OS store on every fix, whether or not a
+    // runtime in this environment reads it: a CA removed from the OS must leave it too.
+    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0.digest() != "absent";
+    if b.managed_bundle_needed || managed_exists {
         b.managed_files()?;
     }
     Ok(FixPlan {
@@ -259,8 +262,9 @@ impl Builder<'_> {
             return Ok(());
         }
         if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
-            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync never removes trust it did not add: remove them from its files, or accept them".into());
-            return Ok(());
+            // Extra trust: entries trustsync itself made for a CA the OS has since dropped
+            // are withdrawn by re-planning the directory below; anything else is not ours.
+            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only the entries it made itself: remove the others from its files, or accept them".into());
         }
         let Some(capath) = rt.capath.first() else {
             self.advise(
@@ -353,7 +357,11 @@ impl Builder<'_> {
     fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
         if d.missing.is_empty() {
             if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
-                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync never removes trust it did not add. The managed bundle holds only OS CAs: point the runtime at it to drop them".into());
+                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only what it added itself. The managed bundle holds only OS CAs: point the runtime at it to drop the rest".into());
+            }
+            // A block trustsync appended earlier may hold a CA the OS has since dropped.
+            if self.opts.strategy == Strategy::PatchBundle {
+                return self.patch_bundle(d);
             }
             return Ok(());
         }
@@ -388,6 +396,7 @@ impl Builder<'_> {
             );
             return Ok(());
         };
+        let bytes_with_block = bytes.clone();
         let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
         let upstream = load::parse_bytes(&target, &without).certificates;
         let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
@@ -407,6 +416,17 @@ impl Builder<'_> {
             ));
         }
         if contents.is_empty() {
+            if plan::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
+                let reason = format!(
+                    "the OS no longer trusts what trustsync added to {}; withdraw its block",
+                    d.runtime.label
+                );
+                self.actions.push(self.planner.remove_marked_block(
+                    &target,
+                    PATCH_BLOCK_ID,
+                    &reason,
+                )?);
+            }
             return Ok(());
         }
         let reason = format!(

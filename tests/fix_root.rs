@@ -143,3 +143,91 @@ fn patch_bundle_in_a_tree() {
     assert!(trustsync(&["undo", "--root", r], &[]).status.success());
     assert_eq!(std::fs::read(&certifi).unwrap(), original);
 }
+
+#[test]
+fn the_managed_bundle_follows_a_ca_the_os_drops() {
+    let (root, corp) = tree();
+    let r = root.path().to_str().unwrap();
+    assert!(trustsync(&["fix", "--yes", "--root", r], &[])
+        .status
+        .success());
+    let managed = under(root.path(), "/etc/trustsync/ca-bundle.pem");
+    assert!(std::fs::read_to_string(&managed)
+        .unwrap()
+        .contains(&corp.fingerprint));
+    // The administrator removes the company CA from the OS store.
+    let public_only =
+        std::fs::read_to_string(under(root.path(), "/etc/ssl/certs/ca-certificates.crt"))
+            .unwrap()
+            .replace(&corp.pem, "");
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        public_only.as_bytes(),
+    );
+    std::fs::remove_file(under(
+        root.path(),
+        "/usr/local/share/ca-certificates/corp.crt",
+    ))
+    .unwrap();
+    let out = trustsync(&["fix", "--yes", "--root", r], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !std::fs::read_to_string(&managed)
+            .unwrap()
+            .contains(&corp.fingerprint),
+        "trust removed from the OS leaves the managed bundle too"
+    );
+}
+
+#[test]
+fn a_patch_block_is_withdrawn_when_the_os_drops_its_ca() {
+    let (root, corp) = tree();
+    let r = root.path().to_str().unwrap();
+    let certifi = under(
+        root.path(),
+        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
+    );
+    let original = std::fs::read(&certifi).unwrap();
+    assert!(trustsync(
+        &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
+        &[]
+    )
+    .status
+    .success());
+    assert!(std::fs::read_to_string(&certifi)
+        .unwrap()
+        .contains(&corp.fingerprint));
+    let public_only =
+        std::fs::read_to_string(under(root.path(), "/etc/ssl/certs/ca-certificates.crt"))
+            .unwrap()
+            .replace(&corp.pem, "");
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        public_only.as_bytes(),
+    );
+    std::fs::remove_file(under(
+        root.path(),
+        "/usr/local/share/ca-certificates/corp.crt",
+    ))
+    .unwrap();
+    let out = trustsync(
+        &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&certifi).unwrap(),
+        original,
+        "the block is gone, the rest untouched"
+    );
+}
