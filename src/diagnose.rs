@@ -170,6 +170,9 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
             )),
         }
     }
+    if rt.adds_os_store {
+        trusted.extend(os.trusted.iter().cloned());
+    }
     let mut seen = HashSet::new();
     trusted.retain(|c| seen.insert(c.sha256));
     if !rt.overridden_by.is_empty() {

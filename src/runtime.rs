@@ -55,6 +55,9 @@ pub struct Runtime {
     /// Whether the runtime reads only `cafile`+`capath` in place of a built-in list (true), or
     /// adds them to one (NODE_EXTRA_CA_CERTS): an additive source need not hold every OS CA.
     pub replaces_defaults: bool,
+    /// The runtime also trusts the OS store itself (Python on Windows, pip with truststore
+    /// there): its trust set is the OS store plus its files.
+    pub adds_os_store: bool,
     /// Things discovery itself found wrong or worth saying (probe failed, not executed).
     pub notes: Vec<Note>,
     /// For env-var rows: which runtimes read this variable.
@@ -81,6 +84,7 @@ impl Runtime {
             capath: Vec::new(),
             overridden_by: Vec::new(),
             replaces_defaults: true,
+            adds_os_store: false,
             notes: Vec::new(),
             affects: Vec::new(),
         }

@@ -6,6 +6,7 @@ pub mod env_vars;
 pub mod exec;
 pub mod offline;
 pub mod openssl;
+pub mod os_paths;
 pub mod probe_cache;
 pub mod python;
 
@@ -76,9 +77,16 @@ pub(crate) fn search_dirs(opts: &Options) -> Vec<PathBuf> {
         .map(|p| std::env::split_paths(p).collect())
         .unwrap_or_default();
     if opts.scan_common_dirs {
-        dirs.push("/usr/local/bin".into());
-        dirs.extend(glob_dirs(Path::new("/usr/local"), "bin"));
-        dirs.extend(glob_dirs(Path::new("/opt"), "bin"));
+        if cfg!(windows) {
+            dirs.extend(os_paths::windows_dirs(&opts.env));
+        } else {
+            dirs.push("/usr/local/bin".into());
+            dirs.extend(glob_dirs(Path::new("/usr/local"), "bin"));
+            dirs.extend(glob_dirs(Path::new("/opt"), "bin"));
+        }
+        if cfg!(target_os = "macos") {
+            dirs.extend(os_paths::macos_openssl_dirs());
+        }
     }
     let mut seen = HashSet::new();
     dirs.retain(|d| d.is_absolute() && seen.insert(d.clone()));

@@ -14,11 +14,17 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
     let mut seen = HashSet::new();
     super::search_dirs(opts)
         .into_iter()
-        .map(|d| d.join("openssl"))
+        .map(|d| {
+            d.join(if cfg!(windows) {
+                "openssl.exe"
+            } else {
+                "openssl"
+            })
+        })
         .chain(
             opts.runtimes
                 .iter()
-                .filter(|r| r.file_name().is_some_and(|n| n == "openssl"))
+                .filter(|r| r.file_stem().is_some_and(|n| n == "openssl"))
                 .cloned(),
         )
         .filter(|p| p.is_file())

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 const FILE_NAME: &str = "python-probes.json";
 /// Bumped whenever the probe script or this format changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {

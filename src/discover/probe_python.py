@@ -6,6 +6,7 @@ out = {
     "version": "%d.%d.%d" % tuple(sys.version_info[:3]),
     "prefix": sys.prefix,
     "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "platform": sys.platform,
 }
 try:
     import ssl

@@ -20,6 +20,9 @@ pub struct ProbeAnswer {
     pub executable: String,
     pub version: String,
     pub prefix: String,
+    /// `sys.platform`: on `win32` the ssl module also loads the Windows certificate stores.
+    #[serde(default)]
+    pub platform: Option<String>,
     #[serde(default)]
     pub openssl_version: Option<String>,
     #[serde(default)]
@@ -86,6 +89,7 @@ pub struct Requests {
 
 /// `python`, `python3`, `python3.11`, `python2.7`; not `python3-config` or `python3.11m`.
 fn is_python_name(name: &str) -> bool {
+    let name = name.strip_suffix(".exe").unwrap_or(name);
     let Some(rest) = name.strip_prefix("python") else {
         return false;
     };
@@ -129,6 +133,21 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
         }
     }
     let mut found: Vec<PathBuf> = Vec::new();
+    if opts.scan_common_dirs && cfg!(target_os = "macos") {
+        let pyenv = env_value(opts, "PYENV_ROOT").map(PathBuf::from);
+        found.extend(super::os_paths::macos_pythons(
+            opts.home.as_deref(),
+            pyenv.as_deref(),
+        ));
+    }
+    if opts.scan_common_dirs && cfg!(windows) {
+        // The launcher knows every registered Python, wherever it was installed.
+        let mut cmd = std::process::Command::new("py");
+        cmd.arg("-0p");
+        if let Ok(text) = exec::run_with_timeout(cmd, Path::new("py"), opts.timeout) {
+            found.extend(super::os_paths::parse_py_launcher_list(&text));
+        }
+    }
     for dir in dirs {
         // pyenv's shims are shell scripts choosing a version: the versions are listed anyway.
         if dir.ends_with("shims") {
@@ -297,6 +316,9 @@ pub fn runtimes_from_answer(
     if let Some(v) = &a.openssl_version {
         ssl.version = Some(format!("{} / {v}", a.version));
     }
+    // CPython on Windows adds the system ROOT and CA stores (ssl.enum_certificates) to
+    // whatever its OpenSSL paths hold.
+    ssl.adds_os_store = a.platform.as_deref() == Some("win32");
     let ssl_cafile = ssl.cafile.clone();
     let ssl_capath = ssl.capath.clone();
     out.push(ssl);
@@ -328,6 +350,8 @@ pub fn runtimes_from_answer(
             // (on Linux: the ssl module's defaults) unless a CA file is named.
             p.cafile = ssl_cafile;
             p.capath = ssl_capath;
+            // On Windows and macOS truststore asks the OS verifier itself.
+            p.adds_os_store = matches!(a.platform.as_deref(), Some("win32") | Some("darwin"));
             if let Some(var) = PIP_VARS
                 .iter()
                 .find(|v| env.get(**v).is_some_and(|x| !x.is_empty()))
