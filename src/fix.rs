@@ -434,12 +434,17 @@ impl Builder<'_> {
             d.runtime.label,
             d.missing.len()
         );
-        self.actions.push(self.planner.append_marked_block(
-            &target,
-            PATCH_BLOCK_ID,
-            &contents,
-            &reason,
-        )?);
+        let action =
+            self.planner
+                .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
+        // A bundle in a directory another user controls (their venv) is theirs: say so and
+        // fix the rest, rather than refusing the whole run at apply time.
+        match crate::apply::preflight(&Plan::new(vec![action.clone()]), self.ctx) {
+            Err(e @ ApplyError::UserControlledDir { .. }) => {
+                self.advise(d, "user-owned-bundle", e.to_string());
+            }
+            _ => self.actions.push(action),
+        }
         Ok(())
     }
 

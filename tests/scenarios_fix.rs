@@ -471,3 +471,77 @@ fn not_root_writes_nothing() {
     );
     assert_eq!(sb.changed_paths(), before);
 }
+
+/// As root, a bundle inside another user's venv is theirs: patch mode leaves it alone with
+/// advice (and fixes everything else); `--allow-user-dirs` lets it through.
+#[test]
+fn a_users_venv_is_theirs_unless_allowed() {
+    let Some(sb) = Sandbox::new() else { return };
+    let chain = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "corp-root", &chain.root_pem());
+    let venv = "/opt/ann-venv";
+    assert!(run_ok(
+        &sb,
+        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv]
+    )
+    .status
+    .success());
+    let site = String::from_utf8(
+        run_ok(
+            &sb,
+            &[
+                &format!("{venv}/bin/python3"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let bundle = format!("{}/certifi/cacert.pem", site.trim());
+    sb.write(format!("{}/certifi/__init__.py", site.trim()), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
+    sb.write(
+        &bundle,
+        std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt").unwrap(),
+    );
+    run_ok(&sb, &["chown", "-R", "65534:65534", venv]);
+    let original = sb.read_inside(&bundle).unwrap();
+    let args = [
+        "fix",
+        "--yes",
+        "--strategy",
+        "patch-bundle",
+        "--fresh",
+        "--only",
+        "--runtime",
+        venv,
+    ];
+    let (doc, out) = trustsync(&sb, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        doc["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["code"] == "user-owned-bundle"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        sb.read_inside(&bundle).unwrap(),
+        original,
+        "the user's bundle is untouched"
+    );
+    let (_, out) = trustsync(&sb, &[&args[..], &["--allow-user-dirs"][..]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8(sb.read_inside(&bundle).unwrap())
+        .unwrap()
+        .contains("# BEGIN trustsync"));
+}
