@@ -341,7 +341,7 @@ fn compare(
             "ca-not-in-os-store",
             Severity::Drift,
             format!(
-                "trusts {} CAs the OS store does not (e.g. roots removed from Mozilla's list but still in an old bundle): {}",
+                "trusts {} CAs the OS store does not (roots removed from Mozilla's list but kept by an old bundle, or newer roots the OS store lacks yet): {}",
                 not_in_os.len(),
                 name_some(not_in_os, 3)
             ),

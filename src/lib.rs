@@ -18,6 +18,7 @@ pub mod name_hash;
 pub mod printer;
 pub mod probe;
 pub mod probe_sets;
+pub mod reference;
 pub mod report;
 pub mod runtime;
 pub mod status;

@@ -83,6 +83,23 @@ impl Printer {
         for w in &s.warnings {
             out.push_str(&format!("  warning: {w}\n"));
         }
+        if let Some(gap) = &s.behind_reference {
+            let names: Vec<&str> = gap
+                .missing
+                .iter()
+                .take(3)
+                .map(|c| c.subject.as_str())
+                .collect();
+            out.push_str(&format!(
+                "  the OS store may be out of date: certifi {} ({}) trusts {} roots it lacks ({}{}); update it the OS way: {}\n",
+                gap.version,
+                gap.source,
+                gap.missing.len(),
+                names.join(", "),
+                if gap.missing.len() > 3 { ", …" } else { "" },
+                gap.update
+            ));
+        }
         out.push('\n');
         let label_width = r
             .runtimes

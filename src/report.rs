@@ -28,6 +28,8 @@ pub struct SystemReport {
     pub locally_added: Vec<CertSummary>,
     pub distrusted: Vec<CertSummary>,
     pub warnings: Vec<String>,
+    /// Present when a newer certifi on the machine trusts roots the OS store lacks.
+    pub behind_reference: Option<crate::reference::ReferenceGap>,
 }
 
 #[derive(Debug, Serialize)]
@@ -104,6 +106,7 @@ impl StatusReport {
                     .collect(),
                 distrusted: os.distrusted.iter().map(CertSummary::from).collect(),
                 warnings: os.warnings.clone(),
+                behind_reference: s.reference_gap.clone(),
             },
             runtimes: s
                 .diagnoses

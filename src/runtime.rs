@@ -55,6 +55,10 @@ pub struct Runtime {
     /// Whether the runtime reads only `cafile`+`capath` in place of a built-in list (true), or
     /// adds them to one (NODE_EXTRA_CA_CERTS): an additive source need not hold every OS CA.
     pub replaces_defaults: bool,
+    /// For certifi-based rows: certifi's version, i.e. the date of its Mozilla snapshot.
+    pub bundle_version: Option<String>,
+    /// For certifi-based rows: certifi's own file, whatever the variables say.
+    pub bundle_path: Option<PathBuf>,
     /// The runtime also trusts the OS store itself (Python on Windows, pip with truststore
     /// there): its trust set is the OS store plus its files.
     pub adds_os_store: bool,
@@ -85,6 +89,8 @@ impl Runtime {
             overridden_by: Vec::new(),
             replaces_defaults: true,
             adds_os_store: false,
+            bundle_version: None,
+            bundle_path: None,
             notes: Vec::new(),
             affects: Vec::new(),
         }

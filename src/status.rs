@@ -11,6 +11,8 @@ use trustsync_platform::StoreError;
 pub struct Status {
     pub os: OsStore,
     pub diagnoses: Vec<Diagnosis>,
+    /// Roots a newer certifi on this machine trusts that the OS store lacks (seed S7).
+    pub reference_gap: Option<crate::reference::ReferenceGap>,
 }
 
 impl Status {
@@ -56,5 +58,10 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
         .collect();
     #[cfg(unix)]
     crate::fix::note_pending_login(&mut diagnoses, root, &opts.env);
-    Ok(Status { os, diagnoses })
+    let reference_gap = crate::reference::check(&os, &diagnoses);
+    Ok(Status {
+        os,
+        diagnoses,
+        reference_gap,
+    })
 }

@@ -36,7 +36,8 @@ for d in sys.path:
     if "pip" not in out and os.path.isfile(os.path.join(d, "pip", "__init__.py")):
         bundle = os.path.join(d, "pip", "_vendor", "certifi", "cacert.pem")
         out["pip"] = {"version": version_of(os.path.join(d, "pip", "__init__.py")),
-                      "bundle": bundle if os.path.isfile(bundle) else None}
+                      "bundle": bundle if os.path.isfile(bundle) else None,
+                      "certifi_version": version_of(os.path.join(d, "pip", "_vendor", "certifi", "__init__.py"))}
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
 out["site_dirs"] = [d for d in sys.path if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]

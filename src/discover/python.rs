@@ -80,6 +80,9 @@ pub struct Certifi {
 pub struct Pip {
     pub version: Option<String>,
     pub bundle: Option<String>,
+    /// Version of pip's vendored certifi (its release date, `YYYY.MM.DD`).
+    #[serde(default)]
+    pub certifi_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -330,6 +333,8 @@ pub fn runtimes_from_answer(
             .as_ref()
             .and_then(|r| r.version.clone())
             .map(|v| format!("requests {v}"));
+        rq.bundle_version = a.certifi.as_ref().and_then(|c| c.version.clone());
+        rq.bundle_path = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
         let certifi = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
         if certifi.is_none() && rq.version.is_some() {
             rq.notes.push(Note {
@@ -345,6 +350,8 @@ pub fn runtimes_from_answer(
     if let Some(pip) = &a.pip {
         let mut p = Runtime::new(RuntimeKind::Pip, binary.to_path_buf(), label);
         p.version = pip.version.as_ref().map(|v| format!("pip {v}"));
+        p.bundle_version = pip.certifi_version.clone();
+        p.bundle_path = pip.bundle.as_ref().map(PathBuf::from);
         if pip_uses_truststore(pip.version.as_deref(), &a.version) {
             // pip 24.2+ on Python 3.10+ verifies with the OS store through `truststore`
             // (on Linux: the ssl module's defaults) unless a CA file is named.
