@@ -79,6 +79,9 @@ impl Printer {
         if !s.distrusted.is_empty() {
             out.push_str(&format!("; {} distrusted", s.distrusted.len()));
         }
+        if !s.expired.is_empty() {
+            out.push_str(&format!("; {} expired", s.expired.len()));
+        }
         out.push('\n');
         for w in &s.warnings {
             out.push_str(&format!("  warning: {w}\n"));

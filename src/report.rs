@@ -27,6 +27,8 @@ pub struct SystemReport {
     pub directory: Option<String>,
     pub locally_added: Vec<CertSummary>,
     pub distrusted: Vec<CertSummary>,
+    /// Trusted CAs that have expired (harmless, but a sign of an old store; seed S5).
+    pub expired: Vec<CertSummary>,
     pub warnings: Vec<String>,
     /// Present when a newer certifi on the machine trusts roots the OS store lacks.
     pub behind_reference: Option<crate::reference::ReferenceGap>,
@@ -105,6 +107,12 @@ impl StatusReport {
                     .map(CertSummary::from)
                     .collect(),
                 distrusted: os.distrusted.iter().map(CertSummary::from).collect(),
+                expired: os
+                    .trusted
+                    .iter()
+                    .filter(|c| c.is_expired_at(crate::cert::unix_now()))
+                    .map(CertSummary::from)
+                    .collect(),
                 warnings: os.warnings.clone(),
                 behind_reference: s.reference_gap.clone(),
             },
