@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod discover;
 #[cfg(unix)]
 pub mod fix;
+pub mod fix_common;
 pub mod load;
 pub mod manage;
 pub mod name_hash;
