@@ -1,12 +1,17 @@
 //! trustsync: make every TLS runtime on a machine trust what the OS trust store trusts.
 //!
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
-#![forbid(unsafe_code)]
+// No unsafe code anywhere but the registry FFI file (`windows_env`, Windows only), which
+// allows it for itself.
+#![cfg_attr(not(windows), forbid(unsafe_code))]
+#![cfg_attr(windows, deny(unsafe_code))]
 
-// The fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of directories,
-// flock); on Windows `fix`/`undo` are not available yet.
+// The POSIX fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of
+// directories, flock); Windows has its own small engine (`apply_windows`, compiled and
+// unit-tested everywhere, its registry calls in `windows_env`).
 #[cfg(unix)]
 pub mod apply;
+pub mod apply_windows;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;
@@ -23,3 +28,5 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod system;
+#[cfg(windows)]
+pub mod windows_env;
