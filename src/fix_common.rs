@@ -52,9 +52,9 @@ pub fn push_advice(list: &mut Vec<Advice>, advice: Advice) {
     }
 }
 
-/// `botocore/cacert.pem (/prefix)` → `botocore`.
+/// `botocore/cacert.pem (/prefix)` → `botocore` (`botocore\cacert.pem (C:\…)` on Windows).
 pub fn package_of(label: &str) -> Option<&str> {
-    label.split('/').next()
+    label.split(['/', '\\']).next()
 }
 
 /// The variable a bundle-reading runtime takes from the env strategy, if it has one.

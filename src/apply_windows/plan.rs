@@ -235,7 +235,8 @@ pub enum VarDecision {
 }
 
 /// Where the process environment alone (no registry value) sets a variable.
-const PROCESS_ONLY: &str = "this process's environment only (a parent process, a script or a CI setting; not the registry)";
+const PROCESS_ONLY: &str =
+    "this process's environment only, not the registry: a parent process, a script or a CI setting";
 
 impl Facts {
     fn bundle_text(&self) -> String {
@@ -278,22 +279,32 @@ impl Facts {
         }
     }
 
-    /// Where a variable the process sees is set (for advice about an env-var row).
-    fn place_of(&self, name: &str) -> String {
+    /// Where a variable the process sees as `value` is set, and the value as set there (the
+    /// registry's unexpanded text when it comes from there).
+    fn origin_of(&self, name: &str, value: &str) -> (String, String) {
         match self.decide_var(name) {
-            VarDecision::SetElsewhere { place, .. } => place,
-            _ => PROCESS_ONLY.to_string(),
+            VarDecision::SetElsewhere { place, value } => (place, value),
+            // The registry holds the managed path, but something overrides it for this
+            // process.
+            _ => (PROCESS_ONLY.to_string(), value.to_string()),
         }
     }
 }
 
 fn set_elsewhere_advice(facts: &Facts, name: &str, place: &str, value: &str) -> Advice {
+    let what_to_do = if MANAGED_VARS.contains(&name) {
+        format!(
+            "point it at {} or remove it, then run `trustsync fix` again",
+            facts.bundle_text()
+        )
+    } else {
+        "remove it, or point it at certificates the OS store trusts".to_string()
+    };
     Advice {
         runtime: format!("env-var ${name}"),
         code: "variable-set-elsewhere",
         message: format!(
-            "${name} is set outside trustsync (in {place}) to {value}; trustsync leaves it alone: point it at {} or remove it, then run `trustsync fix` again",
-            facts.bundle_text()
+            "${name} is set outside trustsync (in {place}) to {value}; trustsync leaves it alone: {what_to_do}"
         ),
     }
 }
@@ -336,8 +347,8 @@ impl Builder<'_> {
             match env_get(&self.facts.env, name) {
                 Some(v) if self.facts.is_ours(v) => self.bundle_needed = true,
                 value => {
-                    let place = self.facts.place_of(name);
-                    let a = set_elsewhere_advice(self.facts, name, &place, value.unwrap_or(""));
+                    let (place, value) = self.facts.origin_of(name, value.unwrap_or(""));
+                    let a = set_elsewhere_advice(self.facts, name, &place, &value);
                     push_advice(&mut self.advice, a);
                 }
             }
@@ -671,6 +682,59 @@ mod tests {
         assert!(msg("AWS_CA_BUNDLE").contains(r"in HKCU\Environment) to %USERPROFILE%\aws.pem"));
         assert!(msg("GIT_SSL_CAINFO").contains(r"HKLM\SYSTEM"));
         assert!(msg("NODE_EXTRA_CA_CERTS").contains("this process's environment only"));
+    }
+
+    #[test]
+    fn a_registry_variable_seen_expanded_by_the_process_gets_one_advice() {
+        // HKLM holds REG_EXPAND_SZ `%SystemRoot%\corp.pem`; the process sees it expanded.
+        let dir = tempfile::tempdir().unwrap();
+        let (public, corp) = (cert("Public Root"), cert("Corp Root"));
+        let old = dir.path().join("corp.pem");
+        std::fs::write(&old, public.to_pem()).unwrap();
+        let st = status(
+            os(&[public.clone(), corp]),
+            vec![
+                requests(dir.path(), std::slice::from_ref(&public), None),
+                env_row("AWS_CA_BUNDLE", &old),
+                env_row("SSL_CERT_DIR", dir.path()),
+            ],
+        );
+        let expanded = old.display().to_string();
+        let mut f = facts(
+            Scope::Machine,
+            &[("AWS_CA_BUNDLE", &expanded), ("SSL_CERT_DIR", "C:\\certs")],
+        );
+        f.registry.insert(
+            "AWS_CA_BUNDLE".into(),
+            RegValue {
+                kind: crate::apply_windows::REG_EXPAND_SZ,
+                data: RegValue::string(r"%SystemRoot%\corp.pem").data,
+            },
+        );
+        let p = plan(&st, &f).unwrap();
+        let aws: Vec<&Advice> = p
+            .advice
+            .iter()
+            .filter(|a| a.runtime == "env-var $AWS_CA_BUNDLE")
+            .collect();
+        assert_eq!(aws.len(), 1, "{:?}", p.advice);
+        assert!(
+            aws[0].message.contains(r"to %SystemRoot%\corp.pem;"),
+            "{}",
+            aws[0].message
+        );
+        // Not a variable trustsync manages: no advice to point it at the bundle.
+        let dir_advice = p
+            .advice
+            .iter()
+            .find(|a| a.runtime == "env-var $SSL_CERT_DIR")
+            .unwrap();
+        assert!(
+            !dir_advice.message.contains("ca-bundle.pem"),
+            "{}",
+            dir_advice.message
+        );
+        assert!(!var_names(&p).contains(&"AWS_CA_BUNDLE".to_string()));
     }
 
     #[test]
