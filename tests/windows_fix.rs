@@ -274,6 +274,23 @@ fn fix_sets_the_bundle_and_variables_and_undo_restores_exactly() {
         user_values[1]
     );
 
+    // A process started before the fix still drifts, and status says why.
+    let (status, _) = json(&with(&["status"]), &[]);
+    let requests = status["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "requests")
+        .unwrap();
+    assert!(
+        requests["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "fixed-for-new-shells"),
+        "{requests:#}"
+    );
+
     // A process started now (with the variables as the registry holds them) trusts the CA.
     let new_env: Vec<(&str, &str)> = expected
         .iter()

@@ -278,6 +278,42 @@ impl WinError {
     }
 }
 
+/// After `fix`, a process started before it still lacks the variables: under each drifting
+/// runtime whose variable `scope`'s key already points at that scope's managed bundle, say
+/// so (the POSIX `fixed-for-new-shells` note), instead of leaving a bare `drift`.
+pub fn note_pending_env(
+    diagnoses: &mut [crate::diagnose::Diagnosis],
+    scope: Scope,
+    registry: &std::collections::BTreeMap<String, RegValue>,
+    bundle: &std::path::Path,
+    env: &HashMap<String, String>,
+) {
+    let bundle = bundle.display().to_string();
+    for d in diagnoses
+        .iter_mut()
+        .filter(|d| d.verdict == crate::diagnose::Verdict::Drift && !d.missing.is_empty())
+    {
+        let Some(var) = crate::fix_common::managed_var_for(d) else {
+            continue;
+        };
+        let ours = registry
+            .get(var)
+            .and_then(RegValue::text)
+            .is_some_and(|v| v.eq_ignore_ascii_case(&bundle));
+        if !ours || plan::env_get(env, var).is_some() {
+            continue;
+        }
+        d.problems.push(crate::diagnose::Problem {
+            code: "fixed-for-new-shells",
+            severity: crate::diagnose::Severity::Info,
+            message: format!(
+                "{}\\{var} points at {bundle} for programs started from now on; this one started before `trustsync fix`: open a new window",
+                scope.key_name()
+            ),
+        });
+    }
+}
+
 /// Bytes as base64 in JSON (registry data and saved file contents in the journal).
 pub(crate) mod base64_bytes {
     use base64::Engine as _;

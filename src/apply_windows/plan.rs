@@ -685,6 +685,46 @@ mod tests {
     }
 
     #[test]
+    fn a_process_started_before_fix_gets_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let (public, corp) = (cert("Public Root"), cert("Corp Root"));
+        let st = status(
+            os(&[public.clone(), corp]),
+            vec![requests(dir.path(), std::slice::from_ref(&public), None)],
+        );
+        let f = facts(Scope::Machine, &[]);
+        let bundle = f.layout.bundle.display().to_string();
+        let registry: BTreeMap<String, RegValue> =
+            [("REQUESTS_CA_BUNDLE".to_string(), RegValue::string(&bundle))].into();
+        let notes = |registry: &BTreeMap<String, RegValue>, env: &[(&str, &str)]| {
+            let mut diagnoses = st.diagnoses.clone();
+            let env: HashMap<String, String> = env
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+            crate::apply_windows::note_pending_env(
+                &mut diagnoses,
+                Scope::Machine,
+                registry,
+                &f.layout.bundle,
+                &env,
+            );
+            diagnoses[0]
+                .problems
+                .iter()
+                .filter(|p| p.code == "fixed-for-new-shells")
+                .count()
+        };
+        assert_eq!(notes(&registry, &[]), 1);
+        assert_eq!(notes(&BTreeMap::new(), &[]), 0, "nothing set: plain drift");
+        assert_eq!(
+            notes(&registry, &[("REQUESTS_CA_BUNDLE", r"C:\other.pem")]),
+            0,
+            "the process has its own value: that row's advice applies"
+        );
+    }
+
+    #[test]
     fn a_registry_variable_seen_expanded_by_the_process_gets_one_advice() {
         // HKLM holds REG_EXPAND_SZ `%SystemRoot%\corp.pem`; the process sees it expanded.
         let dir = tempfile::tempdir().unwrap();
