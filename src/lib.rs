@@ -1,8 +1,8 @@
 //! trustsync: make every TLS runtime on a machine trust what the OS trust store trusts.
 //!
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
-// No unsafe code anywhere but the registry FFI file (`windows_env`, Windows only), which
-// allows it for itself.
+// No unsafe code anywhere but the Windows FFI files (`windows_env`, `windows_acl`), which
+// allow it for themselves.
 #![cfg_attr(not(windows), forbid(unsafe_code))]
 #![cfg_attr(windows, deny(unsafe_code))]
 
@@ -28,5 +28,7 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod system;
+#[cfg(windows)]
+pub mod windows_acl;
 #[cfg(windows)]
 pub mod windows_env;

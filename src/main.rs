@@ -434,6 +434,9 @@ fn windows_fix(printer: &Printer, dry_run: bool, yes: bool, discovery: &Discover
     };
     let run = || -> Result<u8, win::WinError> {
         let layout = win::Layout::new(scope, &env)?;
+        if scope == win::Scope::Machine {
+            win::secure_machine_dir(&layout.state_dir, !dry_run)?;
+        }
         let mut store = RegistryEnv::open(scope)?;
         // Hold the lock from planning to applying, and recover a killed run first (a dry
         // run writes nothing, not even the state dir).
@@ -501,6 +504,9 @@ fn windows_undo(printer: &Printer, force: bool) -> u8 {
             }
             printer.win_undo(&win::UndoReport::default());
             return Ok(0);
+        }
+        if scope == win::Scope::Machine {
+            win::secure_machine_dir(&layout.state_dir, false)?;
         }
         let state = StateDir::create(&layout.state_dir)?;
         let lock = WinLock::acquire(&state, Duration::from_secs(10))?;

@@ -354,4 +354,39 @@ fn fix_sets_the_bundle_and_variables_and_undo_restores_exactly() {
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     assert_eq!(report["removed"], serde_json::json!([]));
     assert_eq!(report["restored"], serde_json::json!([]));
+
+    // A machine state dir that others may write is refused before anything is written.
+    // Under Wine the ACL is synthesized from the Unix mode: 0777 reads as Everyone full
+    // control. (Wine's `start /unix` runs the host's chmod.)
+    if let (Some(prefix), "machine") = (
+        std::env::var_os("WINEPREFIX"),
+        plan["scope"].as_str().unwrap(),
+    ) {
+        // A Unix path: joined by hand, `Path` would put a backslash in.
+        let unix_dir = format!(
+            "{}/drive_c/ProgramData/trustsync",
+            prefix.to_str().unwrap().trim_end_matches('/')
+        );
+        let chmod = Command::new("start")
+            .args(["/wait", "/unix", "/bin/chmod", "0777"])
+            .arg(&unix_dir)
+            .status()
+            .expect("run the host's chmod");
+        assert!(chmod.success());
+        for args in [
+            with(&["fix", "--dry-run"]),
+            with(&["fix", "--yes"]),
+            vec!["undo".to_string()],
+        ] {
+            let out = trustsync(&args, &[]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains("refusing to use") && err.contains("S-1-1-0"),
+                "{err}"
+            );
+        }
+        assert!(!Path::new(&bundle).exists());
+        assert_eq!(reg_query(key, "SSL_CERT_FILE"), None);
+    }
 }

@@ -22,6 +22,7 @@
 //! rule.
 #![forbid(unsafe_code)]
 
+pub mod acl;
 pub mod engine;
 pub mod journal;
 pub mod lock;
@@ -256,6 +257,8 @@ pub enum WinError {
         recorded: String,
         current: String,
     },
+    #[error("refusing to use {}: {why}; remove it (or give it to Administrators only), then run `trustsync fix` again", .dir.display())]
+    UnsafeStateDir { dir: PathBuf, why: String },
     #[error("another trustsync run holds the lock {}", .lock.display())]
     Locked { lock: PathBuf },
     #[error("journal {}: {detail}", .path.display())]
@@ -275,6 +278,29 @@ impl WinError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// The machine state dir (`%ProgramData%\trustsync`): with `create`, made if missing with
+/// [`acl::MACHINE_DIR_SDDL`]; then, if it exists, refused unless only SYSTEM,
+/// Administrators or this user can change it (see [`acl`]).
+#[cfg(windows)]
+pub fn secure_machine_dir(dir: &std::path::Path, create: bool) -> Result<(), WinError> {
+    use crate::windows_acl;
+    if create {
+        windows_acl::create_dir_with_sddl(dir, acl::MACHINE_DIR_SDDL)
+            .map_err(|e| WinError::io(dir, e))?;
+    } else if !dir.exists() {
+        return Ok(());
+    }
+    let sddl = windows_acl::owner_and_dacl_sddl(dir).map_err(|e| WinError::io(dir, e))?;
+    let me = windows_acl::current_user_sid().map_err(|e| WinError::io(dir, e))?;
+    match acl::unsafe_reason(&sddl, &me) {
+        Some(why) => Err(WinError::UnsafeStateDir {
+            dir: dir.to_path_buf(),
+            why,
+        }),
+        None => Ok(()),
     }
 }
 
