@@ -12,7 +12,9 @@
 #   2. builds platform/wine/bcryptprimitives.c: Rust 1.78+ binaries import ProcessPrng from
 #      bcryptprimitives.dll, which Debian 12's Wine 8.0 lacks (exit 53 otherwise);
 #   3. runs `cargo test -p trustsync-platform --target x86_64-pc-windows-gnu`, then the
-#      main crate's `windows_manage` test (the real trustsync.exe `add`/`status`/`remove`),
+#      main crate's `windows_manage` test (the real trustsync.exe `add`/`status`/`remove`)
+#      and `windows_fix` (`fix`/`undo`: managed bundle, registry variables; it runs a
+#      stand-in python.exe built here from tests/wine/fake_python.c),
 #      with this script as cargo's runner, so that every test binary gets a fresh
 #      WINEPREFIX (Wine 8.0 store deletions are not reliable enough to share a prefix
 #      between binaries). trustsync.exe itself, started by a test, runs in that test's
@@ -87,6 +89,15 @@ if [ ! -f "$stub_dll" ] \
         -ladvapi32
 fi
 
+# The stand-in python.exe of the fix test (tests/wine/fake_python.c: no CPython for
+# Windows to install here), likewise rebuilt only when its source changed. The test gets
+# its Windows path (Wine maps / to Z:).
+fake_python="$(cd "$(dirname "$stub_dll")" && pwd)/fake-python.exe"
+if [ ! -f "$fake_python" ] || [ "$repo/tests/wine/fake_python.c" -nt "$fake_python" ]; then
+    x86_64-w64-mingw32-gcc -O2 -Wall -Werror -o "$fake_python" "$repo/tests/wine/fake_python.c"
+fi
+export TRUSTSYNC_FAKE_PYTHON_EXE="Z:${fake_python//\//\\}"
+
 # 3. The tests. Cargo splits the runner on spaces, so the script path must have none.
 case "$script" in
 *" "*)
@@ -98,5 +109,5 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$script --run-in-fresh-prefix"
 cd "$repo"
 start=$(date +%s)
 cargo test -p trustsync-platform --target x86_64-pc-windows-gnu "$@"
-cargo test -p trustsync --target x86_64-pc-windows-gnu --test windows_manage "$@"
+cargo test -p trustsync --target x86_64-pc-windows-gnu --test windows_manage --test windows_fix "$@"
 echo "windows-tests: passed in $(($(date +%s) - start))s" >&2

@@ -1,17 +1,23 @@
 //! trustsync: make every TLS runtime on a machine trust what the OS trust store trusts.
 //!
 //! The library holds every decision; `main.rs` is a thin clap layer over it.
-#![forbid(unsafe_code)]
+// No unsafe code anywhere but the Windows FFI files (`windows_env`, `windows_acl`), which
+// allow it for themselves.
+#![cfg_attr(not(windows), forbid(unsafe_code))]
+#![cfg_attr(windows, deny(unsafe_code))]
 
-// The fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of directories,
-// flock); on Windows `fix`/`undo` are not available yet.
+// The POSIX fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of
+// directories, flock); Windows has its own small engine (`apply_windows`, compiled and
+// unit-tested everywhere, its registry calls in `windows_env`).
 #[cfg(unix)]
 pub mod apply;
+pub mod apply_windows;
 pub mod cert;
 pub mod diagnose;
 pub mod discover;
 #[cfg(unix)]
 pub mod fix;
+pub mod fix_common;
 pub mod load;
 pub mod manage;
 pub mod name_hash;
@@ -23,3 +29,7 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod system;
+#[cfg(windows)]
+pub mod windows_acl;
+#[cfg(windows)]
+pub mod windows_env;

@@ -253,8 +253,45 @@ fn main() -> ExitCode {
                 }
             }
         }
-        // The fix engine is Unix-only for now (see lib.rs).
-        #[cfg(not(unix))]
+        #[cfg(windows)]
+        Command::Fix {
+            dry_run,
+            yes,
+            json,
+            strategy,
+            copy,
+            allow_user_dirs,
+            discovery,
+        } => {
+            let printer = Printer::new(json);
+            let unsupported = [
+                (
+                    matches!(strategy, StrategyArg::PatchBundle),
+                    "--strategy patch-bundle",
+                ),
+                (copy, "--copy"),
+                (allow_user_dirs, "--allow-user-dirs"),
+                (discovery.root != std::path::Path::new("/"), "--root"),
+            ];
+            match unsupported.iter().find(|(given, _)| *given) {
+                Some((_, flag)) => {
+                    printer.warn(&format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
+                    2
+                }
+                None => windows_fix(&printer, dry_run, yes, &discovery),
+            }
+        }
+        #[cfg(windows)]
+        Command::Undo { json, force, root } => {
+            let printer = Printer::new(json);
+            if root != std::path::Path::new("/") {
+                printer.warn("undo: --root is not available on Windows");
+                2
+            } else {
+                windows_undo(&printer, force)
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
         Command::Fix { .. } | Command::Undo { .. } => {
             Printer::new(false).warn("fix and undo are not available on this OS yet");
             2
@@ -310,7 +347,6 @@ fn fix(
     yes: bool,
     discovery: &DiscoveryArgs,
 ) -> u8 {
-    use std::io::{BufRead, IsTerminal};
     let status = match discovery.status(printer) {
         Ok(s) => s,
         Err(code) => return code,
@@ -344,20 +380,8 @@ fn fix(
         }
         return 0;
     };
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            printer.fix_plan(&plan, true);
-            printer.warn("not applied: pass --yes to apply without a terminal to confirm on");
-            return 1;
-        }
-        printer.fix_plan(&plan, true);
-        eprint!("Apply these {} changes? [y/N] ", plan.plan.len());
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            printer.warn("nothing changed");
-            return 1;
-        }
+    if !yes && !confirm(printer, plan.plan.len(), || printer.fix_plan(&plan, true)) {
+        return 1;
     }
     match trustsync::apply::apply_locked(&plan.plan, ctx, &lock) {
         Ok(applied) => {
@@ -369,6 +393,135 @@ fn fix(
             1
         }
     }
+}
+
+/// Without `--yes`: shows the plan and asks on a terminal; without one, says to pass
+/// `--yes`. True when the user said yes.
+#[cfg(any(unix, windows))]
+fn confirm(printer: &Printer, changes: usize, show_plan: impl Fn()) -> bool {
+    use std::io::{BufRead, IsTerminal};
+    show_plan();
+    if !std::io::stdin().is_terminal() {
+        printer.warn("not applied: pass --yes to apply without a terminal to confirm on");
+        return false;
+    }
+    eprint!("Apply these {changes} changes? [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        printer.warn("nothing changed");
+        return false;
+    }
+    true
+}
+
+#[cfg(windows)]
+/// Windows: plan, show, confirm, apply, like the POSIX `fix`, with the Windows engine
+/// (`trustsync::apply_windows`): a managed bundle and persistent variables in the machine
+/// environment when this process may write it (an elevated administrator), else the user's.
+fn windows_fix(printer: &Printer, dry_run: bool, yes: bool, discovery: &DiscoveryArgs) -> u8 {
+    use trustsync::apply_windows::{self as win, engine, Facts, StateDir, WinLock};
+    use trustsync::windows_env::{self, RegistryEnv};
+    let status = match discovery.status(printer) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let scope = if windows_env::machine_writable() {
+        win::Scope::Machine
+    } else {
+        win::Scope::User
+    };
+    let run = || -> Result<u8, win::WinError> {
+        let layout = win::Layout::new(scope, &env)?;
+        if scope == win::Scope::Machine {
+            win::secure_machine_dir(&layout.state_dir, !dry_run)?;
+        }
+        let mut store = RegistryEnv::open(scope)?;
+        // Hold the lock from planning to applying, and recover a killed run first (a dry
+        // run writes nothing, not even the state dir).
+        let (state, lock) = if dry_run {
+            (StateDir::at(&layout.state_dir), None)
+        } else {
+            let state = StateDir::create(&layout.state_dir)?;
+            let lock = WinLock::acquire(&state, Duration::from_secs(10))?;
+            engine::recover(&mut state.load()?, &store, &state)?;
+            (state, Some(lock))
+        };
+        let other = windows_env::read_values(scope.other(), trustsync::fix_common::MANAGED_VARS);
+        let facts = Facts::gather(layout, &store, other, env.clone(), &state)?;
+        let plan = win::plan(&status, &facts)?;
+        let Some(lock) = lock.filter(|_| !plan.is_empty()) else {
+            printer.win_fix_plan(&plan, dry_run);
+            // A dry run makes the checks the real run makes, so it fails where that would.
+            if let Err(e) = win::preflight(&plan, &state, &store) {
+                printer.warn(&format!("fix would fail: {e}"));
+                return Ok(1);
+            }
+            return Ok(0);
+        };
+        if !yes
+            && !confirm(printer, plan.actions.len(), || {
+                printer.win_fix_plan(&plan, true)
+            })
+        {
+            return Ok(1);
+        }
+        let applied = win::apply_locked(&plan, &mut store, &state, &lock)?;
+        if applied.env_changed {
+            windows_env::broadcast_environment_change();
+        }
+        printer.win_fix_applied(&applied, &plan.advice);
+        Ok(0)
+    };
+    run().unwrap_or_else(|e| {
+        printer.warn(&format!("fix: {e}"));
+        1
+    })
+}
+
+#[cfg(windows)]
+/// Windows: restore every registry value and file the journal of this scope records.
+fn windows_undo(printer: &Printer, force: bool) -> u8 {
+    use trustsync::apply_windows::{self as win, StateDir, WinLock};
+    use trustsync::windows_env::{self, RegistryEnv};
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let scope = if windows_env::machine_writable() {
+        win::Scope::Machine
+    } else {
+        win::Scope::User
+    };
+    let run = || -> Result<u8, win::WinError> {
+        let layout = win::Layout::new(scope, &env)?;
+        if !StateDir::at(&layout.state_dir).journal_path().exists() {
+            // Nothing recorded here; a machine-wide fix needs an administrator to undo.
+            let machine = win::Layout::new(win::Scope::Machine, &env).ok();
+            if scope == win::Scope::User
+                && machine.is_some_and(|m| StateDir::at(&m.state_dir).journal_path().exists())
+            {
+                printer.warn("undo: trustsync fix ran as administrator here; run `trustsync undo` from an elevated prompt");
+                return Ok(1);
+            }
+            printer.win_undo(&win::UndoReport::default());
+            return Ok(0);
+        }
+        if scope == win::Scope::Machine {
+            win::secure_machine_dir(&layout.state_dir, false)?;
+        }
+        let state = StateDir::create(&layout.state_dir)?;
+        let lock = WinLock::acquire(&state, Duration::from_secs(10))?;
+        let mut store = RegistryEnv::open(scope)?;
+        let report = win::undo_locked(&mut store, &state, force, &lock)?;
+        if report.env_changed {
+            windows_env::broadcast_environment_change();
+        }
+        printer.win_undo(&report);
+        Ok(0)
+    };
+    run().unwrap_or_else(|e| {
+        printer.warn(&format!("undo: {e}"));
+        1
+    })
 }
 
 /// Shows what `add`/`remove` did; with `--fix`, then runs the same flow as `fix --yes`.
@@ -403,7 +556,19 @@ fn fix_after_manage(printer: &Printer) -> u8 {
     )
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn fix_after_manage(printer: &Printer) -> u8 {
+    let discovery = DiscoveryArgs {
+        runtimes: Vec::new(),
+        only: false,
+        fresh: false,
+        runtime_timeout: 10.0,
+        root: PathBuf::from("/"),
+    };
+    windows_fix(printer, false, true, &discovery)
+}
+
+#[cfg(not(any(unix, windows)))]
 fn fix_after_manage(printer: &Printer) -> u8 {
     printer.warn("--fix: fix is not available on this OS yet");
     1

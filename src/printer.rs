@@ -223,6 +223,73 @@ impl Printer {
         self.data(&out);
     }
 
+    /// Windows: a fix plan (`--dry-run` output, and what is shown before asking).
+    pub fn win_fix_plan(&self, plan: &crate::apply_windows::WinPlan, dry_run: bool) {
+        if self.json {
+            #[derive(serde::Serialize)]
+            struct Doc<'a> {
+                dry_run: bool,
+                #[serde(flatten)]
+                plan: &'a crate::apply_windows::WinPlan,
+            }
+            return self.print_json(&Doc { dry_run, plan });
+        }
+        let mut out = plan.render_human();
+        if dry_run && !plan.is_empty() {
+            out.push_str("(dry run: nothing changed; `trustsync fix` applies exactly this)\n");
+        }
+        out.push_str(&render_advice(&plan.advice));
+        self.data(&out);
+    }
+
+    /// Windows: what a real fix did.
+    pub fn win_fix_applied(
+        &self,
+        applied: &crate::apply_windows::Applied,
+        advice: &[crate::fix_common::Advice],
+    ) {
+        if self.json {
+            #[derive(serde::Serialize)]
+            struct Doc<'a> {
+                applied: &'a crate::apply_windows::Applied,
+                advice: &'a [crate::fix_common::Advice],
+            }
+            return self.print_json(&Doc { applied, advice });
+        }
+        let mut out = format!(
+            "Applied. {}",
+            crate::apply_windows::plan::render_actions(&applied.actions).replacen(
+                "change(s):",
+                "change(s) made:",
+                1
+            )
+        );
+        if applied.env_changed {
+            out.push_str("Programs started from now on see the variables; this window and programs already running do not: open a new one.\n");
+        }
+        out.push_str("Undo with `trustsync undo`.\n");
+        out.push_str(&render_advice(advice));
+        self.data(&out);
+    }
+
+    /// Windows: what `undo` did.
+    pub fn win_undo(&self, r: &crate::apply_windows::UndoReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        for t in &r.restored {
+            out.push_str(&format!("restored {t}\n"));
+        }
+        for t in &r.removed {
+            out.push_str(&format!("removed  {t}\n"));
+        }
+        if out.is_empty() {
+            out.push_str("Nothing to undo.\n");
+        }
+        self.data(&out);
+    }
+
     /// `add` / `remove`: the report on stdout, a refusal or failure in words on stderr.
     pub fn manage(&self, r: &crate::manage::ManageReport) {
         if self.json {
@@ -249,8 +316,7 @@ impl Printer {
     }
 }
 
-#[cfg(unix)]
-fn render_advice(advice: &[crate::fix::Advice]) -> String {
+fn render_advice(advice: &[crate::fix_common::Advice]) -> String {
     let mut out = String::new();
     if !advice.is_empty() {
         out.push_str("\nNot changed by trustsync (yours to decide):\n");
@@ -268,7 +334,7 @@ fn fix_hint(rt: &crate::report::RuntimeReport) -> String {
     }
     if rt.kind == "env-var" {
         return format!(
-            "point {} at the OS bundle, or unset it (`sudo trustsync fix` rewrites it only where trustsync set it)",
+            "point {} at the OS bundle, or unset it (`{FIX_COMMAND}` rewrites it only where trustsync set it)",
             rt.label
         );
     }
@@ -279,5 +345,13 @@ fn fix_hint(rt: &crate::report::RuntimeReport) -> String {
     {
         return "repair or remove this runtime; trustsync cannot see where it looks".into();
     }
-    "sudo trustsync fix   (preview with `trustsync fix --dry-run`)".into()
+    format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)")
 }
+
+/// How `fix` is run with the rights it needs: as root on POSIX; on Windows from an
+/// elevated prompt for every user, or as is for this user alone.
+const FIX_COMMAND: &str = if cfg!(windows) {
+    "trustsync fix"
+} else {
+    "sudo trustsync fix"
+};

@@ -51,13 +51,29 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
     });
     let os = os?;
     let mut cache = Cache::default();
-    #[cfg_attr(not(unix), allow(unused_mut))]
+    #[cfg_attr(not(any(unix, windows)), allow(unused_mut))]
     let mut diagnoses: Vec<_> = runtimes
         .into_iter()
         .map(|rt| diagnose(rt, &os, &mut cache))
         .collect();
     #[cfg(unix)]
     crate::fix::note_pending_login(&mut diagnoses, root, &opts.env);
+    #[cfg(windows)]
+    for scope in [
+        crate::apply_windows::Scope::Machine,
+        crate::apply_windows::Scope::User,
+    ] {
+        if let Ok(layout) = crate::apply_windows::Layout::new(scope, &opts.env) {
+            let values = crate::windows_env::read_values(scope, crate::fix_common::MANAGED_VARS);
+            crate::apply_windows::note_pending_env(
+                &mut diagnoses,
+                scope,
+                &values,
+                &layout.bundle,
+                &opts.env,
+            );
+        }
+    }
     let reference_gap = crate::reference::check(&os, &diagnoses);
     Ok(Status {
         os,

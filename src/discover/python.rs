@@ -385,7 +385,9 @@ pub fn runtimes_from_answer(
         for mut rt in found {
             // A package with its own variable (AWS_CA_BUNDLE for botocore) reads that
             // file instead of its bundled one when the variable is set.
-            let package = rt.label.split('/').next().unwrap_or_default().to_string();
+            let package = crate::fix_common::package_of(&rt.label)
+                .unwrap_or_default()
+                .to_string();
             if let Some(var) = super::bundled::variable_for(&package) {
                 let bundled = rt.cafile.clone();
                 with_override(&mut rt, &[var], env, bundled);
