@@ -422,6 +422,15 @@ impl Builder<'_> {
     }
 
     fn managed_files(&mut self) -> Result<(), ApplyError> {
+        if cfg!(target_os = "macos") {
+            // macOS shells run /etc/zshrc and /etc/profile, neither of which reads
+            // /etc/profile.d; those files are the user's, so trustsync only says so.
+            self.advice.push(Advice {
+                runtime: "login shells".into(),
+                code: "profile-not-read",
+                message: format!("macOS shells do not read /etc/profile.d: add `. {PROFILE_SNIPPET}` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps"),
+            });
+        }
         let bundle = Path::new(MANAGED_BUNDLE);
         self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
         let body = managed_bundle(&self.status.os, self.ctx);
