@@ -92,7 +92,6 @@ pub fn runtimes(opts: &Options) -> Vec<Runtime> {
                 PathBuf::from(v.name),
                 format!("${}", v.name),
             );
-            rt.version = None;
             rt.affects = v.affects.iter().map(|s| s.to_string()).collect();
             rt.replaces_defaults = v.replaces;
             if v.is_dir {

@@ -115,10 +115,8 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
     });
     let mut results = Vec::with_capacity(answers.len());
     for ((_, path), (runtimes, fresh)) in jobs.iter().zip(answers) {
-        if let Some(raw) = fresh {
-            if let Ok(answer) = python::parse_answer(&raw) {
-                cache.put(path, &exec::policy_for(path), &raw, &answer);
-            }
+        if let Some(f) = fresh {
+            cache.put(path, &f.policy, &f.raw, &f.answer);
         }
         results.push(runtimes);
     }
@@ -156,13 +154,20 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
     runtimes
 }
 
+/// An answer just obtained from an interpreter, for the cache.
+struct Fresh {
+    policy: exec::ExecPolicy,
+    raw: String,
+    answer: python::ProbeAnswer,
+}
+
 /// Probes one interpreter (or reuses its remembered answer). Returns its runtimes and,
-/// when it was really asked, the raw answer for the cache.
+/// when it was really asked, what the cache should remember.
 fn probe_python(
     path: &Path,
     opts: &Options,
     cache: &probe_cache::ProbeCache,
-) -> (Vec<Runtime>, Option<String>) {
+) -> (Vec<Runtime>, Option<Fresh>) {
     let policy = exec::policy_for(path);
     if let exec::ExecPolicy::DoNotRun { reason } = &policy {
         return (python::runtimes_without_running(path, reason), None);
@@ -174,11 +179,14 @@ fn probe_python(
     match raw.and_then(|r| python::parse_answer(&r)) {
         Ok(mut answer) => {
             answer.find_bundles();
-            let remembered = fresh.then(|| serde_json::to_string(&answer).unwrap_or_default());
-            (
-                python::runtimes_from_answer(path, &answer, &opts.env),
-                remembered,
-            )
+            let runtimes = python::runtimes_from_answer(path, &answer, &opts.env);
+            // Remembered with the bundle walk's result, so a warm run does not walk again.
+            let fresh = fresh.then(|| Fresh {
+                policy,
+                raw: serde_json::to_string(&answer).unwrap_or_default(),
+                answer,
+            });
+            (runtimes, fresh)
         }
         Err(e) => {
             let mut rt = Runtime::new(
