@@ -28,7 +28,12 @@ fn version_key(v: &str) -> Vec<u32> {
 }
 
 /// Compares the OS store with the newest certifi among the diagnosed runtimes.
-pub fn check(os: &OsStore, diagnoses: &[Diagnosis]) -> Option<ReferenceGap> {
+/// `cache` is the run's file cache: certifi was usually read already for its runtime row.
+pub fn check(
+    os: &OsStore,
+    diagnoses: &[Diagnosis],
+    cache: &mut load::Cache,
+) -> Option<ReferenceGap> {
     if !os.is_complete_list() {
         return None; // Windows fetches roots on demand: a lacking ROOT store is normal.
     }
@@ -40,7 +45,7 @@ pub fn check(os: &OsStore, diagnoses: &[Diagnosis]) -> Option<ReferenceGap> {
             Some((version_key(v), v, d.runtime.bundle_path.as_ref()?))
         })
         .max_by(|a, b| a.0.cmp(&b.0))?;
-    let FileState::Loaded(f) = load::load_file(path) else {
+    let FileState::Loaded(f) = cache.file(path) else {
         return None;
     };
     let known: HashSet<[u8; 32]> = os
@@ -119,13 +124,13 @@ mod tests {
                 crate::diagnose::diagnose(rt, &os, &mut cache)
             })
             .collect();
-        let gap = check(&os, &diagnoses).expect("a gap");
+        let gap = check(&os, &diagnoses, &mut cache).expect("a gap");
         assert_eq!(gap.version, "2026.05.20");
         let names: Vec<&str> = gap.missing.iter().map(|c| c.subject.as_str()).collect();
         assert_eq!(names, vec!["New Root 2026"], "expired roots do not count");
         assert!(gap.update.contains("ca-certificates"));
         assert!(
-            check(&os, &diagnoses[..1]).is_none(),
+            check(&os, &diagnoses[..1], &mut cache).is_none(),
             "an older bundle with nothing new: no gap"
         );
     }

@@ -74,7 +74,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
             );
         }
     }
-    let reference_gap = crate::reference::check(&os, &diagnoses);
+    let reference_gap = crate::reference::check(&os, &diagnoses, &mut cache);
     Ok(Status {
         os,
         diagnoses,
