@@ -56,6 +56,9 @@ pub struct FixOptions {
     pub strategy: Strategy,
     /// Copies instead of symlinks in hashed directories.
     pub copy: bool,
+    /// The environment the runtimes were judged in (the same map discovery used): which
+    /// trust variables are set, and to what, decides what is trustsync's to change.
+    pub env: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,7 +197,8 @@ impl Builder<'_> {
             if self.status_env(var).as_deref() == Some(MANAGED_BUNDLE) {
                 self.managed_bundle_needed = true;
             } else {
-                let origin = where_set(var, self.ctx);
+                let origin =
+                    where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
                 self.advise(d, "variable-set-elsewhere", format!(
                     "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
                     self.status.os.bundle.as_ref().map(|p| logical(self.ctx, p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
@@ -220,7 +224,7 @@ impl Builder<'_> {
     }
 
     fn status_env(&self, var: &str) -> Option<String> {
-        std::env::var(var).ok()
+        self.opts.env.get(var).cloned()
     }
 
     fn openssl_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
@@ -491,8 +495,8 @@ fn environment_d() -> String {
 }
 
 /// Where a variable is probably set, as ` (set in FILE line N)`, or empty.
-fn where_set(var: &str, ctx: &Context) -> String {
-    let home = std::env::var("HOME").unwrap_or_default();
+fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
+    let home = home.unwrap_or_default();
     let mut files: Vec<PathBuf> = [
         "/etc/environment",
         "/etc/profile",

@@ -217,6 +217,7 @@ fn main() -> ExitCode {
                     StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
                 },
                 copy,
+                env: discovery.options().env,
             };
             fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
         }
@@ -545,6 +546,7 @@ fn fix_after_manage(printer: &Printer) -> u8 {
     let opts = trustsync::fix::FixOptions {
         strategy: trustsync::fix::Strategy::Env,
         copy: false,
+        env: discovery.options().env,
     };
     fix(
         printer,
