@@ -27,6 +27,7 @@ use crate::runtime::RuntimeKind;
 use crate::status::Status;
 use crate::system::OsStore;
 use serde::Serialize;
+use sha2::Digest;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -96,16 +97,24 @@ fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
     });
     let wanted: HashSet<[u8; 32]> = os.trusted.iter().map(|c| c.sha256).collect();
     for p in paths {
+        // Debian's directory names every CA twice (NAME.pem and HASH.N): stop once found.
+        if out.len() == wanted.len() {
+            break;
+        }
         if os.bundle.as_deref() == Some(p.as_path()) {
             continue;
         }
         let Ok(bytes) = std::fs::read(&p) else {
             continue;
         };
-        let f = load::parse_bytes(&p, &bytes);
-        if let [one] = f.certificates.as_slice() {
-            if wanted.contains(&one.sha256) {
-                out.entry(one.sha256).or_insert_with(|| logical(ctx, &p));
+        // Only the identity is needed here, not a full X.509 parse.
+        if let [der] = trustsync_platform::bundle::decode(&bytes)
+            .certificates
+            .as_slice()
+        {
+            let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
+            if wanted.contains(&sha256) {
+                out.entry(sha256).or_insert_with(|| logical(ctx, &p));
             }
         }
     }

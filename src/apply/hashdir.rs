@@ -72,18 +72,13 @@ pub fn parse_hash_name(name: &str) -> Option<(&str, u32)> {
     }
 }
 
-/// SHA-256 of the first certificate's DER in `bytes` (PEM, or a bare DER certificate).
+/// SHA-256 of the first certificate's DER in `bytes` (PEM, TRUSTED CERTIFICATE, or a bare
+/// DER certificate), decoded by the same code that reads every other bundle.
 pub fn certificate_sha256(bytes: &[u8]) -> Option<String> {
-    if let Ok(blocks) = pem::parse_many(bytes) {
-        if let Some(block) = blocks.iter().find(|b| b.tag() == "CERTIFICATE") {
-            return Some(safe_fs::sha256_hex(block.contents()));
-        }
-    }
-    // A DER certificate starts with a SEQUENCE tag.
-    if bytes.first() == Some(&0x30) {
-        return Some(safe_fs::sha256_hex(bytes));
-    }
-    None
+    trustsync_platform::bundle::decode(bytes)
+        .certificates
+        .first()
+        .map(|der| safe_fs::sha256_hex(der))
 }
 
 /// Reads the `HASH.N` names of `dir` (`None` if the directory is missing), with what each
