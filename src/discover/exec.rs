@@ -168,22 +168,9 @@ pub fn paths_that_matter(binary: &Path) -> Vec<PathBuf> {
         let Some(prefix) = b.parent().and_then(Path::parent) else {
             continue;
         };
-        for lib in ["lib", "lib64"] {
-            let Ok(entries) = std::fs::read_dir(prefix.join(lib)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name();
-                if name.to_string_lossy().starts_with("python") {
-                    for sub in ["site-packages", "dist-packages"] {
-                        let sp = e.path().join(sub);
-                        if sp.is_dir() {
-                            out.push(e.path());
-                            out.push(sp);
-                        }
-                    }
-                }
-            }
+        for site in super::offline::site_dirs_of_prefix(prefix) {
+            out.extend(site.parent().map(Path::to_path_buf));
+            out.push(site);
         }
     }
     out

@@ -422,20 +422,9 @@ pub fn runtimes_without_running(binary: &Path, reason: &str) -> Vec<Runtime> {
         fatal: false,
     });
     let mut out = vec![rt];
-    let Some(prefix) = binary.parent().and_then(Path::parent) else {
-        return out;
-    };
-    for lib in super::glob_dirs(&prefix.join("lib"), "site-packages") {
-        for (kind, rel) in [
-            (RuntimeKind::Requests, "certifi/cacert.pem"),
-            (RuntimeKind::Pip, "pip/_vendor/certifi/cacert.pem"),
-        ] {
-            let f = lib.join(rel);
-            if f.is_file() {
-                let mut r = Runtime::new(kind, binary.to_path_buf(), label_for(binary, None));
-                r.cafile = Some(f);
-                out.push(r);
-            }
+    if let Some(prefix) = binary.parent().and_then(Path::parent) {
+        for site in super::offline::site_dirs_of_prefix(prefix) {
+            out.extend(super::offline::bundle_runtimes(&site, binary));
         }
     }
     out
