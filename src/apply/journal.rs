@@ -287,19 +287,8 @@ impl StateDir {
             detail: e.to_string(),
         })?;
         bytes.push(b'\n');
-        safe_fs::write_atomic(
-            &self.fd,
-            OsStr::new(JOURNAL_FILE),
-            &bytes,
-            0o600,
-            safe_fs::WriteOptions {
-                owner: None,
-                placement: safe_fs::Placement::Replace,
-                sync: safe_fs::DirSync::Now,
-            },
-            &mut || {},
-        )
-        .map_err(|e| ApplyError::io(path, e))
+        write_private(&self.fd, OsStr::new(JOURNAL_FILE), &bytes)
+            .map_err(|e| ApplyError::io(path, e))
     }
 
     /// Saves previous file contents under their SHA-256 (skipped when already saved).
@@ -311,19 +300,8 @@ impl StateDir {
             Err(Errno::NOENT) => {}
             Err(e) => return Err(ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e)),
         }
-        safe_fs::write_atomic(
-            &self.saved,
-            name,
-            bytes,
-            0o600,
-            safe_fs::WriteOptions {
-                owner: None,
-                placement: safe_fs::Placement::Replace,
-                sync: safe_fs::DirSync::Now,
-            },
-            &mut || {},
-        )
-        .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
+        write_private(&self.saved, name, bytes)
+            .map_err(|e| ApplyError::io(self.path.join(SAVED_DIR).join(&digest), e))?;
         Ok(digest)
     }
 
@@ -374,4 +352,21 @@ impl StateDir {
         safe_fs::remove_stale_temps(&self.fd).map_err(|e| ApplyError::io(&self.path, e))?;
         Ok(())
     }
+}
+
+/// The journal's own files (the record, saved previous contents): mode 0600, replaced
+/// atomically, the directory synced before returning, since a change may follow at once.
+fn write_private(dir: &OwnedFd, name: &OsStr, bytes: &[u8]) -> std::io::Result<()> {
+    safe_fs::write_atomic(
+        dir,
+        name,
+        bytes,
+        0o600,
+        safe_fs::WriteOptions {
+            owner: None,
+            placement: safe_fs::Placement::Replace,
+            sync: safe_fs::DirSync::Now,
+        },
+        &mut || {},
+    )
 }
