@@ -18,6 +18,8 @@ pub mod discover;
 #[cfg(unix)]
 pub mod fix;
 pub mod fix_common;
+#[cfg(unix)]
+pub mod hooks;
 pub mod load;
 pub mod manage;
 pub mod name_hash;

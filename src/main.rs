@@ -3,7 +3,7 @@
 //! Exit codes: 0 all in sync, 1 some runtime drifts or is broken (probe: fails somewhere),
 //! 2 usage or internal error (probe: could not connect).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -156,6 +156,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep runtimes in sync after updates: install, remove, inspect or run the hooks.
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (trustsync.1 and one per subcommand) into DIR.
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Take out a CA that `trustsync add` put in, by SHA-256 fingerprint (refuses any other).
     Remove {
         /// SHA-256 fingerprint, hex (colons allowed), as `add` printed it.
@@ -165,6 +181,63 @@ enum Command {
         fix: bool,
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `trustsync hook …`: the hooks that keep the sync true after updates.
+#[derive(Subcommand)]
+enum HookAction {
+    /// Install the hooks this machine needs: Debian/Ubuntu's update-ca-certificates hook,
+    /// else a systemd path unit on the OS bundle; and, for bundles `fix --strategy
+    /// patch-bundle` patched, a systemd path unit (or an apt post-invoke hook) that puts
+    /// the block back after an upgrade replaced the file. Idempotent.
+    Install {
+        /// The strategy the store hook re-runs `fix` with.
+        #[arg(long, value_enum, default_value = "env")]
+        strategy: StrategyArg,
+        /// The trustsync binary the hooks call (default: this one).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// Install systemd units although systemd is not running (an image that boots with
+        /// systemd later).
+        #[arg(long)]
+        systemd: bool,
+        /// Show what would be written, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, conflicts_with = "quiet")]
+        json: bool,
+        /// Print nothing but errors.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Take out every hook trustsync installed (and nothing else).
+    Remove {
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, conflicts_with = "quiet")]
+        json: bool,
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Which hooks are in place, and whether each ran since what it watches changed
+    /// (exit 0 all good, 1 something to do).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the installed hooks call: `store` re-syncs every runtime (`fix --yes`);
+    /// `bundles` puts trustsync's block back into bundles it patched, nothing else.
+    Run {
+        #[arg(value_parser = ["store", "bundles"])]
+        trigger: String,
+        /// Strategy for `store`.
+        #[arg(long, value_enum, default_value = "env")]
+        strategy: StrategyArg,
+        #[arg(long, conflicts_with = "quiet")]
+        json: bool,
+        #[arg(long, short = 'q')]
+        quiet: bool,
     },
 }
 
@@ -311,6 +384,34 @@ fn main() -> ExitCode {
             probe(
                 &printer, target, servername, timeout, proxy, chain, name, &discovery,
             )
+        }
+        #[cfg(unix)]
+        Command::Hook { action } => hook(action),
+        #[cfg(not(unix))]
+        Command::Hook { .. } => {
+            Printer::new(false).warn("hooks are for Linux and macOS package managers; on Windows, schedule `trustsync fix --yes`");
+            2
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "trustsync",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man { dir } => {
+            let printer = Printer::new(false);
+            match std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
+            {
+                Ok(()) => 0,
+                Err(e) => {
+                    printer.warn(&format!("{}: {e}", dir.display()));
+                    2
+                }
+            }
         }
         Command::Add {
             file,
@@ -616,4 +717,170 @@ fn probe(
     };
     printer.probe(&outcome);
     probe::exit_code(&outcome) as u8
+}
+
+#[cfg(unix)]
+fn strategy_of(arg: StrategyArg) -> trustsync::fix::Strategy {
+    match arg {
+        StrategyArg::Env => trustsync::fix::Strategy::Env,
+        StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
+    }
+}
+
+#[cfg(unix)]
+/// `trustsync hook …`: every decision is in `trustsync::hooks`; this maps flags and
+/// outcomes to output and exit codes.
+fn hook(action: HookAction) -> u8 {
+    use trustsync::hooks;
+    let ctx = trustsync::apply::Context::system();
+    let needs_root = |printer: &Printer, what: &str| {
+        let root = trustsync::apply::safe_fs::running_as_root();
+        if !root {
+            printer.warn(&format!(
+                "hook {what} writes system files and needs root: sudo trustsync hook {what}"
+            ));
+        }
+        root
+    };
+    match action {
+        HookAction::Status { json } => {
+            let printer = Printer::new(json);
+            let binary = std::env::current_exe().unwrap_or_default();
+            match hooks::status(&ctx, &binary) {
+                Ok(st) => {
+                    if json {
+                        printer.print_json(&st);
+                    } else {
+                        printer.data(&st.render_human());
+                    }
+                    st.exit_code as u8
+                }
+                Err(e) => {
+                    printer.warn(&format!("hook status: {e}"));
+                    2
+                }
+            }
+        }
+        HookAction::Install {
+            strategy,
+            binary,
+            systemd,
+            dry_run,
+            json,
+            quiet,
+        } => {
+            let printer = Printer::new(json);
+            let binary = match binary.map(Ok).unwrap_or_else(std::env::current_exe) {
+                Ok(b) => b,
+                Err(e) => {
+                    printer.warn(&format!(
+                        "hook install: cannot tell where trustsync is: {e}"
+                    ));
+                    return 2;
+                }
+            };
+            let opts = hooks::InstallOptions {
+                strategy: strategy_of(strategy),
+                binary,
+                force_systemd: systemd,
+            };
+            let plan = |ctx: &trustsync::apply::Context| hooks::plan_install(ctx, &opts);
+            hook_apply(&printer, &ctx, plan, dry_run, quiet, "install", &needs_root)
+        }
+        HookAction::Remove {
+            dry_run,
+            json,
+            quiet,
+        } => {
+            let printer = Printer::new(json);
+            hook_apply(
+                &printer,
+                &ctx,
+                hooks::plan_remove,
+                dry_run,
+                quiet,
+                "remove",
+                &needs_root,
+            )
+        }
+        HookAction::Run {
+            trigger,
+            strategy,
+            json,
+            quiet,
+        } => {
+            let printer = Printer::new(json);
+            if !needs_root(&printer, "run") {
+                return 1;
+            }
+            let Some(trigger) = hooks::trigger_named(&trigger) else {
+                return 2;
+            };
+            let opts = hooks::run::RunOptions {
+                strategy: strategy_of(strategy),
+                discovery: trustsync::discover::Options::from_process(),
+            };
+            let record = hooks::run::run(&ctx, trigger, &opts);
+            if json {
+                printer.print_json(&record);
+            } else if record.failed() || !quiet {
+                printer.warn(&format!(
+                    "trustsync hook run {}: {}: {}",
+                    record.trigger, record.outcome, record.message
+                ));
+            }
+            u8::from(record.failed())
+        }
+    }
+}
+
+#[cfg(unix)]
+/// Plan, show, apply for `hook install` / `hook remove` (no question asked: installing a
+/// hook changes no runtime; the hook itself runs `fix` later).
+fn hook_apply(
+    printer: &Printer,
+    ctx: &trustsync::apply::Context,
+    plan: impl Fn(
+        &trustsync::apply::Context,
+    ) -> Result<trustsync::hooks::HookPlan, trustsync::apply::ApplyError>,
+    dry_run: bool,
+    quiet: bool,
+    what: &str,
+    needs_root: &dyn Fn(&Printer, &str) -> bool,
+) -> u8 {
+    if !dry_run && !needs_root(printer, what) {
+        return 1;
+    }
+    let lock = if dry_run {
+        None
+    } else {
+        match trustsync::apply::StateLock::acquire(ctx) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                printer.warn(&format!("hook {what}: {e}"));
+                return 1;
+            }
+        }
+    };
+    let mut plan = match plan(ctx) {
+        Ok(p) => p,
+        Err(e) => {
+            printer.warn(&format!("hook {what}: {e}"));
+            return 1;
+        }
+    };
+    let result = match &lock {
+        Some(lock) => trustsync::hooks::apply_hook_plan(ctx, lock, &mut plan).map(|_| ()),
+        None => trustsync::apply::preflight(&plan.plan, ctx),
+    };
+    if let Err(e) = result {
+        printer.warn(&format!("hook {what}: {e}"));
+        return 1;
+    }
+    if printer.json() {
+        printer.print_json(&plan);
+    } else if !quiet {
+        printer.data(&plan.render_human(dry_run));
+    }
+    0
 }

@@ -291,6 +291,13 @@ impl StateDir {
             .map_err(|e| ApplyError::io(path, e))
     }
 
+    /// Writes a small state record of trustsync's own (e.g. when a hook last ran) next to
+    /// the journal, atomically and private to root. `name` is a fixed file name.
+    pub fn save_record(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        write_private(&self.fd, OsStr::new(name), bytes)
+            .map_err(|e| ApplyError::io(self.path.join(name), e))
+    }
+
     /// Saves previous file contents under their SHA-256 (skipped when already saved).
     pub fn save_blob(&self, bytes: &[u8]) -> Result<String> {
         let digest = safe_fs::sha256_hex(bytes);
