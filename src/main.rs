@@ -393,13 +393,19 @@ fn main() -> ExitCode {
             2
         }
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "trustsync",
-                &mut std::io::stdout(),
-            );
-            0
+            // Rendered into memory first: clap_complete panics on a write error, and a
+            // closed pipe (`| head`) is not a reason to panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trustsync", &mut script);
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(&script) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    Printer::new(false).warn(&format!("completions: {e}"));
+                    2
+                }
+            }
         }
         Command::Man { dir } => {
             let printer = Printer::new(false);
