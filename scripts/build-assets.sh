@@ -16,4 +16,4 @@ mkdir -p -- "$out/man" "$out/completions"
 "$bin" completions fish >"$out/completions/trustsync.fish"
 "$bin" completions powershell >"$out/completions/_trustsync.ps1"
 gzip -9n -- "$out"/man/*.1
-echo "assets: $(ls "$out/man" | wc -l) man pages, $(ls "$out/completions" | wc -l) completion scripts in $out"
+echo "assets: $(find "$out/man" -type f | wc -l) man pages, $(find "$out/completions" -type f | wc -l) completion scripts in $out"

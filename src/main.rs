@@ -192,14 +192,15 @@ enum HookAction {
     /// patch-bundle` patched, a systemd path unit (or an apt post-invoke hook) that puts
     /// the block back after an upgrade replaced the file. Idempotent.
     Install {
-        /// The strategy the store hook re-runs `fix` with.
-        #[arg(long, value_enum, default_value = "env")]
-        strategy: StrategyArg,
+        /// The strategy the store hook re-runs `fix` with (default: the installed hooks'
+        /// strategy, else env).
+        #[arg(long, value_enum)]
+        strategy: Option<StrategyArg>,
         /// The trustsync binary the hooks call (default: this one).
         #[arg(long, value_name = "PATH")]
         binary: Option<PathBuf>,
         /// Install systemd units although systemd is not running (an image that boots with
-        /// systemd later).
+        /// systemd later). Remembered: a later `hook install` keeps the units.
         #[arg(long)]
         systemd: bool,
         /// Show what would be written, change nothing.
@@ -785,10 +786,17 @@ fn hook(action: HookAction) -> u8 {
                     return 2;
                 }
             };
+            // A package upgrade re-runs `hook install` without flags: keep what the
+            // administrator chose before.
+            let installed = hooks::installed_options(&ctx);
             let opts = hooks::InstallOptions {
-                strategy: strategy_of(strategy),
+                strategy: strategy.map(strategy_of).unwrap_or_else(|| {
+                    installed
+                        .as_ref()
+                        .map_or(trustsync::fix::Strategy::Env, |i| i.strategy)
+                }),
                 binary,
-                force_systemd: systemd,
+                force_systemd: systemd || installed.is_some_and(|i| i.force_systemd),
             };
             let plan = |ctx: &trustsync::apply::Context| hooks::plan_install(ctx, &opts);
             hook_apply(&printer, &ctx, plan, dry_run, quiet, "install", &needs_root)

@@ -1,16 +1,20 @@
-//! The provisioning pieces in `packaging/` run for real, so "the sync stays true after
-//! updates" is something a test shows rather than a README promise:
-//! - the Debian `update-ca-certificates` hook, installed in `/etc/ca-certificates/update.d`
-//!   of a private mount namespace (tests/support/sandbox.rs) and started by the REAL
-//!   `update-ca-certificates`, re-runs `trustsync fix`; does nothing where trustsync was
-//!   never used or is not installed; logs a failing fix and still exits 0;
-//! - seed case S2 "survives a certifi upgrade through a hook": a certifi upgrade drops the
-//!   patch-bundle block, and the systemd service's own `ExecStart` line puts it back;
-//! - the systemd units pass `systemd-analyze verify` without a single warning;
+//! The hooks and provisioning pieces run for real, so "the sync stays true after updates"
+//! is something a test shows rather than a README promise:
+//! - `trustsync hook install` on a Debian machine (a private mount namespace,
+//!   tests/support/sandbox.rs) writes the `update-ca-certificates` hook; the REAL
+//!   `update-ca-certificates` runs it and the runtimes are re-synced; `hook status` says
+//!   when it ran; a failing re-sync and `TRUSTSYNC_HOOK=off` never fail the CA update; a
+//!   hook file trustsync did not write is never overwritten or removed;
+//! - seed case S2 under the patch strategy: a certifi upgrade drops the block, and the
+//!   bundle hook (apt's post-invoke command as apt runs it, then the systemd unit's own
+//!   `ExecStart`) puts it back, touching nothing else;
+//! - a systemd machine without the Debian hook directory (Fedora/RHEL/SUSE/Arch) gets a
+//!   path unit on its OS bundle; every generated unit passes `systemd-analyze verify`;
+//! - the generated hook script passes `sh -n` and shellcheck;
 //! - the Ansible role runs against the sandbox with `ansible-playbook -c local` (check mode
-//!   changes nothing, the real run fixes, the second run changes nothing);
+//!   changes nothing, the real run fixes and installs the hook, the second run is `ok`);
 //! - the Dockerfile's ENV and RUN steps run in order and a loopback TLS client verifies;
-//! - the hook passes `sh -n` and shellcheck; the YAML files parse.
+//! - the YAML files parse.
 //!
 //! Missing optional tools (shellcheck, systemd-analyze, ansible-playbook, PyYAML) make a
 //! test skip with a loud SKIPPED banner; the sandbox itself needs root (CI=true: must run).
@@ -18,9 +22,10 @@
 #![cfg(target_os = "linux")]
 
 mod support;
+use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use support::certs::make_cert;
 use support::sandbox::{self, Sandbox, DEFAULT_LAYERS};
 use support::tls::{CaChain, ChainSpec, TlsServer};
@@ -29,13 +34,12 @@ const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 const PACKAGING: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/packaging");
 /// Where Debian's update-ca-certificates looks for hooks, and where ours goes.
 const HOOK: &str = "/etc/ca-certificates/update.d/trustsync";
-/// Where the hook and the systemd unit expect trustsync.
+const APT_HOOK: &str = "/etc/apt/apt.conf.d/90trustsync";
+const UNITS: &str = "/etc/systemd/system";
+/// Where trustsync is "installed" in the sandbox (a link to the binary under test).
 const INSTALLED: &str = "/usr/local/bin/trustsync";
 const VENV: &str = "/opt/venv";
 const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
-/// Written by the logger stand-in (see [`install_logger_stand_in`]).
-const LOGGER_LOG: &str = "/opt/logger-calls.log";
-
 /// A loud skip for a missing optional tool (the test harness hides eprintln! of passing
 /// tests, so this writes to the process's stderr directly).
 fn skipped(what: &str) {
@@ -66,8 +70,8 @@ fn packaging_file(relative: &str) -> String {
 
 /// The machine view every hook test starts from: the default layers plus `/var/cache`
 /// (root's probe cache, `/var/cache/trustsync`, must not leak to the machine), trustsync
-/// "installed" at /usr/local/bin/trustsync, the hook in update.d, and a venv whose certifi
-/// holds one public root only, so any locally added CA makes it drift.
+/// "installed" at /usr/local/bin/trustsync (no hooks yet), and a venv whose certifi holds
+/// one public root only, so any locally added CA makes it drift.
 struct Machine {
     sb: Sandbox,
     /// The venv's certifi bundle, and its bytes as "installed".
@@ -80,8 +84,6 @@ fn machine() -> Option<Machine> {
     layers.push("/var/cache");
     let sb = Sandbox::with_layers(&layers)?;
     sb.symlink(EXE, INSTALLED);
-    sb.write(HOOK, packaging_file("debian/update.d/trustsync"));
-    sb.chmod(HOOK, 0o755);
     let out = sb.run(
         &["/usr/bin/python3", "-m", "venv", "--without-pip", VENV],
         &[],
@@ -116,44 +118,43 @@ fn machine() -> Option<Machine> {
     })
 }
 
-/// Stands in for logger(1), which needs a syslog socket at /dev/log: this machine runs no
-/// syslog daemon and /dev is not overlaid. It records its arguments and the message lines
-/// (the hook sends them on stdin); the hook finds it first on PATH, as it would the real
-/// one.
-fn install_logger_stand_in(sb: &Sandbox) {
-    sb.write(
-        "/usr/local/bin/logger",
-        format!("#!/bin/sh\n{{ printf 'logger'; printf ' %s' \"$@\"; printf '\\n'; cat; }} >> {LOGGER_LOG}\n"),
-    );
-    sb.chmod("/usr/local/bin/logger", 0o755);
+/// `trustsync …` inside the sandbox, as root, from the installed path.
+fn trustsync(sb: &Sandbox, args: &[&str]) -> Output {
+    let mut argv = vec![INSTALLED];
+    argv.extend_from_slice(args);
+    sb.run(&argv, &[])
 }
 
-fn logger_calls(sb: &Sandbox) -> String {
-    sb.read(LOGGER_LOG).map(|b| text(&b)).unwrap_or_default()
+/// `hook install` with the installed binary path the hooks will call.
+fn hook_install(sb: &Sandbox, extra: &[&str]) -> Output {
+    let mut args = vec!["hook", "install", "--binary", INSTALLED];
+    args.extend_from_slice(extra);
+    trustsync(sb, &args)
 }
 
-/// trustsync has been used here: its journal directory exists (what `fix` creates).
-fn mark_used(sb: &Sandbox) {
-    sb.mkdir("/var/lib/trustsync");
-    sb.chmod("/var/lib/trustsync", 0o700);
+/// `hook status --json`: (exit code, document).
+fn hook_status(sb: &Sandbox) -> (i32, Value) {
+    let out = trustsync(sb, &["hook", "status", "--json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("hook status --json: {e}: {}", show(&out)));
+    (out.status.code().unwrap_or(-1), doc)
 }
 
-/// Runs the hook directly, as update-ca-certificates does: the change list on stdin.
-fn run_hook(sb: &Sandbox, stdin: &str) -> Output {
-    let mut child = sb
-        .command([HOOK], &[])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the hook in the sandbox");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+/// One hook's entry in `hook status --json`.
+fn hook_entry<'a>(doc: &'a Value, kind: &str) -> &'a Value {
+    doc["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|h| h["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {doc}"))
+}
+
+/// `stat -c %a` of a path inside the sandbox.
+fn mode_inside(sb: &Sandbox, path: &str) -> String {
+    text(&sb.run(&["stat", "-c", "%a", path], &[]).stdout)
+        .trim()
+        .to_string()
 }
 
 /// update-ca-certificates prints this when a hook exits non-zero.
@@ -161,26 +162,47 @@ fn hook_failed_line() -> String {
     format!("E: {HOOK} exited with code")
 }
 
-/// The OS store gains a CA; update-ca-certificates runs the hook; the hook re-runs fix,
-/// whose env strategy writes the managed bundle with the new CA. Undo reverses it.
+/// The Debian hook, end to end: installed by `hook install`, run by the REAL
+/// update-ca-certificates when a CA is added, re-syncs (the env strategy writes the managed
+/// bundle with the new CA), reports in `hook status`; idempotent; removed by `hook remove`.
 #[test]
-fn hook_resyncs_runtimes_when_update_ca_certificates_adds_a_ca() {
+fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() {
     let Some(m) = machine() else { return };
-    mark_used(&m.sb);
-    install_logger_stand_in(&m.sb);
-    let corp = make_cert("Corp TLS Inspection Root", true, 2099);
-
-    let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
-    let stdout = text(&out.stdout);
+    let install = hook_install(&m.sb, &[]);
+    assert!(install.status.success(), "{}", show(&install));
+    assert!(text(&install.stdout).contains(HOOK), "{}", show(&install));
+    let script = text(&m.sb.read(HOOK).expect("the hook script"));
+    assert_eq!(mode_inside(&m.sb, HOOK), "755");
     assert!(
-        stdout.contains(" added, 0 removed") && stdout.contains("Running hooks"),
+        script.contains(&format!(
+            "{INSTALLED} hook run store --strategy env </dev/null"
+        )),
+        "{script}"
+    );
+    assert!(
+        m.sb.read("/etc/systemd/system/trustsync-store.path")
+            .is_none()
+            && m.sb.read(APT_HOOK).is_none(),
+        "Debian needs the update.d hook only"
+    );
+    let (code, doc) = hook_status(&m.sb);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        hook_entry(&doc, "update-ca-certificates")["state"],
+        "installed"
+    );
+
+    let corp = make_cert("Corp TLS Inspection Root", true, 2099);
+    let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
+    assert!(
+        text(&out.stdout).contains("Running hooks")
+            && !text(&out.stdout).contains(&hook_failed_line()),
         "{}",
         show(&out)
     );
-    assert!(!stdout.contains(&hook_failed_line()), "{}", show(&out));
     assert!(
-        stdout.contains("trustsync: re-synced runtimes with the OS trust store: Applied. ")
-            && stdout.contains("change(s) made (undo: sudo trustsync undo)"),
+        text(&out.stderr).contains("trustsync hook run store: applied: ")
+            && text(&out.stderr).contains("change(s) made (undo: sudo trustsync undo)"),
         "the hook says what it did, in one line: {}",
         show(&out)
     );
@@ -198,219 +220,174 @@ fn hook_resyncs_runtimes_when_update_ca_certificates_adds_a_ca() {
         Some(&m.certifi_original[..]),
         "the env strategy never edits certifi, so a certifi upgrade cannot undo it"
     );
-    let log = logger_calls(&m.sb);
+    let (code, doc) = hook_status(&m.sb);
+    let entry = hook_entry(&doc, "update-ca-certificates");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(entry["last_run"]["outcome"], "applied", "{entry}");
+    assert_eq!(entry["fired_since_change"], true, "{entry}");
+    let human = text(&trustsync(&m.sb, &["hook", "status"]).stdout);
     assert!(
-        log.contains("logger -t trustsync -p user.info")
-            && log.contains("update-ca-certificates added or removed ")
-            && log.contains("re-ran trustsync fix --strategy env: Applied."),
-        "{log}"
+        human.contains("update-ca-certificates") && human.contains("last ran "),
+        "{human}"
     );
 
-    // A run that changes nothing in the store passes an empty list: the hook does nothing.
+    // The store rebuilt without a change: the hook runs and finds nothing to do.
     let again = m.sb.run(&["update-ca-certificates"], &[]);
     assert!(
-        text(&again.stdout).contains("0 added, 0 removed"),
+        text(&again.stderr).contains("trustsync hook run store: nothing-to-do"),
         "{}",
         show(&again)
     );
-    assert!(
-        !text(&again.stdout).contains("trustsync"),
-        "{}",
-        show(&again)
-    );
-    assert_eq!(logger_calls(&m.sb), log, "nothing logged for a no-op");
+    // A second install changes nothing.
+    let twice = hook_install(&m.sb, &["--json"]);
+    let plan: Value = serde_json::from_slice(&twice.stdout).unwrap();
+    assert_eq!(plan["actions"], Value::Array(vec![]), "{plan}");
 
-    // Everything the hook's fix did is journaled like a manual fix.
-    let undo = m.sb.run(&[EXE, "undo"], &[]);
-    assert!(undo.status.success(), "{}", show(&undo));
-    assert!(
-        m.sb.read_inside(MANAGED_BUNDLE).is_none(),
-        "undo removed the managed bundle: {}",
-        show(&undo)
-    );
+    // The generated script is POSIX sh (update-ca-certificates runs it with dash) and
+    // shellcheck-clean.
+    let copy = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(copy.path(), &script).unwrap();
+    let syntax = std::process::Command::new("sh")
+        .arg("-n")
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(syntax.status.success(), "{}", show(&syntax));
+    match std::process::Command::new("shellcheck")
+        .args(["--shell=sh", "--severity=style"])
+        .arg(copy.path())
+        .output()
+    {
+        Ok(out) => assert!(out.status.success(), "{}", show(&out)),
+        Err(_) => skipped("shellcheck is not installed (apt-get install shellcheck)"),
+    }
 
-    // Run by hand from a terminal (`script` gives it one): it does not wait for a change
-    // list on stdin, and re-syncs.
-    let by_hand = m.sb.run(
-        &[
-            "script",
-            "--quiet",
-            "--return",
-            "--command",
-            HOOK,
-            "/dev/null",
-        ],
-        &[],
+    let remove = trustsync(&m.sb, &["hook", "remove"]);
+    assert!(remove.status.success(), "{}", show(&remove));
+    assert!(m.sb.read_inside(HOOK).is_none(), "{}", show(&remove));
+    let (code, doc) = hook_status(&m.sb);
+    assert_eq!(code, 1, "a needed hook is missing: {doc}");
+    assert_eq!(
+        hook_entry(&doc, "update-ca-certificates")["state"],
+        "missing"
     );
-    assert!(by_hand.status.success(), "{}", show(&by_hand));
-    assert!(
-        text(&by_hand.stdout)
-            .contains("trustsync: re-synced runtimes with the OS trust store: Applied."),
-        "{}",
-        show(&by_hand)
-    );
-    assert!(m.sb.read(MANAGED_BUNDLE).is_some());
-    assert!(logger_calls(&m.sb).contains("run by hand; re-ran trustsync fix"));
 }
 
-/// Installing the hook never surprises anyone: no journal directory, or no trustsync
-/// binary, and the hook leaves the machine exactly as it was, with exit status 0.
+/// A re-sync that fails (here a real refusal: the managed bundle's directory belongs to an
+/// ordinary user, and root does not write there) and the `TRUSTSYNC_HOOK=off` switch never fail the CA update;
+/// the failure is on stderr and in `hook status`. A hook file of the same name trustsync
+/// did not write is neither overwritten nor removed.
 #[test]
-fn hook_does_nothing_where_trustsync_was_never_used_or_is_not_installed() {
+fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
     let Some(m) = machine() else { return };
-    install_logger_stand_in(&m.sb);
+    let install = hook_install(&m.sb, &[]);
+    assert!(install.status.success(), "{}", show(&install));
+    m.sb.mkdir("/etc/trustsync");
+    m.sb.chown("/etc/trustsync", 1000, 1000);
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
+
     let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
     assert!(
         !text(&out.stdout).contains(&hook_failed_line()),
         "{}",
         show(&out)
     );
-    assert!(!text(&out.stdout).contains("trustsync"), "{}", show(&out));
-    let changed = m.sb.changed_paths();
-    for path in &changed {
-        assert!(
-            !path.starts_with("/etc/trustsync")
-                && !path.starts_with("/var/lib/trustsync")
-                && !path.starts_with("/etc/profile.d")
-                && !path.starts_with("/var/cache/trustsync"),
-            "the hook ran trustsync on a machine that never used it: {path:?} in {changed:?}"
-        );
-    }
-    assert_eq!(logger_calls(&m.sb), "");
-
-    // Called directly with a change list: exit 0, silent.
-    let direct = run_hook(&m.sb, "+/etc/ssl/certs/corp-proxy.pem\n");
-    assert!(direct.status.success(), "{}", show(&direct));
-    assert!(
-        direct.stdout.is_empty() && direct.stderr.is_empty(),
-        "{}",
-        show(&direct)
-    );
-
-    // Used before, but trustsync uninstalled (the hook left behind): also nothing.
-    mark_used(&m.sb);
-    m.sb.remove(INSTALLED);
-    let before = m.sb.changed_paths();
-    let direct = run_hook(&m.sb, "+/etc/ssl/certs/corp-proxy.pem\n");
-    assert!(direct.status.success(), "{}", show(&direct));
-    assert!(
-        direct.stdout.is_empty() && direct.stderr.is_empty(),
-        "{}",
-        show(&direct)
-    );
-    assert_eq!(m.sb.changed_paths(), before);
-}
-
-/// A failing fix (here a real refusal: trustsync will not use a journal directory others
-/// can write) is reported on stderr and to syslog, and neither the hook nor
-/// update-ca-certificates fails.
-#[test]
-fn hook_logs_a_failing_fix_and_still_exits_zero() {
-    let Some(m) = machine() else { return };
-    m.sb.mkdir("/var/lib/trustsync");
-    m.sb.chmod("/var/lib/trustsync", 0o777);
-    install_logger_stand_in(&m.sb);
-    let corp = make_cert("Corp TLS Inspection Root", true, 2099);
-
-    let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
     let stderr = text(&out.stderr);
     assert!(
-        !text(&out.stdout).contains(&hook_failed_line()),
-        "{}",
-        show(&out)
-    );
-    assert!(
-        stderr.contains("trustsync hook: trustsync fix --yes --strategy env failed")
-            && stderr.contains("not writable by group or others"),
+        stderr.contains("trustsync hook run store: failed: ")
+            && stderr.contains("refusing to write into /etc/trustsync as root"),
         "the failure and trustsync's own reason are on stderr: {}",
         show(&out)
     );
-    let log = logger_calls(&m.sb);
+    let (code, doc) = hook_status(&m.sb);
+    assert_eq!(code, 1, "{doc}");
+    let last = &hook_entry(&doc, "update-ca-certificates")["last_run"];
+    assert_eq!(last["outcome"], "failed", "{doc}");
     assert!(
-        log.contains("logger -t trustsync -p user.err")
-            && log.contains("failed (exit status 1; update-ca-certificates added or removed ")
-            && log.contains("not writable by group or others"),
-        "{log}"
+        last["message"].as_str().unwrap().contains("/etc/trustsync"),
+        "{doc}"
     );
-    assert!(m.sb.read(MANAGED_BUNDLE).is_none());
 
-    let direct = run_hook(&m.sb, "-/etc/ssl/certs/gone.pem\n");
-    assert_eq!(direct.status.code(), Some(0), "{}", show(&direct));
-    assert!(text(&direct.stderr).contains("failed"), "{}", show(&direct));
+    // Switched off: the hook records that it did nothing.
+    m.sb.remove("/etc/trustsync");
+    m.sb.write("/etc/default/trustsync", "TRUSTSYNC_HOOK=off\n");
+    let second = make_cert("Second Corp Root", true, 2099);
+    let out = sandbox::add_os_ca(&m.sb, "second-corp", &second.pem);
+    assert!(
+        text(&out.stderr).contains("trustsync hook run store: disabled"),
+        "{}",
+        show(&out)
+    );
+    assert!(m.sb.read_inside(MANAGED_BUNDLE).is_none());
+
+    // Not ours: an administrator's own script under the same name.
+    let remove = trustsync(&m.sb, &["hook", "remove"]);
+    assert!(remove.status.success(), "{}", show(&remove));
+    let theirs = "#!/bin/sh\necho their own hook\n";
+    m.sb.write(HOOK, theirs);
+    let refused = hook_install(&m.sb, &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
+    assert!(
+        text(&refused.stderr).contains(HOOK)
+            && text(&refused.stderr).contains("not created by trustsync"),
+        "{}",
+        show(&refused)
+    );
+    let kept = trustsync(&m.sb, &["hook", "remove"]);
+    assert!(kept.status.success(), "{}", show(&kept));
+    assert!(
+        text(&kept.stdout).contains("left in place"),
+        "{}",
+        show(&kept)
+    );
+    assert_eq!(m.sb.read(HOOK).as_deref(), Some(theirs.as_bytes()));
+    let (_, doc) = hook_status(&m.sb);
+    assert_eq!(
+        hook_entry(&doc, "update-ca-certificates")["state"],
+        "foreign"
+    );
 }
 
-/// `KEY=value` lines of an EnvironmentFile (comments and blanks skipped).
-fn environment_file(content: &str) -> Vec<(String, String)> {
-    content
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-        .collect()
+/// The command apt runs after dpkg, from our `DPkg::Post-Invoke` line.
+fn apt_post_invoke_command(conf: &str) -> String {
+    let opening = "DPkg::Post-Invoke { \"";
+    let start = conf.find(opening).expect("a Post-Invoke line") + opening.len();
+    let end = conf[start..].find("\"; };").expect("end of the command") + start;
+    conf[start..end].to_string()
 }
 
-/// The unit's `Environment=KEY=value ...` assignments, in order.
-fn unit_environment(unit: &str) -> Vec<(String, String)> {
-    unit.lines()
-        .filter_map(|line| line.strip_prefix("Environment="))
-        .flat_map(str::split_whitespace)
-        .map(|a| {
-            let (k, v) = a.split_once('=').expect("Environment=KEY=value");
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+/// `systemd-analyze verify` of units inside the sandbox (where their ExecStart binary
+/// exists). It exits 0 even for unknown keys (it only warns), so any output fails.
+fn verify_units(sb: &Sandbox, units: &[String]) {
+    if !Path::new("/usr/bin/systemd-analyze").exists() {
+        skipped("systemd-analyze is not installed (apt-get install systemd)");
+        return;
+    }
+    let mut argv = vec!["systemd-analyze".to_string(), "verify".to_string()];
+    argv.extend(units.iter().cloned());
+    let out = sb.run(&argv, &[]);
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "{}",
+        show(&out)
+    );
 }
 
-/// The service's `ExecStart` as argv, with `${VAR}` expanded the way systemd does for
-/// this unit (a whole-word `${VAR}` becomes one argument): `Environment=` defaults first,
-/// then the EnvironmentFile's values. Small on purpose: it only needs to read our unit,
-/// and it panics on anything else.
-fn exec_start(unit: &str, environment_file_content: &str) -> Vec<String> {
-    let mut vars = unit_environment(unit);
-    vars.extend(environment_file(environment_file_content));
-    let line = unit
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("an ExecStart= line");
-    line.split_whitespace()
-        .map(
-            |word| match word.strip_prefix("${").and_then(|w| w.strip_suffix('}')) {
-                Some(name) => vars
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .unwrap_or_else(|| panic!("${{{name}}} is set nowhere"))
-                    .1
-                    .clone(),
-                None => {
-                    assert!(!word.contains('$'), "unexpected expansion in {word:?}");
-                    word.to_string()
-                }
-            },
-        )
-        .collect()
-}
-
-/// Seed case S2 with `--strategy patch-bundle` (chosen in /etc/default/trustsync): the hook
-/// appends the new CA to certifi's bundle; a certifi upgrade replaces the file and drops
-/// the block; the service the daily timer starts, run exactly as its ExecStart line says,
-/// puts it back.
+/// Seed case S2 under `--strategy patch-bundle`: the store hook patches certifi and, as
+/// a bundle is patched now, adds the bundle hook (apt's post-invoke: no systemd here). A
+/// certifi upgrade drops the block; apt's command puts it back. With `--systemd` the bundle
+/// hook becomes a path unit watching certifi; its ExecStart, run as systemd would, puts the
+/// block back after the next upgrade, and nothing else changes.
 #[test]
-fn patch_bundle_block_dropped_by_a_certifi_upgrade_comes_back_through_the_service() {
+fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
     let Some(m) = machine() else { return };
-    mark_used(&m.sb);
-    // The real logger on this machine: it fails (no /dev/log), and the hook must not care.
-    let config = packaging_file("default/trustsync")
-        .replace("TRUSTSYNC_STRATEGY=env", "TRUSTSYNC_STRATEGY=patch-bundle");
-    assert!(config.contains("TRUSTSYNC_STRATEGY=patch-bundle"));
-    m.sb.write("/etc/default/trustsync", &config);
+    let install = hook_install(&m.sb, &["--strategy", "patch-bundle"]);
+    assert!(install.status.success(), "{}", show(&install));
+    assert!(m.sb.read(APT_HOOK).is_none(), "nothing is patched yet");
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
-
     let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
     assert!(
-        text(&out.stdout).contains("trustsync: re-synced runtimes"),
+        text(&out.stderr).contains("trustsync hook run store: applied"),
         "{}",
         show(&out)
     );
@@ -421,31 +398,34 @@ fn patch_bundle_block_dropped_by_a_certifi_upgrade_comes_back_through_the_servic
     );
     assert!(
         m.sb.read(MANAGED_BUNDLE).is_none(),
-        "the configured strategy was used, not the default"
+        "the installed strategy was used, not the default"
+    );
+    let apt_conf = text(
+        &m.sb
+            .read(APT_HOOK)
+            .expect("the store hook added the bundle hook once a bundle was patched"),
     );
 
     // `pip install -U certifi`: a new upstream file, without trustsync's block.
-    let mut upgraded = m.certifi_original.clone();
-    upgraded.extend(
-        std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X2.crt")
-            .expect("the ca-certificates package"),
+    let upgrade = |m: &Machine, extra: &str| {
+        let mut upgraded = m.certifi_original.clone();
+        upgraded.extend(
+            std::fs::read(format!("/usr/share/ca-certificates/mozilla/{extra}.crt"))
+                .expect("the ca-certificates package"),
+        );
+        m.sb.write(&m.certifi, &upgraded);
+        upgraded
+    };
+    let upgraded = upgrade(&m, "ISRG_Root_X2");
+    let (code, doc) = hook_status(&m.sb);
+    assert_eq!(code, 1, "the bundle changed after its hook ran: {doc}");
+    assert_eq!(
+        hook_entry(&doc, "apt-post-invoke")["fired_since_change"],
+        false,
+        "{doc}"
     );
-    m.sb.write(&m.certifi, &upgraded);
-
-    let unit = packaging_file("systemd/trustsync-sync.service");
-    assert!(unit.contains("ConditionPathIsDirectory=/var/lib/trustsync"));
-    let argv = exec_start(&unit, &config);
-    assert_eq!(argv[0], INSTALLED, "{argv:?}");
-    assert!(
-        argv.ends_with(&["--strategy".into(), "patch-bundle".into()]),
-        "{argv:?}"
-    );
-    let home = unit_environment(&unit)
-        .iter()
-        .find(|(k, _)| k == "HOME")
-        .map(|(_, v)| v.clone())
-        .expect("the unit sets HOME");
-    let run = m.sb.run(&argv, &[("HOME", home.as_str())]);
+    let command = apt_post_invoke_command(&apt_conf);
+    let run = m.sb.run(&["/bin/sh", "-c", command.as_str()], &[]);
     assert!(run.status.success(), "{}", show(&run));
     let restored = text(&m.sb.read(&m.certifi).unwrap());
     assert!(
@@ -456,74 +436,132 @@ fn patch_bundle_block_dropped_by_a_certifi_upgrade_comes_back_through_the_servic
         restored.contains("# BEGIN trustsync") && restored.contains(&corp.fingerprint),
         "the block is back after the upgrade: {restored}"
     );
-    assert_eq!(restored.matches("# BEGIN trustsync").count(), 1);
-}
+    let (code, doc) = hook_status(&m.sb);
+    assert_eq!(code, 0, "{doc}");
 
-/// `systemd-analyze verify` of the three units, inside a sandbox where the ExecStart
-/// binary exists. It exits 0 even for unknown keys or unparsable values (it only warns),
-/// so any output at all fails the test.
-#[test]
-fn systemd_units_verify_without_warnings() {
-    if !Path::new("/usr/bin/systemd-analyze").exists()
-        && !Path::new("/bin/systemd-analyze").exists()
-    {
-        skipped("systemd-analyze is not installed (apt-get install systemd)");
-        return;
-    }
-    let Some(sb) = Sandbox::new() else { return };
-    sb.symlink(EXE, INSTALLED);
-    let units = [
-        "trustsync-sync.service",
-        "trustsync-sync.path",
-        "trustsync-sync.timer",
-    ];
-    let mut argv = vec!["systemd-analyze".to_string(), "verify".to_string()];
-    for unit in units {
-        let dest = format!("/etc/systemd/system/{unit}");
-        sb.write(&dest, packaging_file(&format!("systemd/{unit}")));
-        argv.push(dest);
-    }
-    let out = sb.run(&argv, &[]);
+    // An image that boots with systemd: the bundle hook becomes a path unit.
+    let units = hook_install(&m.sb, &["--systemd"]);
+    assert!(units.status.success(), "{}", show(&units));
+    assert!(m.sb.read_inside(APT_HOOK).is_none(), "{}", show(&units));
+    let path_unit = text(
+        &m.sb
+            .read(format!("{UNITS}/trustsync-bundles.path"))
+            .expect("the bundle path unit"),
+    );
     assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "{}",
-        show(&out)
+        path_unit.contains(&format!("PathChanged={}\n", m.certifi)),
+        "{path_unit}"
     );
-    // The check can fail: the same units with a misspelt calendar do.
-    sb.write(
-        "/etc/systemd/system/trustsync-sync.timer",
-        packaging_file("systemd/trustsync-sync.timer")
-            .replace("OnCalendar=daily", "OnCalendar=dayly"),
+    assert_eq!(
+        m.sb.read_link(format!("{UNITS}/paths.target.wants/trustsync-bundles.path")),
+        Some(format!("{UNITS}/trustsync-bundles.path").into()),
+        "enabled the way `systemctl enable` does"
     );
-    let bad = sb.run(&argv, &[]);
-    assert!(!bad.stderr.is_empty(), "{}", show(&bad));
+    verify_units(
+        &m.sb,
+        &[
+            format!("{UNITS}/trustsync-bundles.service"),
+            format!("{UNITS}/trustsync-bundles.path"),
+        ],
+    );
+    let service = text(
+        &m.sb
+            .read(format!("{UNITS}/trustsync-bundles.service"))
+            .unwrap(),
+    );
+    let argv: Vec<&str> = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart")
+        .split_whitespace()
+        .collect();
+    assert_eq!(argv, [INSTALLED, "hook", "run", "bundles"]);
+
+    let upgraded = upgrade(&m, "ISRG_Root_X1");
+    let before = m.sb.changed_paths();
+    let run = m.sb.run(&argv, &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    let restored = text(&m.sb.read(&m.certifi).unwrap());
+    assert!(restored.starts_with(&text(&upgraded)) && restored.contains(&corp.fingerprint));
+    assert_eq!(restored.matches("# BEGIN trustsync").count(), 1);
+    let touched: Vec<_> =
+        m.sb.changed_paths()
+            .into_iter()
+            .filter(|p| !before.contains(p) && !p.starts_with("/var/lib/trustsync"))
+            .collect();
+    assert!(
+        touched.is_empty(),
+        "the bundle hook changed only certifi (already changed) and its own records: {touched:?}"
+    );
 }
 
-/// The hook is POSIX sh (it runs under dash) and shellcheck-clean.
+/// Fedora/RHEL/SUSE/Arch have no update-ca-certificates hook directory: with systemd, the
+/// store hook is a path unit on the OS bundle file; what it runs re-syncs the runtimes.
 #[test]
-fn hook_script_is_posix_sh_and_shellcheck_clean() {
-    let hook = Path::new(PACKAGING).join("debian/update.d/trustsync");
-    let mode =
-        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&hook).unwrap().permissions());
-    assert_eq!(
-        mode & 0o111,
-        0o111,
-        "the hook is executable in the repository"
+fn systemd_machines_without_the_debian_hook_dir_get_a_store_path_unit() {
+    let Some(m) = machine() else { return };
+    m.sb.remove("/etc/ca-certificates/update.d");
+    let plain = hook_install(&m.sb, &[]);
+    assert!(plain.status.success(), "{}", show(&plain));
+    assert!(
+        text(&plain.stdout).contains("no hook can see this OS's store change here"),
+        "without systemd nothing can watch the store, and it says so: {}",
+        show(&plain)
     );
-    assert!(packaging_file("debian/update.d/trustsync").starts_with("#!/bin/sh\n"));
-    let syntax = std::process::Command::new("sh")
-        .arg("-n")
-        .arg(&hook)
-        .output()
-        .unwrap();
-    assert!(syntax.status.success(), "{}", show(&syntax));
-    match std::process::Command::new("shellcheck")
-        .args(["--shell=sh", "--severity=style"])
-        .arg(&hook)
-        .output()
-    {
-        Ok(out) => assert!(out.status.success(), "{}", show(&out)),
-        Err(_) => skipped("shellcheck is not installed (apt-get install shellcheck)"),
+    let install = hook_install(&m.sb, &["--systemd"]);
+    assert!(install.status.success(), "{}", show(&install));
+    let path_unit = text(
+        &m.sb
+            .read(format!("{UNITS}/trustsync-store.path"))
+            .expect("the store path unit"),
+    );
+    assert!(
+        path_unit.contains("PathChanged=/etc/ssl/certs/ca-certificates.crt\n"),
+        "{path_unit}"
+    );
+    verify_units(
+        &m.sb,
+        &[
+            format!("{UNITS}/trustsync-store.service"),
+            format!("{UNITS}/trustsync-store.path"),
+        ],
+    );
+    let service = text(
+        &m.sb
+            .read(format!("{UNITS}/trustsync-store.service"))
+            .unwrap(),
+    );
+    let argv: Vec<&str> = service
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        argv,
+        [INSTALLED, "hook", "run", "store", "--strategy", "env"]
+    );
+    let corp = make_cert("Corp TLS Inspection Root", true, 2099);
+    sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
+    assert!(
+        m.sb.read(MANAGED_BUNDLE).is_none(),
+        "no update.d hook ran: only the unit re-syncs here"
+    );
+    let run = m.sb.run(&argv, &[]);
+    assert!(run.status.success(), "{}", show(&run));
+    assert!(text(&m.sb.read(MANAGED_BUNDLE).expect("re-synced")).contains(&corp.fingerprint));
+    // `hook remove` takes out the units and the enabling link.
+    let remove = trustsync(&m.sb, &["hook", "remove"]);
+    assert!(remove.status.success(), "{}", show(&remove));
+    for gone in [
+        format!("{UNITS}/trustsync-store.path"),
+        format!("{UNITS}/trustsync-store.service"),
+        format!("{UNITS}/paths.target.wants/trustsync-store.path"),
+    ] {
+        assert!(
+            m.sb.read_inside(&gone).is_none() && m.sb.read_link(&gone).is_none(),
+            "{gone}"
+        );
     }
 }
 
@@ -538,7 +576,6 @@ fn ansible_and_cloud_init_yaml_parse() {
         "ansible/playbook.yml",
         "ansible/roles/trustsync/tasks/main.yml",
         "ansible/roles/trustsync/defaults/main.yml",
-        "ansible/roles/trustsync/handlers/main.yml",
         "cloud-init/trustsync.cloud-config.yaml",
     ];
     let out = std::process::Command::new("/usr/bin/python3")
@@ -562,10 +599,18 @@ fn ansible_and_cloud_init_yaml_parse() {
         fix["when"].to_string().contains("summary.exit_code"),
         "{fix}"
     );
-    assert!(fix["changed_when"].as_str().unwrap().contains("applied"));
+    assert!(fix["changed_when"].as_str().unwrap().contains(").changed"));
+    let hooks = tasks
+        .iter()
+        .find(|t| t["name"] == "Install the hooks that keep the runtimes in sync after updates")
+        .expect("the hook task");
+    assert!(hooks["ansible.builtin.command"]["argv"]
+        .as_str()
+        .unwrap()
+        .contains("'hook', 'install'"));
     assert_eq!(docs[2]["trustsync_strategy"], "env");
     assert!(packaging_file("cloud-init/trustsync.cloud-config.yaml").starts_with("#cloud-config\n"));
-    let cloud = &docs[4];
+    let cloud = &docs[3];
     assert_eq!(
         cloud["write_files"][0]["path"],
         "/usr/local/share/ca-certificates/company-root-ca.crt"
@@ -582,7 +627,8 @@ fn ansible_and_cloud_init_yaml_parse() {
             .position(|c| c.contains(needle))
             .unwrap_or_else(|| panic!("{needle} not in runcmd {runcmd:?}"))
     };
-    assert!(position("update-ca-certificates") < position("\"fix\",\"--yes\""));
+    assert!(position("\"hook\",\"install\"") < position("update-ca-certificates"));
+    assert!(position("update-ca-certificates") < position("\"status\",\"--quiet\""));
 }
 
 /// ansible-playbook: `TRUSTSYNC_ANSIBLE_PLAYBOOK`, else the venv scripts/setup.sh makes
@@ -616,8 +662,7 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
         return;
     };
     let Some(m) = machine() else { return };
-    m.sb.remove(INSTALLED); // the role installs it
-    m.sb.remove(HOOK); // and the hook
+    m.sb.remove(INSTALLED); // the role installs it, and the hook
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
     sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
 
@@ -679,14 +724,34 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
             .expect("the role's fix wrote the managed bundle")
     )
     .contains(&corp.fingerprint));
-    assert_eq!(
-        m.sb.read(HOOK).as_deref(),
-        Some(packaging_file("debian/update.d/trustsync").as_bytes())
+    let hook = text(&m.sb.read(HOOK).expect("the role installed the hook"));
+    assert!(
+        hook.contains(&format!("{INSTALLED} hook run store")),
+        "{hook}"
     );
 
     let second = run(&[]);
     assert!(second.status.success(), "{}", show(&second));
     assert!(recap(&second).contains("changed=0"), "{}", show(&second));
+
+    // A failing fix fails the host with trustsync's own message (a real refusal: the
+    // managed bundle's directory now belongs to an ordinary user).
+    m.sb.remove(HOOK);
+    let third_ca = make_cert("Third Corp Root", true, 2099);
+    sandbox::add_os_ca(&m.sb, "third-corp", &third_ca.pem);
+    m.sb.chown("/etc/trustsync", 1000, 1000);
+    let failing = run(&[]);
+    assert!(!failing.status.success(), "{}", show(&failing));
+    let stdout = text(&failing.stdout);
+    assert!(
+        stdout.contains("trustsync fix failed: ")
+            && stdout.contains("refusing to write into /etc/trustsync as root"),
+        "{stdout}"
+    );
+    assert!(recap(&failing).contains("failed=1"), "{}", show(&failing));
+    m.sb.chown("/etc/trustsync", 0, 0);
+    let restore = run(&[]);
+    assert!(restore.status.success(), "{}", show(&restore));
 
     // Check mode on a host that drifts again (a new CA, the hook taken away so nothing
     // re-synced): the fix task reports the change it would make and makes none.
@@ -718,7 +783,6 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
 fn dockerfile_steps_fix_a_container_without_login_shells() {
     let Some(m) = machine() else { return };
     m.sb.remove(INSTALLED);
-    m.sb.remove(HOOK);
     // No pyenv in an image: hide the machine's.
     m.sb.remove("/root/.pyenv");
     let chain = CaChain::new(ChainSpec {
@@ -753,10 +817,6 @@ fn dockerfile_steps_fix_a_container_without_login_shells() {
                 let dest = rest.split_whitespace().last().unwrap();
                 match dest {
                     INSTALLED => m.sb.symlink(EXE, INSTALLED),
-                    HOOK => {
-                        m.sb.write(HOOK, packaging_file("debian/update.d/trustsync"));
-                        m.sb.chmod(HOOK, 0o755);
-                    }
                     "/usr/local/share/ca-certificates/company-root-ca.crt" => {
                         m.sb.write(dest, chain.root_pem())
                     }
@@ -779,6 +839,7 @@ fn dockerfile_steps_fix_a_container_without_login_shells() {
     assert_eq!(
         ran,
         [
+            "trustsync hook install",
             "update-ca-certificates && trustsync fix --yes",
             "trustsync status"
         ],

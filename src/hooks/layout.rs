@@ -258,7 +258,6 @@ fn service_unit(description: &str, binary: &str, args: &str) -> String {
     format!(
         "{banner}[Unit]
 Description={description}
-Documentation=man:trustsync-hook(1)
 ConditionPathExists={binary}
 
 [Service]

@@ -319,9 +319,9 @@ pub struct HookState {
     /// Files whose change fires this hook.
     pub watches: Vec<String>,
     /// When the newest of them changed (seconds since the epoch).
-    pub changed_at: Option<u64>,
+    pub changed_at: Option<f64>,
     /// When the hook was installed (its newest file's mtime).
-    pub installed_at: Option<u64>,
+    pub installed_at: Option<f64>,
     pub last_run: Option<run::RunRecord>,
     /// False when a watched file changed after the hook last ran (and after it was
     /// installed): the change was not picked up.
@@ -336,14 +336,14 @@ pub struct HookStatus {
     pub exit_code: i32,
 }
 
-fn mtime(path: &Path) -> Option<u64> {
+fn mtime(path: &Path) -> Option<f64> {
     std::fs::symlink_metadata(path)
         .ok()?
         .modified()
         .ok()?
         .duration_since(UNIX_EPOCH)
         .ok()
-        .map(|d| d.as_secs())
+        .map(|d| d.as_secs_f64())
 }
 
 /// `hook status`: which hooks are in place, whether they are the ones this machine needs,
@@ -393,20 +393,23 @@ pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
         } else {
             "installed"
         };
-        let installed_at = present
-            .iter()
-            .filter_map(|p| mtime(&ctx.host_path(p)))
-            .max();
-        let changed_at = watches
-            .iter()
-            .filter_map(|p| mtime(&ctx.host_path(p)))
-            .max();
-        let last_run = run::last_run(ctx, kind.trigger());
+        let newest = |paths: &[PathBuf]| {
+            paths
+                .iter()
+                .filter_map(|p| mtime(&ctx.host_path(p)))
+                .reduce(f64::max)
+        };
+        let installed_at = newest(&present);
+        let changed_at = newest(&watches);
+        // Runs are recorded per trigger; only a hook in place can have fired.
+        let last_run = (!present.is_empty())
+            .then(|| run::last_run(ctx, kind.trigger()))
+            .flatten();
         let fired_since_change = (state == "installed").then(|| {
             let seen = [last_run.as_ref().map(|r| r.finished), installed_at]
                 .into_iter()
                 .flatten()
-                .max();
+                .reduce(f64::max);
             match (changed_at, seen) {
                 (Some(changed), Some(seen)) => changed <= seen,
                 _ => true,
@@ -461,7 +464,13 @@ pub fn installed_options(ctx: &Context) -> Option<InstallOptions> {
             Some(s) if s == "patch-bundle" => Strategy::PatchBundle,
             _ => Strategy::Env,
         };
-        let force_systemd = path.starts_with(layout::SYSTEMD_DIR);
+        // Units installed where systemd does not run were asked for (`--systemd`).
+        let force_systemd = [layout::STORE_PATH_UNIT, layout::BUNDLES_PATH_UNIT]
+            .iter()
+            .any(|unit| {
+                ctx.host_path(&Path::new(layout::SYSTEMD_DIR).join(unit))
+                    .exists()
+            });
         return Some(InstallOptions {
             strategy,
             binary: PathBuf::from(argv.first()?),
@@ -474,7 +483,7 @@ pub fn installed_options(ctx: &Context) -> Option<InstallOptions> {
 impl HookStatus {
     /// Plain words for `hook status` without `--json`.
     pub fn render_human(&self) -> String {
-        let when = |t: u64| {
+        let when = |t: f64| {
             time::OffsetDateTime::from_unix_timestamp(t as i64)
                 .ok()
                 .and_then(|d| {

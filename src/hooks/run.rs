@@ -21,12 +21,13 @@ use crate::apply::{self, ActionKind, ApplyError, Context, Plan, StateLock};
 use crate::fix::{FixOptions, Strategy};
 
 /// What one hook run did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub trigger: String,
-    /// Seconds since the epoch.
-    pub started: u64,
-    pub finished: u64,
+    /// Seconds since the epoch (fractional: a bundle replaced within the same second as
+    /// the run must still count as "after").
+    pub started: f64,
+    pub finished: f64,
     /// `applied`, `nothing-to-do`, `disabled` or `failed`.
     pub outcome: String,
     /// Actions applied.
@@ -40,11 +41,11 @@ impl RunRecord {
     }
 }
 
-fn now() -> u64 {
+fn now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn record_name(trigger: Trigger) -> String {
