@@ -4,7 +4,8 @@
 #  - openssl, python3, util-linux (unshare), ca-certificates: the real clients the
 #    scenario tests drive; perl, make, gcc: the private OpenSSL build (seed case S1);
 #  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
-#  - shellcheck, systemd-analyze, PyYAML, ansible-core: the packaging tests;
+#  - shellcheck, systemd-analyze, PyYAML, ansible-core, man-db, cargo-deb: the packaging
+#    tests (the Debian package is built and installed with dpkg in a mount namespace);
 #  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
             clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates \
-            setpriv:util-linux script:util-linux shellcheck:shellcheck systemd-analyze:systemd; do
+            setpriv:util-linux script:util-linux shellcheck:shellcheck systemd-analyze:systemd \
+            man:man-db dpkg-deb:dpkg; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -28,6 +30,8 @@ ansible_venv="$HOME/.cache/trustsync/ansible"
 [ -x "$ansible_venv/bin/ansible-playbook" ] || {
   /usr/bin/python3 -m venv "$ansible_venv" && "$ansible_venv/bin/pip" install -q ansible-core; }
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
+# cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
+command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0
 rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin >/dev/null
 # The S1 OpenSSL: built once per machine into ~/.cache/trustsync (about 90 s the first time).
 ./scripts/build-private-openssl.sh >/dev/null

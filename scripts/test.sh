@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The packages the packaging tests install (tests/packaging_deb.rs needs the .deb).
+./scripts/build-deb.sh
 cargo test --workspace
 ./scripts/apple-lint.sh --workspace
 cargo clippy --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
