@@ -307,6 +307,21 @@ pub fn apply_hook_plan(
     Ok(applied)
 }
 
+/// After a fix (by hand or by a hook): when hooks are installed, bring them up to date
+/// with what the fix did (a newly patched bundle needs the bundle watch; one unpatched
+/// leaves it). Keeps the strategy, binary and `--systemd` chosen at `hook install`.
+/// Returns the number of hook files written or removed.
+pub fn refresh_installed(ctx: &Context, lock: &StateLock) -> Result<usize, ApplyError> {
+    let Some(install) = installed_options(ctx) else {
+        return Ok(0);
+    };
+    let mut hooks = plan_install(ctx, &install)?;
+    if hooks.plan.is_empty() {
+        return Ok(0);
+    }
+    Ok(apply_hook_plan(ctx, lock, &mut hooks)?.actions.len())
+}
+
 /// One hook's state, for `hook status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct HookState {

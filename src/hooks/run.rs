@@ -172,12 +172,7 @@ fn resync(
         changes += apply::apply_locked(&plan, ctx, lock)?.actions.len();
     }
     if trigger == Trigger::Store {
-        if let Some(install) = super::installed_options(ctx) {
-            let mut hooks = super::plan_install(ctx, &install)?;
-            if !hooks.plan.is_empty() {
-                changes += super::apply_hook_plan(ctx, lock, &mut hooks)?.actions.len();
-            }
-        }
+        changes += super::refresh_installed(ctx, lock)?;
     }
     let advice = if fix_plan.advice.is_empty() || trigger == Trigger::Bundles {
         String::new()
