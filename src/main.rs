@@ -739,7 +739,12 @@ fn strategy_of(arg: StrategyArg) -> trustsync::fix::Strategy {
 /// outcomes to output and exit codes.
 fn hook(action: HookAction) -> u8 {
     use trustsync::hooks;
-    let ctx = trustsync::apply::Context::system();
+    // Hooks are the machine's, whoever asks: always the system journal (a user's own
+    // journal would make every hook look foreign).
+    let ctx = trustsync::apply::Context::new(
+        PathBuf::from("/"),
+        PathBuf::from(trustsync::apply::SYSTEM_STATE_DIR),
+    );
     let needs_root = |printer: &Printer, what: &str| {
         let root = trustsync::apply::safe_fs::running_as_root();
         if !root {
@@ -764,6 +769,10 @@ fn hook(action: HookAction) -> u8 {
                 }
                 Err(e) => {
                     printer.warn(&format!("hook status: {e}"));
+                    if !trustsync::apply::safe_fs::running_as_root() {
+                        printer
+                            .warn("hook status reads root's journal: sudo trustsync hook status");
+                    }
                     2
                 }
             }

@@ -84,7 +84,11 @@ pub fn systemd_running(ctx: &Context) -> bool {
 
 /// The machine's facts: hook directories, systemd, the OS bundle, patched bundles.
 pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
-    let store_files = match crate::system::OsStore::read(&ctx.root) {
+    let os = crate::system::OsStore::read(&ctx.root);
+    // Only Debian's update-ca-certificates runs `update.d/NAME` as is (SUSE's runs
+    // `*.run` files there): elsewhere the systemd unit watches the store instead.
+    let debian = os.as_ref().is_ok_and(|os| os.flavor == "debian");
+    let store_files = match os {
         Ok(os) => os
             .bundle
             .or(os.directory)
@@ -100,7 +104,7 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
         Err(_) => Vec::new(),
     };
     Facts {
-        update_d: is_dir(ctx, layout::UPDATE_D_DIR),
+        update_d: debian && is_dir(ctx, layout::UPDATE_D_DIR),
         systemd: force_systemd || systemd_running(ctx),
         apt: is_dir(ctx, layout::APT_CONF_DIR),
         store_files,
@@ -574,6 +578,35 @@ mod tests {
             written: String::new(),
             block_id: block.then(|| PATCH_BLOCK_ID.to_string()),
             state: EntryState::Done,
+        }
+    }
+
+    /// Each distribution's store is watched at the file its own tool rewrites, and only
+    /// Debian gets the update.d script (SUSE has such a directory but runs `*.run` only).
+    #[test]
+    fn every_distribution_is_watched_where_its_tool_writes() {
+        let ca = rcgen::CertificateParams::new(Vec::<String>::new())
+            .and_then(|mut p| {
+                p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+                p.self_signed(&rcgen::KeyPair::generate()?)
+            })
+            .unwrap()
+            .pem();
+        for (bundle, flavor_is_debian) in [
+            ("/etc/ssl/certs/ca-certificates.crt", true),
+            ("/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", false),
+            ("/var/lib/ca-certificates/ca-bundle.pem", false),
+            ("/etc/ca-certificates/extracted/tls-ca-bundle.pem", false),
+        ] {
+            let tree = tempfile::tempdir().unwrap();
+            let host = tree.path().join(bundle.trim_start_matches('/'));
+            std::fs::create_dir_all(host.parent().unwrap()).unwrap();
+            std::fs::write(&host, &ca).unwrap();
+            std::fs::create_dir_all(tree.path().join("etc/ca-certificates/update.d")).unwrap();
+            let ctx = Context::with_root(tree.path());
+            let facts = facts(&ctx, &Journal::default(), true);
+            assert_eq!(facts.store_files, [PathBuf::from(bundle)], "{bundle}");
+            assert_eq!(facts.update_d, flavor_is_debian, "{bundle}");
         }
     }
 
