@@ -23,10 +23,10 @@
 
 mod support;
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
 use std::process::Output;
 use support::certs::make_cert;
+use support::report::{show, skipped, text};
 use support::sandbox::{self, Sandbox, DEFAULT_LAYERS};
 use support::tls::{CaChain, ChainSpec, TlsServer};
 
@@ -40,29 +40,6 @@ const UNITS: &str = "/etc/systemd/system";
 const INSTALLED: &str = "/usr/local/bin/trustsync";
 const VENV: &str = "/opt/venv";
 const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
-/// A loud skip for a missing optional tool (the test harness hides eprintln! of passing
-/// tests, so this writes to the process's stderr directly).
-fn skipped(what: &str) {
-    let banner = "!".repeat(78);
-    let _ = std::io::stderr().lock().write_all(
-        format!("\n{banner}\n!!! SKIPPED: {what}\n!!! This test proved NOTHING.\n{banner}\n")
-            .as_bytes(),
-    );
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
-
 fn packaging_file(relative: &str) -> String {
     let path = Path::new(PACKAGING).join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
@@ -356,21 +333,30 @@ fn apt_post_invoke_command(conf: &str) -> String {
     conf[start..end].to_string()
 }
 
-/// `systemd-analyze verify` of units inside the sandbox (where their ExecStart binary
-/// exists). It exits 0 even for unknown keys (it only warns), so any output fails.
-fn verify_units(sb: &Sandbox, units: &[String]) {
-    if !Path::new("/usr/bin/systemd-analyze").exists() {
+/// The `NAME.service` + `NAME.path` pair `hook install` wrote: `systemd-analyze verify`
+/// inside the sandbox (where their ExecStart binary exists; it exits 0 even for unknown
+/// keys, it only warns, so any output fails), then the service's ExecStart as argv (our
+/// units use plain words only), to run it the way systemd would.
+fn verified_exec_start(sb: &Sandbox, name: &str) -> Vec<String> {
+    let service = format!("{UNITS}/{name}.service");
+    if Path::new("/usr/bin/systemd-analyze").exists() {
+        let path = format!("{UNITS}/{name}.path");
+        let out = sb.run(&["systemd-analyze", "verify", &service, &path], &[]);
+        assert!(
+            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+            "{}",
+            show(&out)
+        );
+    } else {
         skipped("systemd-analyze is not installed (apt-get install systemd)");
-        return;
     }
-    let mut argv = vec!["systemd-analyze".to_string(), "verify".to_string()];
-    argv.extend(units.iter().cloned());
-    let out = sb.run(&argv, &[]);
-    assert!(
-        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
-        "{}",
-        show(&out)
-    );
+    text(&sb.read(&service).expect("the service unit"))
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Seed case S2 under `--strategy patch-bundle`: the store hook patches certifi and, as
@@ -457,24 +443,7 @@ fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
         Some(format!("{UNITS}/trustsync-bundles.path").into()),
         "enabled the way `systemctl enable` does"
     );
-    verify_units(
-        &m.sb,
-        &[
-            format!("{UNITS}/trustsync-bundles.service"),
-            format!("{UNITS}/trustsync-bundles.path"),
-        ],
-    );
-    let service = text(
-        &m.sb
-            .read(format!("{UNITS}/trustsync-bundles.service"))
-            .unwrap(),
-    );
-    let argv: Vec<&str> = service
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart")
-        .split_whitespace()
-        .collect();
+    let argv = verified_exec_start(&m.sb, "trustsync-bundles");
     assert_eq!(argv, [INSTALLED, "hook", "run", "bundles"]);
 
     let upgraded = upgrade(&m, "ISRG_Root_X1");
@@ -519,24 +488,7 @@ fn systemd_machines_without_the_debian_hook_dir_get_a_store_path_unit() {
         path_unit.contains("PathChanged=/etc/ssl/certs/ca-certificates.crt\n"),
         "{path_unit}"
     );
-    verify_units(
-        &m.sb,
-        &[
-            format!("{UNITS}/trustsync-store.service"),
-            format!("{UNITS}/trustsync-store.path"),
-        ],
-    );
-    let service = text(
-        &m.sb
-            .read(format!("{UNITS}/trustsync-store.service"))
-            .unwrap(),
-    );
-    let argv: Vec<&str> = service
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart")
-        .split_whitespace()
-        .collect();
+    let argv = verified_exec_start(&m.sb, "trustsync-store");
     assert_eq!(
         argv,
         [INSTALLED, "hook", "run", "store", "--strategy", "env"]

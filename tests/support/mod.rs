@@ -10,5 +10,8 @@ pub mod certs;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
 
+/// Showing command output in assertions; loud skips.
+pub mod report;
+
 /// Loopback TLS servers, rcgen chains and an HTTP CONNECT proxy.
 pub mod tls;
