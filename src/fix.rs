@@ -14,14 +14,16 @@
 //! - Trust variables set outside trustsync (S6): never edited; the advice names the file
 //!   that probably sets them.
 //!
-//! The plan is data: `--dry-run` renders it, `fix` applies the same value.
+//! The plan is data: `--dry-run` renders it, `fix` applies the same value. It also records,
+//! per runtime, which of its actions serve that runtime and what advice concerns it
+//! ([`RuntimeFix`]), for `fix --json`'s per-runtime outcomes.
 
 use crate::apply::hashdir::{self, HashDirMode, HashEntry};
 use crate::apply::{plan, Action, ApplyError, Context, Plan, Planner};
 use crate::cert::Certificate;
 use crate::diagnose::{Diagnosis, Verdict};
 use crate::fix_common::{self, managed_var_for, push_advice};
-pub use crate::fix_common::{Advice, MANAGED_VARS};
+pub use crate::fix_common::{Advice, RuntimeFix, MANAGED_VARS};
 use crate::load;
 use crate::runtime::RuntimeKind;
 use crate::status::Status;
@@ -67,6 +69,9 @@ pub struct FixPlan {
     #[serde(flatten)]
     pub plan: Plan,
     pub advice: Vec<Advice>,
+    /// One entry per runtime `status` looked at, in its order: what this plan does for it.
+    #[serde(skip)]
+    pub runtimes: Vec<RuntimeFix>,
 }
 
 /// `root` + logical path → the path as it appears inside the root (what actions target).
@@ -132,6 +137,16 @@ struct Builder<'a> {
     planned: HashSet<PathBuf>,
     managed_bundle_needed: bool,
     os_files: Option<HashMap<[u8; 32], PathBuf>>,
+    /// Per diagnosis (same order as `status.diagnoses`): what the plan does for it.
+    runtimes: Vec<RuntimeFix>,
+    /// Indexes into `runtimes` of those the actions being planned now serve.
+    serving: Vec<usize>,
+    /// Every target planned under a key that stands for several actions (a hashed
+    /// directory: its parents, entries and the managed single-CA files they link to), so a
+    /// runtime reaching a key another runtime planned first still lists what serves it.
+    unit_targets: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Runtimes the managed bundle and its variables serve.
+    managed_serves: Vec<usize>,
 }
 
 pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan, ApplyError> {
@@ -145,33 +160,76 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
         planned: HashSet::new(),
         managed_bundle_needed: false,
         os_files: None,
+        runtimes: status.diagnoses.iter().map(RuntimeFix::new).collect(),
+        serving: Vec::new(),
+        unit_targets: HashMap::new(),
+        managed_serves: Vec::new(),
     };
     if status.os.trusted.is_empty() {
         return Err(ApplyError::EmptyBundle {
             path: status.os.bundle.clone().unwrap_or_default(),
         });
     }
-    for d in &status.diagnoses {
+    for (index, d) in status.diagnoses.iter().enumerate() {
         if d.verdict == Verdict::Ok {
             continue;
         }
+        b.serving = vec![index];
         b.runtime(d)?;
     }
     // Once written, the managed bundle follows the OS store on every fix, whether or not a
     // runtime in this environment reads it: a CA removed from the OS must leave it too.
     let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0.digest() != "absent";
+    b.serving = std::mem::take(&mut b.managed_serves);
     if b.managed_bundle_needed || managed_exists {
         b.managed_files()?;
     }
+    let plan = Plan::new(b.actions).without_satisfied();
+    let planned: Vec<String> = plan
+        .actions
+        .iter()
+        .map(|a| a.target.to_string_lossy().into_owned())
+        .collect();
+    for r in &mut b.runtimes {
+        r.keep_planned(planned.iter().map(String::as_str));
+    }
     Ok(FixPlan {
-        plan: Plan::new(b.actions).without_satisfied(),
+        plan,
         advice: b.advice,
+        runtimes: b.runtimes,
     })
 }
 
 impl Builder<'_> {
     fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
         push_advice(&mut self.advice, Advice::for_runtime(d, code, message));
+        for &i in &self.serving {
+            self.runtimes[i].advise(code);
+        }
+    }
+
+    /// Adds an action to the plan, as serving the runtimes being planned for.
+    fn push(&mut self, action: Action) {
+        self.serve(&action.target);
+        self.actions.push(action);
+    }
+
+    /// Records that what is planned at `key` (one target, or a whole hashed directory)
+    /// serves the runtimes being planned for, also when another runtime planned it first.
+    fn serve(&mut self, key: &Path) {
+        let more = self.unit_targets.get(key).into_iter().flatten();
+        for target in std::iter::once(key).chain(more.map(PathBuf::as_path)) {
+            let target = target.to_string_lossy();
+            for &i in &self.serving {
+                self.runtimes[i].serve(&target);
+            }
+        }
+    }
+
+    /// The runtimes being planned for are fixed by the managed bundle and its variables.
+    fn need_managed_bundle(&mut self) {
+        self.managed_bundle_needed = true;
+        self.managed_serves.extend(self.serving.iter().copied());
     }
 
     fn has(&self, d: &Diagnosis, code: &str) -> bool {
@@ -204,7 +262,7 @@ impl Builder<'_> {
         if rt.kind == RuntimeKind::EnvVar {
             let var = rt.label.trim_start_matches('$');
             if self.status_env(var).as_deref() == Some(MANAGED_BUNDLE) {
-                self.managed_bundle_needed = true;
+                self.need_managed_bundle();
             } else {
                 let origin =
                     where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
@@ -244,7 +302,7 @@ impl Builder<'_> {
             .any(|v| self.status_env(v).as_deref() == Some(MANAGED_BUNDLE))
         {
             // It reads the managed bundle: refreshing that is the whole fix.
-            self.managed_bundle_needed = true;
+            self.need_managed_bundle();
             return Ok(());
         }
         if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
@@ -263,6 +321,7 @@ impl Builder<'_> {
         };
         let capath = logical(self.ctx, capath);
         if self.planned.insert(capath.clone()) {
+            let first = self.actions.len();
             self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
             let entries = self.hash_entries()?;
             let mode = if self.opts.copy {
@@ -270,24 +329,36 @@ impl Builder<'_> {
             } else {
                 HashDirMode::Symlink
             };
-            let actions = hashdir::plan_dir(&self.planner, &capath, 0o755, &entries, mode)?;
-            self.actions.extend(actions);
+            for action in hashdir::plan_dir(&self.planner, &capath, 0o755, &entries, mode)? {
+                self.push(action);
+            }
+            let unit = self.actions[first..]
+                .iter()
+                .map(|a| a.target.clone())
+                .collect();
+            self.unit_targets.insert(capath, unit);
+        } else {
+            self.serve(&capath);
         }
         if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
             let cafile = logical(self.ctx, cafile);
             let bundle = logical(self.ctx, bundle);
             let (state, _) = self.planner.state(&cafile)?;
-            if state.digest() == "absent" && cafile != bundle && self.planned.insert(cafile.clone())
-            {
-                self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
-                self.actions.push(self.planner.symlink(
-                    &cafile,
-                    &bundle,
-                    &format!(
-                        "{} reads this CA file, which does not exist; link it to the OS bundle",
-                        rt.label
-                    ),
-                )?);
+            if state.digest() == "absent" && cafile != bundle {
+                if self.planned.insert(cafile.clone()) {
+                    self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
+                    let link = self.planner.symlink(
+                        &cafile,
+                        &bundle,
+                        &format!(
+                            "{} reads this CA file, which does not exist; link it to the OS bundle",
+                            rt.label
+                        ),
+                    )?;
+                    self.push(link);
+                } else {
+                    self.serve(&cafile);
+                }
             }
         }
         Ok(())
@@ -296,18 +367,25 @@ impl Builder<'_> {
     /// `CreateDir` actions for missing ancestors of `path` (outermost first).
     fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
         let mut missing = Vec::new();
+        let mut reached_planned = false;
         let mut cur = path.parent();
         while let Some(dir) = cur.filter(|d| d != &Path::new("/")) {
-            if self.planned.contains(dir) || self.planner.state(dir)?.0.digest() != "absent" {
+            if self.planned.contains(dir) {
+                // Planned already (for another runtime, or another file of this one): it
+                // serves this one too, and so do the planned directories above it.
+                self.serve(dir);
+                reached_planned = true;
+            } else if reached_planned || self.planner.state(dir)?.0.digest() != "absent" {
                 break;
+            } else {
+                missing.push(dir.to_path_buf());
             }
-            missing.push(dir.to_path_buf());
             cur = dir.parent();
         }
         for dir in missing.into_iter().rev() {
             self.planned.insert(dir.clone());
-            self.actions
-                .push(self.planner.create_dir(&dir, 0o755, reason)?);
+            let action = self.planner.create_dir(&dir, 0o755, reason)?;
+            self.push(action);
         }
         Ok(())
     }
@@ -326,7 +404,10 @@ impl Builder<'_> {
                     let p = Path::new(MANAGED_CERT_DIR).join(format!("{}.pem", c.fingerprint()));
                     if self.planned.insert(p.clone()) {
                         self.ensure_parents(&p, "trustsync keeps its managed files here")?;
-                        self.actions.push(self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?);
+                        let write = self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?;
+                        self.push(write);
+                    } else {
+                        self.serve(&p);
                     }
                     p
                 }
@@ -354,7 +435,7 @@ impl Builder<'_> {
         match self.opts.strategy {
             Strategy::Env => {
                 match managed_var_for(d) {
-                    Some(_) => self.managed_bundle_needed = true,
+                    Some(_) => self.need_managed_bundle(),
                     None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
                 }
                 Ok(())
@@ -369,6 +450,8 @@ impl Builder<'_> {
         };
         let target = logical(self.ctx, cafile);
         if !self.planned.insert(target.clone()) {
+            // Another runtime reads the same bundle: its block serves both.
+            self.serve(&target);
             return Ok(());
         }
         // The block is rebuilt from the bundle *without* it, so CAs it already carries stay
@@ -407,11 +490,10 @@ impl Builder<'_> {
                     "the OS no longer trusts what trustsync added to {}; withdraw its block",
                     d.runtime.label
                 );
-                self.actions.push(self.planner.remove_marked_block(
-                    &target,
-                    PATCH_BLOCK_ID,
-                    &reason,
-                )?);
+                let withdraw =
+                    self.planner
+                        .remove_marked_block(&target, PATCH_BLOCK_ID, &reason)?;
+                self.push(withdraw);
             }
             return Ok(());
         }
@@ -429,7 +511,7 @@ impl Builder<'_> {
             Err(e @ ApplyError::UserControlledDir { .. }) => {
                 self.advise(d, "user-owned-bundle", e.to_string());
             }
-            _ => self.actions.push(action),
+            _ => self.push(action),
         }
         Ok(())
     }
@@ -447,28 +529,31 @@ impl Builder<'_> {
         let bundle = Path::new(MANAGED_BUNDLE);
         self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
         let body = managed_bundle(&self.status.os, self.ctx);
-        self.actions.push(self.planner.write_bundle(
+        let write = self.planner.write_bundle(
             bundle,
             body.into_bytes(),
             0o644,
             "the OS store as one PEM file, for runtimes that read a bundle of their own",
-        )?);
+        )?;
+        self.push(write);
         let snippet = Path::new(PROFILE_SNIPPET);
         self.ensure_parents(snippet, "the profile snippet directory")?;
-        self.actions.push(self.planner.write_file(
+        let write = self.planner.write_file(
             snippet,
             profile_snippet().into_bytes(),
             0o644,
             "login shells point bundle-reading runtimes at the managed bundle",
-        )?);
+        )?;
+        self.push(write);
         let envd = Path::new(ENVIRONMENT_D);
         self.ensure_parents(envd, "systemd reads environment.d here")?;
-        self.actions.push(self.planner.write_file(
+        let write = self.planner.write_file(
             envd,
             environment_d().into_bytes(),
             0o644,
             "systemd user sessions and their services get the same variables",
-        )?);
+        )?;
+        self.push(write);
         Ok(())
     }
 }
@@ -580,5 +665,112 @@ pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMa
             severity: crate::diagnose::Severity::Info,
             message: format!("{PROFILE_SNIPPET} sets ${var} for new login shells; this one started before it: run `. {PROFILE_SNIPPET}` or log in again"),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Which runtime each planned action serves: the record behind `fix --json`'s
+    //! per-runtime outcomes, checked where several runtimes share what is planned once.
+    use super::*;
+    use crate::diagnose::diagnose;
+    use crate::fix_common::test_support::{ca, os_store};
+    use crate::load::Cache;
+    use crate::runtime::Runtime;
+
+    fn openssl(root: &Path, label: &str, capath: &str) -> Runtime {
+        let mut rt = Runtime::new(
+            RuntimeKind::Openssl,
+            root.join(format!("opt/{label}/bin/openssl")),
+            label.into(),
+        );
+        rt.capath = vec![root.join(capath.trim_start_matches('/'))];
+        rt
+    }
+
+    /// Two OpenSSL builds reading one empty directory, a certifi lacking the OS CA, and a
+    /// certifi in sync, planned with the env strategy.
+    fn planned() -> (tempfile::TempDir, FixPlan, Certificate) {
+        let root = tempfile::tempdir().unwrap();
+        let corp = ca("Corp Root");
+        let os = os_store(
+            "debian",
+            "/etc/ssl/certs/ca-certificates.crt",
+            std::slice::from_ref(&corp),
+        );
+        let shared = "/usr/local/ssl/certs";
+        std::fs::create_dir_all(root.path().join(shared.trim_start_matches('/'))).unwrap();
+        let stale = root.path().join("stale.pem");
+        std::fs::write(&stale, ca("Public Root").to_pem()).unwrap();
+        let fresh = root.path().join("fresh.pem");
+        std::fs::write(&fresh, corp.to_pem()).unwrap();
+        let certifi = |label: &str, file: &Path| {
+            let mut rt = Runtime::new(RuntimeKind::Requests, root.path().join(label), label.into());
+            rt.cafile = Some(file.to_path_buf());
+            rt
+        };
+        let runtimes = vec![
+            openssl(root.path(), "first", shared),
+            openssl(root.path(), "second", shared),
+            certifi("stale", &stale),
+            certifi("fresh", &fresh),
+        ];
+        let mut cache = Cache::default();
+        let diagnoses = runtimes
+            .into_iter()
+            .map(|rt| diagnose(rt, &os, &mut cache))
+            .collect();
+        let status = Status {
+            os,
+            diagnoses,
+            reference_gap: None,
+        };
+        let ctx = Context::with_root(root.path());
+        let opts = FixOptions {
+            strategy: Strategy::Env,
+            copy: false,
+            env: HashMap::new(),
+        };
+        let plan = plan(&status, &ctx, &opts).unwrap();
+        (root, plan, corp)
+    }
+
+    #[test]
+    fn a_directory_planned_once_serves_every_runtime_reading_it() {
+        let (_root, plan, corp) = planned();
+        let [first, second, stale, fresh] = plan.runtimes.as_slice() else {
+            panic!("one record per runtime: {:?}", plan.runtimes);
+        };
+        let cert_file = format!("{MANAGED_CERT_DIR}/{}.pem", corp.fingerprint());
+        let link = format!("/usr/local/ssl/certs/{}.0", corp.subject_hash_hex());
+        for t in [&cert_file, &link, &MANAGED_DIR.to_string()] {
+            assert!(first.targets.contains(t), "{t} in {:?}", first.targets);
+        }
+        assert_eq!(
+            first.targets, second.targets,
+            "the runtime whose directory was already planned lists the same actions"
+        );
+        assert!(
+            stale.targets.contains(&MANAGED_BUNDLE.to_string())
+                && stale.targets.contains(&PROFILE_SNIPPET.to_string()),
+            "{:?}",
+            stale.targets
+        );
+        assert!(
+            !stale.targets.contains(&link) && !first.targets.contains(&MANAGED_BUNDLE.into()),
+            "a runtime lists only what serves it"
+        );
+        assert_eq!(fresh.verdict_before, Verdict::Ok);
+        assert!(fresh.targets.is_empty() && fresh.advice.is_empty());
+        // Every recorded target is an action of the plan.
+        let all: Vec<String> = plan
+            .plan
+            .actions
+            .iter()
+            .map(|a| a.target.display().to_string())
+            .collect();
+        for r in &plan.runtimes {
+            assert!(r.targets.iter().all(|t| all.contains(t)), "{r:?}");
+        }
     }
 }

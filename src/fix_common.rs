@@ -1,13 +1,13 @@
 //! The parts of `trustsync fix` that do not depend on how an OS stores files or settings:
 //! the variables the env strategy sets, the runtime → variable table, the managed bundle's
-//! text and the advice type.
+//! text, the advice type and the per-runtime record of what a plan does ([`RuntimeFix`]).
 //!
 //! Why a module of its own: the POSIX engine ([`crate::fix`], unix only) and the Windows one
 //! ([`crate::apply_windows`], compiled everywhere) must write the same bundle and set the
 //! same variables for the same runtimes; keeping one copy here, compiled on every OS, is
 //! what makes them agree.
 
-use crate::diagnose::Diagnosis;
+use crate::diagnose::{Diagnosis, Verdict};
 use crate::runtime::RuntimeKind;
 use crate::system::OsStore;
 use serde::Serialize;
@@ -40,6 +40,63 @@ impl Advice {
             runtime: format!("{} {}", d.runtime.kind.as_str(), d.runtime.label),
             code,
             message,
+        }
+    }
+}
+
+/// What one fix plan does for one runtime `status` looked at. Recorded by the planner while
+/// it plans, because only it knows which action serves whom: several runtimes share one
+/// managed bundle or one hashed directory, planned once. `fix --json` reports it per runtime
+/// (the provisioning contract, README "`fix --json`").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFix {
+    pub kind: &'static str,
+    pub label: String,
+    /// As `status --json` shows it (`runtimes[].path`), so the two documents join on it.
+    pub path: String,
+    /// The verdict `status` gave before the fix.
+    pub verdict_before: Verdict,
+    /// Targets of this plan's actions that serve this runtime, in plan order, each once
+    /// (as `actions[].target` shows them).
+    pub targets: Vec<String>,
+    /// Codes of the advice about this runtime: what trustsync leaves to the user.
+    pub advice: Vec<&'static str>,
+}
+
+impl RuntimeFix {
+    pub fn new(d: &Diagnosis) -> RuntimeFix {
+        RuntimeFix {
+            kind: d.runtime.kind.as_str(),
+            label: d.runtime.label.clone(),
+            path: d.runtime.path.display().to_string(),
+            verdict_before: d.verdict,
+            targets: Vec::new(),
+            advice: Vec::new(),
+        }
+    }
+
+    /// Records that an action on `target` serves this runtime.
+    pub fn serve(&mut self, target: &str) {
+        if !self.targets.iter().any(|t| t == target) {
+            self.targets.push(target.to_string());
+        }
+    }
+
+    /// Records an advice code about this runtime.
+    pub fn advise(&mut self, code: &'static str) {
+        if !self.advice.contains(&code) {
+            self.advice.push(code);
+        }
+    }
+
+    /// Keeps only the targets the final plan still acts on (a satisfied action is dropped
+    /// from the plan, so it serves no one), in the plan's order.
+    pub fn keep_planned<'a>(&mut self, plan_targets: impl IntoIterator<Item = &'a str>) {
+        let mine = std::mem::take(&mut self.targets);
+        for t in plan_targets {
+            if mine.iter().any(|m| m == t) {
+                self.serve(t);
+            }
         }
     }
 }
@@ -90,4 +147,41 @@ pub fn managed_bundle(os: &OsStore, sources: &[String], elevate: &str) -> String
         ));
     }
     out
+}
+
+/// Test helpers shared by the unit tests of both fix engines (POSIX [`crate::fix`] and
+/// [`crate::apply_windows`]): a generated CA and an OS store holding given CAs.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::cert::Certificate;
+    use crate::system::OsStore;
+
+    /// A self-signed CA named `cn`, valid 2001–2049.
+    pub fn ca(cn: &str) -> Certificate {
+        let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2049, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        Certificate::from_der(&der).unwrap()
+    }
+
+    /// An OS store of `flavor` read from `source`, trusting `certs` (none added locally).
+    pub fn os_store(flavor: &str, source: &str, certs: &[Certificate]) -> OsStore {
+        OsStore {
+            flavor: flavor.into(),
+            trusted: certs.to_vec(),
+            locally_added: Default::default(),
+            distrusted: Vec::new(),
+            sources: vec![source.into()],
+            bundle: None,
+            directory: None,
+            update_command: None,
+            warnings: Vec::new(),
+        }
+    }
 }

@@ -71,6 +71,9 @@ enum Command {
         /// Machine-readable output (schema in README.md).
         #[arg(long)]
         json: bool,
+        /// Print nothing; the exit code says it all (0 in sync, 1 drift, 2 store unreadable).
+        #[arg(long, short = 'q', conflicts_with = "json")]
+        quiet: bool,
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
@@ -83,8 +86,12 @@ enum Command {
         /// Apply without asking.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Machine-readable report, per runtime (schema in README.md).
         #[arg(long)]
         json: bool,
+        /// Print nothing but the error line on failure (for hooks: `fix --yes --quiet`).
+        #[arg(long, short = 'q', conflicts_with = "json")]
+        quiet: bool,
         /// How runtimes with a bundle of their own are fixed.
         #[arg(long, value_enum, default_value = "env")]
         strategy: StrategyArg,
@@ -262,8 +269,12 @@ fn context(root: &std::path::Path) -> trustsync::apply::Context {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Status { json, discovery } => {
-            let printer = Printer::new(json);
+        Command::Status {
+            json,
+            quiet,
+            discovery,
+        } => {
+            let printer = Printer::new(json).quiet(quiet);
             match discovery.status(&printer) {
                 Ok(status) => {
                     printer.status(&trustsync::report::StatusReport::new(&status));
@@ -277,12 +288,13 @@ fn main() -> ExitCode {
             dry_run,
             yes,
             json,
+            quiet,
             strategy,
             copy,
             allow_user_dirs,
             discovery,
         } => {
-            let printer = Printer::new(json);
+            let printer = Printer::new(json).quiet(quiet);
             let mut ctx = context(&discovery.root);
             ctx.allow_user_dirs = allow_user_dirs;
             let opts = trustsync::fix::FixOptions {
@@ -333,12 +345,13 @@ fn main() -> ExitCode {
             dry_run,
             yes,
             json,
+            quiet,
             strategy,
             copy,
             allow_user_dirs,
             discovery,
         } => {
-            let printer = Printer::new(json);
+            let printer = Printer::new(json).quiet(quiet);
             let unsupported = [
                 (
                     matches!(strategy, StrategyArg::PatchBundle),
@@ -494,11 +507,11 @@ fn fix(
     }
     match trustsync::apply::apply_locked(&plan.plan, ctx, &lock) {
         Ok(applied) => {
-            printer.fix_applied(&applied, &plan.advice);
+            printer.fix_applied(&applied, &plan);
             0
         }
         Err(e) => {
-            printer.warn(&format!("fix: {e}"));
+            printer.fix_failed(&plan, &format!("fix: {e}"));
             1
         }
     }
@@ -576,11 +589,17 @@ fn windows_fix(printer: &Printer, dry_run: bool, yes: bool, discovery: &Discover
         {
             return Ok(1);
         }
-        let applied = win::apply_locked(&plan, &mut store, &state, &lock)?;
+        let applied = match win::apply_locked(&plan, &mut store, &state, &lock) {
+            Ok(applied) => applied,
+            Err(e) => {
+                printer.win_fix_failed(&plan, &format!("fix: {e}"));
+                return Ok(1);
+            }
+        };
         if applied.env_changed {
             windows_env::broadcast_environment_change();
         }
-        printer.win_fix_applied(&applied, &plan.advice);
+        printer.win_fix_applied(&applied, &plan);
         Ok(0)
     };
     run().unwrap_or_else(|e| {

@@ -1,14 +1,19 @@
 //! The printer owns the terminal: data goes to stdout, talk (warnings, progress) to stderr,
 //! colour only on a TTY and never with `NO_COLOR`. Commands build reports; only this module
 //! decides how they look.
+//!
+//! Quiet mode (`--quiet`, for hooks and provisioning scripts that branch on the exit code)
+//! is decided here too, so no command has to remember it: nothing reaches stdout, and the
+//! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
 
 use crate::diagnose::{Severity, Verdict};
-use crate::report::StatusReport;
+use crate::report::{FixReport, FixRun, StatusReport};
 use std::io::{IsTerminal, Write};
 
 pub struct Printer {
     color: bool,
     json: bool,
+    quiet: bool,
 }
 
 impl Printer {
@@ -16,19 +21,32 @@ impl Printer {
         let color = !json
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Printer { color, json }
+        Printer {
+            color,
+            json,
+            quiet: false,
+        }
+    }
+
+    /// Quiet mode: no data on stdout; only failure lines ([`Printer::warn`]) on stderr.
+    pub fn quiet(self, quiet: bool) -> Printer {
+        Printer { quiet, ..self }
     }
 
     pub fn json(&self) -> bool {
         self.json
     }
 
-    /// One line of talk on stderr.
+    /// The one line saying why a command failed or refused, on stderr (quiet mode too: a
+    /// hook's log must say why it failed). Not for progress or advice: those are data.
     pub fn warn(&self, line: &str) {
         let _ = writeln!(std::io::stderr(), "trustsync: {line}");
     }
 
     pub fn data(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
@@ -152,16 +170,13 @@ impl Printer {
     }
 
     #[cfg(unix)]
-    /// A fix plan: `--dry-run` output, and what is shown before asking.
+    /// A fix plan: `--dry-run` output, what is shown before asking, and a real run's report
+    /// when there was nothing to do (`dry_run` false; the plan is then empty).
     pub fn fix_plan(&self, plan: &crate::fix::FixPlan, dry_run: bool) {
         if self.json {
-            #[derive(serde::Serialize)]
-            struct Doc<'a> {
-                dry_run: bool,
-                #[serde(flatten)]
-                plan: &'a crate::fix::FixPlan,
-            }
-            return self.print_json(&Doc { dry_run, plan });
+            let nothing = nothing_applied();
+            let applied = (!dry_run).then_some(&nothing);
+            return self.print_fix_json(plan, &plan.runtimes, applied, None);
         }
         let mut out = plan.plan.render_human();
         if dry_run && !plan.plan.is_empty() {
@@ -173,14 +188,10 @@ impl Printer {
 
     #[cfg(unix)]
     /// What a real fix did.
-    pub fn fix_applied(&self, applied: &crate::apply::Applied, advice: &[crate::fix::Advice]) {
+    pub fn fix_applied(&self, applied: &crate::apply::Applied, plan: &crate::fix::FixPlan) {
+        let advice = &plan.advice;
         if self.json {
-            #[derive(serde::Serialize)]
-            struct Doc<'a> {
-                applied: &'a crate::apply::Applied,
-                advice: &'a [crate::fix::Advice],
-            }
-            return self.print_json(&Doc { applied, advice });
+            return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
         }
         let plan = crate::apply::Plan::new(applied.actions.clone());
         let mut out = format!(
@@ -191,6 +202,16 @@ impl Printer {
         out.push_str("Undo with `sudo trustsync undo`. New login shells and services pick up the variables; in this shell: `. /etc/profile.d/trustsync.sh`.\n");
         out.push_str(&render_advice(advice));
         self.data(&out);
+    }
+
+    #[cfg(unix)]
+    /// A real fix that failed after planning: the error line on stderr and, with `--json`,
+    /// the document with each runtime the plan served marked `failed`.
+    pub fn fix_failed(&self, plan: &crate::fix::FixPlan, error: &str) {
+        self.warn(error);
+        if self.json {
+            self.print_fix_json(plan, &plan.runtimes, Some(&nothing_applied()), Some(error));
+        }
     }
 
     #[cfg(unix)]
@@ -223,16 +244,13 @@ impl Printer {
         self.data(&out);
     }
 
-    /// Windows: a fix plan (`--dry-run` output, and what is shown before asking).
+    /// Windows: a fix plan (`--dry-run` output, what is shown before asking, and a real
+    /// run's report when there was nothing to do).
     pub fn win_fix_plan(&self, plan: &crate::apply_windows::WinPlan, dry_run: bool) {
         if self.json {
-            #[derive(serde::Serialize)]
-            struct Doc<'a> {
-                dry_run: bool,
-                #[serde(flatten)]
-                plan: &'a crate::apply_windows::WinPlan,
-            }
-            return self.print_json(&Doc { dry_run, plan });
+            let nothing = crate::apply_windows::Applied::default();
+            let applied = (!dry_run).then_some(&nothing);
+            return self.print_fix_json(plan, &plan.runtimes, applied, None);
         }
         let mut out = plan.render_human();
         if dry_run && !plan.is_empty() {
@@ -246,15 +264,11 @@ impl Printer {
     pub fn win_fix_applied(
         &self,
         applied: &crate::apply_windows::Applied,
-        advice: &[crate::fix_common::Advice],
+        plan: &crate::apply_windows::WinPlan,
     ) {
+        let advice = &plan.advice;
         if self.json {
-            #[derive(serde::Serialize)]
-            struct Doc<'a> {
-                applied: &'a crate::apply_windows::Applied,
-                advice: &'a [crate::fix_common::Advice],
-            }
-            return self.print_json(&Doc { applied, advice });
+            return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
         }
         let mut out = format!(
             "Applied. {}",
@@ -270,6 +284,15 @@ impl Printer {
         out.push_str("Undo with `trustsync undo`.\n");
         out.push_str(&render_advice(advice));
         self.data(&out);
+    }
+
+    /// Windows: a real fix that failed after planning (see [`Printer::fix_failed`]).
+    pub fn win_fix_failed(&self, plan: &crate::apply_windows::WinPlan, error: &str) {
+        self.warn(error);
+        if self.json {
+            let nothing = crate::apply_windows::Applied::default();
+            self.print_fix_json(plan, &plan.runtimes, Some(&nothing), Some(error));
+        }
     }
 
     /// Windows: what `undo` did.
@@ -313,6 +336,55 @@ impl Printer {
             (Err(e), true) => self.print_json(&crate::probe::ErrorReport::new(e)),
             (Err(e), false) => self.warn(&e.to_string()),
         }
+    }
+}
+
+impl Printer {
+    /// The `fix --json` document, for either engine: a dry run without `applied`; a real
+    /// run with what it applied; a failed run with nothing applied and the `error`.
+    fn print_fix_json<P: serde::Serialize, A: AppliedActions>(
+        &self,
+        plan: &P,
+        runtimes: &[crate::fix_common::RuntimeFix],
+        applied: Option<&A>,
+        error: Option<&str>,
+    ) {
+        let run = match (applied, error) {
+            (None, _) => FixRun::DryRun,
+            (Some(_), None) => FixRun::Applied,
+            (Some(_), Some(_)) => FixRun::Failed,
+        };
+        let count = applied.map_or(0, |a| a.count());
+        let mut doc = FixReport::new(plan, runtimes, run, applied, count);
+        doc.error = error.map(str::to_string);
+        self.print_json(&doc);
+    }
+}
+
+/// What each engine's record of an applied run says about how much it changed.
+trait AppliedActions: serde::Serialize {
+    fn count(&self) -> usize;
+}
+
+#[cfg(unix)]
+impl AppliedActions for crate::apply::Applied {
+    fn count(&self) -> usize {
+        self.actions.len()
+    }
+}
+
+impl AppliedActions for crate::apply_windows::Applied {
+    fn count(&self) -> usize {
+        self.actions.len()
+    }
+}
+
+/// A real POSIX run that applied nothing (nothing to do, or it failed and rolled back).
+#[cfg(unix)]
+fn nothing_applied() -> crate::apply::Applied {
+    crate::apply::Applied {
+        run: None,
+        actions: Vec::new(),
     }
 }
 

@@ -1,9 +1,11 @@
 //! The `--json` documents: dedicated `Serialize` structs, so the schema is a deliberate,
-//! documented thing (README.md "JSON output") and not whatever the internals look like.
-//! Fields are only ever added; `tests/json_schema.rs` fails if a documented one goes away.
+//! documented thing (README.md "JSON output" for `status`, "`fix --json`" for `fix`) and
+//! not whatever the internals look like. Fields are only ever added; `tests/json_schema.rs`
+//! fails if a documented one goes away.
 
 use crate::cert::CertSummary;
 use crate::diagnose::{Diagnosis, Problem, Verdict};
+use crate::fix_common::RuntimeFix;
 use crate::status::Status;
 use serde::Serialize;
 
@@ -127,6 +129,114 @@ impl StatusReport {
                 broken: count(Verdict::Broken),
                 exit_code: s.exit_code(),
             },
+        }
+    }
+}
+
+/// Which run a `fix --json` document describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixRun {
+    /// `--dry-run` (or the plan shown before asking): nothing was written.
+    DryRun,
+    /// A real run that completed (possibly with nothing to do).
+    Applied,
+    /// A real run that stopped with an error; the engine rolled back what it wrote.
+    Failed,
+}
+
+/// How one runtime came out of a `fix` run: the provisioning contract's per-runtime word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixOutcome {
+    /// Actions serving it were applied.
+    Changed,
+    /// Nothing needed doing for it (in sync, or what serves it is already in place).
+    Unchanged,
+    /// Dry run: actions serving it are planned.
+    WouldChange,
+    /// trustsync will not change it itself; `advice` says what to do.
+    Advice,
+    /// Actions serving it were planned, and the run failed (rolled back).
+    Failed,
+}
+
+/// One runtime in the `fix --json` document (README "`fix --json`").
+#[derive(Debug, Serialize)]
+pub struct FixRuntimeReport {
+    pub label: String,
+    pub kind: &'static str,
+    /// As `status --json`'s `runtimes[].path`.
+    pub path: String,
+    /// `status`'s verdict before the fix.
+    pub verdict_before: Verdict,
+    pub outcome: FixOutcome,
+    /// Targets of the actions serving it (shared ones, like the managed bundle, included).
+    pub actions: Vec<String>,
+    /// Codes of the advice about it.
+    pub advice: Vec<&'static str>,
+}
+
+impl FixRuntimeReport {
+    pub fn new(r: &RuntimeFix, run: FixRun) -> FixRuntimeReport {
+        let outcome = match (r.targets.is_empty(), run) {
+            (false, FixRun::DryRun) => FixOutcome::WouldChange,
+            (false, FixRun::Applied) => FixOutcome::Changed,
+            (false, FixRun::Failed) => FixOutcome::Failed,
+            (true, _) if !r.advice.is_empty() => FixOutcome::Advice,
+            (true, _) => FixOutcome::Unchanged,
+        };
+        FixRuntimeReport {
+            label: r.label.clone(),
+            kind: r.kind,
+            path: r.path.clone(),
+            verdict_before: r.verdict_before,
+            outcome,
+            actions: r.targets.clone(),
+            advice: r.advice.clone(),
+        }
+    }
+}
+
+/// The `fix --json` document, for the POSIX and the Windows engine alike: the plan's own
+/// fields flattened in (`actions`, `advice`; `scope` on Windows) and, for a real run, what
+/// was applied, so every field earlier versions printed stays where it was.
+#[derive(Debug, Serialize)]
+pub struct FixReport<'a, P: Serialize, A: Serialize> {
+    pub schema_version: u32,
+    pub dry_run: bool,
+    /// A real run applied at least one action.
+    pub changed: bool,
+    #[serde(flatten)]
+    pub plan: &'a P,
+    /// Real runs only (empty when there was nothing to do or the run failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<&'a A>,
+    pub runtimes: Vec<FixRuntimeReport>,
+    /// Failed runs only: the one-line error, as on stderr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl<'a, P: Serialize, A: Serialize> FixReport<'a, P, A> {
+    /// `applied_count` is how many actions the run applied (0 for dry and failed runs).
+    pub fn new(
+        plan: &'a P,
+        runtimes: &[RuntimeFix],
+        run: FixRun,
+        applied: Option<&'a A>,
+        applied_count: usize,
+    ) -> Self {
+        FixReport {
+            schema_version: SCHEMA_VERSION,
+            dry_run: run == FixRun::DryRun,
+            changed: run == FixRun::Applied && applied_count > 0,
+            plan,
+            applied,
+            runtimes: runtimes
+                .iter()
+                .map(|r| FixRuntimeReport::new(r, run))
+                .collect(),
+            error: None,
         }
     }
 }

@@ -1,20 +1,31 @@
-//! Every JSON field that README.md documents must be in `status --json` output: provisioning
-//! scripts parse it, so a field disappearing is a breaking change this test catches.
+//! Every JSON field that README.md documents must be in the output: provisioning scripts
+//! and the Ansible role parse `status --json` and `fix --json`, so a field disappearing is a
+//! breaking change this test catches. The documents come from real runs over `--root`
+//! trees; no system path is touched.
 
 mod support;
 use support::certs::*;
 
-fn documented_fields() -> Vec<String> {
+/// The rows of the README table between `<!-- {name}:start -->` and `<!-- {name}:end -->`:
+/// each row's field path and its remaining cells.
+fn documented_rows(name: &str) -> Vec<(String, Vec<String>)> {
     let readme = include_str!("../README.md");
     let start = readme
-        .find("<!-- json-fields:start -->")
-        .expect("README has the JSON field table");
-    let end = readme.find("<!-- json-fields:end -->").unwrap();
+        .find(&format!("<!-- {name}:start -->"))
+        .unwrap_or_else(|| panic!("README has the {name} table"));
+    let end = readme.find(&format!("<!-- {name}:end -->")).unwrap();
     readme[start..end]
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
-        .filter_map(|l| l.split('`').next())
-        .map(str::to_string)
+        .filter_map(|l| {
+            let (field, rest) = l.split_once('`')?;
+            let cells = rest
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
+            Some((field.to_string(), cells))
+        })
         .collect()
 }
 
@@ -46,12 +57,81 @@ fn every_documented_field_is_present() {
         &[("SSL_CERT_FILE", bundle.to_str().unwrap())],
     );
     let doc = json(&out);
-    let fields = documented_fields();
+    let fields: Vec<String> = documented_rows("json-fields")
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
     assert!(fields.len() > 20, "the table parsed: {fields:?}");
     for f in &fields {
         assert!(
             lookup(&doc, f).is_some(),
             "documented field {f} is missing from {doc:#}"
         );
+    }
+}
+
+/// The S2 tree plus a trust variable set outside trustsync to a stale file (advice), so
+/// every list in the fix document has an entry to look into. Returns the variable's value.
+#[cfg(unix)]
+fn drifting_tree() -> (tempfile::TempDir, String) {
+    let tree = support::trees::corp_tree();
+    let stale = write(
+        tree.root.path(),
+        "/opt/stale.pem",
+        tree.public.pem.as_bytes(),
+    );
+    (tree.root, stale.display().to_string())
+}
+
+#[cfg(unix)]
+#[test]
+fn every_documented_fix_field_is_present() {
+    // Runs `fix --json ARGS` over a tree and checks the exit code.
+    let run = |(root, stale): &(tempfile::TempDir, String), args: &[&str], code: i32| {
+        let mut argv = vec!["fix", "--json", "--root", root.path().to_str().unwrap()];
+        argv.extend_from_slice(args);
+        let out = trustsync(
+            &argv,
+            &[("HOME", "/nonexistent"), ("SSL_CERT_FILE", stale.as_str())],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let tree = drifting_tree();
+    let dry = run(&tree, &["--dry-run"], 0);
+    let applied = run(&tree, &["--yes"], 0);
+    // A file of the same name that trustsync did not write: the run refuses it and fails.
+    let failing = drifting_tree();
+    write(
+        failing.0.path(),
+        "/etc/profile.d/trustsync.sh",
+        b"# the admin's own\n",
+    );
+    let failed = run(&failing, &["--yes"], 1);
+    let docs = [
+        ("dry run", json(&dry)),
+        ("applied run", json(&applied)),
+        ("failed run", json(&failed)),
+    ];
+    let rows = documented_rows("fix-json-fields");
+    assert!(rows.len() > 20, "the table parsed: {rows:?}");
+    for (field, cells) in &rows {
+        let wanted_in: &[&str] = match cells.first().map(String::as_str) {
+            Some("all") => &["dry run", "applied run", "failed run"],
+            Some("real") => &["applied run", "failed run"],
+            Some("failed") => &["failed run"],
+            other => panic!("{field}: unknown \"in\" cell {other:?}"),
+        };
+        for (name, doc) in docs.iter().filter(|(n, _)| wanted_in.contains(n)) {
+            assert!(
+                lookup(doc, field).is_some(),
+                "documented field {field} is missing from the {name}'s document: {doc:#}"
+            );
+        }
     }
 }

@@ -22,7 +22,7 @@ use super::{value_digest, EnvStore, StateDir, WinError, WinLock, ABSENT};
 use serde::Serialize;
 
 /// What a run changed (the plan's actions, all applied).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Applied {
     pub actions: Vec<WinAction>,
     /// Whether a registry value changed (then running programs are told to re-read the
@@ -403,6 +403,7 @@ mod tests {
             scope: Scope::User,
             actions,
             advice: Vec::new(),
+            runtimes: Vec::new(),
         }
     }
 

@@ -19,7 +19,7 @@
 
 use super::{bytes_digest, value_digest, Layout, RegValue, Scope, WinError, ABSENT};
 use crate::diagnose::{Diagnosis, Verdict};
-use crate::fix_common::{self, managed_var_for, push_advice, Advice, MANAGED_VARS};
+use crate::fix_common::{self, managed_var_for, push_advice, Advice, RuntimeFix, MANAGED_VARS};
 use crate::runtime::RuntimeKind;
 use crate::status::Status;
 use serde::Serialize;
@@ -158,6 +158,9 @@ pub struct WinPlan {
     pub scope: Scope,
     pub actions: Vec<WinAction>,
     pub advice: Vec<Advice>,
+    /// One entry per runtime `status` looked at, in its order: what this plan does for it.
+    #[serde(skip)]
+    pub runtimes: Vec<RuntimeFix>,
 }
 
 impl WinPlan {
@@ -313,9 +316,27 @@ struct Builder<'a> {
     facts: &'a Facts,
     advice: Vec<Advice>,
     bundle_needed: bool,
+    /// Per diagnosis (same order as `status.diagnoses`): what the plan does for it.
+    runtimes: Vec<RuntimeFix>,
+    /// Index into `runtimes` of the one being planned for.
+    current: usize,
+    /// Runtimes the managed bundle and its variables serve.
+    bundle_serves: Vec<usize>,
 }
 
 impl Builder<'_> {
+    /// Advice about the runtime being planned for.
+    fn advise(&mut self, advice: Advice) {
+        self.runtimes[self.current].advise(advice.code);
+        push_advice(&mut self.advice, advice);
+    }
+
+    /// The runtime being planned for is fixed by the managed bundle and its variables.
+    fn need_bundle(&mut self) {
+        self.bundle_needed = true;
+        self.bundle_serves.push(self.current);
+    }
+
     fn has(d: &Diagnosis, code: &str) -> bool {
         d.problems.iter().any(|p| p.code == code)
     }
@@ -332,24 +353,21 @@ impl Builder<'_> {
                 .find(|p| p.severity == crate::diagnose::Severity::Broken)
                 .map(|p| p.message.clone())
                 .unwrap_or_default();
-            push_advice(
-                &mut self.advice,
-                Advice::for_runtime(
-                    d,
-                    "cannot-see-runtime",
-                    format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"),
-                ),
-            );
+            self.advise(Advice::for_runtime(
+                d,
+                "cannot-see-runtime",
+                format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"),
+            ));
             return;
         }
         if rt.kind == RuntimeKind::EnvVar {
             let name = rt.label.trim_start_matches('$');
             match env_get(&self.facts.env, name) {
-                Some(v) if self.facts.is_ours(v) => self.bundle_needed = true,
+                Some(v) if self.facts.is_ours(v) => self.need_bundle(),
                 value => {
                     let (place, value) = self.facts.origin_of(name, value.unwrap_or(""));
                     let a = set_elsewhere_advice(self.facts, name, &place, &value);
-                    push_advice(&mut self.advice, a);
+                    self.advise(a);
                 }
             }
             return;
@@ -361,7 +379,7 @@ impl Builder<'_> {
             .map(|v| format!("${v}"))
             .collect();
         if !foreign.is_empty() {
-            push_advice(&mut self.advice, Advice::for_runtime(d, "variable-set-elsewhere", format!(
+            self.advise(Advice::for_runtime(d, "variable-set-elsewhere", format!(
                 "{} decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime",
                 foreign.join(", ")
             )));
@@ -369,7 +387,7 @@ impl Builder<'_> {
         }
         if !rt.overridden_by.is_empty() {
             // It reads the managed bundle already: refreshing that is the whole fix.
-            self.bundle_needed = true;
+            self.need_bundle();
             return;
         }
         if d.missing.is_empty() {
@@ -378,8 +396,8 @@ impl Builder<'_> {
             return;
         }
         match managed_var_for(d) {
-            Some(_) => self.bundle_needed = true,
-            None => push_advice(&mut self.advice, Advice::for_runtime(d, "no-variable", "this package has no variable to point it at another bundle (and `--strategy patch-bundle` is not available on Windows); configure the application to use the managed bundle".into())),
+            Some(_) => self.need_bundle(),
+            None => self.advise(Advice::for_runtime(d, "no-variable", "this package has no variable to point it at another bundle (and `--strategy patch-bundle` is not available on Windows); configure the application to use the managed bundle".into())),
         }
     }
 }
@@ -397,9 +415,15 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
         facts,
         advice: Vec::new(),
         bundle_needed: false,
+        runtimes: status.diagnoses.iter().map(RuntimeFix::new).collect(),
+        current: 0,
+        bundle_serves: Vec::new(),
     };
-    for d in status.diagnoses.iter().filter(|d| d.verdict != Verdict::Ok) {
-        b.runtime(d);
+    for (index, d) in status.diagnoses.iter().enumerate() {
+        if d.verdict != Verdict::Ok {
+            b.current = index;
+            b.runtime(d);
+        }
     }
     let mut actions = Vec::new();
     if b.bundle_needed || facts.bundle_managed {
@@ -450,10 +474,17 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
         }
     }
     actions.retain(|a| a.current_digest != a.result_digest);
+    // The bundle and every variable pointing at it serve each runtime that needs the bundle.
+    for &i in &b.bundle_serves {
+        for a in &actions {
+            b.runtimes[i].serve(&a.target);
+        }
+    }
     Ok(WinPlan {
         scope: facts.layout.scope,
         actions,
         advice: b.advice,
+        runtimes: b.runtimes,
     })
 }
 
@@ -465,33 +496,13 @@ mod tests {
     use crate::load::Cache;
     use crate::runtime::Runtime;
     use crate::system::OsStore;
-    use std::collections::HashSet;
 
     fn cert(cn: &str) -> Certificate {
-        let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, cn);
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.not_before = rcgen::date_time_ymd(2001, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2049, 1, 1);
-        let key = rcgen::KeyPair::generate().unwrap();
-        let der = params.self_signed(&key).unwrap().der().to_vec();
-        Certificate::from_der(&der).unwrap()
+        crate::fix_common::test_support::ca(cn)
     }
 
     fn os(certs: &[Certificate]) -> OsStore {
-        OsStore {
-            flavor: "windows".into(),
-            trusted: certs.to_vec(),
-            locally_added: HashSet::new(),
-            distrusted: Vec::new(),
-            sources: vec![r"LocalMachine\ROOT".into()],
-            bundle: None,
-            directory: None,
-            update_command: None,
-            warnings: Vec::new(),
-        }
+        crate::fix_common::test_support::os_store("windows", r"LocalMachine\ROOT", certs)
     }
 
     /// A `requests` runtime reading `bundle` (certifi), and `status` over it.
@@ -779,6 +790,20 @@ mod tests {
             dir_advice.message
         );
         assert!(!var_names(&p).contains(&"AWS_CA_BUNDLE".to_string()));
+        // Per runtime (`fix --json`): the bundle and its variables serve certifi; the two
+        // variable rows get advice only.
+        let [certifi, aws_row, dir_row] = p.runtimes.as_slice() else {
+            panic!("one record per runtime: {:?}", p.runtimes)
+        };
+        let all: Vec<&str> = p.actions.iter().map(|a| a.target.as_str()).collect();
+        assert!(!all.is_empty());
+        assert_eq!(certifi.targets, all);
+        assert!(certifi.advice.is_empty());
+        for row in [aws_row, dir_row] {
+            assert_ne!(row.verdict_before, Verdict::Ok, "{row:?}");
+            assert!(row.targets.is_empty(), "{row:?}");
+            assert_eq!(row.advice, ["variable-set-elsewhere"]);
+        }
     }
 
     #[test]

@@ -6,6 +6,9 @@
 /// Generated certificates and running the binary with a clean environment.
 pub mod certs;
 
+/// The `--root` tree the fix tests start from (a locally added CA certifi lacks).
+pub mod trees;
+
 /// Private mount-namespace + overlayfs views of the machine (Linux, root).
 #[cfg(target_os = "linux")]
 pub mod sandbox;

@@ -1,0 +1,283 @@
+//! The provisioning contract through the built binary: `status --quiet` answers with the
+//! exit code alone, `fix --yes --quiet` says nothing unless it fails, and `fix --json`
+//! reports an outcome per runtime (`would-change` on a dry run, `changed` then `unchanged`
+//! on a second run, `advice` where trustsync leaves the change to the user). Every tree is a
+//! `--root` directory; no system path is read or written.
+#![cfg(unix)]
+
+mod support;
+use serde_json::Value;
+use support::certs::*;
+use support::trees::{corp_tree, CERTIFI};
+
+const PIP_CERTIFI: &str = "/usr/lib/python3/dist-packages/pip/_vendor/certifi/cacert.pem";
+const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
+
+/// The S2 tree (`support::trees`) with pip's vendored certifi holding only the public CA
+/// too, so two runtimes drift and share the managed bundle.
+struct Tree {
+    root: tempfile::TempDir,
+    public: TestCa,
+}
+
+impl Tree {
+    fn path(&self) -> &str {
+        self.root.path().to_str().unwrap()
+    }
+
+    /// Runs `trustsync ARGS --root TREE` with a clean environment plus `env`.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut argv = args.to_vec();
+        argv.extend_from_slice(&["--root", self.path()]);
+        let mut full = vec![("HOME", "/nonexistent")];
+        full.extend_from_slice(env);
+        trustsync(&argv, &full)
+    }
+}
+
+fn drifting_tree() -> Tree {
+    let tree = corp_tree();
+    write(tree.root.path(), PIP_CERTIFI, tree.public.pem.as_bytes());
+    Tree {
+        root: tree.root,
+        public: tree.public,
+    }
+}
+
+fn runtime<'a>(doc: &'a Value, kind: &str) -> &'a Value {
+    doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} runtime in {doc:#}"))
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
+fn targets(actions: &Value) -> Vec<&str> {
+    actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect()
+}
+
+fn ok(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn silent(out: &std::process::Output) {
+    assert!(
+        out.stdout.is_empty() && out.stderr.is_empty(),
+        "quiet printed something: stdout {:?}, stderr {:?}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn status_quiet_is_the_exit_code_alone() {
+    let tree = drifting_tree();
+    let drifting = tree.run(&["status", "--quiet"], &[]);
+    assert_eq!(drifting.status.code(), Some(1));
+    silent(&drifting);
+
+    // Brought in sync (patch mode puts the missing CA into both bundles): exit 0, silent.
+    ok(&tree.run(
+        &["fix", "--yes", "--quiet", "--strategy", "patch-bundle"],
+        &[],
+    ));
+    let in_sync = tree.run(&["status", "-q"], &[]);
+    assert_eq!(in_sync.status.code(), Some(0));
+    silent(&in_sync);
+
+    // No OS store at all: exit 2 with exactly one line on stderr.
+    let empty = tempfile::tempdir().unwrap();
+    let out = trustsync(
+        &[
+            "status",
+            "--quiet",
+            "--root",
+            empty.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot read the OS trust store"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn quiet_and_json_are_refused_together() {
+    let tree = drifting_tree();
+    for args in [
+        &["status", "--quiet", "--json"][..],
+        &["fix", "--yes", "--quiet", "--json"][..],
+    ] {
+        let out = tree.run(args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    }
+    assert!(
+        !under(tree.root.path(), "/etc/trustsync").exists(),
+        "a refused command line writes nothing"
+    );
+}
+
+#[test]
+fn fix_quiet_says_nothing_on_success_and_one_line_on_failure() {
+    let tree = drifting_tree();
+    let out = tree.run(&["fix", "--yes", "--quiet"], &[]);
+    ok(&out);
+    silent(&out);
+    let managed = std::fs::read_to_string(under(tree.root.path(), MANAGED_BUNDLE)).unwrap();
+    assert!(managed.contains("Corp Proxy Root"), "it did apply the fix");
+    // Nothing left to do: still silent, still 0.
+    let again = tree.run(&["fix", "--yes", "--quiet"], &[]);
+    ok(&again);
+    silent(&again);
+
+    // A profile snippet trustsync did not write: the run refuses, says why in one line.
+    let refused = drifting_tree();
+    write(
+        refused.root.path(),
+        "/etc/profile.d/trustsync.sh",
+        b"# the admin's own\n",
+    );
+    let out = refused.run(&["fix", "--yes", "--quiet"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not created by trustsync"), "{stderr}");
+}
+
+#[test]
+fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
+    let tree = drifting_tree();
+    // A trust variable set outside trustsync to a stale file: trustsync only advises.
+    let stale = write(
+        tree.root.path(),
+        "/opt/stale.pem",
+        tree.public.pem.as_bytes(),
+    );
+    let env = [("SSL_CERT_FILE", stale.to_str().unwrap())];
+
+    let dry = tree.run(&["fix", "--dry-run", "--json"], &env);
+    ok(&dry);
+    let dry = json(&dry);
+    assert_eq!(dry["schema_version"], 1);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["changed"], false);
+    assert!(dry.get("applied").is_none(), "a dry run applies nothing");
+    let planned = targets(&dry["actions"]);
+    for kind in ["requests", "pip"] {
+        let r = runtime(&dry, kind);
+        assert_eq!(r["outcome"], "would-change", "{r:#}");
+        assert_eq!(r["verdict_before"], "drift");
+        let mine = strings(&r["actions"]);
+        // The managed bundle is planned once and serves both.
+        assert!(mine.contains(&MANAGED_BUNDLE), "{kind}: {mine:?}");
+        assert!(mine.iter().all(|t| planned.contains(t)), "{mine:?}");
+    }
+    assert_eq!(
+        planned.iter().filter(|t| **t == MANAGED_BUNDLE).count(),
+        1,
+        "{planned:?}"
+    );
+    let var = runtime(&dry, "env-var");
+    assert_eq!(var["label"], "$SSL_CERT_FILE");
+    assert_eq!(var["outcome"], "advice");
+    assert_eq!(strings(&var["advice"]), ["variable-set-elsewhere"]);
+    assert!(strings(&var["actions"]).is_empty());
+    assert!(
+        !under(tree.root.path(), "/etc/trustsync").exists(),
+        "the dry run wrote nothing"
+    );
+
+    let first = tree.run(&["fix", "--yes", "--json"], &env);
+    ok(&first);
+    let first = json(&first);
+    assert_eq!(first["dry_run"], false);
+    assert_eq!(first["changed"], true);
+    assert_eq!(
+        targets(&first["applied"]["actions"]),
+        planned,
+        "the real run applies the dry run's plan"
+    );
+    assert_eq!(first["actions"], first["applied"]["actions"]);
+    for kind in ["requests", "pip"] {
+        let r = runtime(&first, kind);
+        assert_eq!(r["outcome"], "changed", "{r:#}");
+        assert!(strings(&r["actions"]).contains(&MANAGED_BUNDLE));
+    }
+    assert_eq!(runtime(&first, "env-var")["outcome"], "advice");
+
+    let second = tree.run(&["fix", "--yes", "--json"], &env);
+    ok(&second);
+    let second = json(&second);
+    assert_eq!(second["changed"], false);
+    assert_eq!(second["applied"]["actions"], serde_json::json!([]));
+    for kind in ["requests", "pip"] {
+        let r = runtime(&second, kind);
+        assert_eq!(r["outcome"], "unchanged", "{r:#}");
+        assert!(strings(&r["actions"]).is_empty());
+    }
+    assert_eq!(runtime(&second, "env-var")["outcome"], "advice");
+}
+
+#[test]
+fn patch_mode_lists_each_runtime_its_own_bundle() {
+    let tree = drifting_tree();
+    let out = tree.run(
+        &["fix", "--yes", "--json", "--strategy", "patch-bundle"],
+        &[],
+    );
+    ok(&out);
+    let doc = json(&out);
+    assert_eq!(doc["changed"], true);
+    assert_eq!(strings(&runtime(&doc, "requests")["actions"]), [CERTIFI]);
+    assert_eq!(strings(&runtime(&doc, "pip")["actions"]), [PIP_CERTIFI]);
+}
+
+#[test]
+fn a_failed_run_marks_the_runtimes_it_would_have_fixed() {
+    let tree = drifting_tree();
+    write(
+        tree.root.path(),
+        "/etc/profile.d/trustsync.sh",
+        b"# the admin's own\n",
+    );
+    let out = tree.run(&["fix", "--yes", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], false);
+    assert_eq!(runtime(&doc, "requests")["outcome"], "failed");
+    let error = doc["error"].as_str().unwrap();
+    assert!(error.contains("not created by trustsync"), "{error}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(error),
+        "the same line on stderr"
+    );
+    assert!(!under(tree.root.path(), MANAGED_BUNDLE).exists());
+}
