@@ -473,18 +473,9 @@ fn fix(
         Ok(s) => s,
         Err(code) => return code,
     };
-    // Hold the lock from planning to applying, so nothing moves in between (a dry run
-    // writes nothing, not even the lock file).
-    let lock = if dry_run {
-        None
-    } else {
-        match trustsync::apply::StateLock::acquire(ctx) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                printer.warn(&format!("fix: {e}"));
-                return 1;
-            }
-        }
+    let lock = match lock_unless_dry_run(printer, ctx, dry_run, "fix") {
+        Ok(lock) => lock,
+        Err(code) => return code,
     };
     let plan = match trustsync::fix::plan(&status, ctx, opts) {
         Ok(p) => p,
@@ -508,6 +499,17 @@ fn fix(
     match trustsync::apply::apply_locked(&plan.plan, ctx, &lock) {
         Ok(applied) => {
             printer.fix_applied(&applied, &plan);
+            // Installed hooks follow what this fix did: a bundle patched just now gets
+            // watched, one no longer patched is not.
+            match trustsync::hooks::refresh_installed(ctx, &lock) {
+                Ok(0) => {}
+                Ok(n) => printer.note(&format!(
+                    "hooks brought up to date ({n} file(s)); see `trustsync hook status`"
+                )),
+                Err(e) => printer.warn(&format!(
+                    "fix: the hooks were not brought up to date: {e}; run `sudo trustsync hook install`"
+                )),
+            }
             0
         }
         Err(e) => {
@@ -515,6 +517,26 @@ fn fix(
             1
         }
     }
+}
+
+#[cfg(unix)]
+/// The state lock for a real run, held from planning to applying so nothing moves in
+/// between; none for a dry run, which writes nothing, not even the lock file.
+fn lock_unless_dry_run(
+    printer: &Printer,
+    ctx: &trustsync::apply::Context,
+    dry_run: bool,
+    what: &str,
+) -> Result<Option<trustsync::apply::StateLock>, u8> {
+    if dry_run {
+        return Ok(None);
+    }
+    trustsync::apply::StateLock::acquire(ctx)
+        .map(Some)
+        .map_err(|e| {
+            printer.warn(&format!("{what}: {e}"));
+            1
+        })
 }
 
 /// Without `--yes`: shows the plan and asks on a terminal; without one, says to pass
@@ -893,16 +915,9 @@ fn hook_apply(
     if !dry_run && !needs_root(printer, what) {
         return 1;
     }
-    let lock = if dry_run {
-        None
-    } else {
-        match trustsync::apply::StateLock::acquire(ctx) {
-            Ok(l) => Some(l),
-            Err(e) => {
-                printer.warn(&format!("hook {what}: {e}"));
-                return 1;
-            }
-        }
+    let lock = match lock_unless_dry_run(printer, ctx, dry_run, &format!("hook {what}")) {
+        Ok(lock) => lock,
+        Err(code) => return code,
     };
     let mut plan = match plan(ctx) {
         Ok(p) => p,

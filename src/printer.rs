@@ -43,6 +43,14 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "trustsync: {line}");
     }
 
+    /// Talk that is not a failure (what else a command did), on stderr; silent in quiet
+    /// mode.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "trustsync: {line}");
+        }
+    }
+
     pub fn data(&self, text: &str) {
         if self.quiet {
             return;

@@ -325,6 +325,37 @@ fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
     );
 }
 
+/// Hooks follow a `fix` run by hand: patching a bundle with `--strategy patch-bundle`
+/// adds the bundle hook (apt's, no systemd here) to the installed ones.
+#[test]
+fn a_manual_patch_fix_brings_the_installed_hooks_along() {
+    let Some(m) = machine() else { return };
+    m.sb.write("/etc/default/trustsync", "TRUSTSYNC_HOOK=off\n");
+    let install = hook_install(&m.sb, &[]);
+    assert!(install.status.success(), "{}", show(&install));
+    let corp = make_cert("Corp TLS Inspection Root", true, 2099);
+    sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
+    assert!(m.sb.read(APT_HOOK).is_none());
+    let fix = trustsync(&m.sb, &["fix", "--yes", "--strategy", "patch-bundle"]);
+    assert!(fix.status.success(), "{}", show(&fix));
+    assert!(
+        text(&fix.stderr).contains("hooks brought up to date"),
+        "{}",
+        show(&fix)
+    );
+    let apt = text(&m.sb.read(APT_HOOK).expect("the bundle hook"));
+    assert!(
+        apt.contains(&format!("{INSTALLED} hook run bundles")),
+        "{apt}"
+    );
+    let again = trustsync(&m.sb, &["fix", "--yes", "--strategy", "patch-bundle"]);
+    assert!(
+        again.status.success() && !text(&again.stderr).contains("hooks"),
+        "{}",
+        show(&again)
+    );
+}
+
 /// The command apt runs after dpkg, from our `DPkg::Post-Invoke` line.
 fn apt_post_invoke_command(conf: &str) -> String {
     let opening = "DPkg::Post-Invoke { \"";
