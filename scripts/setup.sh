@@ -33,5 +33,7 @@ rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0
 rustup target add x86_64-pc-windows-gnu x86_64-apple-darwin aarch64-apple-darwin >/dev/null
+# The other packages' tools: rpmbuild, musl-tools, mingw, ruby (formula syntax), targets.
+./scripts/setup-packaging.sh
 # The S1 OpenSSL: built once per machine into ~/.cache/trustsync (about 90 s the first time).
 ./scripts/build-private-openssl.sh >/dev/null

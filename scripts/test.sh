@@ -8,8 +8,13 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-# The packages the packaging tests install (tests/packaging_deb.rs needs the .deb).
+# The packages the packaging tests check and install (tests/packaging_deb.rs,
+# tests/packaging_recipes.rs); release-manifests.sh last: it hashes what is built.
 ./scripts/build-deb.sh
+./scripts/build-rpm.sh
+./scripts/build-musl.sh
+./scripts/build-windows-zip.sh
+./scripts/release-manifests.sh
 cargo test --workspace
 ./scripts/apple-lint.sh --workspace
 cargo clippy --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
