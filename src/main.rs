@@ -210,23 +210,13 @@ enum HookAction {
         /// systemd later). Remembered: a later `hook install` keeps the units.
         #[arg(long)]
         systemd: bool,
-        /// Show what would be written, change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, conflicts_with = "quiet")]
-        json: bool,
-        /// Print nothing but errors.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        output: HookOutput,
     },
     /// Take out every hook trustsync installed (and nothing else).
     Remove {
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, conflicts_with = "quiet")]
-        json: bool,
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        output: HookOutput,
     },
     /// Which hooks are in place, and whether each ran since what it watches changed
     /// (exit 0 all good, 1 something to do).
@@ -247,6 +237,19 @@ enum HookAction {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+}
+
+/// How `hook install` / `hook remove` run and report.
+#[derive(Args)]
+struct HookOutput {
+    /// Show what would be written, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, conflicts_with = "quiet")]
+    json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -822,11 +825,9 @@ fn hook(action: HookAction) -> u8 {
             strategy,
             binary,
             systemd,
-            dry_run,
-            json,
-            quiet,
+            output,
         } => {
-            let printer = Printer::new(json);
+            let printer = Printer::new(output.json);
             let binary = match binary.map(Ok).unwrap_or_else(std::env::current_exe) {
                 Ok(b) => b,
                 Err(e) => {
@@ -849,20 +850,15 @@ fn hook(action: HookAction) -> u8 {
                 force_systemd: systemd || installed.is_some_and(|i| i.force_systemd),
             };
             let plan = |ctx: &trustsync::apply::Context| hooks::plan_install(ctx, &opts);
-            hook_apply(&printer, &ctx, plan, dry_run, quiet, "install", &needs_root)
+            hook_apply(&printer, &ctx, plan, &output, "install", &needs_root)
         }
-        HookAction::Remove {
-            dry_run,
-            json,
-            quiet,
-        } => {
-            let printer = Printer::new(json);
+        HookAction::Remove { output } => {
+            let printer = Printer::new(output.json);
             hook_apply(
                 &printer,
                 &ctx,
                 hooks::plan_remove,
-                dry_run,
-                quiet,
+                &output,
                 "remove",
                 &needs_root,
             )
@@ -907,11 +903,11 @@ fn hook_apply(
     plan: impl Fn(
         &trustsync::apply::Context,
     ) -> Result<trustsync::hooks::HookPlan, trustsync::apply::ApplyError>,
-    dry_run: bool,
-    quiet: bool,
+    output: &HookOutput,
     what: &str,
     needs_root: &dyn Fn(&Printer, &str) -> bool,
 ) -> u8 {
+    let HookOutput { dry_run, quiet, .. } = *output;
     if !dry_run && !needs_root(printer, what) {
         return 1;
     }

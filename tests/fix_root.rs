@@ -6,28 +6,10 @@
 mod support;
 use support::certs::*;
 
+/// The seed-S2 tree (tests/support/trees.rs): the root and the company CA certifi lacks.
 fn tree() -> (tempfile::TempDir, TestCa) {
-    let root = tempfile::tempdir().unwrap();
-    let public = make_cert("Public Root", true, 2099);
-    let corp = make_cert("Corp Proxy Root", true, 2099);
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        format!("{}{}", public.pem, corp.pem).as_bytes(),
-    );
-    write(
-        root.path(),
-        "/usr/local/share/ca-certificates/corp.crt",
-        corp.pem.as_bytes(),
-    );
-    write(
-        root.path(),
-        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
-        public.pem.as_bytes(),
-    );
-    write(root.path(), "/etc/profile.d/.keep", b"");
-    write(root.path(), "/etc/environment.d/.keep", b"");
-    (root, corp)
+    let tree = support::trees::corp_tree();
+    (tree.root, tree.corp)
 }
 
 fn listing(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {

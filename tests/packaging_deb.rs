@@ -117,22 +117,7 @@ fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
         ..ChainSpec::default()
     });
     let server = TlsServer::for_chain(&chain);
-    let connect = format!("127.0.0.1:{}", server.port());
-    let s_client = |sb: &Sandbox| {
-        sb.run(
-            &[
-                sandbox::PRIVATE_OPENSSL,
-                "s_client",
-                "-connect",
-                &connect,
-                "-servername",
-                "localhost",
-                "-verify_return_error",
-                "-brief",
-            ],
-            &[],
-        )
-    };
+    let s_client = |sb: &Sandbox| sandbox::private_openssl_s_client(sb, server.port());
     let before = s_client(&sb);
     assert!(
         !before.status.success()

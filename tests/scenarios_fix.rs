@@ -94,22 +94,7 @@ fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
     sb.replace_with_empty_dir("/usr/lib/ssl/certs");
     sb.remove("/usr/lib/ssl/cert.pem");
 
-    let s_client = |sb: &Sandbox| {
-        let connect = format!("127.0.0.1:{port}");
-        run_ok(
-            sb,
-            &[
-                sandbox::PRIVATE_OPENSSL,
-                "s_client",
-                "-connect",
-                &connect,
-                "-servername",
-                "localhost",
-                "-verify_return_error",
-                "-brief",
-            ],
-        )
-    };
+    let s_client = |sb: &Sandbox| sandbox::private_openssl_s_client(sb, server.port());
     let before = s_client(&sb);
     assert!(!before.status.success());
     assert!(

@@ -705,6 +705,26 @@ pub fn install_private_openssl(sandbox: &Sandbox) -> bool {
     true
 }
 
+/// The S1 client: the private OpenSSL's `s_client` to a loopback server on `port`,
+/// verifying with its default trust (`-verify_return_error`: a failed verification fails
+/// the command, with OpenSSL's reason on stderr).
+pub fn private_openssl_s_client(sandbox: &Sandbox, port: u16) -> Output {
+    let connect = format!("127.0.0.1:{port}");
+    sandbox.run(
+        &[
+            PRIVATE_OPENSSL,
+            "s_client",
+            "-connect",
+            &connect,
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+            "-brief",
+        ],
+        &[],
+    )
+}
+
 /// Makes the sandbox's OS store trust `pem` the way an administrator does on Debian and
 /// Ubuntu (the seed case S2 starting point): writes
 /// `/usr/local/share/ca-certificates/<name>.crt` and runs the real `update-ca-certificates`
