@@ -41,7 +41,13 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
             if root == Path::new("/") {
                 discover::discover(opts)
             } else {
-                let mut rts = discover::offline::runtimes(root);
+                // `--only` means the trust variables (and `--runtime` paths, which a tree
+                // cannot be asked about) and nothing found by looking around.
+                let mut rts = if opts.scan_common_dirs {
+                    discover::offline::runtimes(root)
+                } else {
+                    Vec::new()
+                };
                 rts.extend(discover::env_vars::runtimes(opts));
                 rts
             }

@@ -281,3 +281,18 @@ fn a_failed_run_marks_the_runtimes_it_would_have_fixed() {
     );
     assert!(!under(tree.root.path(), MANAGED_BUNDLE).exists());
 }
+
+/// `--only` on a tree: the trust variables and nothing found by looking around, so the
+/// tree's drifting certifi is not judged (and a provisioning check can scope itself).
+#[test]
+fn only_judges_no_runtime_found_by_looking_around_a_tree() {
+    let tree = drifting_tree();
+    let all = tree.run(&["status", "--json"], &[]);
+    assert_eq!(all.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert!(doc["runtimes"].to_string().contains(CERTIFI), "{doc:#}");
+    let only = tree.run(&["status", "--json", "--only"], &[]);
+    let doc: Value = serde_json::from_slice(&only.stdout).unwrap();
+    assert_eq!(only.status.code(), Some(0), "{doc:#}");
+    assert!(!doc["runtimes"].to_string().contains("certifi"), "{doc:#}");
+}
