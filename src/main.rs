@@ -318,6 +318,12 @@ fn main() -> ExitCode {
             match trustsync::apply::undo(&ctx) {
                 Ok(report) => {
                     printer.undo(&report);
+                    // Hook units undone: a running systemd must forget them.
+                    let mut notes = Vec::new();
+                    trustsync::hooks::after_undo(&ctx, &report, &mut notes);
+                    for note in notes {
+                        printer.warn(&format!("undo: {note}"));
+                    }
                     // An undone `add` leaves the OS bundle stale until the distro's update
                     // command runs again.
                     #[cfg(not(target_os = "macos"))]

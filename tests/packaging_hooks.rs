@@ -57,8 +57,14 @@ struct Machine {
 }
 
 fn machine() -> Option<Machine> {
+    machine_with(&[])
+}
+
+/// [`machine`] with more overlaid directories.
+fn machine_with(extra_layers: &[&'static str]) -> Option<Machine> {
     let mut layers = DEFAULT_LAYERS.to_vec();
     layers.push("/var/cache");
+    layers.extend_from_slice(extra_layers);
     let sb = Sandbox::with_layers(&layers)?;
     sb.symlink(EXE, INSTALLED);
     let out = sb.run(
@@ -353,6 +359,63 @@ fn a_manual_patch_fix_brings_the_installed_hooks_along() {
         again.status.success() && !text(&again.stderr).contains("hooks"),
         "{}",
         show(&again)
+    );
+}
+
+/// Where systemd runs (PID 1 cannot run here, so `/run/systemd/system` marks it and a
+/// stand-in `systemctl` first on PATH records its arguments), trustsync tells it about
+/// unit changes with fixed arguments: reload and start after install, stop and reload
+/// before remove, stop and reload after `undo` took the units out.
+#[test]
+fn a_running_systemd_is_told_about_every_unit_change() {
+    let Some(m) = machine_with(&["/run"]) else {
+        return;
+    };
+    let log = "/opt/systemctl.log";
+    m.sb.mkdir("/run/systemd/system");
+    m.sb.write(
+        "/usr/local/bin/systemctl",
+        format!("#!/bin/sh\necho \"$*\" >> {log}\n"),
+    );
+    m.sb.chmod("/usr/local/bin/systemctl", 0o755);
+    m.sb.remove("/etc/ca-certificates/update.d");
+    let calls = |m: &Machine| text(&m.sb.read(log).unwrap_or_default());
+
+    let install = hook_install(&m.sb, &[]);
+    assert!(install.status.success(), "{}", show(&install));
+    assert!(
+        m.sb.read(format!("{UNITS}/trustsync-store.path")).is_some(),
+        "systemd runs: no --systemd needed"
+    );
+    assert_eq!(calls(&m), "daemon-reload\nrestart trustsync-store.path\n");
+    let again = hook_install(&m.sb, &[]);
+    assert!(again.status.success());
+    assert_eq!(
+        calls(&m),
+        "daemon-reload\nrestart trustsync-store.path\n",
+        "nothing written, nothing to tell"
+    );
+
+    let remove = trustsync(&m.sb, &["hook", "remove"]);
+    assert!(remove.status.success(), "{}", show(&remove));
+    assert!(
+        calls(&m).ends_with("stop trustsync-store.path\ndaemon-reload\n"),
+        "{}",
+        calls(&m)
+    );
+
+    let install = hook_install(&m.sb, &[]);
+    assert!(install.status.success(), "{}", show(&install));
+    let undo = trustsync(&m.sb, &["undo"]);
+    assert!(undo.status.success(), "{}", show(&undo));
+    assert!(m
+        .sb
+        .read_inside(format!("{UNITS}/trustsync-store.path"))
+        .is_none());
+    assert!(
+        calls(&m).ends_with("stop trustsync-store.path\ndaemon-reload\n"),
+        "{}",
+        calls(&m)
     );
 }
 

@@ -326,6 +326,31 @@ pub fn refresh_installed(ctx: &Context, lock: &StateLock) -> Result<usize, Apply
     Ok(apply_hook_plan(ctx, lock, &mut hooks)?.actions.len())
 }
 
+/// After `undo` took hook units out (they are journaled like every file trustsync
+/// writes), a running systemd is told, so it stops watching with units that are gone.
+pub fn after_undo(ctx: &Context, report: &apply::UndoReport, notes: &mut Vec<String>) {
+    let units_touched = report
+        .removed
+        .iter()
+        .chain(&report.restored)
+        .any(|p| p.starts_with(layout::SYSTEMD_DIR));
+    if !units_touched || !systemd_running(ctx) || ctx.root != Path::new("/") {
+        return;
+    }
+    // Path units stay active after their file is gone until stopped.
+    for kind in HookKind::ALL {
+        if let Some(unit) = kind.path_unit() {
+            if report
+                .removed
+                .contains(&Path::new(layout::SYSTEMD_DIR).join(unit))
+            {
+                systemctl(&["stop", unit], notes);
+            }
+        }
+    }
+    systemctl(&["daemon-reload"], notes);
+}
+
 /// One hook's state, for `hook status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct HookState {
