@@ -194,10 +194,12 @@ enum Command {
 /// `trustsync hook …`: the hooks that keep the sync true after updates.
 #[derive(Subcommand)]
 enum HookAction {
-    /// Install the hooks this machine needs: Debian/Ubuntu's update-ca-certificates hook,
-    /// else a systemd path unit on the OS bundle; and, for bundles `fix --strategy
-    /// patch-bundle` patched, a systemd path unit (or an apt post-invoke hook) that puts
-    /// the block back after an upgrade replaced the file. Idempotent.
+    /// Install the hooks this machine needs (idempotent).
+    ///
+    /// Debian/Ubuntu: an update-ca-certificates hook; elsewhere a systemd path unit on the
+    /// OS bundle. For bundles `fix --strategy patch-bundle` patched: a systemd path unit
+    /// (or an apt post-invoke hook) that puts the block back after an upgrade replaced
+    /// the file.
     Install {
         /// The strategy the store hook re-runs `fix` with (default: the installed hooks'
         /// strategy, else env).
@@ -224,8 +226,10 @@ enum HookAction {
         #[arg(long)]
         json: bool,
     },
-    /// What the installed hooks call: `store` re-syncs every runtime (`fix --yes`);
-    /// `bundles` puts trustsync's block back into bundles it patched, nothing else.
+    /// What the installed hooks call.
+    ///
+    /// `store` re-syncs every runtime (`fix --yes` with the installed strategy); `bundles`
+    /// puts trustsync's block back into bundles it patched, and nothing else.
     Run {
         #[arg(value_parser = ["store", "bundles"])]
         trigger: String,
