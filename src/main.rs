@@ -79,32 +79,7 @@ enum Command {
     },
     /// Make every runtime that `status` flags trust the OS store's CAs (shows the plan and
     /// asks first on a terminal; `--yes` for scripts; `--dry-run` to only show it).
-    Fix {
-        /// Print the plan `fix` would apply, and change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply without asking.
-        #[arg(long, short = 'y')]
-        yes: bool,
-        /// Machine-readable report, per runtime (schema in README.md).
-        #[arg(long)]
-        json: bool,
-        /// Print nothing but the error line on failure (for hooks: `fix --yes --quiet`).
-        #[arg(long, short = 'q', conflicts_with = "json")]
-        quiet: bool,
-        /// How runtimes with a bundle of their own are fixed.
-        #[arg(long, value_enum, default_value = "env")]
-        strategy: StrategyArg,
-        /// Copy certificates into hashed directories instead of linking them.
-        #[arg(long)]
-        copy: bool,
-        /// As root, also write into directories a non-root user owns or can write (a user's
-        /// venv). Off by default: run `trustsync fix` as that user instead.
-        #[arg(long)]
-        allow_user_dirs: bool,
-        #[command(flatten)]
-        discovery: DiscoveryArgs,
-    },
+    Fix(FixArgs),
     /// Restore every file trustsync changed to its exact previous bytes, mode and owner,
     /// and remove what it created.
     Undo {
@@ -191,6 +166,48 @@ enum Command {
     },
 }
 
+/// `trustsync fix`'s flags, one set for every OS (each OS says which it cannot honour).
+#[derive(Args)]
+struct FixArgs {
+    /// Print the plan `fix` would apply, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Machine-readable report, per runtime (schema in README.md).
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but the error line on failure (for hooks: `fix --yes --quiet`).
+    #[arg(long, short = 'q', conflicts_with = "json")]
+    quiet: bool,
+    /// How runtimes with a bundle of their own are fixed.
+    #[arg(long, value_enum, default_value = "env")]
+    strategy: StrategyArg,
+    /// Copy certificates into hashed directories instead of linking them.
+    #[arg(long)]
+    copy: bool,
+    /// As root, also write into directories a non-root user owns or can write (a user's
+    /// venv). Off by default: run `trustsync fix` as that user instead.
+    #[arg(long)]
+    allow_user_dirs: bool,
+    #[command(flatten)]
+    discovery: DiscoveryArgs,
+}
+
+impl FixArgs {
+    /// What `add --fix` / `remove --fix` run: `fix --yes` on this machine, defaults
+    /// otherwise.
+    #[cfg(any(unix, windows))]
+    fn after_manage() -> FixArgs {
+        // Parsed like the command line, so every default is the one `fix` documents.
+        let Command::Fix(args) = Cli::parse_from(["trustsync", "fix", "--yes"]).command else {
+            unreachable!("`trustsync fix --yes` parses as fix")
+        };
+        args
+    }
+}
+
 /// `trustsync hook …`: the hooks that keep the sync true after updates.
 #[derive(Subcommand)]
 enum HookAction {
@@ -231,8 +248,8 @@ enum HookAction {
     /// `store` re-syncs every runtime (`fix --yes` with the installed strategy); `bundles`
     /// puts trustsync's block back into bundles it patched, and nothing else.
     Run {
-        #[arg(value_parser = ["store", "bundles"])]
-        trigger: String,
+        #[arg(value_enum)]
+        trigger: TriggerArg,
         /// Strategy for `store`.
         #[arg(long, value_enum, default_value = "env")]
         strategy: StrategyArg,
@@ -254,6 +271,14 @@ struct HookOutput {
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TriggerArg {
+    /// The OS store changed: re-sync every runtime.
+    Store,
+    /// A patched bundle may have been replaced: put trustsync's block back.
+    Bundles,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -290,30 +315,7 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        #[cfg(unix)]
-        Command::Fix {
-            dry_run,
-            yes,
-            json,
-            quiet,
-            strategy,
-            copy,
-            allow_user_dirs,
-            discovery,
-        } => {
-            let printer = Printer::new(json).quiet(quiet);
-            let mut ctx = context(&discovery.root);
-            ctx.allow_user_dirs = allow_user_dirs;
-            let opts = trustsync::fix::FixOptions {
-                strategy: match strategy {
-                    StrategyArg::Env => trustsync::fix::Strategy::Env,
-                    StrategyArg::PatchBundle => trustsync::fix::Strategy::PatchBundle,
-                },
-                copy,
-                env: discovery.options().env,
-            };
-            fix(&printer, &ctx, &opts, dry_run, yes, &discovery)
-        }
+        Command::Fix(args) => fix(&args),
         #[cfg(unix)]
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
@@ -354,35 +356,6 @@ fn main() -> ExitCode {
             }
         }
         #[cfg(windows)]
-        Command::Fix {
-            dry_run,
-            yes,
-            json,
-            quiet,
-            strategy,
-            copy,
-            allow_user_dirs,
-            discovery,
-        } => {
-            let printer = Printer::new(json).quiet(quiet);
-            let unsupported = [
-                (
-                    matches!(strategy, StrategyArg::PatchBundle),
-                    "--strategy patch-bundle",
-                ),
-                (copy, "--copy"),
-                (allow_user_dirs, "--allow-user-dirs"),
-                (discovery.root != std::path::Path::new("/"), "--root"),
-            ];
-            match unsupported.iter().find(|(given, _)| *given) {
-                Some((_, flag)) => {
-                    printer.warn(&format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
-                    2
-                }
-                None => windows_fix(&printer, dry_run, yes, &discovery),
-            }
-        }
-        #[cfg(windows)]
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
             if root != std::path::Path::new("/") {
@@ -393,8 +366,8 @@ fn main() -> ExitCode {
             }
         }
         #[cfg(not(any(unix, windows)))]
-        Command::Fix { .. } | Command::Undo { .. } => {
-            Printer::new(false).warn("fix and undo are not available on this OS yet");
+        Command::Undo { .. } => {
+            Printer::new(false).warn("undo is not available on this OS yet");
             2
         }
         Command::Probe {
@@ -471,10 +444,57 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `trustsync fix`: the flags to the OS's engine.
+fn fix(args: &FixArgs) -> u8 {
+    let printer = Printer::new(args.json).quiet(args.quiet);
+    #[cfg(unix)]
+    {
+        let mut ctx = context(&args.discovery.root);
+        ctx.allow_user_dirs = args.allow_user_dirs;
+        let opts = trustsync::fix::FixOptions {
+            strategy: strategy_of(args.strategy),
+            copy: args.copy,
+            env: args.discovery.options().env,
+        };
+        posix_fix(
+            &printer,
+            &ctx,
+            &opts,
+            args.dry_run,
+            args.yes,
+            &args.discovery,
+        )
+    }
+    #[cfg(windows)]
+    {
+        let unsupported = [
+            (
+                matches!(args.strategy, StrategyArg::PatchBundle),
+                "--strategy patch-bundle",
+            ),
+            (args.copy, "--copy"),
+            (args.allow_user_dirs, "--allow-user-dirs"),
+            (args.discovery.root != std::path::Path::new("/"), "--root"),
+        ];
+        match unsupported.iter().find(|(given, _)| *given) {
+            Some((_, flag)) => {
+                printer.warn(&format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
+                2
+            }
+            None => windows_fix(&printer, args.dry_run, args.yes, &args.discovery),
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        printer.warn("fix is not available on this OS yet");
+        2
+    }
+}
+
 #[cfg(unix)]
 /// Plan, show, confirm, apply: one plan value from start to end, so the dry run shows
 /// exactly what the real run does.
-fn fix(
+fn posix_fix(
     printer: &Printer,
     ctx: &trustsync::apply::Context,
     opts: &trustsync::fix::FixOptions,
@@ -573,6 +593,17 @@ fn confirm(printer: &Printer, changes: usize, show_plan: impl Fn()) -> bool {
 }
 
 #[cfg(windows)]
+/// Whose environment fix and undo work in: the machine's when this process may write it
+/// (an elevated administrator), else the user's.
+fn windows_scope() -> trustsync::apply_windows::Scope {
+    if trustsync::windows_env::machine_writable() {
+        trustsync::apply_windows::Scope::Machine
+    } else {
+        trustsync::apply_windows::Scope::User
+    }
+}
+
+#[cfg(windows)]
 /// Windows: plan, show, confirm, apply, like the POSIX `fix`, with the Windows engine
 /// (`trustsync::apply_windows`): a managed bundle and persistent variables in the machine
 /// environment when this process may write it (an elevated administrator), else the user's.
@@ -583,12 +614,9 @@ fn windows_fix(printer: &Printer, dry_run: bool, yes: bool, discovery: &Discover
         Ok(s) => s,
         Err(code) => return code,
     };
-    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let scope = if windows_env::machine_writable() {
-        win::Scope::Machine
-    } else {
-        win::Scope::User
-    };
+    // The environment the runtimes were judged in decides what is trustsync's to set.
+    let env = discovery.options().env;
+    let scope = windows_scope();
     let run = || -> Result<u8, win::WinError> {
         let layout = win::Layout::new(scope, &env)?;
         if scope == win::Scope::Machine {
@@ -649,11 +677,7 @@ fn windows_undo(printer: &Printer, force: bool) -> u8 {
     use trustsync::apply_windows::{self as win, StateDir, WinLock};
     use trustsync::windows_env::{self, RegistryEnv};
     let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let scope = if windows_env::machine_writable() {
-        win::Scope::Machine
-    } else {
-        win::Scope::User
-    };
+    let scope = windows_scope();
     let run = || -> Result<u8, win::WinError> {
         let layout = win::Layout::new(scope, &env)?;
         if !StateDir::at(&layout.state_dir).journal_path().exists() {
@@ -696,40 +720,9 @@ fn after_manage(printer: &Printer, report: &trustsync::manage::ManageReport, the
     fix_after_manage(printer)
 }
 
-#[cfg(unix)]
-fn fix_after_manage(printer: &Printer) -> u8 {
-    let discovery = DiscoveryArgs {
-        runtimes: Vec::new(),
-        only: false,
-        fresh: false,
-        runtime_timeout: 10.0,
-        root: PathBuf::from("/"),
-    };
-    let opts = trustsync::fix::FixOptions {
-        strategy: trustsync::fix::Strategy::Env,
-        copy: false,
-        env: discovery.options().env,
-    };
-    fix(
-        printer,
-        &context(&discovery.root),
-        &opts,
-        false,
-        true,
-        &discovery,
-    )
-}
-
-#[cfg(windows)]
-fn fix_after_manage(printer: &Printer) -> u8 {
-    let discovery = DiscoveryArgs {
-        runtimes: Vec::new(),
-        only: false,
-        fresh: false,
-        runtime_timeout: 10.0,
-        root: PathBuf::from("/"),
-    };
-    windows_fix(printer, false, true, &discovery)
+#[cfg(any(unix, windows))]
+fn fix_after_manage(_printer: &Printer) -> u8 {
+    fix(&FixArgs::after_manage())
 }
 
 #[cfg(not(any(unix, windows)))]
@@ -883,8 +876,9 @@ fn hook(action: HookAction) -> u8 {
             if !needs_root(&printer, "run") {
                 return 1;
             }
-            let Some(trigger) = hooks::trigger_named(&trigger) else {
-                return 2;
+            let trigger = match trigger {
+                TriggerArg::Store => hooks::layout::Trigger::Store,
+                TriggerArg::Bundles => hooks::layout::Trigger::Bundles,
             };
             let opts = hooks::run::RunOptions {
                 strategy: strategy_of(strategy),
