@@ -74,14 +74,6 @@ pub struct FixPlan {
     pub runtimes: Vec<RuntimeFix>,
 }
 
-/// `root` + logical path → the path as it appears inside the root (what actions target).
-fn logical(ctx: &Context, host: &Path) -> PathBuf {
-    match host.strip_prefix(&ctx.root) {
-        Ok(rel) => Path::new("/").join(rel),
-        Err(_) => host.to_path_buf(),
-    }
-}
-
 /// The OS store's own file for each CA (by SHA-256), preferring descriptive names over
 /// `HASH.N` ones, so links read well and survive a rehash.
 fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
@@ -119,7 +111,7 @@ fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
         {
             let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
             if wanted.contains(&sha256) {
-                out.entry(sha256).or_insert_with(|| logical(ctx, &p));
+                out.entry(sha256).or_insert_with(|| ctx.logical_path(&p));
             }
         }
     }
@@ -268,7 +260,7 @@ impl Builder<'_> {
                     where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
                 self.advise(d, "variable-set-elsewhere", format!(
                     "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
-                    self.status.os.bundle.as_ref().map(|p| logical(self.ctx, p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
                 ));
             }
             return Ok(());
@@ -319,7 +311,7 @@ impl Builder<'_> {
             );
             return Ok(());
         };
-        let capath = logical(self.ctx, capath);
+        let capath = self.ctx.logical_path(capath);
         if self.planned.insert(capath.clone()) {
             let first = self.actions.len();
             self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
@@ -341,8 +333,8 @@ impl Builder<'_> {
             self.serve(&capath);
         }
         if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
-            let cafile = logical(self.ctx, cafile);
-            let bundle = logical(self.ctx, bundle);
+            let cafile = self.ctx.logical_path(cafile);
+            let bundle = self.ctx.logical_path(bundle);
             let (state, _) = self.planner.state(&cafile)?;
             if state.digest() == "absent" && cafile != bundle {
                 if self.planned.insert(cafile.clone()) {
@@ -448,7 +440,7 @@ impl Builder<'_> {
         let Some(cafile) = &d.runtime.cafile else {
             return Ok(());
         };
-        let target = logical(self.ctx, cafile);
+        let target = self.ctx.logical_path(cafile);
         if !self.planned.insert(target.clone()) {
             // Another runtime reads the same bundle: its block serves both.
             self.serve(&target);
@@ -563,7 +555,7 @@ fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
     let sources: Vec<String> = os
         .sources
         .iter()
-        .map(|s| logical(ctx, Path::new(s)).display().to_string())
+        .map(|s| ctx.logical_path(Path::new(s)).display().to_string())
         .collect();
     fix_common::managed_bundle(os, &sources, "sudo ")
 }
@@ -602,8 +594,10 @@ fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
     .collect();
     for dir in ["/etc/profile.d", "/etc/environment.d"] {
         if let Ok(entries) = std::fs::read_dir(ctx.host_path(Path::new(dir))) {
-            let mut more: Vec<PathBuf> =
-                entries.flatten().map(|e| logical(ctx, &e.path())).collect();
+            let mut more: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| ctx.logical_path(&e.path()))
+                .collect();
             more.sort();
             files.extend(more);
         }

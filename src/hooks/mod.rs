@@ -92,13 +92,8 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
         Ok(os) => os
             .bundle
             .or(os.directory)
-            .map(|p| {
-                // The store reader reports host paths; units see the machine's own.
-                match p.strip_prefix(&ctx.root) {
-                    Ok(rel) => Path::new("/").join(rel),
-                    Err(_) => p,
-                }
-            })
+            // The store reader reports host paths; units see the machine's own.
+            .map(|p| ctx.logical_path(&p))
             .into_iter()
             .collect(),
         Err(_) => Vec::new(),
