@@ -745,7 +745,6 @@ pub use linux_backend::LinuxBackend;
 #[cfg(all(unix, not(target_os = "macos")))]
 mod linux_backend {
     use super::*;
-    use crate::apply::journal::read_journal;
     use crate::apply::safe_fs::TargetState;
     use crate::apply::{apply_locked, Context, Plan, Planner, StateLock};
     use trustsync_platform::linux::{detect_layout, LAYOUTS};
@@ -908,8 +907,7 @@ mod linux_backend {
             match (&state, bytes) {
                 (TargetState::Absent, _) => return Ok(RemoveResult::NotFound),
                 (TargetState::File { .. }, Some(bytes)) => {
-                    let journal = read_journal(&self.ctx)?;
-                    if !journal.manages(&target, &state.digest()) {
+                    if !planner.manages(&target, &state.digest())? {
                         return Err(not_ours(format!(
                             "{} was not written by trustsync (or was changed since)",
                             target.display()

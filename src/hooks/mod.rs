@@ -20,8 +20,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::apply::journal::{self, Journal};
-use crate::apply::safe_fs::TargetState;
+use crate::apply::journal::Journal;
+use crate::apply::safe_fs::{TargetState, ABSENT};
 use crate::apply::{self, ApplyError, Context, Plan, Planner, StateLock};
 use crate::fix::{Strategy, PATCH_BLOCK_ID};
 use layout::{Facts, Hook, HookKind, Trigger};
@@ -107,12 +107,6 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
     }
 }
 
-/// A path is ours when trustsync's journal says it wrote exactly what is there now.
-fn is_ours(planner: &Planner<'_>, journal: &Journal, path: &Path) -> Result<bool, ApplyError> {
-    let digest = planner.current_digest(path)?;
-    Ok(digest != crate::apply::safe_fs::ABSENT && journal.manages(path, &digest))
-}
-
 fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(), ApplyError> {
     let reason = format!("{} hook", hook.kind.name());
     // Hook directories of a tool (update.d, apt.conf.d) must exist: they are how that tool
@@ -145,7 +139,6 @@ fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(
 /// in place with a note.
 fn plan_removal(
     planner: &Planner<'_>,
-    journal: &Journal,
     kind: HookKind,
     actions: &mut Plan,
     notes: &mut Vec<String>,
@@ -155,10 +148,11 @@ fn plan_removal(
     let mut paths = kind.paths();
     paths.reverse();
     for path in paths {
-        if matches!(planner.state(&path)?.0, TargetState::Absent) {
+        let digest = planner.current_digest(&path)?;
+        if digest == ABSENT {
             continue;
         }
-        if is_ours(planner, journal, &path)? {
+        if planner.manages(&path, &digest)? {
             actions.push(planner.remove(&path, &format!("{} hook", kind.name()))?);
             any = true;
         } else {
@@ -211,10 +205,9 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
             what: detail,
         })?;
     check_binary_owner(ctx, &opts.binary)?;
-    let journal = journal::read_journal(ctx)?;
-    let facts = facts(ctx, &journal, opts.force_systemd);
-    let (hooks, mut notes) = layout::choose(&facts, &binary, opts.strategy);
     let planner = Planner::new(ctx)?;
+    let facts = facts(ctx, planner.journal()?, opts.force_systemd);
+    let (hooks, mut notes) = layout::choose(&facts, &binary, opts.strategy);
     let mut plan = Plan::default();
     for hook in &hooks {
         plan_hook(&planner, hook, &mut plan)?;
@@ -222,7 +215,7 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
     let wanted: Vec<HookKind> = hooks.iter().map(|h| h.kind).collect();
     let mut stop_units = Vec::new();
     for kind in HookKind::ALL.into_iter().filter(|k| !wanted.contains(k)) {
-        if plan_removal(&planner, &journal, kind, &mut plan, &mut notes)? {
+        if plan_removal(&planner, kind, &mut plan, &mut notes)? {
             stop_units.extend(kind.path_unit());
         }
     }
@@ -247,13 +240,12 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
 
 /// The plan for `hook remove`: every hook file trustsync wrote, and nothing else.
 pub fn plan_remove(ctx: &Context) -> Result<HookPlan, ApplyError> {
-    let journal = journal::read_journal(ctx)?;
     let planner = Planner::new(ctx)?;
     let mut plan = Plan::default();
     let mut notes = Vec::new();
     let mut stop_units = Vec::new();
     for kind in HookKind::ALL {
-        if plan_removal(&planner, &journal, kind, &mut plan, &mut notes)? {
+        if plan_removal(&planner, kind, &mut plan, &mut notes)? {
             stop_units.extend(kind.path_unit());
         }
     }
@@ -388,12 +380,11 @@ fn mtime(path: &Path) -> Option<f64> {
 /// `hook status`: which hooks are in place, whether they are the ones this machine needs,
 /// and whether each fired since what it watches last changed.
 pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
-    let journal = journal::read_journal(ctx)?;
-    let facts = facts(ctx, &journal, false);
+    let planner = Planner::new(ctx)?;
+    let facts = facts(ctx, planner.journal()?, false);
     let binary = layout::check_binary_path(binary).unwrap_or_default();
     // The installed strategy only changes file text, not which hooks are needed.
     let (needed, mut notes) = layout::choose(&facts, &binary, Strategy::Env);
-    let planner = Planner::new(ctx)?;
     let mut hooks = Vec::new();
     let mut healthy = true;
     for kind in HookKind::ALL {
@@ -401,8 +392,9 @@ pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
         let mut present = Vec::new();
         let mut foreign = false;
         for path in &files {
-            if !matches!(planner.state(path)?.0, TargetState::Absent) {
-                if !is_ours(&planner, &journal, path)? {
+            let digest = planner.current_digest(path)?;
+            if digest != ABSENT {
+                if !planner.manages(path, &digest)? {
                     foreign = true;
                 }
                 present.push(path.clone());
@@ -587,7 +579,7 @@ pub fn trigger_named(name: &str) -> Option<Trigger> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use journal::{Entry, EntryState, Previous};
+    use crate::apply::journal::{Entry, EntryState, Previous};
 
     fn entry(path: &str, op: &str, block: bool) -> Entry {
         Entry {
