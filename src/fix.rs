@@ -499,7 +499,7 @@ impl Builder<'_> {
                 .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
         // A bundle in a directory another user controls (their venv) is theirs: say so and
         // fix the rest, rather than refusing the whole run at apply time.
-        match crate::apply::preflight(&Plan::new(vec![action.clone()]), self.ctx) {
+        match self.planner.check_writable(&target) {
             Err(e @ ApplyError::UserControlledDir { .. }) => {
                 self.advise(d, "user-owned-bundle", e.to_string());
             }
