@@ -358,26 +358,18 @@ impl Builder<'_> {
 
     /// `CreateDir` actions for missing ancestors of `path` (outermost first).
     fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
-        let mut missing = Vec::new();
-        let mut reached_planned = false;
-        let mut cur = path.parent();
-        while let Some(dir) = cur.filter(|d| d != &Path::new("/")) {
-            if self.planned.contains(dir) {
-                // Planned already (for another runtime, or another file of this one): it
-                // serves this one too, and so do the planned directories above it.
-                self.serve(dir);
-                reached_planned = true;
-            } else if reached_planned || self.planner.state(dir)?.0.digest() != "absent" {
-                break;
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        for dir in self.planner.missing_dirs(parent)? {
+            if self.planned.insert(dir.clone()) {
+                let action = self.planner.create_dir(&dir, 0o755, reason)?;
+                self.push(action);
             } else {
-                missing.push(dir.to_path_buf());
+                // Planned already (for another runtime, or another file of this one): it
+                // serves this one too.
+                self.serve(&dir);
             }
-            cur = dir.parent();
-        }
-        for dir in missing.into_iter().rev() {
-            self.planned.insert(dir.clone());
-            let action = self.planner.create_dir(&dir, 0o755, reason)?;
-            self.push(action);
         }
         Ok(())
     }

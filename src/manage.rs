@@ -846,17 +846,7 @@ mod linux_backend {
             let lock = StateLock::acquire(&self.ctx)?;
             let planner = Planner::new(&self.ctx)?;
             let mut actions = Vec::new();
-            // Missing ancestors of the anchors directory, outermost first.
-            let mut missing = Vec::new();
-            let mut cur = Some(dir.as_path());
-            while let Some(d) = cur.filter(|d| *d != Path::new("/")) {
-                if planner.state(d)?.0 != TargetState::Absent {
-                    break;
-                }
-                missing.push(d.to_path_buf());
-                cur = d.parent();
-            }
-            for d in missing.into_iter().rev() {
+            for d in planner.missing_dirs(&dir)? {
                 actions.push(planner.create_dir(
                     &d,
                     0o755,

@@ -595,6 +595,22 @@ impl<'c> Planner<'c> {
         )
     }
 
+    /// `dir` and those of its ancestors that do not exist, outermost first: the directories
+    /// a plan must create (with [`Planner::create_dir`]) before writing into `dir`.
+    pub fn missing_dirs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur.filter(|d| *d != Path::new("/")) {
+            if self.state(d)?.0 != TargetState::Absent {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        missing.reverse();
+        Ok(missing)
+    }
+
     /// Opens a logical directory for listing (strict symlink rule); `None` if missing.
     pub fn open_dir(&self, dir: &Path) -> Result<Option<OwnedFd>> {
         match safe_fs::walk_dir(self.ctx, &self.root_fd, dir, SymlinkPolicy::Strict)? {

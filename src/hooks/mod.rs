@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::apply::journal::Journal;
-use crate::apply::safe_fs::{TargetState, ABSENT};
+use crate::apply::safe_fs::ABSENT;
 use crate::apply::{self, ApplyError, Context, Plan, Planner, StateLock};
 use crate::fix::{Strategy, PATCH_BLOCK_ID};
 use layout::{Facts, Hook, HookKind, Trigger};
@@ -113,11 +113,10 @@ fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(
     // runs hooks. systemd's directories may be missing in an image built before systemd
     // was installed, and are created (journaled, so undo takes them out again).
     if hook.enable_link.is_some() {
-        for dir in ["/etc/systemd", layout::SYSTEMD_DIR, layout::PATHS_WANTS_DIR] {
-            let dir = Path::new(dir);
-            let planned = actions.actions.iter().any(|a| a.target == dir);
-            if !planned && matches!(planner.state(dir)?.0, TargetState::Absent) {
-                actions.push(planner.create_dir(dir, 0o755, "systemd's unit directory")?);
+        for dir in planner.missing_dirs(Path::new(layout::PATHS_WANTS_DIR))? {
+            // Both unit hooks need them: the first one plans them.
+            if !actions.actions.iter().any(|a| a.target == dir) {
+                actions.push(planner.create_dir(&dir, 0o755, "systemd's unit directory")?);
             }
         }
     }
