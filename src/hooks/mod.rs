@@ -167,14 +167,24 @@ fn plan_removal(
 /// Hooks run the binary as root, on events anyone may cause: if another user could
 /// replace it (or a directory above it), installing a hook would hand them root. The same
 /// rule as the engine's for directories it writes into (root-owned, not group/other
-/// writable), applied to the binary and each ancestor. Only checked when running as root
-/// on the live machine; `--allow-user-dirs` does not lift it.
+/// writable), applied to the binary and each ancestor, both as given and with every
+/// symlink resolved: a link in `/usr/local/bin` to a file in a user's directory hands that
+/// user the hook as surely as the file itself would. Only checked when running as root on
+/// the live machine; `--allow-user-dirs` does not lift it.
 fn check_binary_owner(ctx: &Context, binary: &Path) -> Result<(), ApplyError> {
-    use std::os::unix::fs::MetadataExt;
     if !crate::apply::safe_fs::running_as_root() || ctx.root != Path::new("/") {
         return Ok(());
     }
-    let mut path = Some(binary);
+    let resolved = std::fs::canonicalize(binary).map_err(|e| ApplyError::io(binary, e))?;
+    check_owned_by_root(binary, binary)?;
+    check_owned_by_root(binary, &resolved)
+}
+
+/// `path` and each of its ancestors are root-owned and not writable by group or others
+/// (sticky directories excepted); `binary` names the hook binary in the refusal.
+fn check_owned_by_root(binary: &Path, path: &Path) -> Result<(), ApplyError> {
+    use std::os::unix::fs::MetadataExt;
+    let mut path = Some(path);
     while let Some(p) = path {
         let meta = std::fs::metadata(p).map_err(|e| ApplyError::io(p, e))?;
         // The sticky bit makes /tmp-like directories safe against replacing others' files.
@@ -619,6 +629,41 @@ mod tests {
             assert_eq!(facts.store_files, [PathBuf::from(bundle)], "{bundle}");
             assert_eq!(facts.update_d, flavor_is_debian, "{bundle}");
         }
+    }
+
+    /// A root-owned binary reached through a link in a root-owned directory is still the
+    /// user's to replace when its own directory is theirs: the hook must refuse it.
+    #[test]
+    fn a_hook_binary_behind_a_link_into_a_user_directory_is_refused() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        if !crate::apply::safe_fs::running_as_root() {
+            // The check applies to root only; CI runs the suite as root.
+            assert!(std::env::var_os("CI").is_none(), "this test needs root");
+            return;
+        }
+        let tree = tempfile::tempdir().unwrap();
+        let (user_dir, bin_dir) = (tree.path().join("home"), tree.path().join("bin"));
+        for dir in [&user_dir, &bin_dir] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let real = user_dir.join("trustsync");
+        std::fs::write(&real, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::copy(&real, bin_dir.join("plain")).unwrap();
+        symlink(&real, bin_dir.join("trustsync")).unwrap();
+        let ctx = Context::system();
+        check_binary_owner(&ctx, &bin_dir.join("trustsync")).unwrap();
+        check_binary_owner(&ctx, &bin_dir.join("plain")).unwrap();
+        std::os::unix::fs::chown(&user_dir, Some(1000), Some(1000)).unwrap();
+        let refused = check_binary_owner(&ctx, &bin_dir.join("trustsync")).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&user_dir.display().to_string()),
+            "{refused}"
+        );
+        check_binary_owner(&ctx, &bin_dir.join("plain")).unwrap();
     }
 
     #[test]
