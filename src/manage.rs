@@ -394,7 +394,7 @@ impl Options {
 
 #[cfg(unix)]
 fn process_is_root() -> bool {
-    rustix::process::geteuid().is_root()
+    crate::apply::safe_fs::running_as_root()
 }
 
 #[cfg(not(unix))]
@@ -747,7 +747,7 @@ mod linux_backend {
     use super::*;
     use crate::apply::safe_fs::TargetState;
     use crate::apply::{apply_locked, Context, Plan, Planner, StateLock};
-    use trustsync_platform::linux::{detect_layout, LAYOUTS};
+    use trustsync_platform::linux::detect_layout;
     use trustsync_platform::linux_anchors::{self, UpdateError, UpdateRun};
 
     /// Runs the distro's update command; replaced in unit tests, which cannot run the real
@@ -832,12 +832,8 @@ mod linux_backend {
         fn read_store(&mut self) -> Result<OsStore, ManageError> {
             let os = OsStore::read(&self.ctx.root)?;
             self.flavor = os.flavor.clone();
-            self.update_command = os.update_command.clone().or_else(|| {
-                LAYOUTS
-                    .iter()
-                    .find(|l| l.flavor == os.flavor && !l.update_command.is_empty())
-                    .map(|l| l.update_command.iter().map(|s| s.to_string()).collect())
-            });
+            // The store reader takes it from the distro layout table already.
+            self.update_command = os.update_command.clone();
             Ok(os)
         }
 
