@@ -473,17 +473,7 @@ impl<'c> Planner<'c> {
         mode: u32,
         reason: &str,
     ) -> Result<Action> {
-        let digest = safe_fs::sha256_hex(&contents);
-        self.action(
-            target,
-            ActionKind::WriteFile {
-                contents,
-                mode,
-                bundle: false,
-            },
-            reason,
-            digest,
-        )
+        self.file_action(target, contents, mode, false, reason)
     }
 
     /// A PEM bundle trustsync manages: refused when empty (here and when applied) or when it
@@ -500,13 +490,24 @@ impl<'c> Planner<'c> {
                 path: self.ctx.host_path(target),
             });
         }
+        self.file_action(target, contents, mode, true, reason)
+    }
+
+    fn file_action(
+        &self,
+        target: &Path,
+        contents: Vec<u8>,
+        mode: u32,
+        bundle: bool,
+        reason: &str,
+    ) -> Result<Action> {
         let digest = safe_fs::sha256_hex(&contents);
         self.action(
             target,
             ActionKind::WriteFile {
                 contents,
                 mode,
-                bundle: true,
+                bundle,
             },
             reason,
             digest,
