@@ -19,6 +19,7 @@
 //! ([`RuntimeFix`]), for `fix --json`'s per-runtime outcomes.
 
 use crate::apply::hashdir::{self, HashDirMode, HashEntry};
+use crate::apply::safe_fs::TargetState;
 use crate::apply::{plan, Action, ApplyError, Context, Plan, Planner};
 use crate::cert::Certificate;
 use crate::diagnose::{Diagnosis, Verdict};
@@ -171,7 +172,7 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
     }
     // Once written, the managed bundle follows the OS store on every fix, whether or not a
     // runtime in this environment reads it: a CA removed from the OS must leave it too.
-    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0.digest() != "absent";
+    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0 != TargetState::Absent;
     b.serving = std::mem::take(&mut b.managed_serves);
     if b.managed_bundle_needed || managed_exists {
         b.managed_files()?;
@@ -336,7 +337,7 @@ impl Builder<'_> {
             let cafile = self.ctx.logical_path(cafile);
             let bundle = self.ctx.logical_path(bundle);
             let (state, _) = self.planner.state(&cafile)?;
-            if state.digest() == "absent" && cafile != bundle {
+            if state == TargetState::Absent && cafile != bundle {
                 if self.planned.insert(cafile.clone()) {
                     self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
                     let link = self.planner.symlink(
