@@ -19,6 +19,7 @@
 //! ([`RuntimeFix`]), for `fix --json`'s per-runtime outcomes.
 
 use crate::apply::hashdir::{self, HashDirMode, HashEntry};
+use crate::apply::safe_fs::TargetState;
 use crate::apply::{plan, Action, ApplyError, Context, Plan, Planner};
 use crate::cert::Certificate;
 use crate::diagnose::{Diagnosis, Verdict};
@@ -74,14 +75,6 @@ pub struct FixPlan {
     pub runtimes: Vec<RuntimeFix>,
 }
 
-/// `root` + logical path → the path as it appears inside the root (what actions target).
-fn logical(ctx: &Context, host: &Path) -> PathBuf {
-    match host.strip_prefix(&ctx.root) {
-        Ok(rel) => Path::new("/").join(rel),
-        Err(_) => host.to_path_buf(),
-    }
-}
-
 /// The OS store's own file for each CA (by SHA-256), preferring descriptive names over
 /// `HASH.N` ones, so links read well and survive a rehash.
 fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
@@ -119,7 +112,7 @@ fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
         {
             let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
             if wanted.contains(&sha256) {
-                out.entry(sha256).or_insert_with(|| logical(ctx, &p));
+                out.entry(sha256).or_insert_with(|| ctx.logical_path(&p));
             }
         }
     }
@@ -179,7 +172,7 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
     }
     // Once written, the managed bundle follows the OS store on every fix, whether or not a
     // runtime in this environment reads it: a CA removed from the OS must leave it too.
-    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0.digest() != "absent";
+    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0 != TargetState::Absent;
     b.serving = std::mem::take(&mut b.managed_serves);
     if b.managed_bundle_needed || managed_exists {
         b.managed_files()?;
@@ -268,7 +261,7 @@ impl Builder<'_> {
                     where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
                 self.advise(d, "variable-set-elsewhere", format!(
                     "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
-                    self.status.os.bundle.as_ref().map(|p| logical(self.ctx, p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
                 ));
             }
             return Ok(());
@@ -319,7 +312,7 @@ impl Builder<'_> {
             );
             return Ok(());
         };
-        let capath = logical(self.ctx, capath);
+        let capath = self.ctx.logical_path(capath);
         if self.planned.insert(capath.clone()) {
             let first = self.actions.len();
             self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
@@ -341,10 +334,10 @@ impl Builder<'_> {
             self.serve(&capath);
         }
         if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
-            let cafile = logical(self.ctx, cafile);
-            let bundle = logical(self.ctx, bundle);
+            let cafile = self.ctx.logical_path(cafile);
+            let bundle = self.ctx.logical_path(bundle);
             let (state, _) = self.planner.state(&cafile)?;
-            if state.digest() == "absent" && cafile != bundle {
+            if state == TargetState::Absent && cafile != bundle {
                 if self.planned.insert(cafile.clone()) {
                     self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
                     let link = self.planner.symlink(
@@ -366,26 +359,18 @@ impl Builder<'_> {
 
     /// `CreateDir` actions for missing ancestors of `path` (outermost first).
     fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
-        let mut missing = Vec::new();
-        let mut reached_planned = false;
-        let mut cur = path.parent();
-        while let Some(dir) = cur.filter(|d| d != &Path::new("/")) {
-            if self.planned.contains(dir) {
-                // Planned already (for another runtime, or another file of this one): it
-                // serves this one too, and so do the planned directories above it.
-                self.serve(dir);
-                reached_planned = true;
-            } else if reached_planned || self.planner.state(dir)?.0.digest() != "absent" {
-                break;
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        for dir in self.planner.missing_dirs(parent)? {
+            if self.planned.insert(dir.clone()) {
+                let action = self.planner.create_dir(&dir, 0o755, reason)?;
+                self.push(action);
             } else {
-                missing.push(dir.to_path_buf());
+                // Planned already (for another runtime, or another file of this one): it
+                // serves this one too.
+                self.serve(&dir);
             }
-            cur = dir.parent();
-        }
-        for dir in missing.into_iter().rev() {
-            self.planned.insert(dir.clone());
-            let action = self.planner.create_dir(&dir, 0o755, reason)?;
-            self.push(action);
         }
         Ok(())
     }
@@ -448,7 +433,7 @@ impl Builder<'_> {
         let Some(cafile) = &d.runtime.cafile else {
             return Ok(());
         };
-        let target = logical(self.ctx, cafile);
+        let target = self.ctx.logical_path(cafile);
         if !self.planned.insert(target.clone()) {
             // Another runtime reads the same bundle: its block serves both.
             self.serve(&target);
@@ -507,7 +492,7 @@ impl Builder<'_> {
                 .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
         // A bundle in a directory another user controls (their venv) is theirs: say so and
         // fix the rest, rather than refusing the whole run at apply time.
-        match crate::apply::preflight(&Plan::new(vec![action.clone()]), self.ctx) {
+        match self.planner.check_writable(&target) {
             Err(e @ ApplyError::UserControlledDir { .. }) => {
                 self.advise(d, "user-owned-bundle", e.to_string());
             }
@@ -563,7 +548,7 @@ fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
     let sources: Vec<String> = os
         .sources
         .iter()
-        .map(|s| logical(ctx, Path::new(s)).display().to_string())
+        .map(|s| ctx.logical_path(Path::new(s)).display().to_string())
         .collect();
     fix_common::managed_bundle(os, &sources, "sudo ")
 }
@@ -602,8 +587,10 @@ fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
     .collect();
     for dir in ["/etc/profile.d", "/etc/environment.d"] {
         if let Ok(entries) = std::fs::read_dir(ctx.host_path(Path::new(dir))) {
-            let mut more: Vec<PathBuf> =
-                entries.flatten().map(|e| logical(ctx, &e.path())).collect();
+            let mut more: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| ctx.logical_path(&e.path()))
+                .collect();
             more.sort();
             files.extend(more);
         }

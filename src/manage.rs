@@ -394,7 +394,7 @@ impl Options {
 
 #[cfg(unix)]
 fn process_is_root() -> bool {
-    rustix::process::geteuid().is_root()
+    crate::apply::safe_fs::running_as_root()
 }
 
 #[cfg(not(unix))]
@@ -745,10 +745,9 @@ pub use linux_backend::LinuxBackend;
 #[cfg(all(unix, not(target_os = "macos")))]
 mod linux_backend {
     use super::*;
-    use crate::apply::journal::read_journal;
     use crate::apply::safe_fs::TargetState;
     use crate::apply::{apply_locked, Context, Plan, Planner, StateLock};
-    use trustsync_platform::linux::{detect_layout, LAYOUTS};
+    use trustsync_platform::linux::detect_layout;
     use trustsync_platform::linux_anchors::{self, UpdateError, UpdateRun};
 
     /// Runs the distro's update command; replaced in unit tests, which cannot run the real
@@ -833,12 +832,8 @@ mod linux_backend {
         fn read_store(&mut self) -> Result<OsStore, ManageError> {
             let os = OsStore::read(&self.ctx.root)?;
             self.flavor = os.flavor.clone();
-            self.update_command = os.update_command.clone().or_else(|| {
-                LAYOUTS
-                    .iter()
-                    .find(|l| l.flavor == os.flavor && !l.update_command.is_empty())
-                    .map(|l| l.update_command.iter().map(|s| s.to_string()).collect())
-            });
+            // The store reader takes it from the distro layout table already.
+            self.update_command = os.update_command.clone();
             Ok(os)
         }
 
@@ -847,17 +842,7 @@ mod linux_backend {
             let lock = StateLock::acquire(&self.ctx)?;
             let planner = Planner::new(&self.ctx)?;
             let mut actions = Vec::new();
-            // Missing ancestors of the anchors directory, outermost first.
-            let mut missing = Vec::new();
-            let mut cur = Some(dir.as_path());
-            while let Some(d) = cur.filter(|d| *d != Path::new("/")) {
-                if planner.state(d)?.0 != TargetState::Absent {
-                    break;
-                }
-                missing.push(d.to_path_buf());
-                cur = d.parent();
-            }
-            for d in missing.into_iter().rev() {
+            for d in planner.missing_dirs(&dir)? {
                 actions.push(planner.create_dir(
                     &d,
                     0o755,
@@ -908,8 +893,7 @@ mod linux_backend {
             match (&state, bytes) {
                 (TargetState::Absent, _) => return Ok(RemoveResult::NotFound),
                 (TargetState::File { .. }, Some(bytes)) => {
-                    let journal = read_journal(&self.ctx)?;
-                    if !journal.manages(&target, &state.digest()) {
+                    if !planner.manages(&target, &state.digest())? {
                         return Err(not_ours(format!(
                             "{} was not written by trustsync (or was changed since)",
                             target.display()

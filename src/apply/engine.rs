@@ -309,17 +309,7 @@ fn prepare<'p>(
                     });
                 };
                 let new = plan::upsert_block(&host, old, block_id, contents)?;
-                if safe_fs::sha256_hex(&new) != action.result_digest {
-                    return Err(ApplyError::InvalidAction {
-                        path: host,
-                        what: "result digest does not match the file with the block".to_string(),
-                    });
-                }
-                if euid != 0 && *uid != euid {
-                    return Err(ApplyError::NeedsRoot {
-                        dir: ctx.host_path(&parent),
-                    });
-                }
+                check_block_edit(ctx, action, &parent, &new, (*uid, euid))?;
                 edited = Some(new);
                 keep = Some((*mode, *uid, *gid));
             }
@@ -330,17 +320,7 @@ fn prepare<'p>(
                 let Some(new) = plan::remove_block(&host, old, block_id)? else {
                     continue;
                 };
-                if safe_fs::sha256_hex(&new) != action.result_digest {
-                    return Err(ApplyError::InvalidAction {
-                        path: host,
-                        what: "result digest does not match the file without the block".to_string(),
-                    });
-                }
-                if euid != 0 && *uid != euid {
-                    return Err(ApplyError::NeedsRoot {
-                        dir: ctx.host_path(&parent),
-                    });
-                }
+                check_block_edit(ctx, action, &parent, &new, (*uid, euid))?;
                 edited = Some(new);
                 keep = Some((*mode, *uid, *gid));
             }
@@ -363,6 +343,32 @@ fn prepare<'p>(
         });
     }
     Ok(out)
+}
+
+/// A patch-mode edit (block added or removed) must give the file the plan showed, and,
+/// unless running as root, the file must be the runner's own (it keeps its owner).
+fn check_block_edit(
+    ctx: &Context,
+    action: &Action,
+    parent: &Path,
+    new: &[u8],
+    (file_uid, euid): (u32, u32),
+) -> Result<()> {
+    if safe_fs::sha256_hex(new) != action.result_digest {
+        return Err(ApplyError::InvalidAction {
+            path: ctx.host_path(&action.target),
+            what: format!(
+                "result digest does not match the file after {}",
+                action.verb()
+            ),
+        });
+    }
+    if euid != 0 && file_uid != euid {
+        return Err(ApplyError::NeedsRoot {
+            dir: ctx.host_path(parent),
+        });
+    }
+    Ok(())
 }
 
 /// Applies `plan` while holding `lock`. See the module doc for the order of steps.

@@ -18,7 +18,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::journal::{self, Journal};
 use super::plan::{Action, ActionKind, Planner};
 use super::safe_fs::{self, TargetState};
 use super::{ApplyError, Result};
@@ -85,7 +84,7 @@ pub fn certificate_sha256(bytes: &[u8]) -> Option<String> {
 /// provides and whether trustsync manages it.
 pub fn read_listing(planner: &Planner<'_>, dir: &Path) -> Result<Option<Vec<ExistingEntry>>> {
     let ctx = planner.context();
-    let journal: Journal = journal::read_journal(ctx)?;
+    let journal = planner.journal()?;
     let Some(fd) = planner.open_dir(dir)? else {
         return Ok(None);
     };

@@ -171,6 +171,16 @@ impl Context {
         self.root.join(relative)
     }
 
+    /// The inverse of [`Context::host_path`]: a host path under the root as seen inside it
+    /// (what action targets name). The store reader and discovery report host paths; a path
+    /// outside the root is returned as it is.
+    pub fn logical_path(&self, host: &Path) -> PathBuf {
+        match host.strip_prefix(&self.root) {
+            Ok(rel) => Path::new("/").join(rel),
+            Err(_) => host.to_path_buf(),
+        }
+    }
+
     pub(crate) fn report(&self, event: ProgressEvent<'_>) {
         if let Some(hook) = &self.progress {
             hook(&event);

@@ -12,6 +12,7 @@
 //! link text>`; `dir`; `absent`; `other` (device, fifo, socket).
 #![forbid(unsafe_code)]
 
+use std::cell::OnceCell;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::os::fd::OwnedFd;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::journal::{read_journal, Journal};
 use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
 use super::{ApplyError, Context, Result};
 
@@ -336,9 +338,14 @@ fn check_block_id(target: &Path, block_id: &str) -> Result<()> {
 
 /// Builds actions, recording the current digest of each target. Reads go through the same
 /// symlink-refusing walk the engine uses, so planning already reports unsafe targets.
+///
+/// A planner plans one run: it reads the journal at most once (on the first
+/// [`Planner::journal`] call), so every "is this ours?" question of the plan is answered
+/// from the same record.
 pub struct Planner<'c> {
     ctx: &'c Context,
     root_fd: OwnedFd,
+    journal: OnceCell<Journal>,
 }
 
 impl<'c> Planner<'c> {
@@ -346,11 +353,40 @@ impl<'c> Planner<'c> {
         Ok(Planner {
             ctx,
             root_fd: safe_fs::open_root(ctx)?,
+            journal: OnceCell::new(),
         })
     }
 
     pub fn context(&self) -> &Context {
         self.ctx
+    }
+
+    /// The journal as it was when first asked for (empty when there is no state directory
+    /// yet; reading never creates it, so `--dry-run` leaves no trace).
+    pub fn journal(&self) -> Result<&Journal> {
+        if let Some(journal) = self.journal.get() {
+            return Ok(journal);
+        }
+        let journal = read_journal(self.ctx)?;
+        Ok(self.journal.get_or_init(|| journal))
+    }
+
+    /// True when trustsync made what is at `target` now (see [`Journal::manages`]).
+    pub fn manages(&self, target: &Path, current_digest: &str) -> Result<bool> {
+        Ok(current_digest != safe_fs::ABSENT && self.journal()?.manages(target, current_digest))
+    }
+
+    /// Refuses, as the engine will, a target whose directory the running user must not
+    /// write into (see [`safe_fs::check_dir_writable`]); fine when the directory is missing
+    /// (whoever creates it is checked then).
+    pub fn check_writable(&self, target: &Path) -> Result<()> {
+        let (parent, _) = safe_fs::split_target(target)?;
+        match safe_fs::walk_dir(self.ctx, &self.root_fd, &parent, SymlinkPolicy::Strict)? {
+            Walk::Found(dir) => {
+                safe_fs::check_dir_writable(self.ctx, &dir, &self.ctx.host_path(&parent))
+            }
+            Walk::Missing { .. } => Ok(()),
+        }
     }
 
     /// What is at `target` now (a missing parent means absent), with a file's bytes.
@@ -437,17 +473,7 @@ impl<'c> Planner<'c> {
         mode: u32,
         reason: &str,
     ) -> Result<Action> {
-        let digest = safe_fs::sha256_hex(&contents);
-        self.action(
-            target,
-            ActionKind::WriteFile {
-                contents,
-                mode,
-                bundle: false,
-            },
-            reason,
-            digest,
-        )
+        self.file_action(target, contents, mode, false, reason)
     }
 
     /// A PEM bundle trustsync manages: refused when empty (here and when applied) or when it
@@ -464,13 +490,24 @@ impl<'c> Planner<'c> {
                 path: self.ctx.host_path(target),
             });
         }
+        self.file_action(target, contents, mode, true, reason)
+    }
+
+    fn file_action(
+        &self,
+        target: &Path,
+        contents: Vec<u8>,
+        mode: u32,
+        bundle: bool,
+        reason: &str,
+    ) -> Result<Action> {
         let digest = safe_fs::sha256_hex(&contents);
         self.action(
             target,
             ActionKind::WriteFile {
                 contents,
                 mode,
-                bundle: true,
+                bundle,
             },
             reason,
             digest,
@@ -557,6 +594,22 @@ impl<'c> Planner<'c> {
             reason,
             safe_fs::ABSENT.to_string(),
         )
+    }
+
+    /// `dir` and those of its ancestors that do not exist, outermost first: the directories
+    /// a plan must create (with [`Planner::create_dir`]) before writing into `dir`.
+    pub fn missing_dirs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur.filter(|d| *d != Path::new("/")) {
+            if self.state(d)?.0 != TargetState::Absent {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        missing.reverse();
+        Ok(missing)
     }
 
     /// Opens a logical directory for listing (strict symlink rule); `None` if missing.

@@ -20,8 +20,8 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use crate::apply::journal::{self, Journal};
-use crate::apply::safe_fs::TargetState;
+use crate::apply::journal::Journal;
+use crate::apply::safe_fs::ABSENT;
 use crate::apply::{self, ApplyError, Context, Plan, Planner, StateLock};
 use crate::fix::{Strategy, PATCH_BLOCK_ID};
 use layout::{Facts, Hook, HookKind, Trigger};
@@ -92,13 +92,8 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
         Ok(os) => os
             .bundle
             .or(os.directory)
-            .map(|p| {
-                // The store reader reports host paths; units see the machine's own.
-                match p.strip_prefix(&ctx.root) {
-                    Ok(rel) => Path::new("/").join(rel),
-                    Err(_) => p,
-                }
-            })
+            // The store reader reports host paths; units see the machine's own.
+            .map(|p| ctx.logical_path(&p))
             .into_iter()
             .collect(),
         Err(_) => Vec::new(),
@@ -112,23 +107,16 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
     }
 }
 
-/// A path is ours when trustsync's journal says it wrote exactly what is there now.
-fn is_ours(planner: &Planner<'_>, journal: &Journal, path: &Path) -> Result<bool, ApplyError> {
-    let digest = planner.current_digest(path)?;
-    Ok(digest != crate::apply::safe_fs::ABSENT && journal.manages(path, &digest))
-}
-
 fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(), ApplyError> {
     let reason = format!("{} hook", hook.kind.name());
     // Hook directories of a tool (update.d, apt.conf.d) must exist: they are how that tool
     // runs hooks. systemd's directories may be missing in an image built before systemd
     // was installed, and are created (journaled, so undo takes them out again).
     if hook.enable_link.is_some() {
-        for dir in ["/etc/systemd", layout::SYSTEMD_DIR, layout::PATHS_WANTS_DIR] {
-            let dir = Path::new(dir);
-            let planned = actions.actions.iter().any(|a| a.target == dir);
-            if !planned && matches!(planner.state(dir)?.0, TargetState::Absent) {
-                actions.push(planner.create_dir(dir, 0o755, "systemd's unit directory")?);
+        for dir in planner.missing_dirs(Path::new(layout::PATHS_WANTS_DIR))? {
+            // Both unit hooks need them: the first one plans them.
+            if !actions.actions.iter().any(|a| a.target == dir) {
+                actions.push(planner.create_dir(&dir, 0o755, "systemd's unit directory")?);
             }
         }
     }
@@ -150,7 +138,6 @@ fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(
 /// in place with a note.
 fn plan_removal(
     planner: &Planner<'_>,
-    journal: &Journal,
     kind: HookKind,
     actions: &mut Plan,
     notes: &mut Vec<String>,
@@ -160,10 +147,11 @@ fn plan_removal(
     let mut paths = kind.paths();
     paths.reverse();
     for path in paths {
-        if matches!(planner.state(&path)?.0, TargetState::Absent) {
+        let digest = planner.current_digest(&path)?;
+        if digest == ABSENT {
             continue;
         }
-        if is_ours(planner, journal, &path)? {
+        if planner.manages(&path, &digest)? {
             actions.push(planner.remove(&path, &format!("{} hook", kind.name()))?);
             any = true;
         } else {
@@ -179,14 +167,24 @@ fn plan_removal(
 /// Hooks run the binary as root, on events anyone may cause: if another user could
 /// replace it (or a directory above it), installing a hook would hand them root. The same
 /// rule as the engine's for directories it writes into (root-owned, not group/other
-/// writable), applied to the binary and each ancestor. Only checked when running as root
-/// on the live machine; `--allow-user-dirs` does not lift it.
+/// writable), applied to the binary and each ancestor, both as given and with every
+/// symlink resolved: a link in `/usr/local/bin` to a file in a user's directory hands that
+/// user the hook as surely as the file itself would. Only checked when running as root on
+/// the live machine; `--allow-user-dirs` does not lift it.
 fn check_binary_owner(ctx: &Context, binary: &Path) -> Result<(), ApplyError> {
-    use std::os::unix::fs::MetadataExt;
     if !crate::apply::safe_fs::running_as_root() || ctx.root != Path::new("/") {
         return Ok(());
     }
-    let mut path = Some(binary);
+    let resolved = std::fs::canonicalize(binary).map_err(|e| ApplyError::io(binary, e))?;
+    check_owned_by_root(binary, binary)?;
+    check_owned_by_root(binary, &resolved)
+}
+
+/// `path` and each of its ancestors are root-owned and not writable by group or others
+/// (sticky directories excepted); `binary` names the hook binary in the refusal.
+fn check_owned_by_root(binary: &Path, path: &Path) -> Result<(), ApplyError> {
+    use std::os::unix::fs::MetadataExt;
+    let mut path = Some(path);
     while let Some(p) = path {
         let meta = std::fs::metadata(p).map_err(|e| ApplyError::io(p, e))?;
         // The sticky bit makes /tmp-like directories safe against replacing others' files.
@@ -216,10 +214,9 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
             what: detail,
         })?;
     check_binary_owner(ctx, &opts.binary)?;
-    let journal = journal::read_journal(ctx)?;
-    let facts = facts(ctx, &journal, opts.force_systemd);
-    let (hooks, mut notes) = layout::choose(&facts, &binary, opts.strategy);
     let planner = Planner::new(ctx)?;
+    let facts = facts(ctx, planner.journal()?, opts.force_systemd);
+    let (hooks, mut notes) = layout::choose(&facts, &binary, opts.strategy);
     let mut plan = Plan::default();
     for hook in &hooks {
         plan_hook(&planner, hook, &mut plan)?;
@@ -227,7 +224,7 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
     let wanted: Vec<HookKind> = hooks.iter().map(|h| h.kind).collect();
     let mut stop_units = Vec::new();
     for kind in HookKind::ALL.into_iter().filter(|k| !wanted.contains(k)) {
-        if plan_removal(&planner, &journal, kind, &mut plan, &mut notes)? {
+        if plan_removal(&planner, kind, &mut plan, &mut notes)? {
             stop_units.extend(kind.path_unit());
         }
     }
@@ -252,13 +249,12 @@ pub fn plan_install(ctx: &Context, opts: &InstallOptions) -> Result<HookPlan, Ap
 
 /// The plan for `hook remove`: every hook file trustsync wrote, and nothing else.
 pub fn plan_remove(ctx: &Context) -> Result<HookPlan, ApplyError> {
-    let journal = journal::read_journal(ctx)?;
     let planner = Planner::new(ctx)?;
     let mut plan = Plan::default();
     let mut notes = Vec::new();
     let mut stop_units = Vec::new();
     for kind in HookKind::ALL {
-        if plan_removal(&planner, &journal, kind, &mut plan, &mut notes)? {
+        if plan_removal(&planner, kind, &mut plan, &mut notes)? {
             stop_units.extend(kind.path_unit());
         }
     }
@@ -393,12 +389,11 @@ fn mtime(path: &Path) -> Option<f64> {
 /// `hook status`: which hooks are in place, whether they are the ones this machine needs,
 /// and whether each fired since what it watches last changed.
 pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
-    let journal = journal::read_journal(ctx)?;
-    let facts = facts(ctx, &journal, false);
+    let planner = Planner::new(ctx)?;
+    let facts = facts(ctx, planner.journal()?, false);
     let binary = layout::check_binary_path(binary).unwrap_or_default();
     // The installed strategy only changes file text, not which hooks are needed.
     let (needed, mut notes) = layout::choose(&facts, &binary, Strategy::Env);
-    let planner = Planner::new(ctx)?;
     let mut hooks = Vec::new();
     let mut healthy = true;
     for kind in HookKind::ALL {
@@ -406,8 +401,9 @@ pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
         let mut present = Vec::new();
         let mut foreign = false;
         for path in &files {
-            if !matches!(planner.state(path)?.0, TargetState::Absent) {
-                if !is_ours(&planner, &journal, path)? {
+            let digest = planner.current_digest(path)?;
+            if digest != ABSENT {
+                if !planner.manages(path, &digest)? {
                     foreign = true;
                 }
                 present.push(path.clone());
@@ -592,7 +588,7 @@ pub fn trigger_named(name: &str) -> Option<Trigger> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use journal::{Entry, EntryState, Previous};
+    use crate::apply::journal::{Entry, EntryState, Previous};
 
     fn entry(path: &str, op: &str, block: bool) -> Entry {
         Entry {
@@ -633,6 +629,41 @@ mod tests {
             assert_eq!(facts.store_files, [PathBuf::from(bundle)], "{bundle}");
             assert_eq!(facts.update_d, flavor_is_debian, "{bundle}");
         }
+    }
+
+    /// A root-owned binary reached through a link in a root-owned directory is still the
+    /// user's to replace when its own directory is theirs: the hook must refuse it.
+    #[test]
+    fn a_hook_binary_behind_a_link_into_a_user_directory_is_refused() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        if !crate::apply::safe_fs::running_as_root() {
+            // The check applies to root only; CI runs the suite as root.
+            assert!(std::env::var_os("CI").is_none(), "this test needs root");
+            return;
+        }
+        let tree = tempfile::tempdir().unwrap();
+        let (user_dir, bin_dir) = (tree.path().join("home"), tree.path().join("bin"));
+        for dir in [&user_dir, &bin_dir] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let real = user_dir.join("trustsync");
+        std::fs::write(&real, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::copy(&real, bin_dir.join("plain")).unwrap();
+        symlink(&real, bin_dir.join("trustsync")).unwrap();
+        let ctx = Context::system();
+        check_binary_owner(&ctx, &bin_dir.join("trustsync")).unwrap();
+        check_binary_owner(&ctx, &bin_dir.join("plain")).unwrap();
+        std::os::unix::fs::chown(&user_dir, Some(1000), Some(1000)).unwrap();
+        let refused = check_binary_owner(&ctx, &bin_dir.join("trustsync")).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&user_dir.display().to_string()),
+            "{refused}"
+        );
+        check_binary_owner(&ctx, &bin_dir.join("plain")).unwrap();
     }
 
     #[test]
