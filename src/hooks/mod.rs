@@ -24,7 +24,7 @@ use crate::apply::journal::Journal;
 use crate::apply::safe_fs::ABSENT;
 use crate::apply::{self, ApplyError, Context, Plan, Planner, StateLock};
 use crate::fix::{Strategy, PATCH_BLOCK_ID};
-use layout::{Facts, Hook, HookKind, Trigger};
+use layout::{Facts, Hook, HookKind};
 
 /// `/run/systemd/system` exists exactly when systemd is PID 1 (what `sd_booted()` checks).
 pub const SYSTEMD_RUNTIME_DIR: &str = "/run/systemd/system";
@@ -576,13 +576,6 @@ impl HookPlan {
         }
         out
     }
-}
-
-/// A trigger from its command-line name.
-pub fn trigger_named(name: &str) -> Option<Trigger> {
-    [Trigger::Store, Trigger::Bundles]
-        .into_iter()
-        .find(|t| t.name() == name)
 }
 
 #[cfg(test)]
