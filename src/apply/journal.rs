@@ -35,7 +35,7 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{self as rfs, Mode, OFlags};
@@ -43,7 +43,7 @@ use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
 
 use super::plan::path_serde;
-use super::safe_fs::{self, TargetState};
+use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
 use super::{ApplyError, Context, Result};
 
 const JOURNAL_FILE: &str = "journal.json";
@@ -183,11 +183,78 @@ impl Journal {
 /// Reads the journal without creating the state directory (planning, `--dry-run`): an
 /// absent state directory means an empty journal.
 pub fn read_journal(ctx: &Context) -> Result<Journal> {
+    match open_state_fd(ctx, false)? {
+        Some(fd) => load_from(&fd, &ctx.state_dir.join(JOURNAL_FILE)),
+        None => Ok(Journal::default()),
+    }
+}
+
+/// Opens (with `create`, first makes) the state directory. Inside a `--root` tree it is
+/// walked like every target, so a symlinked `var` or `var/lib` in the tree resolves inside
+/// the tree and never puts the journal on the host; on the live system it is the configured
+/// path, its last component never a symlink. `None`: absent and not created.
+fn open_state_fd(ctx: &Context, create: bool) -> Result<Option<OwnedFd>> {
+    let path = &ctx.state_dir;
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    match rfs::open(&ctx.state_dir, flags, Mode::empty()) {
-        Ok(fd) => load_from(&fd, &ctx.state_dir.join(JOURNAL_FILE)),
-        Err(Errno::NOENT) => Ok(Journal::default()),
-        Err(e) => Err(ApplyError::io(&ctx.state_dir, e)),
+    if ctx.root != Path::new("/") && path.starts_with(&ctx.root) {
+        let logical = ctx.logical_path(path);
+        let root_fd = safe_fs::open_root(ctx)?;
+        let walk = |dir: &Path| safe_fs::walk_dir(ctx, &root_fd, dir, SymlinkPolicy::Strict);
+        // Makes `dir` (and what is missing above it, mode 0755) with `mode`.
+        let make = |dir: &Path, mode: u32| -> Result<()> {
+            loop {
+                let first_missing = match walk(dir)? {
+                    Walk::Found(_) => return Ok(()),
+                    Walk::Missing { first_missing } => first_missing,
+                };
+                let (parent, name) = safe_fs::split_target(&first_missing)?;
+                let host = ctx.host_path(&first_missing);
+                let Walk::Found(parent_fd) = walk(&parent)? else {
+                    return Err(ApplyError::io(host, Errno::NOENT));
+                };
+                // Once everything above `dir` exists, what is missing is `dir` itself: only
+                // it gets `mode` (its name may differ from `first_missing`'s path, which is
+                // spelled through the links it resolved).
+                let is_last = matches!(
+                    walk(dir.parent().unwrap_or(Path::new("/")))?,
+                    Walk::Found(_)
+                );
+                let mode = if is_last { mode } else { 0o755 };
+                match safe_fs::make_dir(&parent_fd, &name, mode, safe_fs::DirSync::Now) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(ApplyError::io(host, e)),
+                }
+            }
+        };
+        return match walk(&logical)? {
+            Walk::Found(fd) => Ok(Some(fd)),
+            Walk::Missing { .. } if !create => Ok(None),
+            Walk::Missing { .. } => {
+                make(&logical, 0o700)?;
+                match walk(&logical)? {
+                    Walk::Found(fd) => Ok(Some(fd)),
+                    Walk::Missing { first_missing } => {
+                        Err(ApplyError::io(ctx.host_path(&first_missing), Errno::NOENT))
+                    }
+                }
+            }
+        };
+    }
+    if create {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|e| ApplyError::io(path, e))?;
+    }
+    match rfs::open(path, flags, Mode::empty()) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(Errno::NOENT) if !create => Ok(None),
+        Err(Errno::LOOP | Errno::NOTDIR) => {
+            Err(ApplyError::UnexpectedSymlink { path: path.clone() })
+        }
+        Err(e) => Err(ApplyError::io(path, e)),
     }
 }
 
@@ -230,28 +297,21 @@ impl StateDir {
     /// journal decides what root may later delete.
     pub fn open(ctx: &Context) -> Result<StateDir> {
         let path = ctx.state_dir.clone();
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&path)
-            .map_err(|e| ApplyError::io(&path, e))?;
-        let meta = std::fs::symlink_metadata(&path).map_err(|e| ApplyError::io(&path, e))?;
+        let fd = open_state_fd(ctx, true)?.ok_or_else(|| ApplyError::io(&path, Errno::NOENT))?;
+        // Checked on the descriptor that is used, not on a path that could be swapped.
+        let meta = rfs::fstat(&fd).map_err(|e| ApplyError::io(&path, e))?;
         let euid = rustix::process::geteuid().as_raw();
-        if !meta.is_dir() {
-            return Err(ApplyError::UnexpectedSymlink { path });
-        }
-        if meta.uid() != euid || meta.mode() & 0o022 != 0 {
+        if meta.st_uid != euid || meta.st_mode & 0o022 != 0 {
             return Err(ApplyError::Journal {
                 path,
                 detail: format!(
                     "state directory must be owned by uid {euid} and not writable by group or others (found uid {}, mode {:04o})",
-                    meta.uid(),
-                    meta.mode() & 0o7777
+                    meta.st_uid,
+                    meta.st_mode & 0o7777
                 ),
             });
         }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rfs::open(&path, flags, Mode::empty()).map_err(|e| ApplyError::io(&path, e))?;
         let saved_path = path.join(SAVED_DIR);
         match rfs::mkdirat(&fd, SAVED_DIR, Mode::from_raw_mode(0o700)) {
             Ok(()) | Err(Errno::EXIST) => {}
@@ -376,4 +436,36 @@ fn write_private(dir: &OwnedFd, name: &OsStr, bytes: &[u8]) -> std::io::Result<(
         },
         &mut || {},
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image whose `var` is an absolute symlink: the journal goes where that link points
+    /// *inside the image*, never to the same path on the host.
+    #[test]
+    fn the_state_dir_of_a_tree_stays_inside_the_tree() {
+        let tree = tempfile::tempdir().unwrap();
+        let host = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(host.path(), tree.path().join("var")).unwrap();
+        let ctx = Context::with_root(tree.path());
+        assert!(read_journal(&ctx).unwrap().entries.is_empty());
+        let state = StateDir::open(&ctx).unwrap();
+        state.save(&Journal::default()).unwrap();
+        let inside = tree
+            .path()
+            .join(host.path().strip_prefix("/").unwrap())
+            .join("lib/trustsync/journal.json");
+        assert!(inside.is_file(), "{inside:?}");
+        assert!(
+            !host.path().join("lib").exists(),
+            "nothing was written on the host"
+        );
+        let mode = std::fs::metadata(inside.parent().unwrap()).unwrap();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+            0o700
+        );
+    }
 }
