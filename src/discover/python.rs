@@ -8,7 +8,7 @@
 
 use super::exec::{self, ExecError, ExecPolicy};
 use super::{env_value, Options};
-use crate::runtime::{Note, Runtime, RuntimeKind};
+use crate::runtime::{version_key, Note, Runtime, RuntimeKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -398,13 +398,9 @@ pub fn runtimes_from_answer(
     out
 }
 
-fn parse_version(v: &str) -> Vec<u32> {
-    v.split('.').map_while(|p| p.parse().ok()).collect()
-}
-
 fn pip_uses_truststore(pip_version: Option<&str>, python_version: &str) -> bool {
     let Some(pv) = pip_version else { return false };
-    parse_version(pv) >= vec![24, 2] && parse_version(python_version) >= vec![3, 10]
+    version_key(pv) >= vec![24, 2] && version_key(python_version) >= vec![3, 10]
 }
 
 /// What can be learnt about an interpreter without running it: its bundled certifi files.
