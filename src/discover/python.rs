@@ -290,23 +290,12 @@ pub fn runtimes_from_answer(
     let mut ssl = Runtime::new(RuntimeKind::PythonSsl, binary.to_path_buf(), label.clone());
     ssl.version = Some(a.version.clone());
     match (&a.verify_paths, &a.ssl_error) {
-        (Some(vp), _) => {
-            // OpenSSL's X509_STORE_set_default_paths: each env var replaces its default.
-            match env.get(&vp.cafile_env).filter(|v| !v.is_empty()) {
-                Some(v) => {
-                    ssl.cafile = Some(v.into());
-                    ssl.overridden_by.push(vp.cafile_env.clone());
-                }
-                None => ssl.cafile = Some(vp.cafile.clone().into()),
-            }
-            match env.get(&vp.capath_env).filter(|v| !v.is_empty()) {
-                Some(v) => {
-                    ssl.capath = std::env::split_paths(v).collect();
-                    ssl.overridden_by.push(vp.capath_env.clone());
-                }
-                None => ssl.capath = vec![vp.capath.clone().into()],
-            }
-        }
+        (Some(vp), _) => super::openssl::apply_default_paths(
+            &mut ssl,
+            env,
+            (&vp.cafile_env, vp.cafile.clone().into()),
+            (&vp.capath_env, vp.capath.clone().into()),
+        ),
         (None, err) => ssl.notes.push(Note {
             code: "no-ssl-module",
             message: format!(
