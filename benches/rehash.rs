@@ -3,8 +3,7 @@
 //! synthetic CAs to show that time grows linearly. Run: `cargo bench --bench rehash`.
 //!
 //! Setup (not timed): copy `/etc/ssl/certs/*.pem` to a temp dir and get each file's subject
-//! hash from the real `openssl x509 -noout -subject_hash` (the lead's cert module computes
-//! these in-process in the real `fix`, at microseconds per certificate). Timed: for trustsync,
+//! hash and fingerprint from trustsync's cert model, as the real `fix` does. Timed: for trustsync,
 //! planning (listing + `plan_dir`) plus `apply` (journal written, each link created
 //! atomically with fsyncs); for OpenSSL, the `openssl rehash DIR` process, which parses
 //! every certificate and creates its links (without fsync). Median of several runs.
@@ -69,16 +68,14 @@ mod unix {
             let bytes = std::fs::read(&src).unwrap();
             let dest = store.join(src.file_name().unwrap());
             std::fs::write(&dest, &bytes).unwrap();
-            let out = Command::new("openssl")
-                .args(["x509", "-noout", "-subject_hash", "-in"])
-                .arg(&dest)
-                .output()
-                .unwrap();
-            assert!(out.status.success());
+            // Hashed and fingerprinted in-process, as the real `fix` does (the cert model's
+            // subject hash is checked against `openssl x509 -subject_hash` in
+            // tests/subject_hash.rs).
+            let cert = &trustsync::load::parse_bytes(&dest, &bytes).certificates[0];
             entries.push(HashEntry {
-                subject_hash: String::from_utf8(out.stdout).unwrap().trim().to_string(),
+                subject_hash: cert.subject_hash_hex(),
                 source: dest,
-                sha256: hashdir::certificate_sha256(&bytes).unwrap(),
+                sha256: cert.fingerprint(),
             });
         }
         (store, entries)

@@ -31,7 +31,8 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Ordered from least to most severe, so the worst problem sorts last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; does not change the verdict.
@@ -212,11 +213,9 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         Severity::Info => v,
     });
     // The problem that decides the verdict comes first; path problems explain it after.
-    problems.sort_by_key(|p| match p.severity {
-        Severity::Broken => 0,
-        Severity::Drift => 1,
-        Severity::Info => 2,
-    });
+    // (Stable: equal severities keep the order they were found in.) Reports and the
+    // printer show problems in this order.
+    problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
     Diagnosis {
         runtime: rt,
         trusted,

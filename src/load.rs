@@ -122,13 +122,14 @@ fn load_file_with(path: &Path, memo: &mut CertMemo) -> FileState {
     }
 }
 
-/// `HASH.N` (a certificate; `HASH.rN` would be a CRL and is not counted).
+/// `HASH.N` exactly as OpenSSL's `by_dir` lookup spells the names it tries (`%08lx.%d`:
+/// lower-case hex, N without leading zeros), since it opens those names and lists nothing.
+/// `HASH.rN` would be a CRL and is not counted; `5AD8A5D6.0` or `5ad8a5d6.01` are never
+/// opened, so they are not certificates OpenSSL finds either.
 fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
     let (hash, n) = name.split_once('.')?;
-    if hash.len() != 8 || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((u32::from_str_radix(hash, 16).ok()?, n.parse().ok()?))
+    let parsed = (u32::from_str_radix(hash, 16).ok()?, n.parse().ok()?);
+    (name == format!("{:08x}.{}", parsed.0, parsed.1)).then_some(parsed)
 }
 
 /// Loads a capath the way OpenSSL's `by_dir` lookup sees it: for each hash, `HASH.0`,
@@ -220,6 +221,13 @@ mod tests {
         assert_eq!(parse_hash_name("5ad8a5d6.r0"), None);
         assert_eq!(parse_hash_name("ISRG_Root_X1.pem"), None);
         assert_eq!(parse_hash_name("5ad8a5d.0"), None);
+        assert_eq!(
+            parse_hash_name("5AD8A5D6.0"),
+            None,
+            "OpenSSL opens lower case"
+        );
+        assert_eq!(parse_hash_name("5ad8a5d6.01"), None, "and N as %d");
+        assert_eq!(parse_hash_name("5ad8a5d6.+1"), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! is decided here too, so no command has to remember it: nothing reaches stdout, and the
 //! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
 
-use crate::diagnose::{Severity, Verdict};
+use crate::diagnose::Verdict;
 use crate::report::{FixReport, FixRun, StatusReport};
 use std::io::{IsTerminal, Write};
 
@@ -153,14 +153,9 @@ impl Printer {
             if rt.verdict == Verdict::Ok {
                 continue;
             }
-            // Details only under the rows that need them: the why first, then the notes.
-            let mut problems: Vec<_> = rt.problems.iter().collect();
-            problems.sort_by_key(|p| match p.severity {
-                Severity::Broken => 0,
-                Severity::Drift => 1,
-                Severity::Info => 2,
-            });
-            for p in problems {
+            // Details only under the rows that need them, in diagnose's order: the why
+            // first, then the notes.
+            for p in &rt.problems {
                 out.push_str(&format!(
                     "    {} {}\n",
                     self.paint(&format!("[{}]", p.code), "2"),

@@ -6,7 +6,7 @@
 use crate::cert::{unix_now, CertSummary, Certificate};
 use crate::diagnose::Diagnosis;
 use crate::load::{self, FileState};
-use crate::runtime::RuntimeKind;
+use crate::runtime::{version_key, RuntimeKind};
 use crate::system::OsStore;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -21,10 +21,6 @@ pub struct ReferenceGap {
     pub missing: Vec<CertSummary>,
     /// The OS-proper way to update the store.
     pub update: String,
-}
-
-fn version_key(v: &str) -> Vec<u32> {
-    v.split('.').map_while(|p| p.parse().ok()).collect()
 }
 
 /// Compares the OS store with the newest certifi among the diagnosed runtimes.

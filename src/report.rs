@@ -94,6 +94,7 @@ impl StatusReport {
     pub fn new(s: &Status) -> StatusReport {
         let os = &s.os;
         let count = |v: Verdict| s.diagnoses.iter().filter(|d| d.verdict == v).count();
+        let now = crate::cert::unix_now();
         StatusReport {
             schema_version: SCHEMA_VERSION,
             system: SystemReport {
@@ -112,7 +113,7 @@ impl StatusReport {
                 expired: os
                     .trusted
                     .iter()
-                    .filter(|c| c.is_expired_at(crate::cert::unix_now()))
+                    .filter(|c| c.is_expired_at(now))
                     .map(CertSummary::from)
                     .collect(),
                 warnings: os.warnings.clone(),

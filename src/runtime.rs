@@ -96,3 +96,9 @@ impl Runtime {
         }
     }
 }
+
+/// A dotted version (`3.11.7`, certifi's `2024.02.02`) as numbers, so that `24.10` sorts
+/// after `24.2`. Stops at the first part that is not a number (`3.13.0rc1` gives `[3, 13]`).
+pub fn version_key(v: &str) -> Vec<u32> {
+    v.split('.').map_while(|p| p.parse().ok()).collect()
+}

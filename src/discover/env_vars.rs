@@ -103,7 +103,3 @@ pub fn runtimes(opts: &Options) -> Vec<Runtime> {
         })
         .collect()
 }
-
-pub fn lookup(name: &str) -> Option<&'static TrustVar> {
-    TRUST_VARS.iter().find(|v| v.name == name)
-}

@@ -116,7 +116,7 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
     let mut results = Vec::with_capacity(answers.len());
     for ((_, path), (runtimes, fresh)) in jobs.iter().zip(answers) {
         if let Some(f) = fresh {
-            cache.put(path, &f.policy, &f.raw, &f.answer);
+            cache.put(path, &f.policy, &f.answer);
         }
         results.push(runtimes);
     }
@@ -157,7 +157,6 @@ pub fn discover(opts: &Options) -> Vec<Runtime> {
 /// An answer just obtained from an interpreter, for the cache.
 struct Fresh {
     policy: exec::ExecPolicy,
-    raw: String,
     answer: python::ProbeAnswer,
 }
 
@@ -181,11 +180,7 @@ fn probe_python(
             answer.find_bundles();
             let runtimes = python::runtimes_from_answer(path, &answer, &opts.env);
             // Remembered with the bundle walk's result, so a warm run does not walk again.
-            let fresh = fresh.then(|| Fresh {
-                policy,
-                raw: serde_json::to_string(&answer).unwrap_or_default(),
-                answer,
-            });
+            let fresh = fresh.then_some(Fresh { policy, answer });
             (runtimes, fresh)
         }
         Err(e) => {

@@ -7,7 +7,7 @@
 use super::exec::{self, ExecPolicy};
 use super::Options;
 use crate::runtime::{Note, Runtime, RuntimeKind};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub fn candidates(opts: &Options) -> Vec<PathBuf> {
@@ -94,19 +94,38 @@ fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
         });
         return;
     };
-    match super::env_value(opts, "SSL_CERT_FILE") {
+    apply_default_paths(
+        rt,
+        &opts.env,
+        ("SSL_CERT_FILE", dir.join("cert.pem")),
+        ("SSL_CERT_DIR", dir.join("certs")),
+    );
+}
+
+/// OpenSSL's `X509_STORE_set_default_paths`: the CA file and the hashed directory a build
+/// was compiled with, each replaced by its variable when that is set (the directory one is
+/// a PATH-style list). Shared by `openssl` binaries and Python's `ssl` module, which
+/// reports the variable names and defaults of the OpenSSL it links.
+pub(crate) fn apply_default_paths(
+    rt: &mut Runtime,
+    env: &HashMap<String, String>,
+    (cafile_var, cafile): (&str, PathBuf),
+    (capath_var, capath): (&str, PathBuf),
+) {
+    let set = |var: &str| env.get(var).filter(|v| !v.is_empty());
+    match set(cafile_var) {
         Some(v) => {
             rt.cafile = Some(v.into());
-            rt.overridden_by.push("SSL_CERT_FILE".into());
+            rt.overridden_by.push(cafile_var.to_string());
         }
-        None => rt.cafile = Some(dir.join("cert.pem")),
+        None => rt.cafile = Some(cafile),
     }
-    match super::env_value(opts, "SSL_CERT_DIR") {
+    match set(capath_var) {
         Some(v) => {
-            rt.capath = std::env::split_paths(&v).collect();
-            rt.overridden_by.push("SSL_CERT_DIR".into());
+            rt.capath = std::env::split_paths(v).collect();
+            rt.overridden_by.push(capath_var.to_string());
         }
-        None => rt.capath = vec![dir.join("certs")],
+        None => rt.capath = vec![capath],
     }
 }
 

@@ -124,10 +124,14 @@ impl ProbeCache {
         fresh.then(|| e.answer.clone())
     }
 
-    pub fn put(&mut self, binary: &Path, policy: &ExecPolicy, raw: &str, answer: &ProbeAnswer) {
+    /// Remembers `answer` (with its bundle walk) for `binary` run under `policy`.
+    pub fn put(&mut self, binary: &Path, policy: &ExecPolicy, answer: &ProbeAnswer) {
         if self.path.is_none() {
             return;
         }
+        let Ok(raw) = serde_json::to_string(answer) else {
+            return;
+        };
         let watched = watched_paths(binary, answer).into_iter().map(|p| {
             let s = stamp(&p);
             (p, s)
@@ -135,7 +139,7 @@ impl ProbeCache {
         let entry = Entry {
             policy: policy_key(policy),
             watched: watched.collect(),
-            answer: raw.to_string(),
+            answer: raw,
         };
         self.file
             .entries

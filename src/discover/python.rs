@@ -8,7 +8,7 @@
 
 use super::exec::{self, ExecError, ExecPolicy};
 use super::{env_value, Options};
-use crate::runtime::{Note, Runtime, RuntimeKind};
+use crate::runtime::{version_key, Note, Runtime, RuntimeKind};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -290,23 +290,12 @@ pub fn runtimes_from_answer(
     let mut ssl = Runtime::new(RuntimeKind::PythonSsl, binary.to_path_buf(), label.clone());
     ssl.version = Some(a.version.clone());
     match (&a.verify_paths, &a.ssl_error) {
-        (Some(vp), _) => {
-            // OpenSSL's X509_STORE_set_default_paths: each env var replaces its default.
-            match env.get(&vp.cafile_env).filter(|v| !v.is_empty()) {
-                Some(v) => {
-                    ssl.cafile = Some(v.into());
-                    ssl.overridden_by.push(vp.cafile_env.clone());
-                }
-                None => ssl.cafile = Some(vp.cafile.clone().into()),
-            }
-            match env.get(&vp.capath_env).filter(|v| !v.is_empty()) {
-                Some(v) => {
-                    ssl.capath = std::env::split_paths(v).collect();
-                    ssl.overridden_by.push(vp.capath_env.clone());
-                }
-                None => ssl.capath = vec![vp.capath.clone().into()],
-            }
-        }
+        (Some(vp), _) => super::openssl::apply_default_paths(
+            &mut ssl,
+            env,
+            (&vp.cafile_env, vp.cafile.clone().into()),
+            (&vp.capath_env, vp.capath.clone().into()),
+        ),
         (None, err) => ssl.notes.push(Note {
             code: "no-ssl-module",
             message: format!(
@@ -398,13 +387,9 @@ pub fn runtimes_from_answer(
     out
 }
 
-fn parse_version(v: &str) -> Vec<u32> {
-    v.split('.').map_while(|p| p.parse().ok()).collect()
-}
-
 fn pip_uses_truststore(pip_version: Option<&str>, python_version: &str) -> bool {
     let Some(pv) = pip_version else { return false };
-    parse_version(pv) >= vec![24, 2] && parse_version(python_version) >= vec![3, 10]
+    version_key(pv) >= vec![24, 2] && version_key(python_version) >= vec![3, 10]
 }
 
 /// What can be learnt about an interpreter without running it: its bundled certifi files.

@@ -131,23 +131,6 @@ fn first_org(name: &X509Name<'_>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Parses a DER Name (as webpki reports a trust anchor's subject, without the outer
-/// SEQUENCE header) into display text; `None` if it does not parse.
-pub(crate) fn display_name_of_raw(name_contents: &[u8]) -> Option<String> {
-    // webpki's TrustAnchor.subject is the Name's contents; put the SEQUENCE header back.
-    let mut der = vec![0x30];
-    let len = name_contents.len();
-    if len < 0x80 {
-        der.push(len as u8);
-    } else if len < 0x100 {
-        der.extend([0x81, len as u8]);
-    } else {
-        der.extend([0x82, (len >> 8) as u8, len as u8]);
-    }
-    der.extend_from_slice(name_contents);
-    X509Name::from_der(&der).ok().map(|(_, n)| display_name(&n))
-}
-
 fn display_name(name: &X509Name<'_>) -> String {
     name.iter_common_name()
         .find_map(|a| a.as_str().ok())

@@ -30,7 +30,7 @@ use super::report::{
     CaDetail, ChainEntry, Code, DatedCertificate, MissingIssuer, NameDetail, Note, NoteCode,
     ProbeReport, Validity, Verdict, SCHEMA,
 };
-use super::verify::{check_name, verify_path, PathOutcome, PreparedSet};
+use super::verify::{check_name, parse_roots, verify_path, PathOutcome, PreparedSet};
 use super::TrustSetInput;
 
 /// Verifies `chain` (DER, leaf first, as sent) for `name` against each trust set (give
@@ -48,7 +48,11 @@ pub fn analyse(
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let parsed: Vec<Result<CertInfo, String>> = chain.iter().map(|d| CertInfo::parse(d)).collect();
-    let sets: Vec<PreparedSet> = trust_sets.iter().map(PreparedSet::new).collect();
+    let roots = parse_roots(trust_sets);
+    let sets: Vec<PreparedSet> = trust_sets
+        .iter()
+        .map(|s| PreparedSet::new(s, &roots))
+        .collect();
     let mut notes = Vec::new();
 
     let unusable: Vec<String> = sets
@@ -172,7 +176,7 @@ struct Analysis<'a> {
     sent_path: Vec<&'a CertInfo>,
     /// All parsed sent certificates, in order.
     sent: Vec<&'a CertInfo>,
-    sets: &'a [PreparedSet],
+    sets: &'a [PreparedSet<'a>],
     outcomes: Vec<PathOutcome>,
     name_problem: Option<String>,
     /// The root a trust set has for the top's issuer, when the server did not send it.
@@ -185,7 +189,7 @@ impl<'a> Analysis<'a> {
         parsed: &'a [Result<CertInfo, String>],
         leaf: &'a CertInfo,
         name: &'a str,
-        sets: &'a [PreparedSet],
+        sets: &'a [PreparedSet<'a>],
         now: SystemTime,
         now_unix: i64,
     ) -> Analysis<'a> {

@@ -5,6 +5,7 @@
 //! sent in any order. The probe calls it once per trust set so the answer is "does this
 //! chain verify for *that* runtime", not a guess from names.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
@@ -13,42 +14,71 @@ use webpki::{EndEntityCert, KeyUsage};
 use super::certinfo::CertInfo;
 use super::TrustSetInput;
 
+/// Every distinct root of the trust sets, parsed once (`None`: x509-parser cannot read
+/// it). The sets are mostly the same few hundred CAs, the OS store's and every runtime's
+/// copy of them, so parsing per set would repeat the same work once per runtime.
+pub(crate) fn parse_roots(inputs: &[TrustSetInput]) -> HashMap<&[u8], Option<CertInfo>> {
+    let mut parsed = HashMap::new();
+    for der in inputs.iter().flat_map(|i| &i.roots) {
+        parsed
+            .entry(der.as_slice())
+            .or_insert_with(|| CertInfo::parse(der).ok());
+    }
+    parsed
+}
+
 /// A trust set turned into webpki anchors, with the parsed roots kept alongside.
-pub(crate) struct PreparedSet {
+pub(crate) struct PreparedSet<'a> {
     pub label: String,
     /// Roots that x509-parser could read (for name lookups and display).
-    pub roots: Vec<CertInfo>,
+    pub roots: Vec<&'a CertInfo>,
     anchors: Vec<TrustAnchor<'static>>,
+    /// The parsed root behind each anchor (same index), to name the anchor a path ends at.
+    anchor_roots: Vec<Option<&'a CertInfo>>,
     /// Certificates webpki could not turn into an anchor.
     pub unusable: usize,
 }
 
-impl PreparedSet {
-    pub fn new(input: &TrustSetInput) -> PreparedSet {
-        let mut anchors = Vec::new();
-        let mut roots = Vec::new();
-        let mut unusable = 0;
+impl<'a> PreparedSet<'a> {
+    /// `parsed` is [`parse_roots`] over all the sets, `input` among them.
+    pub fn new(
+        input: &TrustSetInput,
+        parsed: &'a HashMap<&[u8], Option<CertInfo>>,
+    ) -> PreparedSet<'a> {
+        let mut set = PreparedSet {
+            label: input.label.clone(),
+            roots: Vec::new(),
+            anchors: Vec::new(),
+            anchor_roots: Vec::new(),
+            unusable: 0,
+        };
         for der in &input.roots {
+            let info = parsed.get(der.as_slice()).and_then(Option::as_ref);
             let cert = CertificateDer::from(der.as_slice());
             match webpki::anchor_from_trusted_cert(&cert) {
-                Ok(anchor) => anchors.push(anchor.to_owned()),
-                Err(_) => unusable += 1,
+                Ok(anchor) => {
+                    set.anchors.push(anchor.to_owned());
+                    set.anchor_roots.push(info);
+                }
+                Err(_) => set.unusable += 1,
             }
-            if let Ok(info) = CertInfo::parse(der) {
-                roots.push(info);
-            }
+            set.roots.extend(info);
         }
-        PreparedSet {
-            label: input.label.clone(),
-            roots,
-            anchors,
-            unusable,
-        }
+        set
     }
 
     /// A root in this set whose subject is `subject_raw`.
-    pub fn root_named(&self, subject_raw: &[u8]) -> Option<&CertInfo> {
-        self.roots.iter().find(|r| r.subject_raw == subject_raw)
+    pub fn root_named(&self, subject_raw: &[u8]) -> Option<&'a CertInfo> {
+        self.roots
+            .iter()
+            .copied()
+            .find(|r| r.subject_raw == subject_raw)
+    }
+
+    /// The display name of the root behind `anchor`, one of this set's anchors.
+    fn anchor_name(&self, anchor: &TrustAnchor<'_>) -> Option<String> {
+        let i = self.anchors.iter().position(|a| a == anchor)?;
+        self.anchor_roots[i].map(|r| r.display_name.clone())
     }
 }
 
@@ -92,7 +122,7 @@ pub(crate) fn verify_path(chain: &[Vec<u8>], set: &PreparedSet, now: SystemTime)
         None,
     ) {
         Ok(path) => PathOutcome::Verified {
-            anchor: super::certinfo::display_name_of_raw(path.anchor().subject.as_ref()),
+            anchor: set.anchor_name(path.anchor()),
         },
         Err(e) => PathOutcome::Failed(e),
     }
