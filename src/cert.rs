@@ -30,6 +30,22 @@ pub struct Certificate {
     pub subject_hash_old: u32,
     /// SHA-256 over subject DER and SubjectPublicKeyInfo: equal for re-issued copies.
     anchor_key: [u8; 32],
+    /// [`readable_name`] of the subject, taken from its parsed attributes (the subject
+    /// text cannot be split on commas: a CN may contain one).
+    display_name: String,
+}
+
+/// The most readable part of an X.509 name: its CN, else O, else OU, else the whole name.
+pub(crate) fn readable_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    name.iter_common_name()
+        .find_map(|a| a.as_str().ok())
+        .or_else(|| name.iter_organization().find_map(|a| a.as_str().ok()))
+        .or_else(|| {
+            name.iter_organizational_unit()
+                .find_map(|a| a.as_str().ok())
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// Why a blob is not a certificate.
@@ -56,6 +72,7 @@ impl Certificate {
         Ok(Certificate {
             sha256: Sha256::digest(der).into(),
             subject: subject.to_string(),
+            display_name: readable_name(subject),
             issuer: x509.issuer().to_string(),
             not_before: x509.validity().not_before.timestamp(),
             not_after: x509.validity().not_after.timestamp(),
@@ -80,18 +97,9 @@ impl Certificate {
         self.anchor_key
     }
 
-    /// The most readable part of the subject: its CN, else O, else the whole name.
+    /// The most readable part of the subject: its CN, else O, else OU, else the whole name.
     pub fn display_name(&self) -> String {
-        for key in ["CN=", "O=", "OU="] {
-            if let Some(v) = self
-                .subject
-                .split(", ")
-                .find_map(|part| part.strip_prefix(key))
-            {
-                return v.to_string();
-            }
-        }
-        self.subject.clone()
+        self.display_name.clone()
     }
 
     pub fn is_expired_at(&self, now: i64) -> bool {
@@ -127,5 +135,33 @@ impl From<&Certificate> for CertSummary {
             subject: c.display_name(),
             not_after: c.not_after,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(dn: &[(rcgen::DnType, &str)]) -> Certificate {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (key, value) in dn {
+            params.distinguished_name.push(key.clone(), *value);
+        }
+        let key = rcgen::KeyPair::generate().unwrap();
+        Certificate::from_der(params.self_signed(&key).unwrap().der()).unwrap()
+    }
+
+    #[test]
+    fn display_name_reads_attributes_not_the_subject_text() {
+        let comma = self_signed(&[
+            (rcgen::DnType::OrganizationName, "Acme"),
+            (rcgen::DnType::CommonName, "Acme, Inc. Root CA"),
+        ]);
+        assert_eq!(comma.display_name(), "Acme, Inc. Root CA");
+        let org = self_signed(&[(rcgen::DnType::OrganizationName, "Org Only, Ltd")]);
+        assert_eq!(org.display_name(), "Org Only, Ltd");
+        let unit = self_signed(&[(rcgen::DnType::OrganizationalUnitName, "Unit")]);
+        assert_eq!(unit.display_name(), "Unit");
     }
 }

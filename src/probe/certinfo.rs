@@ -92,8 +92,8 @@ impl CertInfo {
             self_signed: subject_raw == issuer_raw && keys_agree,
             subject_raw,
             issuer_raw,
-            display_name: display_name(cert.subject()),
-            issuer_display_name: display_name(cert.issuer()),
+            display_name: crate::cert::readable_name(cert.subject()),
+            issuer_display_name: crate::cert::readable_name(cert.issuer()),
             organisation: first_org(cert.subject()),
             issuer_organisation: first_org(cert.issuer()),
             not_before: cert.validity().not_before.timestamp(),
@@ -129,14 +129,6 @@ fn first_org(name: &X509Name<'_>) -> Option<String> {
     name.iter_organization()
         .find_map(|a| a.as_str().ok())
         .map(str::to_string)
-}
-
-fn display_name(name: &X509Name<'_>) -> String {
-    name.iter_common_name()
-        .find_map(|a| a.as_str().ok())
-        .map(str::to_string)
-        .or_else(|| first_org(name))
-        .unwrap_or_else(|| name.to_string())
 }
 
 /// Formats unix seconds as RFC 3339 UTC (`2025-01-31T12:00:00Z`).
