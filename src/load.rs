@@ -126,7 +126,7 @@ fn load_file_with(path: &Path, memo: &mut CertMemo) -> FileState {
 /// lower-case hex, N without leading zeros), since it opens those names and lists nothing.
 /// `HASH.rN` would be a CRL and is not counted; `5AD8A5D6.0` or `5ad8a5d6.01` are never
 /// opened, so they are not certificates OpenSSL finds either.
-fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
+pub fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
     let (hash, n) = name.split_once('.')?;
     let parsed = (u32::from_str_radix(hash, 16).ok()?, n.parse().ok()?);
     (name == format!("{:08x}.{}", parsed.0, parsed.1)).then_some(parsed)

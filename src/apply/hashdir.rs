@@ -57,18 +57,11 @@ pub struct ExistingEntry {
     pub managed: bool,
 }
 
-/// `Some((hash, index))` for names of the form `xxxxxxxx.N` (lower-case hex).
+/// `Some((hash, index))` for the names OpenSSL opens (`%08lx.%d`): the rule is
+/// [`crate::load::parse_hash_name`]'s, so what is written here is what is read there.
 pub fn parse_hash_name(name: &str) -> Option<(&str, u32)> {
-    let (hash, index) = name.split_once('.')?;
-    let hash_ok = hash.len() == 8 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let index_ok = !index.is_empty()
-        && index.bytes().all(|b| b.is_ascii_digit())
-        && (index == "0" || !index.starts_with('0'));
-    if hash_ok && index_ok {
-        Some((hash, index.parse().ok()?))
-    } else {
-        None
-    }
+    let (_, index) = crate::load::parse_hash_name(name)?;
+    Some((&name[..8], index))
 }
 
 /// SHA-256 of the first certificate's DER in `bytes` (PEM, TRUSTED CERTIFICATE, or a bare
