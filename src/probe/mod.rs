@@ -85,36 +85,9 @@ impl Target {
             target: input.to_string(),
             reason: why.to_string(),
         };
-        let (host, port) = if let Some(rest) = host_port.strip_prefix('[') {
-            let (host, after) = rest.split_once(']').ok_or_else(|| bad("missing `]`"))?;
-            match after {
-                "" => (host, None),
-                p => (
-                    host,
-                    Some(p.strip_prefix(':').ok_or_else(|| bad("junk after `]`"))?),
-                ),
-            }
-        } else {
-            match host_port.rsplit_once(':') {
-                // A bare IPv6 address has several colons and no port.
-                Some((h, _)) if h.contains(':') => (host_port, None),
-                Some((h, p)) => (h, Some(p)),
-                None => (host_port, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("empty host"));
-        }
-        let port = match port {
-            None => DEFAULT_PORT,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad("port must be a number from 1 to 65535"))?,
-        };
+        let (host, port) = split_host_port(host_port, DEFAULT_PORT).map_err(bad)?;
         Ok(Target {
-            host: host.to_string(),
+            host,
             port,
             servername: None,
             timeout: DEFAULT_TIMEOUT,
@@ -189,6 +162,41 @@ pub fn exit_code(outcome: &Result<ProbeReport, ProbeError>) -> i32 {
         Ok(report) => report.exit_code(),
         Err(_) => EXIT_COULD_NOT_CONNECT,
     }
+}
+
+/// `HOST[:PORT]`, `[IPv6][:PORT]` or a bare IPv6 address (several colons, no port), as a
+/// target or a proxy is written; `default_port` when none is given. The error is the
+/// reason, in words.
+pub(crate) fn split_host_port(
+    text: &str,
+    default_port: u16,
+) -> Result<(String, u16), &'static str> {
+    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or("missing `]`")?;
+        match after {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or("junk after `]`")?)),
+        }
+    } else {
+        match text.rsplit_once(':') {
+            // A bare IPv6 address has several colons and no port.
+            Some((h, _)) if h.contains(':') => (text, None),
+            Some((h, p)) => (h, Some(p)),
+            None => (text, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("empty host");
+    }
+    let port = match port {
+        None => default_port,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or("port must be a number from 1 to 65535")?,
+    };
+    Ok((host.to_string(), port))
 }
 
 #[cfg(test)]

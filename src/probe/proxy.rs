@@ -83,28 +83,9 @@ impl FromStr for ProxyUrl {
             Some((creds, hp)) => (Some(creds.to_string()), hp),
             None => (None, rest),
         };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("missing `]`"))?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match hostport.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() {
-            return Err(bad("no host"));
-        }
-        let port = match port {
-            None => 80,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad("port must be a number from 1 to 65535"))?,
-        };
+        let (host, port) = super::split_host_port(hostport, 80).map_err(bad)?;
         Ok(ProxyUrl {
-            host: host.to_string(),
+            host,
             port,
             credentials,
         })
