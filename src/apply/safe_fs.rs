@@ -251,6 +251,16 @@ pub fn split_target(target: &Path) -> Result<(PathBuf, OsString)> {
 /// its bytes (opened `O_NOFOLLOW|O_NONBLOCK` so a swapped-in symlink or fifo cannot redirect
 /// or block the read).
 pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Option<Vec<u8>>)> {
+    inspect_tries(dir, name, 8)
+}
+
+/// [`inspect`], looking again (at most `tries` times) when the entry is swapped between
+/// stat and open: someone racing it forever gets an error, not a stack overflow.
+fn inspect_tries(
+    dir: &OwnedFd,
+    name: &OsStr,
+    tries: u32,
+) -> std::io::Result<(TargetState, Option<Vec<u8>>)> {
     let stat = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(s) => s,
         Err(Errno::NOENT) => return Ok((TargetState::Absent, None)),
@@ -263,7 +273,9 @@ pub fn inspect(dir: &OwnedFd, name: &OsStr) -> std::io::Result<(TargetState, Opt
             let fd = match rfs::openat(dir, name, flags, Mode::empty()) {
                 Ok(fd) => fd,
                 // Swapped between stat and open: look again.
-                Err(Errno::LOOP | Errno::NOENT) => return inspect(dir, name),
+                Err(Errno::LOOP | Errno::NOENT) if tries > 0 => {
+                    return inspect_tries(dir, name, tries - 1)
+                }
                 Err(e) => return Err(e.into()),
             };
             let st = rfs::fstat(&fd)?;
