@@ -25,7 +25,7 @@ use sha2::Digest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::certs::{make_cert, write};
+use support::certs::{json, make_cert, write};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -486,8 +486,7 @@ fn musl_binary_runs_and_reports_a_store_as_json() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", show(&out)));
+    let doc = json(&out);
     assert_eq!(doc["system"]["certificates"], 2, "{doc:#}");
 }
 

@@ -5,25 +5,19 @@
 #![cfg(target_os = "linux")]
 
 mod support;
-use support::certs::make_cert;
+use support::certs::{json, make_cert};
 use support::sandbox::{self, Sandbox};
 
 const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 
 /// `trustsync status --json` inside the sandbox, asking every interpreter afresh (the
 /// probe cache lives outside the overlaid directories).
+#[track_caller]
 fn status(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> (serde_json::Value, i32) {
     let mut argv = vec![EXE, "status", "--json", "--fresh"];
     argv.extend_from_slice(extra);
     let out = sb.run(&argv, env);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out.status.code().unwrap_or(-1))
+    (json(&out), out.status.code().unwrap_or(-1))
 }
 
 fn rows<'a>(doc: &'a serde_json::Value, kind: &str, path: &str) -> Vec<&'a serde_json::Value> {

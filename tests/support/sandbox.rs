@@ -662,6 +662,17 @@ impl Sandbox {
         }
         output
     }
+
+    /// Runs the `trustsync` under test as `trustsync ARGS --json` inside the sandbox: its
+    /// JSON document and the raw output.
+    #[track_caller]
+    pub fn trustsync_json(&self, args: &[&str]) -> (serde_json::Value, Output) {
+        let mut argv = vec![env!("CARGO_BIN_EXE_trustsync")];
+        argv.extend_from_slice(args);
+        argv.push("--json");
+        let out = self.run(&argv, &[]);
+        (super::certs::json(&out), out)
+    }
 }
 
 /// Where `scripts/build-private-openssl.sh` caches the S1 OpenSSL build.
