@@ -211,25 +211,8 @@ fn python_with_certifi(sb: &Sandbox) -> Option<String> {
 /// carries the machine's Mozilla roots (what `pip install certifi` would give, offline).
 fn venv_with_certifi(sb: &Sandbox) -> String {
     let venv = "/opt/certifi-venv";
-    assert!(run_ok(
-        sb,
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv]
-    )
-    .status
-    .success());
+    let site = sb.make_venv(venv);
     let python = format!("{venv}/bin/python3");
-    let site = String::from_utf8(
-        run_ok(
-            sb,
-            &[
-                &python,
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
     let mut bundle = Vec::new();
     for entry in std::fs::read_dir("/usr/share/ca-certificates/mozilla")
         .expect("ca-certificates")
@@ -237,8 +220,8 @@ fn venv_with_certifi(sb: &Sandbox) -> String {
     {
         bundle.extend(std::fs::read(entry.path()).unwrap());
     }
-    sb.write(format!("{}/certifi/__init__.py", site.trim()), "import os\n__version__ = '2024.01.01'\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
-    sb.write(format!("{}/certifi/cacert.pem", site.trim()), bundle);
+    sb.write(format!("{site}/certifi/__init__.py"), "import os\n__version__ = '2024.01.01'\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
+    sb.write(format!("{site}/certifi/cacert.pem"), bundle);
     python
 }
 
@@ -479,26 +462,9 @@ fn a_users_venv_is_theirs_unless_allowed() {
     let chain = CaChain::new(ChainSpec::default());
     sandbox::add_os_ca(&sb, "corp-root", &chain.root_pem());
     let venv = "/opt/ann-venv";
-    assert!(run_ok(
-        &sb,
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv]
-    )
-    .status
-    .success());
-    let site = String::from_utf8(
-        run_ok(
-            &sb,
-            &[
-                &format!("{venv}/bin/python3"),
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
-    let bundle = format!("{}/certifi/cacert.pem", site.trim());
-    sb.write(format!("{}/certifi/__init__.py", site.trim()), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
+    let site = sb.make_venv(venv);
+    let bundle = format!("{site}/certifi/cacert.pem");
+    sb.write(format!("{site}/certifi/__init__.py"), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
     sb.write(
         &bundle,
         std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt").unwrap(),
