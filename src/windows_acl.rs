@@ -22,7 +22,9 @@ use windows_sys::Win32::Security::{
 use windows_sys::Win32::Storage::FileSystem::CreateDirectoryW;
 use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
 
-fn wide(s: &str) -> Vec<u16> {
+/// `s` as a NUL-terminated UTF-16 string, the shape every `…W` call takes (also used by
+/// [`crate::windows_env`]).
+pub(crate) fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 

@@ -13,6 +13,7 @@
 #![allow(unsafe_code)]
 
 use crate::apply_windows::{EnvStore, RegValue, Scope, WinError};
+use crate::windows_acl::wide;
 use std::collections::BTreeMap;
 use std::io;
 use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_MORE_DATA, ERROR_SUCCESS};
@@ -32,10 +33,6 @@ impl Drop for Key {
         // SAFETY: `self.0` is a key RegOpenKeyExW opened and nothing else closes.
         unsafe { RegCloseKey(self.0) };
     }
-}
-
-fn wide(s: &str) -> Vec<u16> {
-    s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
 fn check(rc: u32) -> io::Result<()> {
@@ -61,43 +58,40 @@ fn open(scope: Scope, access: u32) -> io::Result<Key> {
 fn query(key: &Key, name: &str) -> io::Result<Option<RegValue>> {
     let name = wide(name);
     let mut kind = 0u32;
-    let mut len = 0u32;
-    // SAFETY: a size query: null data pointer, valid out pointers for type and size.
-    let rc = unsafe {
-        RegQueryValueExW(
-            key.0,
-            name.as_ptr(),
-            std::ptr::null(),
-            &mut kind,
-            std::ptr::null_mut(),
-            &mut len,
-        )
-    };
-    if rc == ERROR_FILE_NOT_FOUND {
-        return Ok(None);
-    }
-    check(rc)?;
-    // The value may grow between the two calls: ask again with the new size.
+    // The first call has no buffer (a size query); each call after it has the size the
+    // one before said, until the value fits (it may grow between two calls).
+    let mut data: Vec<u8> = Vec::new();
     loop {
-        let mut data = vec![0u8; len as usize];
-        // SAFETY: `data` has `len` writable bytes; RegQueryValueExW writes at most `len`.
+        let mut len = u32::try_from(data.len()).map_err(|_| io::ErrorKind::InvalidData)?;
+        let buffer = if data.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            data.as_mut_ptr()
+        };
+        // SAFETY: `name` is NUL-terminated; `buffer` is null (a size query) or has `len`
+        // writable bytes, and RegQueryValueExW writes at most `len`; `kind` and `len` are
+        // valid out pointers.
         let rc = unsafe {
             RegQueryValueExW(
                 key.0,
                 name.as_ptr(),
                 std::ptr::null(),
                 &mut kind,
-                data.as_mut_ptr(),
+                buffer,
                 &mut len,
             )
         };
         match rc {
-            ERROR_MORE_DATA => continue,
             ERROR_FILE_NOT_FOUND => return Ok(None),
-            _ => check(rc)?,
+            ERROR_SUCCESS | ERROR_MORE_DATA if len as usize > data.len() => {
+                data.resize(len as usize, 0);
+            }
+            _ => {
+                check(rc)?;
+                data.truncate(len as usize);
+                return Ok(Some(RegValue { kind, data }));
+            }
         }
-        data.truncate(len as usize);
-        return Ok(Some(RegValue { kind, data }));
     }
 }
 

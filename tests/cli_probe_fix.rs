@@ -16,6 +16,23 @@ fn store_with(pem: &str) -> tempfile::TempDir {
     root
 }
 
+/// `trustsync probe TARGET --json --only --root ROOT`, naming `localhost` to the server.
+fn probe_localhost(target: &str, root: &tempfile::TempDir) -> std::process::Output {
+    trustsync(
+        &[
+            "probe",
+            target,
+            "--servername",
+            "localhost",
+            "--json",
+            "--only",
+            "--root",
+            root.path().to_str().unwrap(),
+        ],
+        &[],
+    )
+}
+
 #[test]
 fn probe_verifies_against_the_os_store_and_exits_by_outcome() {
     let chain = CaChain::new(ChainSpec::default());
@@ -23,19 +40,7 @@ fn probe_verifies_against_the_os_store_and_exits_by_outcome() {
     let target = format!("127.0.0.1:{}", server.port());
 
     let trusting = store_with(&chain.root_pem());
-    let out = trustsync(
-        &[
-            "probe",
-            &target,
-            "--servername",
-            "localhost",
-            "--json",
-            "--only",
-            "--root",
-            trusting.path().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = probe_localhost(&target, &trusting);
     let doc = json(&out);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["verdicts"][0]["trust_set"], "OS store");
@@ -43,19 +48,7 @@ fn probe_verifies_against_the_os_store_and_exits_by_outcome() {
 
     let other = make_cert("Some Other Root", true, 2099);
     let lacking = store_with(&other.pem);
-    let out = trustsync(
-        &[
-            "probe",
-            &target,
-            "--servername",
-            "localhost",
-            "--json",
-            "--only",
-            "--root",
-            lacking.path().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let out = probe_localhost(&target, &lacking);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json(&out)["verdicts"][0]["code"], "untrusted-root");
 

@@ -5,6 +5,7 @@
 
 mod support;
 use support::certs::*;
+use support::trees::CERTIFI;
 
 /// The seed-S2 tree (tests/support/trees.rs): the root and the company CA certifi lacks.
 fn tree() -> (tempfile::TempDir, TestCa) {
@@ -76,11 +77,7 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
     );
     // certifi itself is untouched by the default strategy.
     assert_eq!(
-        std::fs::read(under(
-            root.path(),
-            "/usr/lib/python3/dist-packages/certifi/cacert.pem"
-        ))
-        .unwrap(),
+        std::fs::read(under(root.path(), CERTIFI)).unwrap(),
         before
             .iter()
             .find(|(p, _)| p.ends_with("certifi/cacert.pem"))
@@ -102,10 +99,7 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
 fn patch_bundle_in_a_tree() {
     let (root, corp) = tree();
     let r = root.path().to_str().unwrap();
-    let certifi = under(
-        root.path(),
-        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
-    );
+    let certifi = under(root.path(), CERTIFI);
     let original = std::fs::read(&certifi).unwrap();
     let out = trustsync(
         &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
@@ -138,20 +132,7 @@ fn the_managed_bundle_follows_a_ca_the_os_drops() {
         .unwrap()
         .contains(&corp.fingerprint));
     // The administrator removes the company CA from the OS store.
-    let public_only =
-        std::fs::read_to_string(under(root.path(), "/etc/ssl/certs/ca-certificates.crt"))
-            .unwrap()
-            .replace(&corp.pem, "");
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        public_only.as_bytes(),
-    );
-    std::fs::remove_file(under(
-        root.path(),
-        "/usr/local/share/ca-certificates/corp.crt",
-    ))
-    .unwrap();
+    support::trees::drop_corp_from_os_store(root.path(), &corp);
     let out = trustsync(&["fix", "--yes", "--root", r], &[]);
     assert!(
         out.status.success(),
@@ -170,10 +151,7 @@ fn the_managed_bundle_follows_a_ca_the_os_drops() {
 fn a_patch_block_is_withdrawn_when_the_os_drops_its_ca() {
     let (root, corp) = tree();
     let r = root.path().to_str().unwrap();
-    let certifi = under(
-        root.path(),
-        "/usr/lib/python3/dist-packages/certifi/cacert.pem",
-    );
+    let certifi = under(root.path(), CERTIFI);
     let original = std::fs::read(&certifi).unwrap();
     assert!(trustsync(
         &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
@@ -184,20 +162,7 @@ fn a_patch_block_is_withdrawn_when_the_os_drops_its_ca() {
     assert!(std::fs::read_to_string(&certifi)
         .unwrap()
         .contains(&corp.fingerprint));
-    let public_only =
-        std::fs::read_to_string(under(root.path(), "/etc/ssl/certs/ca-certificates.crt"))
-            .unwrap()
-            .replace(&corp.pem, "");
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        public_only.as_bytes(),
-    );
-    std::fs::remove_file(under(
-        root.path(),
-        "/usr/local/share/ca-certificates/corp.crt",
-    ))
-    .unwrap();
+    support::trees::drop_corp_from_os_store(root.path(), &corp);
     let out = trustsync(
         &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],
         &[],

@@ -15,22 +15,6 @@ const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 const ANCHORS: &str = "/usr/local/share/ca-certificates";
 const BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// Runs `trustsync ARGS --json` inside the sandbox; the document and the raw output.
-fn trustsync_json(sb: &Sandbox, args: &[&str]) -> (serde_json::Value, std::process::Output) {
-    let mut argv = vec![EXE];
-    argv.extend_from_slice(args);
-    argv.push("--json");
-    let out = sb.run(&argv, &[]);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out)
-}
-
 /// Files the test hands to the sandbox live in a temp dir outside the overlaid layers
 /// (the sandbox sees it as it is).
 struct Files {
@@ -57,7 +41,7 @@ fn system_openssl_verifies(sb: &Sandbox, leaf: &str) -> bool {
 }
 
 fn locally_added(sb: &Sandbox) -> Vec<String> {
-    let (doc, out) = trustsync_json(sb, &["status", "--fresh", "--only"]);
+    let (doc, out) = sb.trustsync_json(&["status", "--fresh", "--only"]);
     assert!(out.status.code().is_some());
     doc["system"]["locally_added"]
         .as_array()
@@ -91,7 +75,7 @@ fn add_and_remove_round_trip_with_the_real_update_command() {
     let anchor = format!("{ANCHORS}/trustsync-{}.crt", &fingerprint[..16]);
     assert!(!system_openssl_verifies(&sb, &leaf), "not trusted before");
 
-    let (doc, out) = trustsync_json(&sb, &["add", &corp]);
+    let (doc, out) = sb.trustsync_json(&["add", &corp]);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["outcome"], "added", "{doc:#}");
     assert_eq!(doc["certificates"][0]["sha256"], fingerprint.as_str());
@@ -133,7 +117,7 @@ fn add_and_remove_round_trip_with_the_real_update_command() {
     assert!(locally_added(&sb).contains(&fingerprint));
 
     // Adding it again changes nothing.
-    let (doc, out) = trustsync_json(&sb, &["add", &corp]);
+    let (doc, out) = sb.trustsync_json(&["add", &corp]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(doc["outcome"], "already-trusted", "{doc:#}");
     assert!(doc["update"].is_null());
@@ -145,7 +129,7 @@ fn add_and_remove_round_trip_with_the_real_update_command() {
         .map(|p| std::str::from_utf8(p).unwrap().to_uppercase())
         .collect::<Vec<_>>()
         .join(":");
-    let (doc, out) = trustsync_json(&sb, &["remove", &colons]);
+    let (doc, out) = sb.trustsync_json(&["remove", &colons]);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["outcome"], "removed", "{doc:#}");
     assert_eq!(doc["certificates"][0]["location"], anchor.as_str());
@@ -172,7 +156,7 @@ fn add_and_remove_round_trip_with_the_real_update_command() {
     assert!(!locally_added(&sb).contains(&fingerprint));
 
     // Removing it again: nothing there, nothing to do.
-    let (doc, out) = trustsync_json(&sb, &["remove", &fingerprint]);
+    let (doc, out) = sb.trustsync_json(&["remove", &fingerprint]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(doc["outcome"], "not-present", "{doc:#}");
 }
@@ -186,7 +170,7 @@ fn removing_a_root_trustsync_did_not_add_is_refused_and_changes_nothing() {
     let mozilla = shipped.first().expect("the machine's store has roots");
     let before = sb.changed_paths();
 
-    let (doc, out) = trustsync_json(&sb, &["remove", &mozilla.fingerprint()]);
+    let (doc, out) = sb.trustsync_json(&["remove", &mozilla.fingerprint()]);
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
     assert_eq!(doc["outcome"], "refused");
     assert_eq!(doc["error"]["code"], "not-added-by-trustsync", "{doc:#}");
@@ -211,7 +195,7 @@ fn removing_a_root_trustsync_did_not_add_is_refused_and_changes_nothing() {
     let admin = make_cert("Admin Root", true, 2045);
     sandbox::add_os_ca(&sb, "admin-root", &admin.pem);
     let before = sb.changed_paths();
-    let (doc, out) = trustsync_json(&sb, &["remove", &admin.fingerprint]);
+    let (doc, out) = sb.trustsync_json(&["remove", &admin.fingerprint]);
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
     assert_eq!(doc["error"]["code"], "not-added-by-trustsync", "{doc:#}");
     assert_eq!(sb.changed_paths(), before);
@@ -234,7 +218,7 @@ fn non_ca_and_expired_certificates_need_force() {
         (&expired_file, "expired"),
         (&server_chain, "chain-with-non-ca"),
     ] {
-        let (doc, out) = trustsync_json(&sb, &["add", file]);
+        let (doc, out) = sb.trustsync_json(&["add", file]);
         assert_eq!(out.status.code(), Some(1), "{doc:#}");
         assert_eq!(doc["outcome"], "refused");
         assert_eq!(doc["error"]["code"], code, "{doc:#}");
@@ -242,12 +226,12 @@ fn non_ca_and_expired_certificates_need_force() {
         assert_eq!(sb.changed_paths(), before, "{file}: nothing written");
     }
     // --force does not make a server chain acceptable.
-    let (doc, _) = trustsync_json(&sb, &["add", &server_chain, "--force"]);
+    let (doc, _) = sb.trustsync_json(&["add", &server_chain, "--force"]);
     assert_eq!(doc["error"]["code"], "chain-with-non-ca");
     assert_eq!(sb.changed_paths(), before);
 
     // --force adds the expired CA, and says what that means.
-    let (doc, out) = trustsync_json(&sb, &["add", &expired_file, "--force"]);
+    let (doc, out) = sb.trustsync_json(&["add", &expired_file, "--force"]);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["outcome"], "added");
     assert!(
@@ -366,7 +350,7 @@ fn undo_of_an_add_rebuilds_the_os_store() {
     let files = Files::new();
     let ca = make_cert("Undone Corp Root", true, 2099);
     let path = files.put("undone.pem", &ca.pem);
-    let (_, out) = trustsync_json(&sb, &["add", &path]);
+    let (_, out) = sb.trustsync_json(&["add", &path]);
     assert!(
         out.status.success(),
         "{}",

@@ -67,23 +67,7 @@ fn machine_with(extra_layers: &[&'static str]) -> Option<Machine> {
     layers.extend_from_slice(extra_layers);
     let sb = Sandbox::with_layers(&layers)?;
     sb.symlink(EXE, INSTALLED);
-    let out = sb.run(
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", VENV],
-        &[],
-    );
-    assert!(out.status.success(), "{}", show(&out));
-    let site = text(
-        &sb.run(
-            &[
-                &format!("{VENV}/bin/python3"),
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-            &[],
-        )
-        .stdout,
-    );
-    let site = site.trim();
+    let site = sb.make_venv(VENV);
     // A certifi stand-in: the real package is two files, where() and Mozilla's bundle;
     // this bundle holds one public root, so a locally added CA is missing from it.
     let public = std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")

@@ -22,10 +22,10 @@
 mod support;
 
 use sha2::Digest;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::certs::{make_cert, write};
+use support::certs::{json, make_cert, write};
+use support::report::{show, skip_unless_ci, text};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -39,23 +39,6 @@ const RELEASE_URL: &str = "https://github.com/trustsync/trustsync/releases/downl
 
 // ---------------------------------------------------------------------------------------
 // Finding artifacts and tools, skipping loudly
-
-fn under_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// A loud skip (the harness hides eprintln! of passing tests, so this writes to the
-/// process's stderr directly), or a failure under CI=true, where nothing may be missing.
-fn missing(what: &str) {
-    if under_ci() {
-        panic!("CI=true and {what}");
-    }
-    let banner = "!".repeat(78);
-    let _ = std::io::stderr().lock().write_all(
-        format!("\n{banner}\n!!! SKIPPED: {what}\n!!! This test proved NOTHING.\n{banner}\n")
-            .as_bytes(),
-    );
-}
 
 /// `${CARGO_TARGET_DIR:-target}/packages`, the convention the build scripts follow (a
 /// relative CARGO_TARGET_DIR is relative to the checkout, where the scripts run cargo).
@@ -72,7 +55,7 @@ fn artifact(name: &str, built_by: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        missing(&format!("{} is missing: run {built_by}", path.display()));
+        skip_unless_ci(&format!("{} is missing: run {built_by}", path.display()));
         None
     }
 }
@@ -82,7 +65,7 @@ fn tool(tool: &str, package: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
     if !found {
-        missing(&format!(
+        skip_unless_ci(&format!(
             "`{tool}` is not installed (Debian package {package}; scripts/setup-packaging.sh)"
         ));
     }
@@ -95,19 +78,6 @@ fn is_root() -> bool {
 
 // ---------------------------------------------------------------------------------------
 // Running things
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
 
 fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
     let program = program.as_ref();
@@ -191,7 +161,7 @@ fn rpm_package() -> Option<PathBuf> {
     match found.as_slice() {
         [one] => Some(one.clone()),
         [] => {
-            missing(&format!(
+            skip_unless_ci(&format!(
                 "no {prefix}*.rpm in {}: run scripts/build-rpm.sh",
                 dir.display()
             ));
@@ -391,7 +361,7 @@ fn rpm_scriptlets_install_hooks_and_remove_them_on_erase_only_never_failing() {
 fn rpm_installs_into_a_private_root_and_the_binary_runs() {
     let Some(rpm) = rpm_package() else { return };
     if !is_root() {
-        missing("`rpm -i --root` chroots, which needs root");
+        skip_unless_ci("`rpm -i --root` chroots, which needs root");
         return;
     }
     let root = tempfile::tempdir().unwrap();
@@ -486,8 +456,7 @@ fn musl_binary_runs_and_reports_a_store_as_json() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", show(&out)));
+    let doc = json(&out);
     assert_eq!(doc["system"]["certificates"], 2, "{doc:#}");
 }
 
@@ -495,7 +464,7 @@ fn musl_binary_runs_and_reports_a_store_as_json() {
 fn musl_binary_runs_alone_in_a_chroot_like_a_scratch_image() {
     let Some(binary) = musl_binary() else { return };
     if !is_root() {
-        missing("chroot needs root");
+        skip_unless_ci("chroot needs root");
         return;
     }
     // The image: the binary and a CA bundle, nothing else (no libc, no loader, no shell).
@@ -681,7 +650,7 @@ fn yaml_file(path: &Path) -> Option<serde_json::Value> {
         ],
     );
     if out.status.code() == Some(3) {
-        missing("PyYAML is not installed (python3-yaml)");
+        skip_unless_ci("PyYAML is not installed (python3-yaml)");
         return None;
     }
     assert!(out.status.success(), "{path:?}: {}", show(&out));

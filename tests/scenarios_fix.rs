@@ -14,21 +14,6 @@ fn run_ok(sb: &Sandbox, argv: &[&str]) -> std::process::Output {
     sb.run(argv, &[])
 }
 
-fn trustsync(sb: &Sandbox, args: &[&str]) -> (serde_json::Value, std::process::Output) {
-    let mut argv = vec![EXE];
-    argv.extend_from_slice(args);
-    argv.extend_from_slice(&["--json"]);
-    let out = sb.run(&argv, &[]);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out)
-}
-
 /// Every path under `dirs` with its type, mode, owner, link text and content hash, as
 /// seen inside the sandbox: the before/after picture for "undo is exact".
 fn snapshot(sb: &Sandbox, dirs: &[&str]) -> String {
@@ -125,7 +110,7 @@ fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
         "--runtime",
         "/usr/bin/python3",
     ];
-    let (dry, _) = trustsync(&sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    let (dry, _) = sb.trustsync_json(&[&["fix", "--dry-run"][..], &runtimes[..]].concat());
     assert_eq!(
         snapshot(&sb, &watched),
         picture_before,
@@ -143,7 +128,7 @@ fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
         "the missing CA file is linked: {planned:?}"
     );
 
-    let (applied, out) = trustsync(&sb, &[&["fix", "--yes"][..], &runtimes[..]].concat());
+    let (applied, out) = sb.trustsync_json(&[&["fix", "--yes"][..], &runtimes[..]].concat());
     assert!(
         out.status.success(),
         "{}",
@@ -167,21 +152,21 @@ fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
         "{}",
         String::from_utf8_lossy(&py_after.stderr)
     );
-    let (status, _) = trustsync(&sb, &[&["status"][..], &runtimes[..]].concat());
+    let (status, _) = sb.trustsync_json(&[&["status"][..], &runtimes[..]].concat());
     for r in status["runtimes"].as_array().unwrap() {
         if r["kind"] == "openssl" || r["kind"] == "python-ssl" {
             assert_eq!(r["verdict"], "ok", "{r:#}");
         }
     }
 
-    let (again, _) = trustsync(&sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    let (again, _) = sb.trustsync_json(&[&["fix", "--dry-run"][..], &runtimes[..]].concat());
     assert_eq!(
         again["actions"].as_array().unwrap().len(),
         0,
         "idempotent: {again:#}"
     );
 
-    let (_, out) = trustsync(&sb, &["undo"]);
+    let (_, out) = sb.trustsync_json(&["undo"]);
     assert!(
         out.status.success(),
         "{}",
@@ -226,25 +211,8 @@ fn python_with_certifi(sb: &Sandbox) -> Option<String> {
 /// carries the machine's Mozilla roots (what `pip install certifi` would give, offline).
 fn venv_with_certifi(sb: &Sandbox) -> String {
     let venv = "/opt/certifi-venv";
-    assert!(run_ok(
-        sb,
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv]
-    )
-    .status
-    .success());
+    let site = sb.make_venv(venv);
     let python = format!("{venv}/bin/python3");
-    let site = String::from_utf8(
-        run_ok(
-            sb,
-            &[
-                &python,
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
     let mut bundle = Vec::new();
     for entry in std::fs::read_dir("/usr/share/ca-certificates/mozilla")
         .expect("ca-certificates")
@@ -252,8 +220,8 @@ fn venv_with_certifi(sb: &Sandbox) -> String {
     {
         bundle.extend(std::fs::read(entry.path()).unwrap());
     }
-    sb.write(format!("{}/certifi/__init__.py", site.trim()), "import os\n__version__ = '2024.01.01'\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
-    sb.write(format!("{}/certifi/cacert.pem", site.trim()), bundle);
+    sb.write(format!("{site}/certifi/__init__.py"), "import os\n__version__ = '2024.01.01'\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
+    sb.write(format!("{site}/certifi/cacert.pem"), bundle);
     python
 }
 
@@ -345,7 +313,8 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
         String::from_utf8_lossy(&before.stderr)
     );
     let runtimes = ["--fresh", "--only", "--runtime", &s.python];
-    let (status, _) = trustsync(&s.sb, &[&["status"][..], &runtimes[..]].concat());
+    let (status, _) =
+        s.sb.trustsync_json(&[&["status"][..], &runtimes[..]].concat());
     let rq = status["runtimes"]
         .as_array()
         .unwrap()
@@ -354,7 +323,8 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
         .expect("a requests row");
     assert_eq!(rq["missing"][0], s.root_fingerprint.as_str(), "{rq:#}");
 
-    let (applied, out) = trustsync(&s.sb, &[&["fix", "--yes"][..], &runtimes[..]].concat());
+    let (applied, out) =
+        s.sb.trustsync_json(&[&["fix", "--yes"][..], &runtimes[..]].concat());
     assert!(
         out.status.success(),
         "{}",
@@ -378,7 +348,8 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
         String::from_utf8_lossy(&after.stderr)
     );
     // The user's certifi file itself was not touched.
-    let (again, _) = trustsync(&s.sb, &[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    let (again, _) =
+        s.sb.trustsync_json(&[&["fix", "--dry-run"][..], &runtimes[..]].concat());
     assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
 }
 
@@ -401,8 +372,7 @@ fn s2_patch_bundle_strategy_and_exact_undo() {
     let direct = |s: &S2| run_ok(&s.sb, &[&s.python, "-c", PY_REQUESTS, &s.port]);
     assert!(!direct(&s).status.success());
     let runtimes = ["--fresh", "--only", "--runtime", &s.python];
-    let (_, out) = trustsync(
-        &s.sb,
+    let (_, out) = s.sb.trustsync_json(
         &[
             &["fix", "--yes", "--strategy", "patch-bundle"][..],
             &runtimes[..],
@@ -421,8 +391,7 @@ fn s2_patch_bundle_strategy_and_exact_undo() {
     );
     assert!(patched.contains("# BEGIN trustsync") && patched.contains("Corp TLS Inspection Root"));
     assert!(String::from_utf8_lossy(&direct(&s).stdout).contains("verified"));
-    let (again, _) = trustsync(
-        &s.sb,
+    let (again, _) = s.sb.trustsync_json(
         &[
             &["fix", "--dry-run", "--strategy", "patch-bundle"][..],
             &runtimes[..],
@@ -430,7 +399,7 @@ fn s2_patch_bundle_strategy_and_exact_undo() {
         .concat(),
     );
     assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
-    let (_, out) = trustsync(&s.sb, &["undo"]);
+    let (_, out) = s.sb.trustsync_json(&["undo"]);
     assert!(out.status.success());
     let restored = s.sb.read_inside(&certifi).unwrap();
     let first_diff = restored
@@ -493,26 +462,9 @@ fn a_users_venv_is_theirs_unless_allowed() {
     let chain = CaChain::new(ChainSpec::default());
     sandbox::add_os_ca(&sb, "corp-root", &chain.root_pem());
     let venv = "/opt/ann-venv";
-    assert!(run_ok(
-        &sb,
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv]
-    )
-    .status
-    .success());
-    let site = String::from_utf8(
-        run_ok(
-            &sb,
-            &[
-                &format!("{venv}/bin/python3"),
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
-    let bundle = format!("{}/certifi/cacert.pem", site.trim());
-    sb.write(format!("{}/certifi/__init__.py", site.trim()), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
+    let site = sb.make_venv(venv);
+    let bundle = format!("{site}/certifi/cacert.pem");
+    sb.write(format!("{site}/certifi/__init__.py"), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
     sb.write(
         &bundle,
         std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt").unwrap(),
@@ -529,7 +481,7 @@ fn a_users_venv_is_theirs_unless_allowed() {
         "--runtime",
         venv,
     ];
-    let (doc, out) = trustsync(&sb, &args);
+    let (doc, out) = sb.trustsync_json(&args);
     assert!(
         out.status.success(),
         "{}",
@@ -548,7 +500,7 @@ fn a_users_venv_is_theirs_unless_allowed() {
         original,
         "the user's bundle is untouched"
     );
-    let (_, out) = trustsync(&sb, &[&args[..], &["--allow-user-dirs"][..]].concat());
+    let (_, out) = sb.trustsync_json(&[&args[..], &["--allow-user-dirs"][..]].concat());
     assert!(
         out.status.success(),
         "{}",

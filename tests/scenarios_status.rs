@@ -5,25 +5,19 @@
 #![cfg(target_os = "linux")]
 
 mod support;
-use support::certs::make_cert;
+use support::certs::{json, make_cert};
 use support::sandbox::{self, Sandbox};
 
 const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 
 /// `trustsync status --json` inside the sandbox, asking every interpreter afresh (the
 /// probe cache lives outside the overlaid directories).
+#[track_caller]
 fn status(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> (serde_json::Value, i32) {
     let mut argv = vec![EXE, "status", "--json", "--fresh"];
     argv.extend_from_slice(extra);
     let out = sb.run(&argv, env);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out.status.code().unwrap_or(-1))
+    (json(&out), out.status.code().unwrap_or(-1))
 }
 
 fn rows<'a>(doc: &'a serde_json::Value, kind: &str, path: &str) -> Vec<&'a serde_json::Value> {
@@ -128,28 +122,7 @@ fn s2_locally_added_ca_missing_from_certifi_is_named_first() {
     sandbox::add_os_ca(&sb, "corp-proxy", &corp.pem);
     // A venv with the real interpreter, and a certifi package in it.
     let venv = "/opt/venv";
-    let out = sb.run(
-        &["/usr/bin/python3", "-m", "venv", "--without-pip", venv],
-        &[],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let site = String::from_utf8(
-        sb.run(
-            &[
-                &format!("{venv}/bin/python3"),
-                "-c",
-                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-            ],
-            &[],
-        )
-        .stdout,
-    )
-    .unwrap();
-    let site = site.trim();
+    let site = sb.make_venv(venv);
     let public = std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")
         .expect("ca-certificates");
     sb.write(format!("{site}/certifi/__init__.py"), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
@@ -243,24 +216,7 @@ fn root_never_runs_an_interpreter_another_user_controls_as_root() {
         ("/opt/nobody-venv", 65534, 0o755),
         ("/opt/open-venv", 0, 0o777),
     ] {
-        let out = sb.run(
-            &["/usr/bin/python3", "-m", "venv", "--without-pip", venv],
-            &[],
-        );
-        assert!(out.status.success());
-        let site = String::from_utf8(
-            sb.run(
-                &[
-                    &format!("{venv}/bin/python3"),
-                    "-c",
-                    "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                ],
-                &[],
-            )
-            .stdout,
-        )
-        .unwrap();
-        let site = site.trim().to_string();
+        let site = sb.make_venv(venv);
         let marker = marker_dir.path().join(venv.trim_start_matches("/opt/"));
         sb.write(
             format!("{site}/zz-marker.pth"),

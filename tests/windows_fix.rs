@@ -39,18 +39,12 @@ fn trustsync<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run trustsync.exe")
 }
 
+#[track_caller]
 fn json<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> (Value, Output) {
     let mut all: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     all.push("--json");
     let out = trustsync(&all, env);
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{all:?}: not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out)
+    (certs::json(&out), out)
 }
 
 /// `reg query KEY /v NAME` in another process: `(type, data)` as reg.exe prints them.

@@ -18,20 +18,14 @@ const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 
 /// Runs `trustsync.exe ARGS --json` (environment inherited: crypt32 needs the Wine/Windows
 /// one) and parses its document.
+#[track_caller]
 fn trustsync_json(args: &[&str]) -> (serde_json::Value, Output) {
     let out = Command::new(EXE)
         .args(args)
         .arg("--json")
         .output()
         .expect("run trustsync.exe");
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{args:?}: not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (doc, out)
+    (certs::json(&out), out)
 }
 
 fn status() -> serde_json::Value {

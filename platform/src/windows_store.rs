@@ -459,7 +459,7 @@ fn describe(entry: &RawStoreEntry, what: &str) -> String {
     format!(
         "{}: certificate SHA-256 {}{name}: {what}",
         entry.store,
-        hex(&entry.sha256())
+        hex::encode(entry.sha256())
     )
 }
 
@@ -589,10 +589,6 @@ pub fn sha256(der: &[u8]) -> [u8; 32] {
     Sha256::digest(der).into()
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 // ---------------------------------------------------------------------------------------
 // add / remove decisions
 
@@ -667,7 +663,7 @@ pub struct AddOutcome {
 /// An existing copy is left alone (and not marked): it was trusted before trustsync came,
 /// so trustsync must never be the one to remove it.
 pub fn plan_add(store: StoreId, existing: &[RawStoreEntry], der: &[u8]) -> AddOutcome {
-    let fingerprint = hex(&sha256(der));
+    let fingerprint = hex::encode(sha256(der));
     match existing.iter().find(|e| e.store == store && e.der == der) {
         Some(entry) => AddOutcome {
             store,
@@ -722,7 +718,7 @@ pub fn plan_remove(
         .iter()
         .filter(|e| REMOVABLE_STORES.contains(&e.store) && &e.sha256() == fingerprint)
         .collect();
-    let fingerprint_hex = hex(fingerprint);
+    let fingerprint_hex = hex::encode(fingerprint);
     if matching.is_empty() {
         return Err(StoreEditError::NotFound {
             fingerprint: fingerprint_hex,
@@ -975,7 +971,7 @@ mod tests {
         );
         assert_eq!(trust.store.warnings.len(), 2);
         assert!(trust.store.warnings[0].contains("disabled for all purposes"));
-        assert!(trust.store.warnings[0].contains(&hex(&sha256(b"disabled"))));
+        assert!(trust.store.warnings[0].contains(&hex::encode(sha256(b"disabled"))));
     }
 
     #[test]
@@ -1164,7 +1160,7 @@ mod tests {
         let outcome = plan_add(cu, &existing, b"new");
         assert!(outcome.added);
         assert!(outcome.marked_by_trustsync);
-        assert_eq!(outcome.fingerprint, hex(&sha256(b"new")));
+        assert_eq!(outcome.fingerprint, hex::encode(sha256(b"new")));
     }
 
     #[test]
@@ -1211,7 +1207,7 @@ mod tests {
     #[test]
     fn fingerprints_parse_as_people_paste_them() {
         let fp = sha256(b"x");
-        let plain = hex(&fp);
+        let plain = hex::encode(fp);
         assert_eq!(parse_fingerprint(&plain).unwrap(), fp);
         let colons: Vec<String> = fp.iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(parse_fingerprint(&colons.join(":")).unwrap(), fp);
@@ -1221,8 +1217,8 @@ mod tests {
 
     #[test]
     fn friendly_name_says_who_added_it() {
-        let name = friendly_name_for(&hex(&sha256(b"x")));
+        let name = friendly_name_for(&hex::encode(sha256(b"x")));
         assert!(name.starts_with("trustsync: "));
-        assert!(name.contains(&hex(&sha256(b"x"))[..16]));
+        assert!(name.contains(&hex::encode(sha256(b"x"))[..16]));
     }
 }

@@ -39,7 +39,7 @@ fn generated_ca(name: &str) -> Vec<u8> {
 }
 
 fn fingerprint(der: &[u8]) -> String {
-    windows_store::hex(&windows_store::sha256(der))
+    hex::encode(windows_store::sha256(der))
 }
 
 /// What a second process sees: fingerprint -> (list, origin, locally_added) for every

@@ -608,44 +608,22 @@ mod tests {
         // The plan builder and the engine together: facts read back after applying give
         // an empty second plan.
         let mut r = rig();
-        let corp = crate::cert::Certificate::from_der(
-            rcgen::CertificateParams::new(vec![])
-                .unwrap()
-                .self_signed(&rcgen::KeyPair::generate().unwrap())
-                .unwrap()
-                .der(),
-        )
-        .unwrap();
-        let os = crate::system::OsStore {
-            flavor: "windows".into(),
-            trusted: vec![corp],
-            locally_added: Default::default(),
-            distrusted: Vec::new(),
-            sources: vec![r"CurrentUser\ROOT".into()],
-            bundle: None,
-            directory: None,
-            update_command: None,
-            warnings: Vec::new(),
-        };
+        let corp = crate::fix_common::test_support::ca("Corp Root");
         let status = crate::status::Status {
-            os,
+            os: crate::fix_common::test_support::os_store("windows", r"CurrentUser\ROOT", &[corp]),
             diagnoses: Vec::new(),
             reference_gap: None,
         };
-        let facts = |r: &Rig| Facts {
-            layout: r.layout.clone(),
-            bundle_now: FileNow::read(&r.layout.bundle).unwrap(),
-            bundle_managed: r
-                .state
-                .load()
-                .unwrap()
-                .entry(&Target::File {
-                    path: r.layout.bundle.clone(),
-                })
-                .is_some(),
-            registry: r.env.values.clone(),
-            other_registry: BTreeMap::new(),
-            env: HashMap::new(),
+        // The facts `fix` gathers, read back from the rig after each run.
+        let facts = |r: &Rig| {
+            Facts::gather(
+                r.layout.clone(),
+                &r.env,
+                BTreeMap::new(),
+                HashMap::new(),
+                &r.state,
+            )
+            .unwrap()
         };
         // Nothing drifts and nothing is managed yet: nothing to do.
         assert!(super::super::plan(&status, &facts(&r)).unwrap().is_empty());

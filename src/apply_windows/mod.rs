@@ -84,10 +84,7 @@ impl Scope {
     /// `%ProgramData%\trustsync` or `%LOCALAPPDATA%\trustsync`: the managed bundle, the
     /// journal and the lock. `None` when the variable is not set (then nothing is written).
     pub fn state_dir(self, env: &HashMap<String, String>) -> Option<PathBuf> {
-        // Windows variable names are case-insensitive; a Rust map of them is not.
-        env.iter()
-            .find(|(k, v)| k.eq_ignore_ascii_case(self.base_var()) && !v.is_empty())
-            .map(|(_, v)| PathBuf::from(v).join("trustsync"))
+        plan::env_get(env, self.base_var()).map(|v| PathBuf::from(v).join("trustsync"))
     }
 }
 

@@ -57,12 +57,16 @@ pub fn trustsync(args: &[&str], env: &[(&str, &str)]) -> Output {
         .unwrap()
 }
 
+/// The JSON document a `--json` run printed; panics with its output when there is none,
+/// at the caller's line (so a wrapper that is `#[track_caller]` too names the test's call).
+#[track_caller]
 pub fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
+    match serde_json::from_slice(&out.stdout) {
+        Ok(doc) => doc,
+        Err(e) => panic!(
             "not JSON ({e}): {}\nstderr: {}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
-        )
-    })
+        ),
+    }
 }

@@ -662,6 +662,32 @@ impl Sandbox {
         }
         output
     }
+
+    /// `python3 -m venv --without-pip VENV` inside the sandbox (asserted to succeed); the
+    /// venv's site-packages directory (`purelib`), where a test plants its packages.
+    #[track_caller]
+    pub fn make_venv(&self, venv: &str) -> String {
+        let out = self.run(
+            &["/usr/bin/python3", "-m", "venv", "--without-pip", venv],
+            &[],
+        );
+        assert!(out.status.success(), "{}", super::report::show(&out));
+        let python = format!("{venv}/bin/python3");
+        let purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])";
+        let out = self.run(&[python.as_str(), "-c", purelib], &[]);
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Runs the `trustsync` under test as `trustsync ARGS --json` inside the sandbox: its
+    /// JSON document and the raw output.
+    #[track_caller]
+    pub fn trustsync_json(&self, args: &[&str]) -> (serde_json::Value, Output) {
+        let mut argv = vec![env!("CARGO_BIN_EXE_trustsync")];
+        argv.extend_from_slice(args);
+        argv.push("--json");
+        let out = self.run(&argv, &[]);
+        (super::certs::json(&out), out)
+    }
 }
 
 /// Where `scripts/build-private-openssl.sh` caches the S1 OpenSSL build.
