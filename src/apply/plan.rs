@@ -12,6 +12,7 @@
 //! link text>`; `dir`; `absent`; `other` (device, fifo, socket).
 #![forbid(unsafe_code)]
 
+use crate::fix_common::printable;
 use std::cell::OnceCell;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -173,33 +174,25 @@ impl Plan {
                 }
                 ActionKind::AppendMarkedBlock { block_id, contents } => format!(
                     "add block {} to {target} ({} certificates)",
-                    show_str(block_id),
+                    printable(block_id),
                     safe_fs::count_certificates(contents.as_bytes())
                 ),
                 ActionKind::RemoveMarkedBlock { block_id } => {
-                    format!("remove block {} from {target}", show_str(block_id))
+                    format!("remove block {} from {target}", printable(block_id))
                 }
                 ActionKind::Remove => format!("remove {target} (created by trustsync)"),
             };
             let _ = writeln!(out, "{:>3}. {what}", i + 1);
-            let _ = writeln!(out, "     why: {}", show_str(&a.reason));
+            let _ = writeln!(out, "     why: {}", printable(&a.reason));
         }
         out
-    }
-}
-
-fn show_str(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        format!("{s:?}")
-    } else {
-        s.to_string()
     }
 }
 
 /// Path for display: as-is when printable, else Rust-escaped in quotes.
 pub fn show_path(p: &Path) -> String {
     match p.to_str() {
-        Some(s) => show_str(s),
+        Some(s) => printable(s),
         None => format!("{:?}", p.as_os_str()),
     }
 }

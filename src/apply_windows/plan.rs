@@ -19,6 +19,7 @@
 
 use super::{bytes_digest, value_digest, Layout, RegValue, Scope, WinError, ABSENT};
 use crate::diagnose::{Diagnosis, Verdict};
+use crate::fix_common::printable;
 use crate::fix_common::{self, managed_var_for, push_advice, Advice, RuntimeFix, MANAGED_VARS};
 use crate::runtime::RuntimeKind;
 use crate::status::Status;
@@ -194,28 +195,20 @@ pub fn render_actions(actions: &[WinAction]) -> String {
                 } else {
                     "replace"
                 },
-                show(&a.target),
+                printable(&a.target),
                 contents.len()
             ),
             WinActionKind::SetEnvVar { value, .. } => {
-                format!("set {} = {}", show(&a.target), show(value))
+                format!("set {} = {}", printable(&a.target), printable(value))
             }
         };
         out.push_str(&format!(
             "{:>3}. {what}\n     why: {}\n",
             i + 1,
-            show(&a.reason)
+            printable(&a.reason)
         ));
     }
     out
-}
-
-fn show(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        format!("{s:?}")
-    } else {
-        s.to_string()
-    }
 }
 
 /// Looks a variable up the way Windows does: names are case-insensitive.
