@@ -274,6 +274,21 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
+        // Paths another user's program reported are that user's word (an interpreter run as
+        // its owner can answer `cafile=/etc/ld.so.preload`): as root, nothing is written
+        // where they point. The managed bundle and variables do not depend on them.
+        let writes_reported_paths =
+            matches!(rt.kind, RuntimeKind::PythonSsl | RuntimeKind::Openssl)
+                || self.opts.strategy == Strategy::PatchBundle;
+        if let Some(uid) = rt.reported_by_uid {
+            if writes_reported_paths && crate::apply::safe_fs::running_as_root() {
+                self.advise(d, "reported-by-user", format!(
+                    "where it looks was reported by a program that belongs to uid {uid}; as root, trustsync does not write where another user's program points. That user can run `trustsync fix` themselves, or point the runtime at {}",
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                ));
+                return Ok(());
+            }
+        }
         match rt.kind {
             RuntimeKind::PythonSsl | RuntimeKind::Openssl => self.openssl_runtime(d),
             RuntimeKind::Requests | RuntimeKind::Pip | RuntimeKind::Bundled => {

@@ -66,6 +66,11 @@ pub struct Runtime {
     pub notes: Vec<Note>,
     /// For env-var rows: which runtimes read this variable.
     pub affects: Vec<String>,
+    /// The user whose program reported `cafile`/`capath`/`bundle_path` (an interpreter or
+    /// `openssl` run as its owner), `None` when trustsync found them itself or asked a
+    /// root-owned program. Such paths are that user's word: as root, `fix` never writes
+    /// where they point.
+    pub reported_by_uid: Option<u32>,
 }
 
 /// A finding made during discovery, before any diff.
@@ -93,6 +98,7 @@ impl Runtime {
             bundle_path: None,
             notes: Vec::new(),
             affects: Vec::new(),
+            reported_by_uid: None,
         }
     }
 }

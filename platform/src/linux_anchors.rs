@@ -14,15 +14,13 @@
 //! controls must not decide which program root runs.
 
 use crate::linux::Layout;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use crate::spawn::{self, Program, SpawnError};
+use std::path::Path;
+use std::time::Duration;
 
 /// Prefix of every anchor file trustsync writes, so people listing the directory see whose
 /// it is. Recognising trustsync's files is the journal's job, never the name's.
 pub const FILE_PREFIX: &str = "trustsync-";
-
-/// Directories the update command is looked up in, in order (never `$PATH`).
-pub const SYSTEM_BIN_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /// `PATH` the update command runs with: it is a script that runs helpers (`openssl`,
 /// `run-parts`, `p11-kit`, hooks), and the caller's `PATH` is not what root should use.
@@ -46,16 +44,8 @@ pub fn anchor_file_name(sha256: &[u8; 32]) -> String {
 /// Why the update command could not do its job.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
-    #[error("{program} not found in {looked_in} (install the distro's ca-certificates package)")]
-    NotFound { program: String, looked_in: String },
-    #[error("{program}: the update command must be a bare program name")]
-    NotAName { program: String },
-    #[error("{path}: cannot run: {source}", path = .path.display())]
-    Spawn {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{0}")]
+    Start(#[from] SpawnError),
     #[error("`{command}` failed ({status}): {output}")]
     Failed {
         command: String,
@@ -73,57 +63,25 @@ pub struct UpdateRun {
     pub output: String,
 }
 
-/// Finds `program` in [`SYSTEM_BIN_DIRS`] under `root` (`/` on a live system): the first
-/// regular file there with an execute bit.
-pub fn resolve_program(root: &Path, program: &str) -> Result<PathBuf, UpdateError> {
-    if program.is_empty() || program.contains('/') {
-        return Err(UpdateError::NotAName {
-            program: program.to_string(),
-        });
-    }
-    for dir in SYSTEM_BIN_DIRS {
-        let candidate = crate::linux::under(root, dir).join(program);
-        if is_executable_file(&candidate) {
-            return Ok(candidate);
-        }
-    }
-    Err(UpdateError::NotFound {
-        program: program.to_string(),
-        looked_in: SYSTEM_BIN_DIRS.join(", "),
-    })
-}
-
-#[cfg(unix)]
-fn is_executable_file(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable_file(path: &Path) -> bool {
-    path.is_file()
-}
-
 /// Runs the distro's update command (`SystemStore::update_command`, e.g.
-/// `["update-ca-certificates"]`) directly: no shell, program resolved by
-/// [`resolve_program`], `PATH` set to [`UPDATE_PATH`], stdin closed. A non-zero exit is an
-/// error carrying the command's own words.
+/// `["update-ca-certificates"]`) directly: no shell, program resolved from the fixed system
+/// directories ([`spawn::resolve_system`]), started hermetically by [`spawn::Program`] with
+/// `PATH` set to [`UPDATE_PATH`]. A non-zero exit is an error carrying the command's own
+/// words.
 pub fn run_update(command: &[String]) -> Result<UpdateRun, UpdateError> {
     let Some((program, args)) = command.split_first() else {
-        return Err(UpdateError::NotAName {
+        return Err(SpawnError::NotAName {
             program: String::new(),
-        });
+        }
+        .into());
     };
-    let path = resolve_program(Path::new("/"), program)?;
-    let output = Command::new(&path)
+    let path = spawn::resolve_system(Path::new("/"), program)?;
+    // Rebuilding a store runs every update.d hook: generous, but still bounded.
+    let output = Program::new(&path)
         .args(args)
         .env("PATH", UPDATE_PATH)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|source| UpdateError::Spawn {
-            path: path.clone(),
-            source,
-        })?;
+        .timeout(Duration::from_secs(300))
+        .run()?;
     let mut text = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !stderr.trim().is_empty() {
@@ -217,30 +175,6 @@ mod tests {
             update_command_for_removal("fedora", cmd(&["update-ca-trust", "extract"])),
             cmd(&["update-ca-trust", "extract"])
         );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn program_is_resolved_from_system_dirs_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let t = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            resolve_program(t.path(), "update-ca-trust"),
-            Err(UpdateError::NotFound { .. })
-        ));
-        assert!(matches!(
-            resolve_program(t.path(), "../bin/sh"),
-            Err(UpdateError::NotAName { .. })
-        ));
-        let sbin = t.path().join("usr/sbin");
-        std::fs::create_dir_all(&sbin).unwrap();
-        let tool = sbin.join("update-ca-trust");
-        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
-        // Not executable: not a candidate.
-        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(resolve_program(t.path(), "update-ca-trust").is_err());
-        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(resolve_program(t.path(), "update-ca-trust").unwrap(), tool);
     }
 
     #[cfg(unix)]

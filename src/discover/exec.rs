@@ -1,26 +1,21 @@
 //! Running a runtime's own binary to ask it where it looks, safely and with a deadline.
 //!
-//! Two dangers: a hung interpreter must not hang `status` (every run has a timeout and is
-//! killed after it), and as root, executing an interpreter another user can modify runs
-//! their code as root (a venv's `.pth` files run at start-up). [`ExecPolicy`] decides
-//! whether to run a binary, as whom, or to read its files instead.
+//! Two dangers: a hung interpreter must not hang `status` (every run has a deadline, see
+//! [`trustsync_platform::spawn`], the one module that starts programs), and as root,
+//! executing a program runs every file it loads at start-up as root: the interpreter, its
+//! standard library, and (unless Python runs with `-S`) every `.pth`, `sitecustomize` and
+//! imported package in its site directories. [`ExecPolicy`] decides from the owners of all
+//! of those whether to run a binary, as whom, without its site directories, or not at all
+//! (then its files are read instead).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
-use wait_timeout::ChildExt;
+use trustsync_platform::spawn::{Program, SpawnError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error("{path}: could not start: {source}")]
-    Spawn {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: no answer within {secs:.1} s; killed")]
-    Timeout { path: PathBuf, secs: f64 },
+    #[error(transparent)]
+    Start(#[from] SpawnError),
     #[error("{path}: exited with {status}: {stderr}")]
     Failed {
         path: PathBuf,
@@ -29,59 +24,19 @@ pub enum ExecError {
     },
 }
 
-/// Runs `cmd`, returns its stdout, or kills it at `timeout`. Output is bounded by what
-/// the runtime prints (small); both pipes are drained in threads so neither can block it.
-pub fn run_with_timeout(
-    mut cmd: Command,
-    path: &Path,
-    timeout: Duration,
-) -> Result<String, ExecError> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) | Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(ExecError::Timeout {
-                path: path.to_path_buf(),
-                secs: timeout.as_secs_f64(),
-            });
-        }
-    };
-    let out = out_reader.join().unwrap_or_default();
-    let err = err_reader.join().unwrap_or_default();
-    if !status.success() {
-        let stderr = String::from_utf8_lossy(&err);
-        let last = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
+/// Runs `program` (hermetic, see [`trustsync_platform::spawn`]) and returns its stdout, or
+/// an error carrying the last line of its stderr.
+pub fn run(program: Program, timeout: Duration) -> Result<String, ExecError> {
+    let program = program.timeout(timeout);
+    let out = program.run()?;
+    if !out.status.success() {
         return Err(ExecError::Failed {
-            path: path.to_path_buf(),
-            status: status.to_string(),
-            stderr: last.trim().to_string(),
+            path: program.path().to_path_buf(),
+            status: out.status.to_string(),
+            stderr: out.last_stderr_line(),
         });
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Whether and how a binary may be executed by this process.
@@ -89,6 +44,10 @@ pub fn run_with_timeout(
 pub enum ExecPolicy {
     /// Run it as we are.
     Run,
+    /// We are root and the interpreter and its standard library are root's, but a file in
+    /// its site directories (a `.pth`, `sitecustomize`, a package) is not: run it as root
+    /// with `-S` (no site), and find certifi and pip by path.
+    RunWithoutSite { reason: String },
     /// We are root and the binary's tree belongs to one other user: run it as them.
     RunAs { uid: u32, gid: u32 },
     /// We are root and the binary's tree is writable by several users or by group/others:
@@ -146,47 +105,212 @@ pub fn decide(euid: u32, owners: &[Ownership]) -> ExecPolicy {
     }
 }
 
-/// The binary, the file it resolves to, every directory above both, and the interpreter's
-/// prefix and site-packages (where `.pth` files run code at start-up).
-pub fn paths_that_matter(binary: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut push_with_ancestors = |p: &Path| {
-        let mut cur = Some(p);
-        while let Some(c) = cur {
-            if !out.iter().any(|o: &PathBuf| o == c) {
-                out.push(c.to_path_buf());
+/// Decides how to run a Python: [`decide`] over the interpreter and its standard library
+/// (`core`); when that says "run as root", the site files (`site`) must be root's too, or
+/// it runs without them ([`ExecPolicy::RunWithoutSite`]). A tree run as its owner must not
+/// hold a third user's site files either (their code would run as that owner).
+pub fn decide_python(euid: u32, core: &[Ownership], site: &[Ownership]) -> ExecPolicy {
+    match decide(euid, core) {
+        ExecPolicy::Run if euid == 0 => match decide(euid, site) {
+            ExecPolicy::Run => ExecPolicy::Run,
+            ExecPolicy::DoNotRun { reason } => ExecPolicy::RunWithoutSite { reason },
+            _ => {
+                let o = site.iter().find(|o| o.uid != 0).expect("a non-root owner");
+                ExecPolicy::RunWithoutSite {
+                    reason: format!("{} belongs to uid {}", o.path.display(), o.uid),
+                }
             }
-            cur = c.parent().filter(|p| !p.as_os_str().is_empty());
+        },
+        ExecPolicy::RunAs { .. } => {
+            let all: Vec<Ownership> = core.iter().chain(site).cloned().collect();
+            decide(euid, &all)
         }
-    };
-    push_with_ancestors(binary);
-    let real = std::fs::canonicalize(binary).ok();
-    if let Some(real) = &real {
-        push_with_ancestors(real);
+        other => other,
     }
-    for b in std::iter::once(binary.to_path_buf()).chain(real) {
-        let Some(prefix) = b.parent().and_then(Path::parent) else {
-            continue;
-        };
-        for site in super::offline::site_dirs_of_prefix(prefix) {
-            out.extend(site.parent().map(Path::to_path_buf));
-            out.push(site);
-        }
-    }
-    out
 }
 
-#[cfg(unix)]
-pub fn policy_for(binary: &Path) -> ExecPolicy {
-    use std::os::unix::fs::MetadataExt;
-    let euid = rustix::process::geteuid().as_raw();
-    if euid != 0 {
-        return ExecPolicy::Run;
+/// The files that decide what a binary runs at start-up, in two tiers: `core` (the binary,
+/// the file it resolves to, every directory above both, and for each of their prefixes the
+/// standard library and the TLS libraries it loads) and `site` (Python's site directories,
+/// their `.pth` files and the directories those add, `sitecustomize`/`usercustomize`, and
+/// the `certifi` package the probe imports).
+#[derive(Debug, Default)]
+pub struct StartFiles {
+    pub core: Vec<PathBuf>,
+    pub site: Vec<PathBuf>,
+}
+
+/// Standard-library subdirectories whose modules the probe imports (and their byte code).
+const STDLIB_SUBDIRS: &[&str] = &[
+    "lib-dynload",
+    "encodings",
+    "json",
+    "re",
+    "collections",
+    "importlib",
+    "__pycache__",
+    "encodings/__pycache__",
+    "json/__pycache__",
+    "re/__pycache__",
+    "collections/__pycache__",
+    "importlib/__pycache__",
+];
+
+/// Names in `PREFIX/lib*` that the binary loads itself (shared libraries, OpenSSL modules).
+const LIB_PREFIXES: &[&str] = &[
+    "libssl",
+    "libcrypto",
+    "libpython",
+    "ossl-modules",
+    "engines",
+];
+
+fn push_unique(out: &mut Vec<PathBuf>, p: PathBuf) {
+    if !out.contains(&p) {
+        out.push(p);
     }
-    let owners: Vec<Ownership> = paths_that_matter(binary)
+}
+
+fn push_with_ancestors(out: &mut Vec<PathBuf>, p: &Path) {
+    let mut cur = Some(p);
+    while let Some(c) = cur {
+        push_unique(out, c.to_path_buf());
+        cur = c.parent().filter(|p| !p.as_os_str().is_empty());
+    }
+}
+
+/// Every entry of `dir` (bounded: a directory of more than `MAX` entries is listed up to
+/// that many, which is far beyond any real standard library).
+fn push_entries(out: &mut Vec<PathBuf>, dir: &Path, keep: impl Fn(&str) -> bool) {
+    const MAX: usize = 4096;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten().take(MAX) {
+        if e.file_name().to_str().is_some_and(&keep) {
+            push_unique(out, e.path());
+        }
+    }
+}
+
+/// Directories a `.pth` file adds to `sys.path` (its lines that are not comments or
+/// `import` statements), resolved against the site directory as `site.py` does.
+fn pth_dirs(site: &Path, pth: &Path) -> Vec<PathBuf> {
+    let Some(text) = read_small_file(pth, 1 << 20) else {
+        return Vec::new();
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("import"))
+        .take(256)
+        .map(|l| site.join(l))
+        .collect()
+}
+
+/// A regular file's first `cap` bytes; `None` for anything else (a FIFO is opened
+/// non-blocking and refused, so it cannot hang the run).
+fn read_small_file(path: &Path, cap: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let f = opts.open(path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut out = Vec::new();
+    f.take(cap).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
+pub fn start_files(binary: &Path) -> StartFiles {
+    let mut f = StartFiles::default();
+    push_with_ancestors(&mut f.core, binary);
+    let real = std::fs::canonicalize(binary).ok();
+    if let Some(real) = &real {
+        push_with_ancestors(&mut f.core, real);
+    }
+    let mut prefixes: Vec<PathBuf> = Vec::new();
+    for b in std::iter::once(binary.to_path_buf()).chain(real) {
+        if let Some(prefix) = b.parent().and_then(Path::parent) {
+            push_unique(&mut prefixes, prefix.to_path_buf());
+        }
+    }
+    // Debian's Python also reads /usr/local's dist-packages.
+    if prefixes.iter().any(|p| p == Path::new("/usr")) {
+        push_unique(&mut prefixes, PathBuf::from("/usr/local"));
+    }
+    for prefix in &prefixes {
+        for lib in ["lib", "lib64"] {
+            let lib = prefix.join(lib);
+            push_entries(&mut f.core, &lib, |n| {
+                LIB_PREFIXES.iter().any(|p| n.starts_with(p))
+                    || (n.starts_with("python") && n.ends_with(".zip"))
+            });
+            let Ok(entries) = std::fs::read_dir(&lib) else {
+                continue;
+            };
+            for stdlib in entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("python"))
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+            {
+                push_unique(&mut f.core, stdlib.clone());
+                push_entries(&mut f.core, &stdlib, |n| {
+                    n != "site-packages" && n != "dist-packages"
+                });
+                for sub in STDLIB_SUBDIRS {
+                    push_entries(&mut f.core, &stdlib.join(sub), |_| true);
+                }
+            }
+        }
+        for site in super::offline::site_dirs_of_prefix(prefix) {
+            push_unique(&mut f.site, site.clone());
+            let mut dirs = vec![site.clone()];
+            let Ok(entries) = std::fs::read_dir(&site) else {
+                continue;
+            };
+            for pth in entries
+                .flatten()
+                .take(4096)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pth"))
+            {
+                push_unique(&mut f.site, pth.clone());
+                for d in pth_dirs(&site, &pth) {
+                    push_with_ancestors(&mut f.site, &d);
+                    dirs.push(d);
+                }
+            }
+            for dir in dirs {
+                for name in ["sitecustomize.py", "usercustomize.py", "certifi"] {
+                    let p = dir.join(name);
+                    if p.exists() {
+                        push_unique(&mut f.site, p);
+                    }
+                }
+                push_entries(&mut f.site, &dir.join("certifi"), |_| true);
+                push_entries(&mut f.site, &dir.join("certifi/__pycache__"), |_| true);
+            }
+        }
+    }
+    f
+}
+
+/// Ownership of each path, skipping symlinks (a link's own owner does not matter: its
+/// target is listed too) and paths that do not exist.
+#[cfg(unix)]
+fn owners(paths: Vec<PathBuf>) -> Vec<Ownership> {
+    use std::os::unix::fs::MetadataExt;
+    paths
         .into_iter()
         .filter_map(|p| {
-            // symlink_metadata: a link's own owner does not matter, its target is listed too.
             let m = std::fs::symlink_metadata(&p).ok()?;
             if m.file_type().is_symlink() {
                 return None;
@@ -199,8 +323,28 @@ pub fn policy_for(binary: &Path) -> ExecPolicy {
                 path: p,
             })
         })
-        .collect();
-    decide(euid, &owners)
+        .collect()
+}
+
+/// The policy for a Python interpreter (both tiers of [`start_files`]).
+#[cfg(unix)]
+pub fn policy_for(binary: &Path) -> ExecPolicy {
+    let euid = rustix::process::geteuid().as_raw();
+    if euid != 0 {
+        return ExecPolicy::Run;
+    }
+    let files = start_files(binary);
+    decide_python(euid, &owners(files.core), &owners(files.site))
+}
+
+/// The policy for a binary that has no site directories (`openssl`): the core tier only.
+#[cfg(unix)]
+pub fn policy_for_binary(binary: &Path) -> ExecPolicy {
+    let euid = rustix::process::geteuid().as_raw();
+    if euid != 0 {
+        return ExecPolicy::Run;
+    }
+    decide(euid, &owners(start_files(binary).core))
 }
 
 #[cfg(not(unix))]
@@ -208,21 +352,17 @@ pub fn policy_for(_binary: &Path) -> ExecPolicy {
     ExecPolicy::Run
 }
 
-/// A `Command` for `binary` under `policy`; `None` for [`ExecPolicy::DoNotRun`].
-pub fn command_for(binary: &Path, policy: &ExecPolicy) -> Option<Command> {
-    let cmd = Command::new(binary);
+#[cfg(not(unix))]
+pub fn policy_for_binary(_binary: &Path) -> ExecPolicy {
+    ExecPolicy::Run
+}
+
+/// A [`Program`] for `binary` under `policy`; `None` for [`ExecPolicy::DoNotRun`].
+pub fn program_for(binary: &Path, policy: &ExecPolicy) -> Option<Program> {
+    let program = Program::new(binary);
     match policy {
-        ExecPolicy::Run => Some(cmd),
-        #[cfg(unix)]
-        ExecPolicy::RunAs { uid, gid } => {
-            use std::os::unix::process::CommandExt;
-            let mut cmd = cmd;
-            // std drops supplementary groups when it changes uid as root.
-            cmd.uid(*uid).gid(*gid);
-            Some(cmd)
-        }
-        #[cfg(not(unix))]
-        ExecPolicy::RunAs { .. } => Some(cmd),
+        ExecPolicy::Run | ExecPolicy::RunWithoutSite { .. } => Some(program),
+        ExecPolicy::RunAs { uid, gid } => Some(program.run_as(*uid, *gid)),
         ExecPolicy::DoNotRun { .. } => None,
     }
 }
@@ -294,10 +434,52 @@ mod tests {
     }
 
     #[test]
-    fn timeout_kills_a_hung_child() {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "exec sleep 30"]);
-        let err = run_with_timeout(cmd, Path::new("sh"), Duration::from_millis(200)).unwrap_err();
-        assert!(matches!(err, ExecError::Timeout { .. }), "{err}");
+    fn a_user_owned_site_file_in_a_root_tree_means_no_site() {
+        let core = [own("/usr/bin/python3", 0, 0o100755, false)];
+        let site = [
+            own("/opt/tool/lib/python3.11/site-packages", 0, 0o40755, true),
+            own(
+                "/opt/tool/lib/python3.11/site-packages/evil.pth",
+                1001,
+                0o100644,
+                false,
+            ),
+        ];
+        match decide_python(0, &core, &site) {
+            ExecPolicy::RunWithoutSite { reason } => {
+                assert!(reason.contains("evil.pth"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let writable = [own(
+            "/opt/tool/lib/python3.11/site-packages",
+            0,
+            0o40777,
+            true,
+        )];
+        assert!(matches!(
+            decide_python(0, &core, &writable),
+            ExecPolicy::RunWithoutSite { .. }
+        ));
+        assert_eq!(decide_python(0, &core, &site[..1]), ExecPolicy::Run);
+        // A user's own venv runs as that user, unless a third user's file is in it.
+        let ann = [own("/home/ann/venv/bin/python", 1000, 0o100755, false)];
+        let ann_site = [own(
+            "/home/ann/venv/lib/python3.11/site-packages/x.pth",
+            1000,
+            0o100644,
+            false,
+        )];
+        assert_eq!(
+            decide_python(0, &ann, &ann_site),
+            ExecPolicy::RunAs {
+                uid: 1000,
+                gid: 1000
+            }
+        );
+        assert!(matches!(
+            decide_python(0, &ann, &site[1..]),
+            ExecPolicy::DoNotRun { .. }
+        ));
     }
 }

@@ -178,7 +178,12 @@ fn probe_python(
     match raw.and_then(|r| python::parse_answer(&r)) {
         Ok(mut answer) => {
             answer.find_bundles();
-            let runtimes = python::runtimes_from_answer(path, &answer, &opts.env);
+            let mut runtimes = python::runtimes_from_answer(path, &answer, &opts.env);
+            if let exec::ExecPolicy::RunAs { uid, .. } = policy {
+                for rt in &mut runtimes {
+                    rt.reported_by_uid = Some(uid);
+                }
+            }
             // Remembered with the bundle walk's result, so a warm run does not walk again.
             let fresh = fresh.then_some(Fresh { policy, answer });
             (runtimes, fresh)

@@ -55,8 +55,8 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
         binary.to_path_buf(),
         binary.display().to_string(),
     );
-    let policy = exec::policy_for(binary);
-    let Some(mut cmd) = exec::command_for(binary, &policy) else {
+    let policy = exec::policy_for_binary(binary);
+    let Some(program) = exec::program_for(binary, &policy) else {
         let ExecPolicy::DoNotRun { reason } = policy else {
             unreachable!()
         };
@@ -67,11 +67,14 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
         });
         return rt;
     };
-    cmd.args(["version", "-v", "-d"])
-        .env_clear()
-        .envs(&opts.env);
-    match exec::run_with_timeout(cmd, binary, opts.timeout) {
+    // Hermetic: `OPENSSL_CONF=/dev/null` (an openssl.cnf can load modules), no variables of
+    // the caller's; `version -d` does not depend on them.
+    let program = program.args(["version", "-v", "-d"]);
+    match exec::run(program, opts.timeout) {
         Ok(text) => {
+            if let ExecPolicy::RunAs { uid, .. } = policy {
+                rt.reported_by_uid = Some(uid);
+            }
             let (version, dir) = parse_version_output(&text);
             rt.version = version;
             apply_dir(&mut rt, dir, opts);

@@ -1,5 +1,8 @@
 # trustsync's question to a Python interpreter: where do you look for CAs?
 # Runs on Python 2.7 and every Python 3; imports nothing heavy and nothing from pip.
+# trustsync runs it with -I (-E -s on 2.7) from "/", and with -S when a file in the site
+# directories is not root's: then nothing from site-packages is imported or run (no .pth,
+# no sitecustomize, no certifi), and the site directories are computed and searched by path.
 import json, os, re, sys
 out = {
     "executable": sys.executable,
@@ -18,11 +21,6 @@ try:
     }
 except Exception as e:
     out["ssl_error"] = "%s: %s" % (type(e).__name__, e)
-try:
-    import certifi
-    out["certifi"] = {"path": certifi.where(), "version": getattr(certifi, "__version__", None)}
-except Exception:
-    pass
 def version_of(path):
     try:
         with open(path) as f:
@@ -30,7 +28,51 @@ def version_of(path):
             return m and m.group(1)
     except Exception:
         return None
-for d in sys.path:
+def site_dirs_without_site():
+    # What site.main() would add, without running it: the venv's prefix (pyvenv.cfg next to
+    # or above the executable; before 3.11 only site.py knew it) and the base prefix.
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    prefixes, include_system = [], True
+    for d in (exe_dir, os.path.dirname(exe_dir)):
+        cfg = os.path.join(d, "pyvenv.cfg")
+        if os.path.isfile(cfg):
+            prefixes.append(d)
+            include_system = False
+            try:
+                with open(cfg) as f:
+                    for line in f:
+                        k, _, v = line.partition("=")
+                        if k.strip().lower() == "include-system-site-packages":
+                            include_system = v.strip().lower() == "true"
+            except Exception:
+                pass
+            break
+    if include_system:
+        for p in (sys.prefix, getattr(sys, "base_prefix", sys.prefix)):
+            if p not in prefixes:
+                prefixes.append(p)
+    import site  # with -S, importing site runs nothing (site.main() is not called)
+    try:
+        dirs = site.getsitepackages(prefixes)
+    except TypeError:
+        dirs = site.getsitepackages()
+    return [d for d in dirs if os.path.isdir(d)]
+no_site = bool(getattr(sys.flags, "no_site", 0))
+search = site_dirs_without_site() if no_site else sys.path
+if no_site:
+    for d in search:
+        pem = os.path.join(d, "certifi", "cacert.pem")
+        if os.path.isfile(pem):
+            out["certifi"] = {"path": pem, "version": version_of(os.path.join(d, "certifi", "__init__.py"))}
+            break
+else:
+    try:
+        import certifi
+        out["certifi"] = {"path": certifi.where(), "version": getattr(certifi, "__version__", None)}
+    except Exception:
+        pass
+out["no_site"] = no_site
+for d in search:
     if not d or not os.path.isdir(d):
         continue
     if "pip" not in out and os.path.isfile(os.path.join(d, "pip", "__init__.py")):
@@ -40,10 +82,10 @@ for d in sys.path:
                       "certifi_version": version_of(os.path.join(d, "pip", "_vendor", "certifi", "__init__.py"))}
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
-out["site_dirs"] = [d for d in sys.path if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
+out["site_dirs"] = [d for d in search if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
 try:
     import site
-    out["user_site"] = site.USER_SITE
+    out["user_site"] = site.USER_SITE if getattr(site, "ENABLE_USER_SITE", True) is not False else None
 except Exception:
     out["user_site"] = None
 print(json.dumps(out))

@@ -42,6 +42,10 @@ pub struct ProbeAnswer {
     /// changes what this interpreter sees, so the probe cache watches it).
     #[serde(default)]
     pub user_site: Option<String>,
+    /// True when the probe ran with `-S` (site files not all root's): nothing from
+    /// site-packages was imported, certifi was found by path.
+    #[serde(default)]
+    pub no_site: bool,
     /// Bundles found under each site dir (filled in by trustsync, not the script, and
     /// remembered with the answer): site dir -> bundle files.
     #[serde(default)]
@@ -145,10 +149,12 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
     }
     if opts.scan_common_dirs && cfg!(windows) {
         // The launcher knows every registered Python, wherever it was installed.
-        let mut cmd = std::process::Command::new("py");
-        cmd.arg("-0p");
-        if let Ok(text) = exec::run_with_timeout(cmd, Path::new("py"), opts.timeout) {
-            found.extend(super::os_paths::parse_py_launcher_list(&text));
+        // Only the all-users launcher in the Windows directory: never one found on PATH.
+        if let Some(py) = std::env::var_os("SystemRoot").map(|r| PathBuf::from(r).join("py.exe")) {
+            let program = trustsync_platform::spawn::Program::new(py).arg("-0p");
+            if let Ok(text) = exec::run(program, opts.timeout) {
+                found.extend(super::os_paths::parse_py_launcher_list(&text));
+            }
         }
     }
     for dir in dirs {
@@ -221,22 +227,60 @@ pub fn parse_answer(text: &str) -> Result<ProbeAnswer, String> {
 
 /// Runs the probe and returns its raw JSON answer.
 pub fn ask_raw(binary: &Path, policy: &ExecPolicy, opts: &Options) -> Result<String, String> {
-    let Some(mut cmd) = exec::command_for(binary, policy) else {
+    let Some(program) = exec::program_for(binary, policy) else {
         return Err("not executed".into());
     };
-    // -E: PYTHON* variables must not redirect what runs; -s: no user site as root.
-    cmd.arg("-E");
-    if matches!(policy, ExecPolicy::Run) && opts.euid == 0 {
-        cmd.arg("-s");
-    }
-    cmd.arg("-c").arg(PROBE);
-    cmd.env_clear().envs(&opts.env);
-    exec::run_with_timeout(cmd, binary, opts.timeout).map_err(|e| match e {
+    let program = program
+        .args(probe_flags(binary, policy))
+        .arg("-c")
+        .arg(PROBE);
+    exec::run(program, opts.timeout).map_err(|e| match e {
         ExecError::Failed { stderr, status, .. } => {
             format!("the probe failed ({status}): {stderr}")
         }
         other => other.to_string(),
     })
+}
+
+/// The interpreter flags for the probe. As root: `-I` (no `PYTHON*` variables, no user
+/// site, no script or working directory on `sys.path`; Python 2 lacks it: `-E -s` there,
+/// and the working directory is `/` anyway), plus `-S` when a site file is not root's.
+/// Run as its owner: `-E` only, so the owner's user site counts as it does for them.
+fn probe_flags(binary: &Path, policy: &ExecPolicy) -> Vec<&'static str> {
+    let py2 = is_python2(binary);
+    let mut flags = match policy {
+        ExecPolicy::RunAs { .. } => vec!["-E"],
+        _ if py2 => vec!["-E", "-s"],
+        _ => vec!["-I"],
+    };
+    if matches!(policy, ExecPolicy::RunWithoutSite { .. }) {
+        flags.push("-S");
+    }
+    flags
+}
+
+/// Python 2 has no `-I`: told by the name the binary resolves to (`python2.7`), or by a
+/// prefix whose lib holds only `python2.*`.
+fn is_python2(binary: &Path) -> bool {
+    let real = std::fs::canonicalize(binary).unwrap_or_else(|_| binary.to_path_buf());
+    if real
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("python2"))
+    {
+        return true;
+    }
+    let Some(lib) = real.parent().and_then(Path::parent).map(|p| p.join("lib")) else {
+        return false;
+    };
+    let names: Vec<String> = std::fs::read_dir(lib)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("python"))
+        .collect();
+    names.iter().any(|n| n.starts_with("python2"))
+        && !names.iter().any(|n| n.starts_with("python3"))
 }
 
 /// Which environment variables a consumer reads, in precedence order.
