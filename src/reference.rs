@@ -10,6 +10,7 @@ use crate::runtime::{version_key, RuntimeKind};
 use crate::system::OsStore;
 use serde::Serialize;
 use std::collections::HashSet;
+use std::path::Path;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReferenceGap {
@@ -36,9 +37,13 @@ pub fn check(
     let (_, version, path) = diagnoses
         .iter()
         .filter(|d| matches!(d.runtime.kind, RuntimeKind::Requests | RuntimeKind::Pip))
+        // A reference is only as good as who could have written it: a far-future "certifi"
+        // planted by a user must not become what the OS store is said to lack.
+        .filter(|d| d.runtime.reported_by_uid.is_none())
         .filter_map(|d| {
             let v = d.runtime.bundle_version.as_deref()?;
-            Some((version_key(v), v, d.runtime.bundle_path.as_ref()?))
+            let path = d.runtime.bundle_path.as_ref()?;
+            root_controlled(path).then(|| (version_key(v), v, path))
         })
         .max_by(|a, b| a.0.cmp(&b.0))?;
     let FileState::Loaded(f) = cache.file(path) else {
@@ -73,6 +78,29 @@ pub fn check(
         missing: missing.into_iter().map(CertSummary::from).collect(),
         update,
     })
+}
+
+/// True when `path` and every directory above it belong to root (or to the user running
+/// trustsync) and no one else can write them (a sticky root-owned directory such as
+/// `/tmp` only lets others add names, not replace this one).
+#[cfg(unix)]
+fn root_controlled(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let euid = rustix::process::geteuid().as_raw();
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    real.ancestors().all(|p| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| {
+            let sticky_root_dir = m.is_dir() && m.uid() == 0 && m.mode() & 0o1000 != 0;
+            (m.uid() == 0 || m.uid() == euid) && (m.mode() & 0o022 == 0 || sticky_root_dir)
+        })
+    })
+}
+
+#[cfg(not(unix))]
+fn root_controlled(_path: &Path) -> bool {
+    true
 }
 
 #[cfg(test)]

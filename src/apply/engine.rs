@@ -405,6 +405,7 @@ pub fn apply_locked(plan: &Plan, ctx: &Context, lock: &StateLock) -> Result<Appl
                 | ActionKind::RemoveMarkedBlock { block_id } => Some(block_id.clone()),
                 _ => None,
             },
+            user_dirs_allowed: ctx.allow_user_dirs,
             state: EntryState::Pending,
         });
     }
@@ -737,7 +738,11 @@ pub fn undo_locked(ctx: &Context, lock: &StateLock) -> Result<UndoReport> {
             Some(dir) => {
                 let found = inspect_at(ctx, dir, &name, path)?.0.digest();
                 if checked_dirs.insert(parent.clone()) {
-                    safe_fs::check_dir_writable(ctx, dir, &ctx.host_path(&parent))?;
+                    // A directory a `--allow-user-dirs` run wrote into may be entered again
+                    // to put back what it changed there.
+                    let allowed = ctx.allow_user_dirs
+                        || idxs.iter().all(|i| journal.entries[*i].user_dirs_allowed);
+                    safe_fs::check_dir_writable_with(ctx, dir, &ctx.host_path(&parent), allowed)?;
                 }
                 found
             }

@@ -140,6 +140,10 @@ pub struct Entry {
     /// changed since (e.g. a package upgrade rewrote it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_id: Option<String>,
+    /// The run was allowed into directories other users control (`--allow-user-dirs`), so
+    /// `undo` may go back into them for this entry: undo must always be able to undo.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub user_dirs_allowed: bool,
     pub state: EntryState,
 }
 

@@ -315,8 +315,20 @@ fn inspect_tries(
 /// `allow_user_dirs`); for anyone, one the effective user cannot write (`sudo` needed) or one
 /// on a read-only file system.
 pub fn check_dir_writable(ctx: &Context, dir: &OwnedFd, host_dir: &Path) -> Result<()> {
+    check_dir_writable_with(ctx, dir, host_dir, ctx.allow_user_dirs)
+}
+
+/// [`check_dir_writable`] with the user-dir permission given explicitly (undo passes the one
+/// recorded with the entries it restores).
+pub fn check_dir_writable_with(
+    ctx: &Context,
+    dir: &OwnedFd,
+    host_dir: &Path,
+    allow_user_dirs: bool,
+) -> Result<()> {
+    let _ = ctx;
     let stat = rfs::fstat(dir).map_err(|e| ApplyError::io(host_dir, e))?;
-    if running_as_root() && !ctx.allow_user_dirs {
+    if running_as_root() && !allow_user_dirs {
         if stat.st_uid != 0 {
             return Err(ApplyError::UserControlledDir {
                 dir: host_dir.to_path_buf(),

@@ -103,8 +103,7 @@ impl ProbeCache {
             return ProbeCache::disabled();
         };
         let path = dir.join(FILE_NAME);
-        let file = std::fs::read(&path)
-            .ok()
+        let file = read_own_file(&path, euid)
             .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
             .filter(|f| f.format == FORMAT && f.probe_sha256 == probe_sha256)
             .unwrap_or_default();
@@ -170,6 +169,40 @@ impl ProbeCache {
     }
 }
 
+/// The cache file's bytes, only if it is a regular file (not a link: opened with
+/// `O_NOFOLLOW`), owned by `euid` and not writable by group or others, checked on the
+/// descriptor read from. A cache someone else can write is someone else's answers: ignored.
+fn read_own_file(path: &Path, euid: u32) -> Option<Vec<u8>> {
+    use std::io::Read;
+    const CAP: u64 = 16 << 20;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(
+            (rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits() as i32,
+        );
+    }
+    let f = opts.open(path).ok()?;
+    let m = f.metadata().ok()?;
+    if !m.is_file() || m.len() > CAP {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if m.uid() != euid || m.mode() & 0o022 != 0 {
+            return None;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = euid;
+    let mut out = Vec::new();
+    f.take(CAP).read_to_end(&mut out).ok()?;
+    Some(out)
+}
+
 /// Checks nobody else controls the cache dir; with `create`, creates it first (mode 0700).
 fn dir_is_safe(dir: &Path, euid: u32, create: bool) -> bool {
     #[cfg(unix)]
@@ -206,4 +239,27 @@ pub fn default_dir(euid: u32, env: &std::collections::HashMap<String, String>) -
     }
     env.get("HOME")
         .map(|h| Path::new(h).join(".cache/trustsync"))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_cache_file_others_can_write_or_do_not_own_is_ignored() {
+        let euid = rustix::process::geteuid().as_raw();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(FILE_NAME);
+        std::fs::write(&f, b"{}").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_own_file(&f, euid).as_deref(), Some(&b"{}"[..]));
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(read_own_file(&f, euid), None, "world-writable");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_own_file(&f, euid + 1), None, "owned by someone else");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&f, &link).unwrap();
+        assert_eq!(read_own_file(&link, euid), None, "a symlink");
+    }
 }

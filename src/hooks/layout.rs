@@ -374,7 +374,7 @@ fn apt_hook(binary: &str) -> Hook {
     let contents = format!(
         "{banner}// After every dpkg run, put trustsync's marked block back into any bundle it patched
 // that a package upgrade replaced; never fails the apt run.
-DPkg::Post-Invoke {{ \"if [ -x {binary} ]; then {binary} hook run bundles </dev/null || true; fi\"; }};
+DPkg::Post-Invoke {{ \"if [ -x {binary} ]; then cd / && {binary} hook run bundles </dev/null || true; fi\"; }};
 ",
         banner = banner("//"),
     );
@@ -548,7 +548,7 @@ mod tests {
         );
         assert!(hooks[1].files[0]
             .contents
-            .contains("DPkg::Post-Invoke { \"if [ -x /usr/bin/trustsync ]; then /usr/bin/trustsync hook run bundles"));
+            .contains("DPkg::Post-Invoke { \"if [ -x /usr/bin/trustsync ]; then cd / && /usr/bin/trustsync hook run bundles"));
         assert!(notes.iter().any(|n| n.contains("hook run bundles")));
     }
 

@@ -267,14 +267,18 @@ pub fn plan_remove(ctx: &Context) -> Result<HookPlan, ApplyError> {
     })
 }
 
-/// Runs `systemctl` with fixed arguments (unit names are constants). Failures become notes:
-/// the files are in place either way, and systemd picks them up at its next start.
+/// Runs `systemctl` with fixed arguments (unit names are constants), from the fixed system
+/// directories only (never root's `PATH`), hermetically. Failures become notes: the files
+/// are in place either way, and systemd picks them up at its next start.
 fn systemctl(args: &[&str], notes: &mut Vec<String>) {
-    let out = std::process::Command::new("systemctl")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output();
-    match out {
+    use trustsync_platform::spawn;
+    let run = spawn::resolve_system(Path::new("/"), "systemctl").and_then(|path| {
+        spawn::Program::new(path)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .run()
+    });
+    match run {
         Ok(o) if o.status.success() => {}
         Ok(o) => notes.push(format!(
             "systemctl {}: {}",
@@ -591,6 +595,7 @@ mod tests {
             previous: Previous::Absent,
             written: String::new(),
             block_id: block.then(|| PATCH_BLOCK_ID.to_string()),
+            user_dirs_allowed: false,
             state: EntryState::Done,
         }
     }

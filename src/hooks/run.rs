@@ -68,6 +68,9 @@ pub struct RunOptions {
 /// Runs the hook's re-sync and records the outcome. Never panics on a machine problem:
 /// every error ends up in the record's message.
 pub fn run(ctx: &Context, trigger: Trigger, opts: &RunOptions) -> RunRecord {
+    // Hooks are started from wherever their caller was (apt runs Post-Invoke from /tmp):
+    // nothing of that directory may matter, so work from `/`.
+    let _ = std::env::set_current_dir("/");
     let started = now();
     let mut record = RunRecord {
         trigger: trigger.name().to_string(),
