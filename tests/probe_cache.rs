@@ -7,6 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use trustsync::discover::{self, Options};
 
+/// The counter file is named in the script itself: trustsync starts interpreters with a
+/// minimal environment, so a variable would not reach it.
 fn fake_python(dir: &Path, site: &Path) -> std::path::PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -16,7 +18,8 @@ fn fake_python(dir: &Path, site: &Path) -> std::path::PathBuf {
         "site_dirs": [site], "user_site": null
     });
     let script = format!(
-        "#!/bin/sh\necho run >> \"$TRUSTSYNC_TEST_COUNTER\"\ncat <<'JSON'\n{answer}\nJSON\n"
+        "#!/bin/sh\necho run >> '{}'\ncat <<'JSON'\n{answer}\nJSON\n",
+        dir.join("count").display()
     );
     let py = bin.join("python3");
     std::fs::write(&py, script).unwrap();
