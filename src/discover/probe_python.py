@@ -32,10 +32,11 @@ def site_dirs_without_site():
     # What site.main() would add, without running it: the venv's prefix (pyvenv.cfg next to
     # or above the executable; before 3.11 only site.py knew it) and the base prefix.
     exe_dir = os.path.dirname(os.path.abspath(sys.executable))
-    prefixes, include_system = [], True
+    prefixes, include_system, cfg_found = [], True, False
     for d in (exe_dir, os.path.dirname(exe_dir)):
         cfg = os.path.join(d, "pyvenv.cfg")
         if os.path.isfile(cfg):
+            cfg_found = True
             prefixes.append(d)
             include_system = False
             try:
@@ -51,14 +52,34 @@ def site_dirs_without_site():
         for p in (sys.prefix, getattr(sys, "base_prefix", sys.prefix)):
             if p not in prefixes:
                 prefixes.append(p)
+    # site.py's own layout first (lib/pythonX.Y/site-packages), then what this build's
+    # site.getsitepackages() adds (Debian's dist-packages; it knows no venv layout).
+    ver = "python%d.%d" % sys.version_info[:2]
+    dirs = []
+    for p in prefixes:
+        for lib in ("lib", "lib64"):
+            dirs.append(os.path.join(p, lib, ver, "site-packages"))
     import site  # with -S, importing site runs nothing (site.main() is not called)
     try:
-        dirs = site.getsitepackages(prefixes)
-    except TypeError:
-        dirs = site.getsitepackages()
-    return [d for d in dirs if os.path.isdir(d)]
+        dirs += site.getsitepackages(prefixes)
+    except Exception:
+        try:
+            dirs += site.getsitepackages()
+        except Exception:
+            pass
+    seen, out = set(), []
+    for d in dirs:
+        if os.path.realpath(d) not in seen and os.path.isdir(d):
+            seen.add(os.path.realpath(d))
+            out.append(d)
+    return (prefixes[0] if cfg_found else None), out
 no_site = bool(getattr(sys.flags, "no_site", 0))
-search = site_dirs_without_site() if no_site else sys.path
+search = sys.path
+if no_site:
+    # Before 3.11 only site.py turned sys.prefix into the venv's: say the venv's here too.
+    venv_prefix, search = site_dirs_without_site()
+    if venv_prefix:
+        out["prefix"] = venv_prefix
 if no_site:
     for d in search:
         pem = os.path.join(d, "certifi", "cacert.pem")
