@@ -281,7 +281,10 @@ impl Builder<'_> {
             matches!(rt.kind, RuntimeKind::PythonSsl | RuntimeKind::Openssl)
                 || self.opts.strategy == Strategy::PatchBundle;
         if let Some(uid) = rt.reported_by_uid {
-            if writes_reported_paths && crate::apply::safe_fs::running_as_root() {
+            if writes_reported_paths
+                && crate::apply::safe_fs::running_as_root()
+                && !reported_paths_in_own_tree(rt, uid)
+            {
                 self.advise(d, "reported-by-user", format!(
                     "where it looks was reported by a program that belongs to uid {uid}; as root, trustsync does not write where another user's program points. That user can run `trustsync fix` themselves, or point the runtime at {}",
                     self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
@@ -559,6 +562,49 @@ impl Builder<'_> {
 }
 
 /// The managed bundle for this context (sources shown as inside the root).
+/// True when every path `rt` reported lies inside the tree trustsync itself found it in
+/// (the prefix above its binary), that tree's top belongs to `uid`, and no directory on the
+/// way down is a symlink: then the answer names the user's own files, which the engine may
+/// write like any bundle in a user's directory (refused unless `--allow-user-dirs`, walked
+/// with `O_NOFOLLOW`). Anything else the answer names is not the user's to choose.
+fn reported_paths_in_own_tree(rt: &crate::runtime::Runtime, uid: u32) -> bool {
+    use std::path::Component;
+    let Some(prefix) = rt.path.parent().and_then(Path::parent) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owned = std::fs::symlink_metadata(prefix)
+            .is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink() && m.uid() == uid);
+        if !owned {
+            return false;
+        }
+    }
+    let inside = |p: &Path| {
+        let Ok(rest) = p.strip_prefix(prefix) else {
+            return false;
+        };
+        if rest
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return false;
+        }
+        // Every directory between the prefix and the target is a real directory.
+        let mut cur = prefix.to_path_buf();
+        let parts: Vec<_> = rest.components().collect();
+        for c in parts.iter().take(parts.len().saturating_sub(1)) {
+            cur.push(c);
+            if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+                return false;
+            }
+        }
+        true
+    };
+    rt.cafile.iter().chain(&rt.capath).all(|p| inside(p))
+}
+
 fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
     let sources: Vec<String> = os
         .sources

@@ -57,11 +57,6 @@ impl Marks {
         v.sort();
         v
     }
-    fn clear(&self) {
-        for e in std::fs::read_dir(self.path()).unwrap().flatten() {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
 }
 
 fn sandbox_with(extra: &[&str]) -> Option<Sandbox> {

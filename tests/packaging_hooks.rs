@@ -347,21 +347,22 @@ fn a_manual_patch_fix_brings_the_installed_hooks_along() {
 }
 
 /// Where systemd runs (PID 1 cannot run here, so `/run/systemd/system` marks it and a
-/// stand-in `systemctl` first on PATH records its arguments), trustsync tells it about
+/// stand-in `systemctl` at the first fixed system path, `/usr/sbin/systemctl`, records its
+/// arguments: trustsync never looks through PATH), trustsync tells it about
 /// unit changes with fixed arguments: reload and start after install, stop and reload
 /// before remove, stop and reload after `undo` took the units out.
 #[test]
 fn a_running_systemd_is_told_about_every_unit_change() {
-    let Some(m) = machine_with(&["/run"]) else {
+    let Some(m) = machine_with(&["/run", "/usr/sbin"]) else {
         return;
     };
     let log = "/opt/systemctl.log";
     m.sb.mkdir("/run/systemd/system");
     m.sb.write(
-        "/usr/local/bin/systemctl",
+        "/usr/sbin/systemctl",
         format!("#!/bin/sh\necho \"$*\" >> {log}\n"),
     );
-    m.sb.chmod("/usr/local/bin/systemctl", 0o755);
+    m.sb.chmod("/usr/sbin/systemctl", 0o755);
     m.sb.remove("/etc/ca-certificates/update.d");
     let calls = |m: &Machine| text(&m.sb.read(log).unwrap_or_default());
 
