@@ -1,6 +1,6 @@
 //! `trustsync status` against broken machines, with the real `openssl` and `python3`.
 //! Each test runs in a private mount namespace with overlayfs over `/etc`, `/usr/local`,
-//! `/opt`, `/var/lib` and `/root` (tests/support/sandbox.rs): the real clients see the
+//! `/opt`, `/var` and `/root` (and a fresh `/home`) (tests/support/sandbox.rs): the real clients see the
 //! broken state, and nothing leaks to the machine. Not root: skipped loudly; `CI=true`: must run.
 #![cfg(target_os = "linux")]
 
