@@ -13,6 +13,10 @@ pub mod trees;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
 
+/// The real requests/certifi/urllib3 venvs scripts/setup.sh caches, planted in sandboxes.
+#[cfg(target_os = "linux")]
+pub mod pyvenv;
+
 /// Showing command output in assertions; loud skips.
 pub mod report;
 

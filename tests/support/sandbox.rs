@@ -855,6 +855,37 @@ impl Sandbox {
         self.run(&full, env)
     }
 
+    /// Copies the machine's directory `host` into the sandbox at `inside` (files with their
+    /// mode, symlinks as they are, directories; owner root), leaving out the top-level
+    /// entries `skip_top` says to skip. For planting a real package tree, e.g. a cached
+    /// venv's site-packages, at a sandbox path.
+    pub fn copy_tree(&self, host: &Path, inside: &str, skip_top: impl Fn(&OsStr) -> bool) {
+        self.mkdir(inside);
+        let walk = walkdir::WalkDir::new(host)
+            .min_depth(1)
+            .into_iter()
+            .filter_entry(|e| e.depth() != 1 || !skip_top(e.file_name()));
+        for entry in walk {
+            let entry = entry.unwrap_or_else(|e| panic!("walk {host:?}: {e}"));
+            let relative = entry.path().strip_prefix(host).expect("under the root");
+            let target = Path::new(inside).join(relative);
+            let kind = entry.file_type();
+            if kind.is_dir() {
+                self.mkdir(&target);
+            } else if kind.is_symlink() {
+                let link = fs::read_link(entry.path())
+                    .unwrap_or_else(|e| panic!("readlink {:?}: {e}", entry.path()));
+                self.symlink(link, &target);
+            } else if kind.is_file() {
+                let bytes = fs::read(entry.path())
+                    .unwrap_or_else(|e| panic!("read {:?}: {e}", entry.path()));
+                self.write(&target, bytes);
+                let mode = entry.metadata().map(|m| m.mode() & 0o777).unwrap_or(0o644);
+                self.chmod(&target, mode);
+            }
+        }
+    }
+
     /// `python3 -m venv --without-pip VENV` inside the sandbox (asserted to succeed); the
     /// venv's site-packages directory (`purelib`), where a test plants its packages.
     #[track_caller]
