@@ -25,6 +25,10 @@ use sha2::{Digest, Sha256};
 #[path = "../support/report.rs"]
 mod report;
 
+/// A dry run's actions checked against the disk after the real run.
+#[path = "../support/ondisk.rs"]
+pub mod ondisk;
+
 use trustsync::apply::{self, Context, Plan, Planner, ProgressEvent, StateLock};
 
 /// Relative path → "kind digest mode uid gid" for every entry under `dir`, skipping `skip`.

@@ -17,6 +17,10 @@ pub mod sandbox;
 #[cfg(target_os = "linux")]
 pub mod pyvenv;
 
+/// Checking a dry run's actions against what is on disk after the real run.
+#[cfg(unix)]
+pub mod ondisk;
+
 /// Showing command output in assertions; loud skips.
 pub mod report;
 
