@@ -35,6 +35,7 @@ fn time<R>(runs: usize, mut f: impl FnMut() -> R) -> Duration {
 }
 
 /// Environment variable marking the re-run inside the private namespace.
+#[cfg(unix)]
 const IN_NAMESPACE: &str = "TRUSTSYNC_BENCH_PRIVATE_CACHE";
 
 /// Makes sure trustsync's cache is a temporary one; returns the temp dir to keep alive, or
