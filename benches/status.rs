@@ -5,6 +5,13 @@
 //!   self-report (the floor: spawning that interpreter): target within 1.2x.
 //!
 //! Run: `cargo bench --bench status`.
+//!
+//! The probe cache is a temporary one, never the machine's: as root trustsync's cache is the
+//! fixed `/var/cache/trustsync`, so the bench re-runs itself once in a private mount
+//! namespace with a temp dir bind-mounted over `/var/cache` (the timings are taken inside,
+//! without the namespace's start-up); as another user it sets `XDG_CACHE_HOME` to a temp
+//! dir. Every `trustsync status` run must exit 0 (in sync) or 1 (drift/broken) with a JSON
+//! document; anything else (an error, a crash) stops the bench.
 
 use std::path::Path;
 use std::process::Command;
@@ -27,7 +34,51 @@ fn time<R>(runs: usize, mut f: impl FnMut() -> R) -> Duration {
     )
 }
 
+/// Environment variable marking the re-run inside the private namespace.
+#[cfg(unix)]
+const IN_NAMESPACE: &str = "TRUSTSYNC_BENCH_PRIVATE_CACHE";
+
+/// Makes sure trustsync's cache is a temporary one; returns the temp dir to keep alive, or
+/// `None` after the bench already ran in its re-executed copy (then exit).
+#[cfg(unix)]
+fn private_cache() -> Option<Option<tempfile::TempDir>> {
+    let cache = tempfile::tempdir().expect("a temp dir");
+    if !rustix::process::geteuid().is_root() {
+        std::env::set_var("XDG_CACHE_HOME", cache.path());
+        return Some(Some(cache));
+    }
+    if std::env::var_os(IN_NAMESPACE).is_some() {
+        // Inside: /var/cache is already the temp dir of the parent.
+        return Some(None);
+    }
+    let me = std::env::current_exe().expect("current exe");
+    let status = Command::new("/usr/bin/unshare")
+        .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg("mount --bind -- \"$1\" /var/cache && shift && exec \"$@\"")
+        .arg("trustsync-bench")
+        .arg(cache.path())
+        .arg(me)
+        .args(std::env::args_os().skip(1))
+        .env(IN_NAMESPACE, "1")
+        .status()
+        .expect("unshare");
+    assert!(
+        status.success(),
+        "the bench in its private namespace: {status}"
+    );
+    None
+}
+
+/// Windows: trustsync keeps no probe cache in a system directory there.
+#[cfg(not(unix))]
+fn private_cache() -> Option<Option<tempfile::TempDir>> {
+    Some(None)
+}
+
 fn main() {
+    let Some(_cache) = private_cache() else {
+        return;
+    };
     let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
     let bytes = std::fs::read(bundle).expect("the Debian store");
     let n = trustsync::load::parse_bytes(bundle, &bytes)
@@ -61,8 +112,16 @@ fn main() {
     let exe = env!("CARGO_BIN_EXE_trustsync");
     let run = |args: &[&str]| {
         let t = Instant::now();
-        Command::new(exe).args(args).output().unwrap();
-        t.elapsed()
+        let out = Command::new(exe).args(args).output().unwrap();
+        let elapsed = t.elapsed();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1))
+                && serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok(),
+            "trustsync {args:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        elapsed
     };
     // Cold: every interpreter asked afresh (`--fresh`); warm: answers remembered.
     let cold = median(

@@ -6,6 +6,8 @@
 #  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
 #  - shellcheck, systemd-analyze, PyYAML, ansible-core, man-db, cargo-deb: the packaging
 #    tests (the Debian package is built and installed with dpkg in a mount namespace);
+#  - sudo, passwd (useradd): real users inside the test sandbox;
+#  - venvs with the real requests/certifi/urllib3 (and requests 2.27, pip >= 24.2) from PyPI;
 #  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +15,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
             clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates \
-            setpriv:util-linux script:util-linux shellcheck:shellcheck systemd-analyze:systemd \
+            setpriv:util-linux script:util-linux sudo:sudo useradd:passwd shellcheck:shellcheck systemd-analyze:systemd \
             man:man-db dpkg-deb:dpkg; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
@@ -29,6 +31,29 @@ fi
 ansible_venv="$HOME/.cache/trustsync/ansible"
 [ -x "$ansible_venv/bin/ansible-playbook" ] || {
   /usr/bin/python3 -m venv "$ansible_venv" && "$ansible_venv/bin/pip" install -q ansible-core; }
+# Real Python clients for the S2 tests (tests/support/pyvenv.rs): the real requests,
+# certifi and urllib3 from PyPI, an old requests 2.27 (its older urllib3 and lookup order)
+# and a pip >= 24.2 (truststore), each in its own venv of the system python3 under
+# ~/.cache/trustsync/venvs/<name>. The tests copy a venv's site-packages into a sandbox.
+# A venv is (re)made only when its spec file differs from what is wanted.
+venvs="$HOME/.cache/trustsync/venvs"
+make_venv() { # name, then the pip requirements
+  local name=$1 dir="$venvs/$1"
+  shift
+  local spec="$*"
+  if [ -f "$dir/.trustsync-spec" ] && [ "$(cat "$dir/.trustsync-spec")" = "$spec" ] \
+     && "$dir/bin/python3" -c 'import sys' 2>/dev/null; then
+    return 0
+  fi
+  echo "setup: venv $name: pip install $spec"
+  rm -rf "$dir"
+  /usr/bin/python3 -m venv "$dir"
+  "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+  printf '%s' "$spec" >"$dir/.trustsync-spec"
+}
+make_venv requests requests certifi urllib3
+make_venv requests-2.27 'requests==2.27.1'
+make_venv pip 'pip>=24.2'
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0

@@ -60,10 +60,9 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
         targets.contains(&"/etc/trustsync/ca-bundle.pem"),
         "logical targets: {targets:?}"
     );
-    let bundle =
-        std::fs::read_to_string(under(root.path(), "/etc/trustsync/ca-bundle.pem")).unwrap();
+    let bundle = std::fs::read(under(root.path(), "/etc/trustsync/ca-bundle.pem")).unwrap();
     assert!(
-        bundle.contains(&corp.fingerprint),
+        bundle_holds(&bundle, &corp.der),
         "the managed bundle holds the locally added CA"
     );
     assert!(
@@ -110,8 +109,13 @@ fn patch_bundle_in_a_tree() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let patched = std::fs::read_to_string(&certifi).unwrap();
-    assert!(patched.contains("# BEGIN trustsync") && patched.contains(&corp.fingerprint));
+    let patched = std::fs::read(&certifi).unwrap();
+    assert!(
+        String::from_utf8_lossy(&patched).contains("# BEGIN trustsync")
+            && bundle_holds(&patched, &corp.der)
+            && patched.starts_with(&original),
+        "a marked block holding the company CA, appended to certifi's bytes"
+    );
     assert!(
         !under(root.path(), "/etc/trustsync").exists(),
         "patch mode writes no managed bundle"
@@ -128,9 +132,7 @@ fn the_managed_bundle_follows_a_ca_the_os_drops() {
         .status
         .success());
     let managed = under(root.path(), "/etc/trustsync/ca-bundle.pem");
-    assert!(std::fs::read_to_string(&managed)
-        .unwrap()
-        .contains(&corp.fingerprint));
+    assert!(bundle_holds(&std::fs::read(&managed).unwrap(), &corp.der));
     // The administrator removes the company CA from the OS store.
     support::trees::drop_corp_from_os_store(root.path(), &corp);
     let out = trustsync(&["fix", "--yes", "--root", r], &[]);
@@ -140,9 +142,7 @@ fn the_managed_bundle_follows_a_ca_the_os_drops() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        !std::fs::read_to_string(&managed)
-            .unwrap()
-            .contains(&corp.fingerprint),
+        !bundle_holds(&std::fs::read(&managed).unwrap(), &corp.der),
         "trust removed from the OS leaves the managed bundle too"
     );
 }
@@ -159,9 +159,7 @@ fn a_patch_block_is_withdrawn_when_the_os_drops_its_ca() {
     )
     .status
     .success());
-    assert!(std::fs::read_to_string(&certifi)
-        .unwrap()
-        .contains(&corp.fingerprint));
+    assert!(bundle_holds(&std::fs::read(&certifi).unwrap(), &corp.der));
     support::trees::drop_corp_from_os_store(root.path(), &corp);
     let out = trustsync(
         &["fix", "--yes", "--strategy", "patch-bundle", "--root", r],

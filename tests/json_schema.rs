@@ -1,6 +1,7 @@
-//! Every JSON field that README.md documents must be in the output: provisioning scripts
-//! and the Ansible role parse `status --json` and `fix --json`, so a field disappearing is a
-//! breaking change this test catches. The documents come from real runs over `--root`
+//! Every JSON field that README.md documents must be in the output, with the type the
+//! README's table gives it: provisioning scripts and the Ansible role parse `status --json`
+//! and `fix --json`, so a field disappearing or changing type (a number becoming a string,
+//! a list becoming null) is a breaking change this test catches. The documents come from real runs over `--root`
 //! trees; no system path is touched.
 
 mod support;
@@ -37,6 +38,78 @@ fn lookup<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Va
         })
 }
 
+/// Every value at `path` (each element of every `[]` array on the way), for type checks.
+fn lookup_all<'a>(v: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
+    path.split('.').fold(vec![v], |values, part| {
+        values
+            .into_iter()
+            .flat_map(|v| match part.strip_suffix("[]") {
+                Some(name) => v
+                    .get(name)
+                    .and_then(|a| a.as_array())
+                    .map(|a| a.iter().collect())
+                    .unwrap_or_default(),
+                None => v.get(part).into_iter().collect::<Vec<_>>(),
+            })
+            .collect()
+    })
+}
+
+/// Does `value` have the README's `ty`: `number`, `string`, `bool`, `object`, `cert` (an
+/// object with `sha256`, `subject`, `not_after`), `action` (an object with `target` and
+/// `action`), `[T]` (a list of T), `A/B` (either)?
+fn has_type(value: &serde_json::Value, ty: &str) -> bool {
+    use serde_json::Value;
+    if let Some((a, b)) = ty.split_once('/') {
+        return has_type(value, a) || has_type(value, b);
+    }
+    if let Some(inner) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return value
+            .as_array()
+            .is_some_and(|items| items.iter().all(|i| has_type(i, inner)));
+    }
+    match ty {
+        "null" => value.is_null(),
+        "number" => value.is_number(),
+        "string" => value.is_string(),
+        "bool" => value.is_boolean(),
+        "object" => value.is_object(),
+        "cert" => ["sha256", "subject", "not_after"]
+            .iter()
+            .all(|k| value.get(k).is_some_and(Value::is_string)),
+        "action" => ["target", "action", "result_digest"]
+            .iter()
+            .all(|k| value.get(k).is_some_and(Value::is_string)),
+        other => panic!("README uses a type this test does not know: {other:?}"),
+    }
+}
+
+/// Asserts every value at `field` in `doc` has the documented type `ty`.
+#[track_caller]
+fn assert_typed(doc: &serde_json::Value, field: &str, ty: &str, name: &str) {
+    let values = lookup_all(doc, field);
+    assert!(!values.is_empty(), "{field} is missing from the {name}");
+    for v in values {
+        assert!(
+            has_type(v, ty),
+            "{field} in the {name} is documented as {ty}, but is {v}"
+        );
+    }
+}
+
+#[test]
+fn the_type_checker_tells_types_apart() {
+    use serde_json::json;
+    assert!(has_type(&json!(1), "number") && !has_type(&json!("1"), "number"));
+    assert!(has_type(&json!(null), "string/null") && !has_type(&json!(null), "string"));
+    assert!(has_type(&json!(["a"]), "[string]") && !has_type(&json!([1]), "[string]"));
+    assert!(!has_type(&json!({"sha256": "x"}), "cert"));
+    assert_eq!(
+        lookup_all(&json!({"a": [{"b": 1}, {"b": 2}]}), "a[].b").len(),
+        2
+    );
+}
+
 #[test]
 fn every_documented_field_is_present() {
     let root = tempfile::tempdir().unwrap();
@@ -57,16 +130,14 @@ fn every_documented_field_is_present() {
         &[("SSL_CERT_FILE", bundle.to_str().unwrap())],
     );
     let doc = json(&out);
-    let fields: Vec<String> = documented_rows("json-fields")
-        .into_iter()
-        .map(|(f, _)| f)
-        .collect();
-    assert!(fields.len() > 20, "the table parsed: {fields:?}");
-    for f in &fields {
+    let rows = documented_rows("json-fields");
+    assert!(rows.len() > 20, "the table parsed: {rows:?}");
+    for (f, cells) in &rows {
         assert!(
             lookup(&doc, f).is_some(),
             "documented field {f} is missing from {doc:#}"
         );
+        assert_typed(&doc, f, &cells[0], "status document");
     }
 }
 
@@ -132,6 +203,7 @@ fn every_documented_fix_field_is_present() {
                 lookup(doc, field).is_some(),
                 "documented field {field} is missing from the {name}'s document: {doc:#}"
             );
+            assert_typed(doc, field, &cells[1], name);
         }
     }
 }

@@ -25,8 +25,9 @@ mod support;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
-use support::certs::make_cert;
-use support::report::{show, skipped, text};
+use support::certs::{bundle_holds, make_cert};
+use support::pyvenv;
+use support::report::{show, skip_unless_ci, text};
 use support::sandbox::{self, Sandbox, DEFAULT_LAYERS};
 use support::tls::{CaChain, ChainSpec, TlsServer};
 
@@ -45,13 +46,16 @@ fn packaging_file(relative: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"))
 }
 
-/// The machine view every hook test starts from: the default layers plus `/var/cache`
-/// (root's probe cache, `/var/cache/trustsync`, must not leak to the machine), trustsync
-/// "installed" at /usr/local/bin/trustsync (no hooks yet), and a venv whose certifi holds
-/// one public root only, so any locally added CA makes it drift.
+/// The machine view every hook test starts from: the default layers (`/var` among them:
+/// root's probe cache, `/var/cache/trustsync`, must not leak to the machine), trustsync
+/// "installed" at /usr/local/bin/trustsync (no hooks yet), and a root-owned tool venv at
+/// /opt/venv with the real requests, certifi and urllib3 (tests/support/pyvenv.rs), whose
+/// certifi lacks any CA the test adds to the OS store.
 struct Machine {
     sb: Sandbox,
-    /// The venv's certifi bundle, and its bytes as "installed".
+    /// The venv's python3.
+    python: String,
+    /// The venv's certifi bundle, and its bytes as installed from PyPI.
     certifi: String,
     certifi_original: Vec<u8>,
 }
@@ -60,28 +64,26 @@ fn machine() -> Option<Machine> {
     machine_with(&[])
 }
 
-/// [`machine`] with more overlaid directories.
+/// [`machine`] with more overlaid directories; a default layer inside one of them (e.g.
+/// `/usr/local` when `/usr` is asked for) gives way to it, as layers may not nest.
 fn machine_with(extra_layers: &[&'static str]) -> Option<Machine> {
-    let mut layers = DEFAULT_LAYERS.to_vec();
-    layers.push("/var/cache");
+    let mut layers: Vec<&str> = DEFAULT_LAYERS
+        .iter()
+        .copied()
+        .filter(|l| !extra_layers.iter().any(|e| Path::new(l).starts_with(e)))
+        .collect();
     layers.extend_from_slice(extra_layers);
     let sb = Sandbox::with_layers(&layers)?;
     sb.symlink(EXE, INSTALLED);
-    let site = sb.make_venv(VENV);
-    // A certifi stand-in: the real package is two files, where() and Mozilla's bundle;
-    // this bundle holds one public root, so a locally added CA is missing from it.
-    let public = std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")
-        .expect("the ca-certificates package");
-    sb.write(
-        format!("{site}/certifi/__init__.py"),
-        "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n",
-    );
-    let certifi = format!("{site}/certifi/cacert.pem");
-    sb.write(&certifi, &public);
+    let real = pyvenv::install(&sb, pyvenv::REQUESTS, VENV)?;
+    let certifi_original = sb
+        .read_inside(&real.certifi_bundle)
+        .expect("certifi's bundle");
     Some(Machine {
         sb,
-        certifi,
-        certifi_original: public,
+        python: real.python,
+        certifi: real.certifi_bundle,
+        certifi_original,
     })
 }
 
@@ -173,14 +175,13 @@ fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() 
         "the hook says what it did, in one line: {}",
         show(&out)
     );
-    let bundle = text(
-        &m.sb
-            .read(MANAGED_BUNDLE)
-            .unwrap_or_else(|| panic!("the hook's fix wrote no managed bundle: {}", show(&out))),
-    );
+    let bundle =
+        m.sb.read(MANAGED_BUNDLE)
+            .unwrap_or_else(|| panic!("the hook's fix wrote no managed bundle: {}", show(&out)));
     assert!(
-        bundle.contains(&corp.fingerprint) && bundle.contains("Corp TLS Inspection Root"),
-        "the managed bundle holds the CA just added: {bundle}"
+        bundle_holds(&bundle, &corp.der),
+        "the managed bundle holds the CA just added: {}",
+        text(&bundle)
     );
     assert_eq!(
         m.sb.read(&m.certifi).as_deref(),
@@ -226,7 +227,7 @@ fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() 
         .output()
     {
         Ok(out) => assert!(out.status.success(), "{}", show(&out)),
-        Err(_) => skipped("shellcheck is not installed (apt-get install shellcheck)"),
+        Err(_) => skip_unless_ci("shellcheck is not installed (apt-get install shellcheck)"),
     }
 
     let remove = trustsync(&m.sb, &["hook", "remove"]);
@@ -347,22 +348,29 @@ fn a_manual_patch_fix_brings_the_installed_hooks_along() {
 }
 
 /// Where systemd runs (PID 1 cannot run here, so `/run/systemd/system` marks it and a
-/// stand-in `systemctl` at the first fixed system path, `/usr/sbin/systemctl`, records its
-/// arguments: trustsync never looks through PATH), trustsync tells it about
-/// unit changes with fixed arguments: reload and start after install, stop and reload
-/// before remove, stop and reload after `undo` took the units out.
+/// stand-in recording its arguments replaces the real `/usr/bin/systemctl`, the fixed system
+/// path trustsync runs it from; `/usr` is overlaid for that, `/bin` is a link to it here),
+/// trustsync tells it about unit changes with fixed arguments: reload and start after
+/// install, stop and reload before remove, stop and reload after `undo` took the units out.
+/// A `systemctl` earlier on PATH is a decoy that must never run.
 #[test]
 fn a_running_systemd_is_told_about_every_unit_change() {
-    let Some(m) = machine_with(&["/run", "/usr/sbin"]) else {
+    let Some(m) = machine_with(&["/usr", "/run"]) else {
         return;
     };
     let log = "/opt/systemctl.log";
+    let decoy_log = "/opt/decoy-systemctl.log";
     m.sb.mkdir("/run/systemd/system");
     m.sb.write(
-        "/usr/sbin/systemctl",
+        "/usr/bin/systemctl",
         format!("#!/bin/sh\necho \"$*\" >> {log}\n"),
     );
-    m.sb.chmod("/usr/sbin/systemctl", 0o755);
+    m.sb.chmod("/usr/bin/systemctl", 0o755);
+    m.sb.write(
+        "/usr/local/sbin/systemctl",
+        format!("#!/bin/sh\necho \"$*\" >> {decoy_log}\n"),
+    );
+    m.sb.chmod("/usr/local/sbin/systemctl", 0o755);
     m.sb.remove("/etc/ca-certificates/update.d");
     let calls = |m: &Machine| text(&m.sb.read(log).unwrap_or_default());
 
@@ -402,6 +410,11 @@ fn a_running_systemd_is_told_about_every_unit_change() {
         "{}",
         calls(&m)
     );
+    assert_eq!(
+        m.sb.read(decoy_log),
+        None,
+        "the systemctl first on root's PATH ran"
+    );
 }
 
 /// The command apt runs after dpkg, from our `DPkg::Post-Invoke` line.
@@ -427,7 +440,7 @@ fn verified_exec_start(sb: &Sandbox, name: &str) -> Vec<String> {
             show(&out)
         );
     } else {
-        skipped("systemd-analyze is not installed (apt-get install systemd)");
+        skip_unless_ci("systemd-analyze is not installed (apt-get install systemd)");
     }
     text(&sb.read(&service).expect("the service unit"))
         .lines()
@@ -456,10 +469,11 @@ fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
         "{}",
         show(&out)
     );
-    let patched = text(&m.sb.read(&m.certifi).expect("certifi patched"));
+    let patched = m.sb.read(&m.certifi).expect("certifi patched");
     assert!(
-        patched.contains("# BEGIN trustsync") && patched.contains(&corp.fingerprint),
-        "{patched}"
+        text(&patched).contains("# BEGIN trustsync") && bundle_holds(&patched, &corp.der),
+        "{}",
+        text(&patched)
     );
     assert!(
         m.sb.read(MANAGED_BUNDLE).is_none(),
@@ -498,7 +512,7 @@ fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
         "the upgraded file is kept as it came"
     );
     assert!(
-        restored.contains("# BEGIN trustsync") && restored.contains(&corp.fingerprint),
+        restored.contains("# BEGIN trustsync") && bundle_holds(restored.as_bytes(), &corp.der),
         "the block is back after the upgrade: {restored}"
     );
     let (code, doc) = hook_status(&m.sb);
@@ -530,7 +544,7 @@ fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
     let run = m.sb.run(&argv, &[]);
     assert!(run.status.success(), "{}", show(&run));
     let restored = text(&m.sb.read(&m.certifi).unwrap());
-    assert!(restored.starts_with(&text(&upgraded)) && restored.contains(&corp.fingerprint));
+    assert!(restored.starts_with(&text(&upgraded)) && bundle_holds(restored.as_bytes(), &corp.der));
     assert_eq!(restored.matches("# BEGIN trustsync").count(), 1);
     let touched: Vec<_> =
         m.sb.changed_paths()
@@ -580,7 +594,10 @@ fn systemd_machines_without_the_debian_hook_dir_get_a_store_path_unit() {
     );
     let run = m.sb.run(&argv, &[]);
     assert!(run.status.success(), "{}", show(&run));
-    assert!(text(&m.sb.read(MANAGED_BUNDLE).expect("re-synced")).contains(&corp.fingerprint));
+    assert!(bundle_holds(
+        &m.sb.read(MANAGED_BUNDLE).expect("re-synced"),
+        &corp.der
+    ));
     // `hook remove` takes out the units and the enabling link.
     let remove = trustsync(&m.sb, &["hook", "remove"]);
     assert!(remove.status.success(), "{}", show(&remove));
@@ -616,7 +633,7 @@ fn ansible_and_cloud_init_yaml_parse() {
         .output()
         .expect("python3");
     if !out.status.success() && text(&out.stderr).contains("No module named 'yaml'") {
-        skipped("PyYAML is missing (apt-get install python3-yaml)");
+        skip_unless_ci("PyYAML is missing (apt-get install python3-yaml)");
         return;
     }
     assert!(out.status.success(), "{}", show(&out));
@@ -689,7 +706,7 @@ fn ansible_playbook() -> Option<String> {
 #[test]
 fn ansible_role_fixes_drift_once_and_is_idempotent() {
     let Some(playbook_bin) = ansible_playbook() else {
-        skipped("ansible-playbook not found (python3 -m venv ~/.cache/trustsync/ansible && ~/.cache/trustsync/ansible/bin/pip install ansible-core, or set TRUSTSYNC_ANSIBLE_PLAYBOOK)");
+        skip_unless_ci("ansible-playbook not found (python3 -m venv ~/.cache/trustsync/ansible && ~/.cache/trustsync/ansible/bin/pip install ansible-core, or set TRUSTSYNC_ANSIBLE_PLAYBOOK)");
         return;
     };
     let Some(m) = machine() else { return };
@@ -749,12 +766,12 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
         .find(|t| t.starts_with("trustsync : Re-sync the runtimes that drift]"))
         .unwrap_or_else(|| panic!("no fix task: {stdout}"));
     assert!(fix_task.contains("changed: [localhost]"), "{fix_task}");
-    assert!(text(
+    assert!(bundle_holds(
         &m.sb
             .read(MANAGED_BUNDLE)
-            .expect("the role's fix wrote the managed bundle")
-    )
-    .contains(&corp.fingerprint));
+            .expect("the role's fix wrote the managed bundle"),
+        &corp.der
+    ));
     let hook = text(&m.sb.read(HOOK).expect("the role installed the hook"));
     assert!(
         hook.contains(&format!("{INSTALLED} hook run store")),
@@ -822,13 +839,11 @@ fn dockerfile_steps_fix_a_container_without_login_shells() {
     });
     let server = TlsServer::for_chain(&chain);
     let port = server.port().to_string();
-    let client = format!("{VENV}/bin/python3");
-    let connect =
-        |env: &[(&str, &str)]| m.sb.run(&[client.as_str(), "-c", PY_REQUESTS, &port], env);
-    assert!(
-        text(&connect(&[]).stderr).contains("CERTIFICATE_VERIFY_FAILED"),
-        "the venv does not trust the company CA before"
-    );
+    let connect = |env: &[(&str, &str)]| {
+        m.sb.run(&[m.python.as_str(), "-c", pyvenv::REQUESTS_GET, &port], env)
+    };
+    // The venv's real requests does not trust the company CA before.
+    pyvenv::assert_verify_failed(&connect(&[]));
 
     let dockerfile = packaging_file("docker/Dockerfile").replace("\\\n", " ");
     let mut env: Vec<(String, String)> = Vec::new();
@@ -855,7 +870,7 @@ fn dockerfile_steps_fix_a_container_without_login_shells() {
                 }
             }
             "RUN" if rest.starts_with("apt-get") || rest.starts_with("python3 -m venv") => {
-                // Emulated by machine(): python3 and a venv with a certifi lacking the CA.
+                // Done by machine(): a venv with the real requests and certifi from PyPI.
             }
             "RUN" => {
                 let env_refs: Vec<(&str, &str)> =
@@ -877,10 +892,5 @@ fn dockerfile_steps_fix_a_container_without_login_shells() {
         "the steps this test runs"
     );
     let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let after = connect(&env_refs);
-    assert!(text(&after.stdout).contains("verified"), "{}", show(&after));
+    pyvenv::assert_ok_200(&connect(&env_refs));
 }
-
-/// What `requests.get` does with the stand-in certifi: REQUESTS_CA_BUNDLE >
-/// CURL_CA_BUNDLE > certifi.where() (requests' documented precedence).
-const PY_REQUESTS: &str = "import os, sys, ssl, urllib.request\nimport certifi\ncafile = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or certifi.where()\nurllib.request.urlopen('https://127.0.0.1:%s/' % sys.argv[1], context=ssl.create_default_context(cafile=cafile), timeout=10)\nprint('verified')\n";

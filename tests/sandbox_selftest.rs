@@ -527,3 +527,80 @@ fn python3_sees_the_sandboxed_trust_store() {
     let with_override = sb.run(&argv, &[("SSL_CERT_FILE", "/usr/lib/ssl/nonexistent.pem")]);
     assert_eq!(stdout_text(&with_override).trim(), "0");
 }
+
+#[test]
+fn home_is_fresh_and_add_user_makes_a_real_user_inside_only() {
+    let Some(sb) = Sandbox::new() else { return };
+    assert_eq!(sb.fresh_dirs(), vec![Path::new("/home")]);
+    let machine_passwd = host_digest("/etc/passwd");
+    // The machine's /home entries are out of sight: the sandbox's /home starts empty.
+    let listing = sb.run(&["/bin/ls", "-A", "/home"], &[]);
+    assert_ok(&listing, "ls /home inside");
+    assert_eq!(
+        stdout_text(&listing),
+        "",
+        "the machine's /home shows through"
+    );
+
+    let alice = sb.add_user("ts-selftest-alice");
+    assert_ne!(alice.uid, 0);
+    assert_eq!(alice.home, "/home/ts-selftest-alice");
+    let who = sb.run_as(
+        &alice,
+        &["/bin/sh", "-c", "id -u; id -g; echo $HOME; touch ~/mine"],
+        &[],
+    );
+    assert_ok(&who, "id as alice");
+    assert_eq!(
+        stdout_text(&who),
+        format!("{}\n{}\n/home/ts-selftest-alice\n", alice.uid, alice.gid)
+    );
+    // The file she made is hers, and the test can see it from outside through the layer.
+    let mine = fs::metadata(sb.upper_path("/home/ts-selftest-alice/mine")).expect("her file");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!((mine.uid(), mine.gid()), (alice.uid, alice.gid));
+    // She cannot write root's files: the uid change is real, not a label.
+    let denied = sb.run_as(
+        &alice,
+        &["/bin/sh", "-c", "echo x > /etc/trustsync-selftest"],
+        &[],
+    );
+    assert!(!denied.status.success(), "alice wrote to /etc");
+    if Path::new("/usr/bin/sudo").exists() {
+        let via_sudo = sb.sudo_as(&alice, &["/usr/bin/id", "-un"], &[]);
+        assert_ok(&via_sudo, "sudo -u alice id");
+        assert_eq!(stdout_text(&via_sudo), "ts-selftest-alice\n");
+    } else {
+        support::report::skip_unless_ci("sudo is not installed (scripts/setup.sh installs it)");
+    }
+
+    // Nothing of her reached the machine, and a second sandbox does not know her.
+    assert_eq!(host_digest("/etc/passwd"), machine_passwd);
+    assert!(!Path::new("/home/ts-selftest-alice").exists());
+    let other = Sandbox::new().expect("root a moment ago");
+    let unknown = other.run(&["/usr/bin/id", "-u", "ts-selftest-alice"], &[]);
+    assert!(
+        !unknown.status.success(),
+        "the user leaked into another sandbox"
+    );
+}
+
+#[test]
+fn var_is_overlaid_so_caches_and_logs_stay_inside() {
+    let Some(sb) = Sandbox::new() else { return };
+    let cache = "/var/cache/trustsync-sandbox-selftest/probe.json";
+    assert_ok(
+        &sb.run(
+            &[
+                "/bin/sh",
+                "-c",
+                "mkdir -p \"${0%/*}\" && echo {} > \"$0\"",
+                cache,
+            ],
+            &[],
+        ),
+        "write under /var/cache",
+    );
+    assert_eq!(sb.read(cache).as_deref(), Some(&b"{}\n"[..]));
+    assert!(!Path::new(cache).exists(), "{cache} leaked to the machine");
+}

@@ -5,6 +5,7 @@
 #![cfg(target_os = "linux")]
 
 mod support;
+use support::pyvenv;
 use support::sandbox::{self, Sandbox, DEFAULT_LAYERS};
 use support::tls::{CaChain, ChainSpec, TlsServer};
 
@@ -183,51 +184,9 @@ fn s1_empty_openssl_dirs_are_filled_and_both_clients_verify() {
     );
 }
 
-/// The interpreter to test requests/certifi with: a Python that has `requests` (the real
-/// thing), else one with certifi.
-fn python_with_certifi(sb: &Sandbox) -> Option<String> {
-    let candidates = std::fs::read_dir("/root/.pyenv/versions")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/python3").display().to_string())
-        .chain(["/usr/bin/python3".to_string()]);
-    let mut with_certifi = None;
-    for py in candidates {
-        if run_ok(sb, &[&py, "-c", "import requests, certifi"])
-            .status
-            .success()
-        {
-            return Some(py);
-        }
-        if with_certifi.is_none() && run_ok(sb, &[&py, "-c", "import certifi"]).status.success() {
-            with_certifi = Some(py);
-        }
-    }
-    with_certifi
+fn s2_setup() -> Option<S2> {
+    s2_setup_with(pyvenv::REQUESTS)
 }
-
-/// No Python here has certifi: a venv of the system python3 with a certifi package that
-/// carries the machine's Mozilla roots (what `pip install certifi` would give, offline).
-fn venv_with_certifi(sb: &Sandbox) -> String {
-    let venv = "/opt/certifi-venv";
-    let site = sb.make_venv(venv);
-    let python = format!("{venv}/bin/python3");
-    let mut bundle = Vec::new();
-    for entry in std::fs::read_dir("/usr/share/ca-certificates/mozilla")
-        .expect("ca-certificates")
-        .flatten()
-    {
-        bundle.extend(std::fs::read(entry.path()).unwrap());
-    }
-    sb.write(format!("{site}/certifi/__init__.py"), "import os\n__version__ = '2024.01.01'\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
-    sb.write(format!("{site}/certifi/cacert.pem"), bundle);
-    python
-}
-
-/// What `requests.get` does (the real requests when installed; otherwise its documented
-/// precedence: REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE > certifi).
-const PY_REQUESTS: &str = "import os, sys\nurl = 'https://127.0.0.1:%s/' % sys.argv[1]\ntry:\n    import requests\nexcept ImportError:\n    requests = None\nif requests:\n    requests.get(url, timeout=10)\nelse:\n    import certifi, ssl, urllib.request\n    cafile = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or certifi.where()\n    urllib.request.urlopen(url, context=ssl.create_default_context(cafile=cafile), timeout=10)\nprint('verified')\n";
 
 struct S2 {
     sb: Sandbox,
@@ -237,36 +196,13 @@ struct S2 {
     root_fingerprint: String,
 }
 
-fn s2_setup() -> Option<S2> {
+/// Seed case S2 on a machine as users have it: a root-owned tool venv at /opt/tool-venv
+/// with the real requests, certifi and urllib3 from PyPI (`client`: a
+/// [`pyvenv`] cache name), the company's TLS-inspection root added to the OS store with the
+/// real `update-ca-certificates`, and a loopback HTTPS server whose chain ends at that root.
+fn s2_setup_with(client: &str) -> Option<S2> {
     let sb = Sandbox::new()?;
-    let python = python_with_certifi(&sb).unwrap_or_else(|| venv_with_certifi(&sb));
-    // Some machines (this project's CI among them) carry a `.pth` hook that appends their
-    // egress proxy's CA to certifi's bundle at every interpreter start; it would change
-    // the file under the test's feet, so the sandbox hides it.
-    let site = String::from_utf8(
-        run_ok(
-            &sb,
-            &[
-                &python,
-                "-c",
-                "import certifi, os; print(os.path.dirname(os.path.dirname(certifi.__file__)))",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
-    for entry in std::fs::read_dir(site.trim())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "pth")
-            && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("certifi.where()"))
-        {
-            sb.remove(&p);
-        }
-    }
+    let python = pyvenv::install(&sb, client, "/opt/tool-venv")?.python;
     let chain = CaChain::new(ChainSpec {
         root_name: Some("Corp TLS Inspection Root".into()),
         ..ChainSpec::default()
@@ -295,7 +231,7 @@ fn login_shell(s: &S2) -> std::process::Output {
             "-c",
             "exec \"$0\" -c \"$1\" \"$2\"",
             &s.python,
-            PY_REQUESTS,
+            pyvenv::REQUESTS_GET,
             &s.port,
         ],
     )
@@ -305,13 +241,7 @@ fn login_shell(s: &S2) -> std::process::Output {
 #[test]
 fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
     let Some(s) = s2_setup() else { return };
-    let before = login_shell(&s);
-    assert!(
-        !before.status.success()
-            && String::from_utf8_lossy(&before.stderr).contains("CERTIFICATE_VERIFY_FAILED"),
-        "{}",
-        String::from_utf8_lossy(&before.stderr)
-    );
+    pyvenv::assert_verify_failed(&login_shell(&s));
     let runtimes = ["--fresh", "--only", "--runtime", &s.python];
     let (status, _) =
         s.sb.trustsync_json(&[&["status"][..], &runtimes[..]].concat());
@@ -341,16 +271,33 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
     ] {
         assert!(targets.contains(&t.to_string()), "{t} in {targets:?}");
     }
-    let after = login_shell(&s);
-    assert!(
-        String::from_utf8_lossy(&after.stdout).contains("verified"),
-        "{}",
-        String::from_utf8_lossy(&after.stderr)
-    );
+    pyvenv::assert_ok_200(&login_shell(&s));
     // The user's certifi file itself was not touched.
     let (again, _) =
         s.sb.trustsync_json(&[&["fix", "--dry-run"][..], &runtimes[..]].concat());
     assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
+}
+
+/// Seed case S2 with requests 2.27.1 and its urllib3 1.26 (older lookup code, still common
+/// in pinned tool venvs): the same fix makes it verify in a fresh login shell.
+#[test]
+fn s2_old_requests_2_27_is_fixed_by_the_env_strategy_too() {
+    let Some(s) = s2_setup_with(pyvenv::REQUESTS_2_27) else {
+        return;
+    };
+    let before = login_shell(&s);
+    pyvenv::assert_verify_failed(&before);
+    let runtimes = ["--fresh", "--only", "--runtime", &s.python];
+    let (_, out) =
+        s.sb.trustsync_json(&[&["fix", "--yes"][..], &runtimes[..]].concat());
+    assert!(out.status.success(), "{}", support::report::show(&out));
+    let after = login_shell(&s);
+    pyvenv::assert_ok_200(&after);
+    assert!(
+        support::report::text(&after.stdout).contains(" 2.27.1"),
+        "the old requests answered: {}",
+        support::report::show(&after)
+    );
 }
 
 /// Seed case S2 with `--strategy patch-bundle`: a marked block in certifi's own bundle,
@@ -369,8 +316,8 @@ fn s2_patch_bundle_strategy_and_exact_undo() {
     .trim()
     .to_string();
     let original = s.sb.read_inside(&certifi).expect("certifi bundle");
-    let direct = |s: &S2| run_ok(&s.sb, &[&s.python, "-c", PY_REQUESTS, &s.port]);
-    assert!(!direct(&s).status.success());
+    let direct = |s: &S2| run_ok(&s.sb, &[&s.python, "-c", pyvenv::REQUESTS_GET, &s.port]);
+    pyvenv::assert_verify_failed(&direct(&s));
     let runtimes = ["--fresh", "--only", "--runtime", &s.python];
     let (_, out) = s.sb.trustsync_json(
         &[
@@ -390,7 +337,7 @@ fn s2_patch_bundle_strategy_and_exact_undo() {
         "the block is appended, the rest untouched"
     );
     assert!(patched.contains("# BEGIN trustsync") && patched.contains("Corp TLS Inspection Root"));
-    assert!(String::from_utf8_lossy(&direct(&s).stdout).contains("verified"));
+    pyvenv::assert_ok_200(&direct(&s));
     let (again, _) = s.sb.trustsync_json(
         &[
             &["fix", "--dry-run", "--strategy", "patch-bundle"][..],
@@ -423,13 +370,12 @@ fn not_root_writes_nothing() {
     if !sandbox::install_private_openssl(&sb) {
         return;
     }
+    // A real unprivileged user (useradd inside the sandbox), through the real sudo -u.
+    let bob = sb.add_user("bob");
     let before = sb.changed_paths();
-    let out = sb.run(
+    let out = sb.sudo_as(
+        &bob,
         &[
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
             EXE,
             "fix",
             "--yes",
@@ -438,7 +384,7 @@ fn not_root_writes_nothing() {
             "--runtime",
             sandbox::PRIVATE_OPENSSL,
         ],
-        &[("HOME", "/tmp")],
+        &[],
     );
     assert_eq!(
         out.status.code(),
@@ -461,15 +407,17 @@ fn a_users_venv_is_theirs_unless_allowed() {
     let Some(sb) = Sandbox::new() else { return };
     let chain = CaChain::new(ChainSpec::default());
     sandbox::add_os_ca(&sb, "corp-root", &chain.root_pem());
-    let venv = "/opt/ann-venv";
-    let site = sb.make_venv(venv);
-    let bundle = format!("{site}/certifi/cacert.pem");
-    sb.write(format!("{site}/certifi/__init__.py"), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
-    sb.write(
-        &bundle,
-        std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt").unwrap(),
-    );
-    run_ok(&sb, &["chown", "-R", "65534:65534", venv]);
+    // A real user with her own venv of the real requests in her home, owned by her.
+    let ann = sb.add_user("ann");
+    let venv = format!("{}/venv", ann.home);
+    let Some(real) = pyvenv::install(&sb, pyvenv::REQUESTS, &venv) else {
+        return;
+    };
+    let owner = format!("{}:{}", ann.uid, ann.gid);
+    let chown = run_ok(&sb, &["chown", "-R", &owner, &venv]);
+    assert!(chown.status.success(), "{}", support::report::show(&chown));
+    let venv = venv.as_str();
+    let bundle = real.certifi_bundle;
     let original = sb.read_inside(&bundle).unwrap();
     let args = [
         "fix",
@@ -509,22 +457,4 @@ fn a_users_venv_is_theirs_unless_allowed() {
     assert!(String::from_utf8(sb.read_inside(&bundle).unwrap())
         .unwrap()
         .contains("# BEGIN trustsync"));
-}
-
-/// The stand-in used where no Python has certifi imports and names its bundle.
-#[test]
-fn the_certifi_stand_in_works() {
-    let Some(sb) = Sandbox::new() else { return };
-    let python = venv_with_certifi(&sb);
-    let out = run_ok(
-        &sb,
-        &[&python, "-c", "import certifi; print(certifi.where())"],
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .ends_with("certifi/cacert.pem"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }

@@ -1,12 +1,18 @@
 //! `trustsync status` against broken machines, with the real `openssl` and `python3`.
 //! Each test runs in a private mount namespace with overlayfs over `/etc`, `/usr/local`,
-//! `/opt`, `/var/lib` and `/root` (tests/support/sandbox.rs): the real clients see the
+//! `/opt`, `/var` and `/root` (and a fresh `/home`) (tests/support/sandbox.rs): the real clients see the
 //! broken state, and nothing leaks to the machine. Not root: skipped loudly; `CI=true`: must run.
 #![cfg(target_os = "linux")]
 
 mod support;
 use support::certs::{json, make_cert};
+use support::pyvenv;
+use support::report::{show, text};
 use support::sandbox::{self, Sandbox};
+use support::tls::{CaChain, ChainSpec, TlsServer};
+
+/// The real `ssl` module's default context against 127.0.0.1:PORT (SNI localhost).
+const PY_CONNECT: &str = "import socket, ssl, sys\nctx = ssl.create_default_context()\ns = ctx.wrap_socket(socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10), server_hostname='localhost')\nprint('verified', s.version())\n";
 
 const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 
@@ -97,8 +103,14 @@ fn s1_certs_dir_without_hash_links_counts_as_empty() {
     if !sandbox::install_private_openssl(&sb) {
         return;
     }
-    let ca = make_cert("Copied Without Rehash", true, 2099);
-    sb.write("/usr/local/openssl111/certs/company.pem", &ca.pem);
+    let chain = CaChain::new(
+        ChainSpec {
+            root_name: Some("Copied Without Rehash".into()),
+            ..ChainSpec::default()
+        }
+        .no_intermediate(),
+    );
+    sb.write("/usr/local/openssl111/certs/company.pem", chain.root_pem());
     let (doc, _) = status(&sb, &["--only", "--runtime", sandbox::PRIVATE_OPENSSL], &[]);
     let r = rows(&doc, "openssl", sandbox::PRIVATE_OPENSSL)[0];
     assert_eq!(r["trusted"], 0);
@@ -106,11 +118,53 @@ fn s1_certs_dir_without_hash_links_counts_as_empty() {
         codes(r).contains(&"capath-no-hash-links".to_string()),
         "{r:#}"
     );
-    // And the real OpenSSL agrees it cannot verify with that directory.
-    let leaf = make_cert("Copied Without Rehash", true, 2099);
-    sb.write("/opt/leaf.pem", &leaf.pem);
-    let out = sb.run(&[sandbox::PRIVATE_OPENSSL, "verify", "/opt/leaf.pem"], &[]);
-    assert!(!out.status.success());
+    // And the real OpenSSL agrees: a leaf this very CA signed does not verify with that
+    // directory as its only trust, although the CA file itself would verify it (control),
+    // and giving the file its HASH.0 name is all it takes.
+    let leaf = "/opt/leaf.pem";
+    sb.write(leaf, CaChain::pem_of(&chain.leaf_only()));
+    let verify = |sb: &Sandbox, extra: &[&str]| {
+        let mut argv = vec![sandbox::PRIVATE_OPENSSL, "verify"];
+        argv.extend_from_slice(extra);
+        argv.push(leaf);
+        sb.run(&argv, &[])
+    };
+    let unhashed = verify(&sb, &[]);
+    assert!(
+        !unhashed.status.success()
+            && show(&unhashed).contains("unable to get local issuer certificate"),
+        "{}",
+        show(&unhashed)
+    );
+    let control = verify(&sb, &["-CAfile", "/usr/local/openssl111/certs/company.pem"]);
+    assert!(
+        control.status.success(),
+        "the CA does sign the leaf: {}",
+        show(&control)
+    );
+    let hash = sb.run(
+        &[
+            sandbox::PRIVATE_OPENSSL,
+            "x509",
+            "-noout",
+            "-subject_hash",
+            "-in",
+            "/usr/local/openssl111/certs/company.pem",
+        ],
+        &[],
+    );
+    let hash = text(&hash.stdout).trim().to_string();
+    assert_eq!(hash.len(), 8, "subject hash {hash:?}");
+    sb.symlink(
+        "company.pem",
+        format!("/usr/local/openssl111/certs/{hash}.0"),
+    );
+    let hashed = verify(&sb, &[]);
+    assert!(
+        hashed.status.success(),
+        "with the HASH.0 link: {}",
+        show(&hashed)
+    );
 }
 
 /// Seed case S2: a CA added the Debian way (`update-ca-certificates`) is in the OS store
@@ -120,14 +174,12 @@ fn s2_locally_added_ca_missing_from_certifi_is_named_first() {
     let Some(sb) = Sandbox::new() else { return };
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
     sandbox::add_os_ca(&sb, "corp-proxy", &corp.pem);
-    // A venv with the real interpreter, and a certifi package in it.
+    // A venv with the real requests and certifi from PyPI.
     let venv = "/opt/venv";
-    let site = sb.make_venv(venv);
-    let public = std::fs::read("/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt")
-        .expect("ca-certificates");
-    sb.write(format!("{site}/certifi/__init__.py"), "import os\ndef where():\n    return os.path.join(os.path.dirname(__file__), 'cacert.pem')\n");
-    sb.write(format!("{site}/certifi/cacert.pem"), &public);
-    let python = format!("{venv}/bin/python3");
+    let Some(real) = pyvenv::install(&sb, pyvenv::REQUESTS, venv) else {
+        return;
+    };
+    let python = real.python;
     let (doc, code) = status(&sb, &["--only", "--runtime", venv], &[]);
     assert_eq!(code, 1);
     assert!(
@@ -141,7 +193,7 @@ fn s2_locally_added_ca_missing_from_certifi_is_named_first() {
     let rq = rows(&doc, "requests", &python);
     assert_eq!(rq.len(), 1, "{doc:#}");
     assert_eq!(rq[0]["verdict"], "drift");
-    assert_eq!(rq[0]["cafile"], format!("{site}/certifi/cacert.pem"));
+    assert_eq!(rq[0]["cafile"], real.certifi_bundle.as_str());
     assert_eq!(
         rq[0]["missing"][0],
         corp.fingerprint.as_str(),
@@ -190,15 +242,25 @@ fn s6_broken_variables_are_named_with_who_they_affect() {
         .iter()
         .any(|v| v == "SSL_CERT_FILE"));
     assert_eq!(ssl["verdict"], "ok", "{ssl:#}");
+    // The real python3 under the same variables verifies a server whose CA only the OS
+    // store (its capath) has: the cafile is gone, the capath still works, as status says.
+    let chain = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "s6-root", &chain.root_pem());
+    let server = TlsServer::for_chain(&chain);
     let real = sb.run(
         &[
             "/usr/bin/python3",
             "-c",
-            "import ssl; print(len(ssl.create_default_context().get_ca_certs()) >= 0)",
+            PY_CONNECT,
+            &server.port().to_string(),
         ],
         &env,
     );
-    assert!(real.status.success());
+    assert!(
+        real.status.success() && text(&real.stdout).starts_with("verified"),
+        "{}",
+        show(&real)
+    );
 }
 
 /// As root, an interpreter owned by another user runs as that user, and one whose
@@ -212,8 +274,10 @@ fn root_never_runs_an_interpreter_another_user_controls_as_root() {
         std::os::unix::fs::PermissionsExt::from_mode(0o777),
     )
     .unwrap();
+    // A real user (useradd inside the sandbox) owns the first venv.
+    let nora = sb.add_user("nora");
     for (venv, owner, mode) in [
-        ("/opt/nobody-venv", 65534, 0o755),
+        ("/opt/nobody-venv", nora.uid, 0o755),
         ("/opt/open-venv", 0, 0o777),
     ] {
         let site = sb.make_venv(venv);
@@ -241,7 +305,11 @@ fn root_never_runs_an_interpreter_another_user_controls_as_root() {
     );
     let ran_as = std::fs::read_to_string(marker_dir.path().join("nobody-venv"))
         .expect("the user's venv was asked");
-    assert_eq!(ran_as, "65534", "ran as the venv's owner, not as root");
+    assert_eq!(
+        ran_as,
+        nora.uid.to_string(),
+        "ran as the venv's owner, not as root"
+    );
     assert!(
         !marker_dir.path().join("open-venv").exists(),
         "nothing of a world-writable venv may run as root"

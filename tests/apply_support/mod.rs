@@ -20,6 +20,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+/// The suite's one "are we in CI" predicate and its loud skips.
+#[path = "../support/report.rs"]
+mod report;
+
+/// A dry run's actions checked against the disk after the real run.
+#[path = "../support/ondisk.rs"]
+pub mod ondisk;
+
 use trustsync::apply::{self, Context, Plan, Planner, ProgressEvent, StateLock};
 
 /// Relative path → "kind digest mode uid gid" for every entry under `dir`, skipping `skip`.
@@ -367,10 +376,7 @@ pub fn require_root(test: &str) -> bool {
     if is_root() {
         return true;
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test} must run as root in CI"
-    );
+    assert!(!report::under_ci(), "{test} must run as root in CI");
     eprintln!("SKIPPED {test}: needs root (mount namespaces / chown); run the tests as root");
     false
 }

@@ -70,3 +70,34 @@ pub fn json(out: &Output) -> serde_json::Value {
         ),
     }
 }
+
+/// The certificates a PEM bundle really holds, as DER: every `CERTIFICATE` block decoded,
+/// and each one checked to parse as X.509. Comment lines (trustsync writes `# SHA-256: …`
+/// above each entry) and other text count for nothing, so a bundle that names a CA in a
+/// comment but lost its certificate does not hold it.
+#[track_caller]
+pub fn bundle_ders(bundle: &[u8]) -> Vec<Vec<u8>> {
+    let blocks = pem::parse_many(bundle).unwrap_or_else(|e| {
+        panic!(
+            "not a PEM bundle ({e}): {}",
+            String::from_utf8_lossy(bundle)
+        )
+    });
+    blocks
+        .into_iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(|b| {
+            let der = b.into_contents();
+            if let Err(e) = x509_parser::parse_x509_certificate(&der) {
+                panic!("a CERTIFICATE block that is not X.509 ({e})");
+            }
+            der
+        })
+        .collect()
+}
+
+/// Does the PEM `bundle` hold the certificate `der` (byte for byte, by parsing)?
+#[track_caller]
+pub fn bundle_holds(bundle: &[u8], der: &[u8]) -> bool {
+    bundle_ders(bundle).iter().any(|held| held == der)
+}

@@ -13,6 +13,14 @@ pub mod trees;
 #[cfg(target_os = "linux")]
 pub mod sandbox;
 
+/// The real requests/certifi/urllib3 venvs scripts/setup.sh caches, planted in sandboxes.
+#[cfg(target_os = "linux")]
+pub mod pyvenv;
+
+/// Checking a dry run's actions against what is on disk after the real run.
+#[cfg(unix)]
+pub mod ondisk;
+
 /// Showing command output in assertions; loud skips.
 pub mod report;
 

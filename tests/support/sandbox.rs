@@ -32,14 +32,21 @@
 //! assert!(sb.read_link("/usr/local/openssl111/certs/1234abcd.0").is_some());
 //! ```
 //!
+//! * Every sandbox also gets a fresh, empty `/home` of its own ([`FRESH_DIRS`]: its state
+//!   dir bind-mounted there, so it persists across runs and vanishes with the sandbox).
+//!   [`Sandbox::add_user`] makes a real user with the machine's `useradd` (its entries go to
+//!   the overlaid `/etc`, its home to that `/home`); [`Sandbox::run_as`] (`setpriv`) and
+//!   [`Sandbox::sudo_as`] (the real `sudo -u`) run commands as that user. Tests that need
+//!   "another user" use these rather than a bare chown to some uid.
+//!
 //! Environment: every command starts from a clean, fixed environment ([`BASE_ENV`]: `PATH`,
 //! `HOME=/root`, `LANG=C.UTF-8`) plus what the test passes, because this machine exports
 //! `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, … which would otherwise hide every S1/S2 failure.
 //! The working directory is `/`.
 //!
 //! Needs root (for mount namespaces). Without it [`Sandbox::new`] prints a loud
-//! `SKIPPED:` line and returns `None`; when `CI=true` it panics instead, because under CI
-//! these tests must run.
+//! `SKIPPED:` line and returns `None`; under CI (`support::report::under_ci`) it panics
+//! instead, because there these tests must run.
 //!
 //! Caveats, by design:
 //! * Do not run two commands of the *same* sandbox at once: two overlay mounts sharing one
@@ -48,8 +55,9 @@
 //!   dir, which the sandbox sees as it is (only the layer directories are overlaid).
 //! * Prepare the upper layer only while no command of this sandbox runs (overlayfs does not
 //!   support changing layers under a live mount).
-//! * Only the overlaid directories are protected. `/tmp`, `/home`, `/usr` (outside
-//!   `/usr/local`), the repository and the target dir are the machine's own, inside too:
+//! * Only the overlaid directories (and the fresh `/home`) are protected. `/tmp`, `/usr`
+//!   (outside `/usr/local`), the repository and the target dir are the machine's own, inside
+//!   too (a test that must change `/usr/bin` overlays `/usr` instead of `/usr/local`):
 //!   handy for sharing a leaf certificate or a server's files with the sandbox, but a
 //!   command writing there writes to the machine.
 //! * Overlaid directories must not nest (e.g. `/usr/local` and `/usr/local/share`), and
@@ -59,7 +67,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -69,7 +77,13 @@ use rustix::fs::{FileType, Gid, Mode, Uid, XattrFlags, CWD};
 
 /// Directories overlaid by [`Sandbox::new`]: where trust stores, locally added CAs,
 /// private OpenSSL builds, Pythons and trustsync's own journal live.
-pub const DEFAULT_LAYERS: &[&str] = &["/etc", "/usr/local", "/opt", "/var/lib", "/root"];
+pub const DEFAULT_LAYERS: &[&str] = &["/etc", "/usr/local", "/opt", "/var", "/root"];
+
+/// Directories every sandbox replaces with a fresh, empty directory of its own (bind-mounted
+/// from its state dir) unless the test overlays them: `/home`, so users made with
+/// [`Sandbox::add_user`] (`useradd -m`) get homes that exist only inside this sandbox and
+/// vanish with it, and the machine's own users' files are out of sight.
+pub const FRESH_DIRS: &[&str] = &["/home"];
 
 /// The environment every sandboxed command starts from; the test's own variables are added
 /// on top (and may replace these).
@@ -83,8 +97,10 @@ pub const BASE_ENV: &[(&str, &str)] = &[
 ];
 
 /// The fixed script run by `sh` inside the new mount namespace. Arguments:
-/// `$1` = the sandbox state dir, then the overlaid directories, then `--`, then the command.
-/// Layer number i (0-based, in argument order) uses `$1/i/upper` and `$1/i/work`.
+/// `$1` = the sandbox state dir, then the layer directories, then `--`, then the command.
+/// Layer number i (0-based, in argument order) uses `$1/i/upper` and `$1/i/work`; a
+/// directory preceded by `--fresh` is not overlaid but replaced by a bind mount of
+/// `$1/i/upper` (see [`FRESH_DIRS`]).
 /// Paths only ever appear as quoted expansions, never as script text. `mount` is looked up
 /// in a fixed PATH so a test's own PATH cannot change how the sandbox is built.
 pub const SETUP_SCRIPT: &str = r#"set -u
@@ -95,6 +111,16 @@ while [ "$#" -gt 0 ]; do
     if [ "$1" = "--" ]; then
         shift
         break
+    fi
+    if [ "$1" = "--fresh" ]; then
+        shift
+        if ! PATH=/usr/sbin:/usr/bin:/sbin:/bin mount --bind -- "$state/$i/upper" "$1"; then
+            echo "trustsync-sandbox-setup-failed: cannot bind a fresh $1" >&2
+            exit 125
+        fi
+        i=$((i + 1))
+        shift
+        continue
     fi
     if ! PATH=/usr/sbin:/usr/bin:/sbin:/bin mount -t overlay trustsync-sandbox \
         -o "lowerdir=$1,upperdir=$state/$i/upper,workdir=$state/$i/work" -- "$1"; then
@@ -123,6 +149,20 @@ struct Layer {
     target: PathBuf,
     /// `<state>/<i>/upper`: what the sandbox changed under `target`.
     upper: PathBuf,
+    /// True for a [`FRESH_DIRS`] entry: `upper` is bind-mounted over `target`, so nothing
+    /// of the machine's directory shows through (no lower layer, no whiteouts).
+    fresh: bool,
+}
+
+/// A user made inside a sandbox by [`Sandbox::add_user`]: a real `/etc/passwd` entry (in the
+/// sandbox's `/etc`) with a home under the sandbox's fresh `/home`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Absolute path inside the sandbox, e.g. `/home/alice`.
+    pub home: String,
 }
 
 /// A private, copy-on-write view of the machine's system directories. See the module docs.
@@ -133,27 +173,9 @@ pub struct Sandbox {
     state: tempfile::TempDir,
 }
 
-/// True when running under CI, where skipping a sandbox test is a failure.
-fn under_ci() -> bool {
-    std::env::var("CI")
-        .map(|value| value.eq_ignore_ascii_case("true") || value == "1")
-        .unwrap_or(false)
-}
-
 /// Skip loudly, or panic under CI: the shared policy for every missing precondition.
-/// Written straight to the process's stderr, because the test harness swallows `eprintln!`
-/// output of passing tests and a silent skip would look like a pass.
 fn skip_or_panic(what: &str) {
-    if under_ci() {
-        panic!("CI=true but the sandbox cannot run: {what}");
-    }
-    let banner = "!".repeat(78);
-    let message = format!(
-        "\n{banner}\n!!! SKIPPED: {what}\n\
-         !!! This test proved NOTHING (under CI=true this is a failure).\n{banner}\n"
-    );
-    // Ignoring a failed write is right here: there is nowhere else to report it.
-    let _ = std::io::stderr().lock().write_all(message.as_bytes());
+    super::report::skip_unless_ci(what);
 }
 
 /// Where the sandbox keeps its layers: `TRUSTSYNC_SANDBOX_TMPDIR`, else the temp dir —
@@ -317,7 +339,7 @@ impl Sandbox {
         let mut layers: Vec<Layer> = Vec::new();
         for target in targets {
             let target = normalise_absolute(Path::new(target));
-            // Robustness: /opt or /var/lib may not exist on a minimal machine.
+            // Robustness: /opt or /var may not exist on a minimal machine.
             if !fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
                 continue;
             }
@@ -342,14 +364,64 @@ impl Sandbox {
             }
             // The merged root shows the upper root's mode and owner; keep the real ones.
             copy_dir_attributes(&target, &upper);
-            layers.push(Layer { target, upper });
+            layers.push(Layer {
+                target,
+                upper,
+                fresh: false,
+            });
+        }
+        for fresh in FRESH_DIRS {
+            let target = PathBuf::from(fresh);
+            // A test that overlays /home (or /) keeps its overlay.
+            if layers.iter().any(|l| target.starts_with(&l.target))
+                || !fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir())
+            {
+                continue;
+            }
+            let index_dir = state.path().join(layers.len().to_string());
+            let upper = index_dir.join("upper");
+            fs::create_dir_all(&upper).unwrap_or_else(|e| panic!("mkdir {upper:?}: {e}"));
+            // An empty /home as a fresh install has it: 0755 root:root.
+            fs::set_permissions(&upper, fs::Permissions::from_mode(0o755))
+                .unwrap_or_else(|e| panic!("chmod {upper:?}: {e}"));
+            rustix::fs::chown(&upper, Some(Uid::ROOT), Some(Gid::ROOT))
+                .unwrap_or_else(|e| panic!("chown {upper:?}: {e}"));
+            layers.push(Layer {
+                target,
+                upper,
+                fresh: true,
+            });
         }
         Sandbox { layers, state }
     }
 
     /// The directories actually overlaid (absolute), in mount order.
     pub fn layers(&self) -> Vec<&Path> {
-        self.layers.iter().map(|l| l.target.as_path()).collect()
+        self.layers
+            .iter()
+            .filter(|l| !l.fresh)
+            .map(|l| l.target.as_path())
+            .collect()
+    }
+
+    /// The [`FRESH_DIRS`] this sandbox replaced with empty directories of its own.
+    pub fn fresh_dirs(&self) -> Vec<&Path> {
+        self.layers
+            .iter()
+            .filter(|l| l.fresh)
+            .map(|l| l.target.as_path())
+            .collect()
+    }
+
+    /// What the machine has at `path` *below* the sandbox's layer (its metadata), or
+    /// `None`: nothing there, or `path` lies in a fresh directory, where the machine's
+    /// entries do not show through.
+    fn lower_metadata(&self, path: &Path) -> Option<fs::Metadata> {
+        let (layer, _) = self.locate(path);
+        if layer.fresh {
+            return None;
+        }
+        fs::symlink_metadata(path).ok()
     }
 
     /// Where the upper layer keeps `path` (which must lie under an overlaid directory).
@@ -389,8 +461,13 @@ impl Sandbox {
         for component in parents {
             host.push(component);
             upper.push(component);
-            match fs::symlink_metadata(&host) {
-                Ok(meta) if meta.file_type().is_symlink() => panic!(
+            let host_meta = if layer.fresh {
+                None
+            } else {
+                fs::symlink_metadata(&host).ok()
+            };
+            match &host_meta {
+                Some(meta) if meta.file_type().is_symlink() => panic!(
                     "{host:?} is a symlink on this machine; give the sandbox the resolved path"
                 ),
                 _ => {}
@@ -408,7 +485,7 @@ impl Sandbox {
                     fs::create_dir(&upper).unwrap_or_else(|e| panic!("mkdir {upper:?}: {e}"));
                 }
             }
-            if fs::symlink_metadata(&host).is_ok_and(|m| m.is_dir()) {
+            if host_meta.is_some_and(|m| m.is_dir()) {
                 copy_dir_attributes(&host, &upper);
             } else {
                 // A directory the machine lacks: fixed attributes, whatever the umask.
@@ -425,8 +502,8 @@ impl Sandbox {
         let upper = self.prepare_parents(path);
         remove_any(&upper);
         fs::write(&upper, bytes.as_ref()).unwrap_or_else(|e| panic!("write {upper:?}: {e}"));
-        let (mode, uid, gid) = match fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_file() => (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        let (mode, uid, gid) = match self.lower_metadata(path) {
+            Some(meta) if meta.is_file() => (meta.mode() & 0o7777, meta.uid(), meta.gid()),
             _ => (0o644, 0, 0),
         };
         self.set_attributes(&upper, mode, uid, gid);
@@ -449,7 +526,7 @@ impl Sandbox {
         remove_any(&self.upper_path(path));
         // Parents are only made when a whiteout is needed, so removing a path that exists
         // nowhere leaves no trace.
-        if fs::symlink_metadata(path).is_ok() {
+        if self.lower_metadata(path).is_some() {
             let upper = self.prepare_parents(path);
             rustix::fs::mknodat(
                 CWD,
@@ -473,7 +550,7 @@ impl Sandbox {
             Err(_) => {}
         }
         fs::create_dir(&upper).unwrap_or_else(|e| panic!("mkdir {upper:?}: {e}"));
-        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        if self.lower_metadata(path).is_some_and(|m| m.is_dir()) {
             copy_dir_attributes(path, &upper);
         } else {
             // Whatever the machine has there (a file, a link) is replaced, not merged.
@@ -491,7 +568,7 @@ impl Sandbox {
         remove_any(&upper);
         fs::create_dir(&upper).unwrap_or_else(|e| panic!("mkdir {upper:?}: {e}"));
         make_opaque(&upper);
-        if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        if self.lower_metadata(path).is_some_and(|m| m.is_dir()) {
             copy_dir_attributes(path, &upper);
         } else {
             self.set_attributes(&upper, 0o755, 0, 0);
@@ -530,8 +607,9 @@ impl Sandbox {
             Ok(_) => return upper,
             Err(_) => {}
         }
-        let meta = fs::symlink_metadata(path)
-            .unwrap_or_else(|e| panic!("{path:?} exists neither in the sandbox nor here: {e}"));
+        let meta = self.lower_metadata(path).unwrap_or_else(|| {
+            panic!("{path:?} exists neither in the sandbox nor on the machine below it")
+        });
         if meta.is_dir() {
             fs::create_dir(&upper).unwrap_or_else(|e| panic!("mkdir {upper:?}: {e}"));
             copy_dir_attributes(path, &upper);
@@ -594,6 +672,7 @@ impl Sandbox {
                     .expect("walkdir yields paths under its root");
                 let inside = layer.target.join(relative);
                 let merged_dir = entry.file_type().is_dir()
+                    && !layer.fresh
                     && fs::symlink_metadata(&inside).is_ok_and(|m| m.is_dir());
                 if !merged_dir {
                     changed.push(inside);
@@ -634,8 +713,14 @@ impl Sandbox {
             .args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
             .arg(SETUP_SCRIPT)
             .arg("trustsync-sandbox") // $0
-            .arg(self.state.path()) // $1
-            .args(self.layers.iter().map(|l| &l.target))
+            .arg(self.state.path()); // $1
+        for layer in &self.layers {
+            if layer.fresh {
+                command.arg("--fresh");
+            }
+            command.arg(&layer.target);
+        }
+        command
             .arg("--")
             .args(&argv)
             .env_clear()
@@ -661,6 +746,144 @@ impl Sandbox {
             panic!("sandbox setup failed: {stderr}");
         }
         output
+    }
+
+    /// Makes a real user inside the sandbox with the machine's own `useradd`
+    /// (`--create-home --user-group`): the entries land in the sandbox's `/etc/passwd`,
+    /// `/etc/group` and `/etc/shadow`, the home in its fresh `/home`, so the user exists
+    /// only in this sandbox. `name` must be a plain login name (`[a-z][a-z0-9-]*`).
+    /// Panics when `useradd` fails; needs `/etc` overlaid (as [`DEFAULT_LAYERS`] does).
+    #[track_caller]
+    pub fn add_user(&self, name: &str) -> SandboxUser {
+        assert!(
+            name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "add_user: {name:?} is not a plain login name"
+        );
+        assert!(
+            self.layers().contains(&Path::new("/etc")),
+            "add_user needs /etc overlaid, or useradd would change the machine"
+        );
+        let home = format!("/home/{name}");
+        let out = self.run(
+            &[
+                "/usr/sbin/useradd",
+                "--create-home",
+                "--home-dir",
+                &home,
+                "--user-group",
+                "--shell",
+                "/bin/sh",
+                "--",
+                name,
+            ],
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "useradd {name}: {}",
+            super::report::show(&out)
+        );
+        let id = |flag: &str| -> u32 {
+            let out = self.run(&["/usr/bin/id", flag, "--", name], &[]);
+            assert!(
+                out.status.success(),
+                "id {flag} {name}: {}",
+                super::report::show(&out)
+            );
+            super::report::text(&out.stdout)
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("id {flag} {name}: {e}"))
+        };
+        SandboxUser {
+            name: name.to_string(),
+            uid: id("-u"),
+            gid: id("-g"),
+            home,
+        }
+    }
+
+    /// Runs `argv` inside the sandbox as `user` (real uid, gid and supplementary groups,
+    /// through the machine's `setpriv`), with `HOME`, `USER` and `LOGNAME` set to the
+    /// user's; `env` is added on top. For "another user changed this file" in a test.
+    pub fn run_as<S: AsRef<OsStr>>(
+        &self,
+        user: &SandboxUser,
+        argv: &[S],
+        env: &[(&str, &str)],
+    ) -> Output {
+        let uid = user.uid.to_string();
+        let gid = user.gid.to_string();
+        let mut full: Vec<OsString> = ["/usr/bin/setpriv", "--reuid", &uid, "--regid", &gid]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        full.extend(["--init-groups", "--"].map(OsString::from));
+        full.extend(argv.iter().map(|a| a.as_ref().to_owned()));
+        let mut all_env = vec![
+            ("HOME", user.home.as_str()),
+            ("USER", user.name.as_str()),
+            ("LOGNAME", user.name.as_str()),
+        ];
+        all_env.extend_from_slice(env);
+        self.run(&full, &all_env)
+    }
+
+    /// Runs `argv` inside the sandbox through the machine's real `sudo -u USER` (so sudo's
+    /// own environment and PATH policy apply, as when an administrator does it). Panics if
+    /// `sudo` is not installed (scripts/setup.sh installs it).
+    pub fn sudo_as<S: AsRef<OsStr>>(
+        &self,
+        user: &SandboxUser,
+        argv: &[S],
+        env: &[(&str, &str)],
+    ) -> Output {
+        assert!(
+            Path::new("/usr/bin/sudo").exists(),
+            "/usr/bin/sudo is missing; run scripts/setup.sh"
+        );
+        let mut full: Vec<OsString> = ["/usr/bin/sudo", "--non-interactive", "--user"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        full.push(OsString::from(&user.name));
+        full.push(OsString::from("--"));
+        full.extend(argv.iter().map(|a| a.as_ref().to_owned()));
+        self.run(&full, env)
+    }
+
+    /// Copies the machine's directory `host` into the sandbox at `inside` (files with their
+    /// mode, symlinks as they are, directories; owner root), leaving out the top-level
+    /// entries `skip_top` says to skip. For planting a real package tree, e.g. a cached
+    /// venv's site-packages, at a sandbox path.
+    pub fn copy_tree(&self, host: &Path, inside: &str, skip_top: impl Fn(&OsStr) -> bool) {
+        self.mkdir(inside);
+        let walk = walkdir::WalkDir::new(host)
+            .min_depth(1)
+            .into_iter()
+            .filter_entry(|e| e.depth() != 1 || !skip_top(e.file_name()));
+        for entry in walk {
+            let entry = entry.unwrap_or_else(|e| panic!("walk {host:?}: {e}"));
+            let relative = entry.path().strip_prefix(host).expect("under the root");
+            let target = Path::new(inside).join(relative);
+            let kind = entry.file_type();
+            if kind.is_dir() {
+                self.mkdir(&target);
+            } else if kind.is_symlink() {
+                let link = fs::read_link(entry.path())
+                    .unwrap_or_else(|e| panic!("readlink {:?}: {e}", entry.path()));
+                self.symlink(link, &target);
+            } else if kind.is_file() {
+                let bytes = fs::read(entry.path())
+                    .unwrap_or_else(|e| panic!("read {:?}: {e}", entry.path()));
+                self.write(&target, bytes);
+                let mode = entry.metadata().map(|m| m.mode() & 0o777).unwrap_or(0o644);
+                self.chmod(&target, mode);
+            }
+        }
     }
 
     /// `python3 -m venv --without-pip VENV` inside the sandbox (asserted to succeed); the

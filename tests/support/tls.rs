@@ -456,7 +456,32 @@ impl SilentServer {
     }
 }
 
-/// A port on 127.0.0.1 with nothing listening (bound, then released).
+/// A port on 127.0.0.1 with nothing listening, that stays so for the rest of the test
+/// process: a TCP socket bound there (without SO_REUSEADDR) but never put into listen
+/// state, so connections are refused and no parallel test can bind the port meanwhile.
+/// (Binding a listener and closing it again, as this used to do, let another test's
+/// listener take the port in between.)
+#[cfg(unix)]
+pub fn closed_port() -> u16 {
+    use rustix::net::{AddressFamily, SocketAddrV4, SocketType};
+    static HELD: Mutex<Vec<std::os::fd::OwnedFd>> = Mutex::new(Vec::new());
+    let socket =
+        rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).expect("a TCP socket");
+    rustix::net::bind(
+        &socket,
+        &SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 0),
+    )
+    .expect("bind 127.0.0.1:0");
+    let bound = rustix::net::getsockname(&socket).expect("getsockname");
+    let port = std::net::SocketAddr::try_from(bound)
+        .expect("an IPv4 address")
+        .port();
+    HELD.lock().unwrap().push(socket);
+    port
+}
+
+/// Windows: bound, then released (no bind-without-listen here; only the Wine run uses it).
+#[cfg(not(unix))]
 pub fn closed_port() -> u16 {
     let listener = bind_loopback();
     listener.local_addr().expect("addr").port()
