@@ -506,6 +506,19 @@ fn posix_fix(
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Not root and the plan needs root: say so before even the lock file is made, so a
+    // user's `fix` on system files writes nothing at all.
+    if !dry_run && !trustsync::apply::safe_fs::running_as_root() {
+        if let Ok(p) = trustsync::fix::plan(&status, ctx, opts) {
+            if let Err(e @ trustsync::apply::ApplyError::NeedsRoot { .. }) =
+                trustsync::apply::preflight(&p.plan, ctx)
+            {
+                printer.fix_plan(&p, true);
+                printer.warn(&format!("fix: {e}"));
+                return 1;
+            }
+        }
+    }
     let lock = match lock_unless_dry_run(printer, ctx, dry_run, "fix") {
         Ok(lock) => lock,
         Err(code) => return code,
