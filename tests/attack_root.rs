@@ -650,3 +650,60 @@ fn undo_restores_what_allow_user_dirs_patched() {
         "restored byte for byte"
     );
 }
+
+/// A swap storm: while root's `fix --allow-user-dirs` patches a bundle in eve's directory
+/// (and `undo` takes it out again), eve keeps replacing that bundle with a symlink to
+/// `/etc/shadow` and back. Whatever interleaving happens, `/etc/shadow` is never written:
+/// every write is an `O_NOFOLLOW` walk and a rename inside her directory.
+#[test]
+fn a_swap_storm_on_a_write_target_never_writes_through_a_link() {
+    let Some(sb) = Sandbox::new() else { return };
+    add_eve(&sb);
+    let corp = make_cert("Storm Corp Root CA", true, 2040);
+    let add = sandbox::add_os_ca(&sb, "storm-corp", &corp.pem);
+    assert!(add.status.success(), "{}", show(&add));
+    let purelib = sb.make_venv("/opt/tool/venv");
+    let upstream = make_cert("Upstream Root", true, 2040);
+    let dir = format!("{purelib}/certifi");
+    sb.write(format!("{dir}/__init__.py"), "__version__ = '2024.02.02'\n");
+    sb.write(format!("{dir}/cacert.pem"), &upstream.pem);
+    sb.write(format!("{dir}/good.pem"), &upstream.pem);
+    for p in ["", "/__init__.py", "/cacert.pem", "/good.pem"] {
+        sb.chown(format!("{dir}{p}"), EVE, EVE);
+    }
+    let shadow = sb.read_inside("/etc/shadow").unwrap();
+    let storm = format!(
+        "cd '{dir}' || exit 1; while :; do ln -sfn /etc/shadow x.tmp; mv -f x.tmp cacert.pem; cp good.pem y.tmp; mv -f y.tmp cacert.pem; done"
+    );
+    let root_runs = format!(
+        "for i in 1 2 3 4 5 6; do {EXE} fix --yes --strategy patch-bundle --allow-user-dirs --only --runtime /opt/tool/venv >/dev/null 2>&1; {EXE} undo >/dev/null 2>&1; done; echo done"
+    );
+    let out = sb.run(
+        &[
+            "/bin/sh",
+            "-c",
+            "setpriv --reuid=2001 --regid=2001 --clear-groups /bin/sh -c \"$1\" & pid=$!; /bin/sh -c \"$2\"; kill $pid; wait $pid 2>/dev/null; true",
+            "storm",
+            &storm,
+            &root_runs,
+        ],
+        &[],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("done"),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        sb.read_inside("/etc/shadow").unwrap(),
+        shadow,
+        "/etc/shadow was written"
+    );
+    let after = sb.run(&["/usr/bin/stat", "-c", "%U %a", "/etc/shadow"], &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&after.stdout).trim(),
+        "root 640",
+        "{}",
+        show(&after)
+    );
+}

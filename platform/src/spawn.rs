@@ -509,6 +509,7 @@ mod tests {
         assert_eq!(out.stdout, b"/etc/ssl/openssl.cnf\n");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_background_child_does_not_hold_the_run_and_dies_with_the_group() {
         // The child leaves `sleep 40` behind holding both pipes, then exits at once.
@@ -582,6 +583,7 @@ mod tests {
         );
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn no_descriptor_is_inherited() {
         // A descriptor this process holds without close-on-exec (as one inherited from
