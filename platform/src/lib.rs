@@ -14,6 +14,7 @@ pub mod linux_anchors;
 pub mod macos;
 pub mod macos_paths;
 pub mod macos_trust;
+pub mod read;
 #[cfg(windows)]
 pub mod windows;
 pub mod windows_store;
