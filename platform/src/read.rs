@@ -542,6 +542,14 @@ mod imp {
     }
 
     pub fn list(root: &Path, logical: &Path) -> Result<Vec<(OsString, EntryKind)>, ReadErrorKind> {
+        list_at_most(root, logical, MAX_DIR_ENTRIES)
+    }
+
+    pub(super) fn list_at_most(
+        root: &Path,
+        logical: &Path,
+        limit: usize,
+    ) -> Result<Vec<(OsString, EntryKind)>, ReadErrorKind> {
         let fd = match resolve_in(root, logical, Last::Dir)? {
             Resolved::Dir(fd) => fd,
             Resolved::Missing(_) => return Err(ReadErrorKind::Missing),
@@ -554,7 +562,7 @@ mod imp {
             if name == b"." || name == b".." {
                 continue;
             }
-            if out.len() >= MAX_DIR_ENTRIES {
+            if out.len() >= limit {
                 return Err(ReadErrorKind::TooManyEntries);
             }
             let name = OsStr::from_bytes(name).to_os_string();
@@ -671,5 +679,291 @@ mod imp {
         } else {
             EntryKind::Other
         })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// Runs `f` on a thread and fails the test if it has not returned within 30 s: a read
+    /// that blocks (a FIFO opened without `O_NONBLOCK`) is a failure, never a hung test.
+    fn within_deadline<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the read blocked: it must return at once")
+    }
+
+    fn write(path: &Path, data: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+
+    fn kind_of(path: &Path) -> ReadErrorKind {
+        let p = path.to_path_buf();
+        let e = within_deadline(move || read_file(&p)).unwrap_err();
+        assert_eq!(e.path, path, "the error names the file");
+        assert!(e.to_string().starts_with(&path.display().to_string()));
+        e.kind
+    }
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let t = tempfile::tempdir().unwrap();
+        let fifo = t.path().join("fifo");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+        )
+        .unwrap();
+        assert!(matches!(kind_of(&fifo), ReadErrorKind::NotRegular(k) if k.contains("FIFO")));
+        // A FIFO reached through a symlink, and listed in a directory, too.
+        symlink(&fifo, t.path().join("link")).unwrap();
+        assert!(matches!(
+            kind_of(&t.path().join("link")),
+            ReadErrorKind::NotRegular(_)
+        ));
+        // The open itself never blocks, even for a FIFO swapped in after the look: the flags
+        // every final file is opened with carry O_NONBLOCK (no writer is ever attached).
+        let dir = t.path().to_path_buf();
+        let opened = within_deadline(move || {
+            let d = rustix::fs::open(
+                &dir,
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+                rustix::fs::Mode::empty(),
+            )
+            .unwrap();
+            rustix::fs::openat(&d, "fifo", walk::FILE_FLAGS, rustix::fs::Mode::empty()).is_ok()
+        });
+        assert!(opened);
+    }
+
+    #[test]
+    fn devices_are_refused_unopened() {
+        for dev in ["/dev/zero", "/dev/null"] {
+            let k = kind_of(Path::new(dev));
+            assert!(
+                matches!(k, ReadErrorKind::NotRegular("character device")),
+                "{dev}: {k}"
+            );
+        }
+    }
+
+    #[test]
+    fn socket_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let sock = t.path().join("sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        assert!(matches!(
+            kind_of(&sock),
+            ReadErrorKind::NotRegular("socket")
+        ));
+    }
+
+    #[test]
+    fn sparse_file_over_the_cap_is_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        let big = t.path().join("big.pem");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(65 * 1024 * 1024).unwrap();
+        let k = kind_of(&big);
+        assert!(matches!(k, ReadErrorKind::TooLarge { size } if size == 65 * 1024 * 1024));
+        let msg = k.to_string();
+        assert!(msg.contains("65 MiB") && msg.contains("64 MiB"), "{msg}");
+        // Exactly at the cap is read.
+        f.set_len(MAX_FILE_BYTES).unwrap();
+        assert_eq!(read_file(&big).unwrap().len() as u64, MAX_FILE_BYTES);
+    }
+
+    #[test]
+    fn directory_missing_and_symlink_loop() {
+        let t = tempfile::tempdir().unwrap();
+        assert!(matches!(kind_of(t.path()), ReadErrorKind::IsDir));
+        assert!(matches!(
+            kind_of(&t.path().join("nope")),
+            ReadErrorKind::Missing
+        ));
+        let (a, b) = (t.path().join("a"), t.path().join("b"));
+        symlink(&b, &a).unwrap();
+        symlink(&a, &b).unwrap();
+        let k = kind_of(&a);
+        assert!(matches!(k, ReadErrorKind::Loop), "{k}");
+        assert!(k.to_string().contains("symlink loop"));
+        // A loop in a directory component is the same error.
+        assert!(matches!(kind_of(&a.join("x.pem")), ReadErrorKind::Loop));
+    }
+
+    #[test]
+    fn unreadable_directory_listing() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("closed");
+        write(&d.join("a.pem"), b"x");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let listed = Reader::host().list(&d);
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        if rustix::process::geteuid().is_root() {
+            // Root reads past permission bits, as every TLS library running as root would.
+            assert_eq!(listed.unwrap().len(), 1);
+        } else {
+            let e = listed.unwrap_err();
+            assert_eq!(e.path, d);
+            assert!(matches!(e.kind, ReadErrorKind::Io(_)), "{e}");
+        }
+    }
+
+    #[test]
+    fn listing_is_bounded_and_sorted() {
+        let t = tempfile::tempdir().unwrap();
+        for n in ["c", "a", "b", "d"] {
+            write(&t.path().join(n), b"");
+        }
+        std::fs::create_dir(t.path().join("e")).unwrap();
+        symlink("a", t.path().join("f")).unwrap();
+        let all = Reader::host().list(t.path()).unwrap();
+        let names: Vec<_> = all.iter().map(|(n, _)| n.to_str().unwrap()).collect();
+        assert_eq!(names, ["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(all[4].1, EntryKind::Dir);
+        assert_eq!(all[5].1, EntryKind::Symlink, "entries are not followed");
+        assert!(matches!(
+            imp::list_at_most(Path::new("/"), t.path(), 3),
+            Err(ReadErrorKind::TooManyEntries)
+        ));
+    }
+
+    /// A tree (the `--root` DIR) beside a host directory holding a secret: every link in the
+    /// tree that names the host directory must resolve inside the tree.
+    struct Tree {
+        _t: tempfile::TempDir,
+        root: PathBuf,
+        host: PathBuf,
+    }
+
+    fn tree() -> Tree {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("tree");
+        let host = t.path().join("host");
+        write(&host.join("secret.pem"), b"HOST SECRET");
+        write(&root.join("etc/real.pem"), b"tree bundle");
+        Tree { _t: t, root, host }
+    }
+
+    #[test]
+    fn in_root_absolute_link_resolves_inside_the_root() {
+        let t = tree();
+        let r = Reader::under(&t.root);
+        let link = t.root.join("etc/ca.pem");
+        // An absolute link to the host secret: inside the tree that path does not exist.
+        symlink(t.host.join("secret.pem"), &link).unwrap();
+        let e = r.read(&link).unwrap_err();
+        assert!(e.is_missing(), "{e}");
+        // Once the tree holds that path, the tree's file is what is read.
+        let inside = t
+            .root
+            .join(t.host.strip_prefix("/").unwrap())
+            .join("secret.pem");
+        write(&inside, b"tree copy");
+        assert_eq!(r.read(&link).unwrap(), b"tree copy");
+        // The same read on the host follows the link to the host file.
+        assert_eq!(read_file(&link).unwrap(), b"HOST SECRET");
+        // A path outside the root is taken as a path inside it.
+        assert_eq!(r.read(&t.host.join("secret.pem")).unwrap(), b"tree copy");
+    }
+
+    #[test]
+    fn in_root_dotdot_never_climbs_above_the_root() {
+        let t = tree();
+        let r = Reader::under(&t.root);
+        let depth = t.root.components().count() + 3;
+        let up = "../".repeat(depth);
+        let rel_host = t.host.strip_prefix("/").unwrap();
+        let link = t.root.join("etc/escape.pem");
+        symlink(format!("{up}{}/secret.pem", rel_host.display()), &link).unwrap();
+        assert!(r.read(&link).unwrap_err().is_missing());
+        // `..` in the path asked for is clamped the same way.
+        let asked = t.root.join(format!("etc/{up}etc/real.pem"));
+        assert_eq!(r.read(&asked).unwrap(), b"tree bundle");
+        // A directory component linking out of the tree stays inside it too.
+        symlink(&t.host, t.root.join("etc/hostdir")).unwrap();
+        assert!(r
+            .read(&t.root.join("etc/hostdir/secret.pem"))
+            .unwrap_err()
+            .is_missing());
+        assert!(r
+            .list(&t.root.join("etc/hostdir"))
+            .unwrap_err()
+            .is_missing());
+    }
+
+    #[test]
+    fn in_root_chain_loop_dangling_and_hop_limit() {
+        let t = tree();
+        let r = Reader::under(&t.root);
+        let etc = t.root.join("etc");
+        // a -> b (relative) -> /etc/c (absolute, in the tree) -> real.pem
+        symlink("b", etc.join("a")).unwrap();
+        symlink("/etc/c", etc.join("b")).unwrap();
+        symlink("real.pem", etc.join("c")).unwrap();
+        assert_eq!(r.read(&etc.join("a")).unwrap(), b"tree bundle");
+        assert_eq!(r.kind(&etc.join("a")).unwrap(), Some(EntryKind::File));
+        symlink("/etc/loop2", etc.join("loop1")).unwrap();
+        symlink("loop1", etc.join("loop2")).unwrap();
+        let e = r.read(&etc.join("loop1")).unwrap_err();
+        assert!(matches!(e.kind, ReadErrorKind::Loop), "{e}");
+        assert_eq!(e.path, etc.join("loop1"));
+        symlink("/nowhere/x.pem", etc.join("dangling")).unwrap();
+        assert!(r.read(&etc.join("dangling")).unwrap_err().is_missing());
+        assert_eq!(r.kind(&etc.join("dangling")).unwrap(), None);
+        // 40 links are followed, 41 are a loop.
+        let mut prev = "real.pem".to_string();
+        for i in 0..41 {
+            let name = format!("hop{i}");
+            symlink(&prev, etc.join(&name)).unwrap();
+            prev = name;
+        }
+        assert_eq!(r.read(&etc.join("hop39")).unwrap(), b"tree bundle");
+        assert!(matches!(
+            r.read(&etc.join("hop40")).unwrap_err().kind,
+            ReadErrorKind::Loop
+        ));
+    }
+
+    #[test]
+    fn strict_walk_refuses_links_others_control() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tree();
+        std::fs::create_dir(t.root.join("real")).unwrap();
+        symlink("real", t.root.join("lib")).unwrap();
+        let root_fd = rustix::fs::open(
+            &t.root,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        std::fs::set_permissions(&t.root, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(matches!(
+            walk_dir(&root_fd, Path::new("/lib"), LinkPolicy::Strict),
+            Ok(DirWalk::Found(_))
+        ));
+        // The link sits in a directory others can write: anyone could have planted it.
+        std::fs::set_permissions(&t.root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = walk_dir(&root_fd, Path::new("/lib"), LinkPolicy::Strict).unwrap_err();
+        assert!(matches!(e.kind, WalkErrorKind::UntrustedSymlink));
+        assert_eq!(e.at, Path::new("/lib"));
+        assert!(matches!(
+            walk_dir(&root_fd, Path::new("/lib"), LinkPolicy::FollowAny),
+            Ok(DirWalk::Found(_))
+        ));
+        match walk_dir(&root_fd, Path::new("/real/a/b"), LinkPolicy::Strict).unwrap() {
+            DirWalk::Missing { first_missing } => assert_eq!(first_missing, Path::new("/real/a")),
+            DirWalk::Found(_) => panic!("found a missing directory"),
+        }
     }
 }
