@@ -13,7 +13,7 @@ mod support;
 use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use support::certs::{json, make_cert, under, write, TestCa};
@@ -71,13 +71,18 @@ fn mkfifo(path: &Path) {
     .unwrap();
 }
 
-/// A 65 MiB file that takes no space (one byte over the cap would do; the real worry is a
-/// hostile multi-gigabyte one).
-fn sparse_65_mib(path: &Path) {
-    std::fs::File::create(path)
+/// A temp dir holding a FIFO and a 65 MiB file that takes no space (one byte over the cap
+/// would do; the real worry is a hostile multi-gigabyte one).
+fn hostile_files() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let files = tempfile::tempdir().unwrap();
+    let fifo = files.path().join("ca.fifo");
+    mkfifo(&fifo);
+    let big = files.path().join("huge.pem");
+    std::fs::File::create(&big)
         .unwrap()
         .set_len(65 * 1024 * 1024)
         .unwrap();
+    (files, fifo, big)
 }
 
 fn row<'a>(doc: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
@@ -99,11 +104,7 @@ fn first_problem(doc: &serde_json::Value, label: &str) -> String {
 #[test]
 fn status_with_variables_naming_a_fifo_dev_zero_and_a_huge_file_finishes() {
     let Some(sb) = Sandbox::new() else { return };
-    let files = tempfile::tempdir().unwrap();
-    let fifo = files.path().join("ca.fifo");
-    mkfifo(&fifo);
-    let big = files.path().join("huge.pem");
-    sparse_65_mib(&big);
+    let (files, fifo, big) = hostile_files();
     let good = files.path().join("good.pem");
     let ca = make_cert("Fine Root", true, 2099);
     std::fs::write(&good, &ca.pem).unwrap();
@@ -153,11 +154,7 @@ fn status_with_variables_naming_a_fifo_dev_zero_and_a_huge_file_finishes() {
 #[test]
 fn add_of_dev_zero_a_fifo_or_a_huge_file_is_a_one_line_error() {
     let Some(sb) = Sandbox::new() else { return };
-    let files = tempfile::tempdir().unwrap();
-    let fifo = files.path().join("ca.fifo");
-    mkfifo(&fifo);
-    let big = files.path().join("huge.pem");
-    sparse_65_mib(&big);
+    let (_files, fifo, big) = hostile_files();
     for (file, words) in [
         ("/dev/zero", "character device"),
         (fifo.to_str().unwrap(), "FIFO"),
@@ -182,9 +179,9 @@ fn add_of_dev_zero_a_fifo_or_a_huge_file_is_a_one_line_error() {
 /// locally added anchor so the report names it by fingerprint.
 struct Tree {
     _dir: tempfile::TempDir,
-    root: std::path::PathBuf,
+    root: PathBuf,
     /// A directory outside the tree, standing for the host (`/root`, `/etc/shadow`, …).
-    host: std::path::PathBuf,
+    host: PathBuf,
     tree_ca: TestCa,
     canary: TestCa,
 }

@@ -195,6 +195,25 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
     Reader::host().read(path)
 }
 
+/// Reads `file`, whose size said `size`, refusing more than [`MAX_FILE_BYTES`] (a file
+/// growing while read is caught by reading one byte more than the cap).
+fn read_capped(file: std::fs::File, size: u64) -> Result<Vec<u8>, ReadErrorKind> {
+    use std::io::Read;
+    if size > MAX_FILE_BYTES {
+        return Err(ReadErrorKind::TooLarge { size });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadErrorKind::Io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(ReadErrorKind::TooLarge {
+            size: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
+}
+
 #[cfg(unix)]
 pub use walk::{walk_dir, DirWalk, LinkPolicy, WalkError, WalkErrorKind};
 
@@ -483,10 +502,9 @@ mod walk {
 mod imp {
     //! Reads through [`super::walk`].
     use super::walk::{resolve, Last, LinkPolicy, Resolved};
-    use super::{EntryKind, ReadErrorKind, MAX_DIR_ENTRIES, MAX_FILE_BYTES};
+    use super::{EntryKind, ReadErrorKind, MAX_DIR_ENTRIES};
     use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
     use std::ffi::{OsStr, OsString};
-    use std::io::Read;
     use std::os::fd::{AsFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
@@ -520,25 +538,11 @@ mod imp {
         }
     }
 
-    /// Reads a descriptor `fstat` said is a regular file, at most [`MAX_FILE_BYTES`] (a file
-    /// growing while read is caught by reading one byte more than the cap).
+    /// Reads a descriptor `fstat` said is a regular file, at most [`MAX_FILE_BYTES`].
     pub fn read_regular(fd: OwnedFd) -> Result<Vec<u8>, ReadErrorKind> {
         let st = rfs::fstat(&fd).map_err(|e| ReadErrorKind::Io(e.into()))?;
         let size = u64::try_from(st.st_size).unwrap_or(0);
-        if size > MAX_FILE_BYTES {
-            return Err(ReadErrorKind::TooLarge { size });
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        std::fs::File::from(fd)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(ReadErrorKind::Io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(ReadErrorKind::TooLarge {
-                size: bytes.len() as u64,
-            });
-        }
-        Ok(bytes)
+        super::read_capped(std::fs::File::from(fd), size)
     }
 
     pub fn list(root: &Path, logical: &Path) -> Result<Vec<(OsString, EntryKind)>, ReadErrorKind> {
@@ -600,9 +604,8 @@ mod imp {
 mod imp {
     //! The portable fallback: `std::fs` with a metadata check before opening and a `take()`
     //! cap while reading. Windows has no `--root` and no FIFOs at trust paths.
-    use super::{EntryKind, ReadErrorKind, MAX_DIR_ENTRIES, MAX_FILE_BYTES};
+    use super::{EntryKind, ReadErrorKind, MAX_DIR_ENTRIES};
     use std::ffi::OsString;
-    use std::io::Read;
     use std::path::{Path, PathBuf};
 
     fn host(root: &Path, logical: &Path) -> PathBuf {
@@ -632,20 +635,8 @@ mod imp {
         if !meta.is_file() {
             return Err(ReadErrorKind::NotRegular("special file"));
         }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(ReadErrorKind::TooLarge { size: meta.len() });
-        }
         let file = std::fs::File::open(&path).map_err(io)?;
-        let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(ReadErrorKind::Io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(ReadErrorKind::TooLarge {
-                size: bytes.len() as u64,
-            });
-        }
-        Ok(bytes)
+        super::read_capped(file, meta.len())
     }
 
     pub fn list(root: &Path, logical: &Path) -> Result<Vec<(OsString, EntryKind)>, ReadErrorKind> {
