@@ -330,3 +330,15 @@ fn root_dotdot_symlinks_and_directory_links_never_leave_the_tree() {
         "{msg}"
     );
 }
+
+#[test]
+fn root_tree_with_a_fifo_for_the_profile_snippet_does_not_hang_status() {
+    let t = tree();
+    write(&t.root, OS_BUNDLE, t.tree_ca.pem.as_bytes());
+    std::fs::create_dir_all(under(&t.root, "/etc/profile.d")).unwrap();
+    // `status` looks at the snippet `fix` writes (to say a login is pending): a FIFO there.
+    mkfifo(&under(&t.root, "/etc/profile.d/trustsync.sh"));
+    let out = status_root(&t, &[]);
+    let doc = json(&out);
+    assert_eq!(doc["system"]["certificates"], 1, "{}", show(&out));
+}
