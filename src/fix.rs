@@ -102,7 +102,8 @@ fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
         if os.bundle.as_deref() == Some(p.as_path()) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&p) else {
+        // Bounded, and inside the root under `--root` (trustsync_platform::read).
+        let Ok(bytes) = trustsync_platform::read::Reader::under(&ctx.root).read(&p) else {
             continue;
         };
         // Only the identity is needed here, not a full X.509 parse.
@@ -672,7 +673,9 @@ fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
         if f == Path::new(PROFILE_SNIPPET) || f == Path::new(ENVIRONMENT_D) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(ctx.host_path(&f)) else {
+        let Ok(text) =
+            trustsync_platform::read::Reader::under(&ctx.root).read_to_string(&ctx.host_path(&f))
+        else {
             continue;
         };
         for (i, line) in text.lines().enumerate() {
@@ -695,7 +698,8 @@ fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
 /// say so under each runtime the snippet will fix, instead of leaving a bare `drift`.
 pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMap<String, String>) {
     let snippet = root.join(PROFILE_SNIPPET.trim_start_matches('/'));
-    let Ok(text) = std::fs::read_to_string(&snippet) else {
+    // A tree's snippet may be a FIFO or a link out of the tree: read it bounded, inside.
+    let Ok(text) = trustsync_platform::read::Reader::under(root).read_to_string(&snippet) else {
         return;
     };
     for d in diagnoses

@@ -5,12 +5,15 @@
 //! what could not be read, so that bad input never stops a run. The semantics follow
 //! OpenSSL: a capath only yields certificates stored under `HASH.N` names matching their
 //! subject hash; a directory of `*.pem` without hash names is empty to OpenSSL.
+//!
+//! Every read goes through `trustsync_platform::read`: a FIFO, device or socket is refused
+//! without blocking, a file over 64 MiB is not read, and under `--root DIR` (a [`Cache`]
+//! made with [`Cache::with_reader`]) symlinks resolve inside DIR, never on the host.
 
 use crate::cert::Certificate;
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
+use trustsync_platform::read::{ReadError, ReadErrorKind, Reader};
 
 /// What reading one CA file gave.
 #[derive(Debug, Clone)]
@@ -49,14 +52,6 @@ pub struct LoadedDir {
     /// Entries named like `HASH.N`.
     pub hash_named: usize,
     pub bad_entries: Vec<String>,
-}
-
-fn describe_io(e: &io::Error) -> String {
-    // ELOOP has no ErrorKind of its own on stable; name it plainly.
-    if e.raw_os_error() == Some(40) {
-        return "too many levels of symbolic links (a symlink loop)".into();
-    }
-    e.to_string()
 }
 
 /// Parsed certificates by SHA-256 of their DER: a machine's bundles are mostly copies of
@@ -106,19 +101,21 @@ pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> Loade
 
 /// Loads one CA file (PEM bundle or DER), following symlinks as TLS libraries do.
 pub fn load_file(path: &Path) -> FileState {
-    load_file_with(path, &mut CertMemo::default())
+    load_file_with(&Reader::host(), path, &mut CertMemo::default())
 }
 
-fn load_file_with(path: &Path, memo: &mut CertMemo) -> FileState {
-    match fs::metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return FileState::Missing,
-        Err(e) => return FileState::Unreadable(describe_io(&e)),
-        Ok(m) if m.is_dir() => return FileState::NotAFile,
-        Ok(_) => {}
-    }
-    match fs::read(path) {
+fn load_file_with(reader: &Reader, path: &Path, memo: &mut CertMemo) -> FileState {
+    match reader.read(path) {
         Ok(bytes) => FileState::Loaded(parse_bytes_with(path, &bytes, memo)),
-        Err(e) => FileState::Unreadable(describe_io(&e)),
+        Err(ReadError {
+            kind: ReadErrorKind::Missing,
+            ..
+        }) => FileState::Missing,
+        Err(ReadError {
+            kind: ReadErrorKind::IsDir,
+            ..
+        }) => FileState::NotAFile,
+        Err(e) => FileState::Unreadable(e.reason()),
     }
 }
 
@@ -135,25 +132,27 @@ pub fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
 /// Loads a capath the way OpenSSL's `by_dir` lookup sees it: for each hash, `HASH.0`,
 /// `HASH.1`, … up to the first gap, and only certificates whose subject hash matches.
 pub fn load_hashed_dir(dir: &Path) -> DirState {
-    load_hashed_dir_with(dir, &mut CertMemo::default())
+    load_hashed_dir_with(&Reader::host(), dir, &mut CertMemo::default())
 }
 
-fn load_hashed_dir_with(dir: &Path, memo: &mut CertMemo) -> DirState {
-    match fs::metadata(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return DirState::Missing,
-        Err(e) => return DirState::Unreadable(describe_io(&e)),
-        Ok(m) if !m.is_dir() => return DirState::NotADir,
-        Ok(_) => {}
-    }
-    let listing = match fs::read_dir(dir) {
+fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> DirState {
+    let listing = match reader.list(dir) {
         Ok(l) => l,
-        Err(e) => return DirState::Unreadable(describe_io(&e)),
+        Err(ReadError {
+            kind: ReadErrorKind::Missing,
+            ..
+        }) => return DirState::Missing,
+        Err(ReadError {
+            kind: ReadErrorKind::NotDir,
+            ..
+        }) => return DirState::NotADir,
+        Err(e) => return DirState::Unreadable(e.reason()),
     };
     let mut out = LoadedDir::default();
     let mut by_hash: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for entry in listing.flatten() {
+    for (name, _) in listing {
         out.entries += 1;
-        if let Some((hash, n)) = entry.file_name().to_str().and_then(parse_hash_name) {
+        if let Some((hash, n)) = name.to_str().and_then(parse_hash_name) {
             out.hash_named += 1;
             by_hash.entry(hash).or_default().push(n);
         }
@@ -166,7 +165,7 @@ fn load_hashed_dir_with(dir: &Path, memo: &mut CertMemo) -> DirState {
                 break;
             }
             let path = dir.join(format!("{hash:08x}.{n}"));
-            match load_file_with(&path, memo) {
+            match load_file_with(reader, &path, memo) {
                 FileState::Loaded(f) => {
                     out.bad_entries.extend(f.bad_entries);
                     out.certificates.extend(
@@ -189,24 +188,34 @@ fn load_hashed_dir_with(dir: &Path, memo: &mut CertMemo) -> DirState {
 }
 
 /// Reads each file or directory once per run: many runtimes share the OS bundle.
+/// `Cache::default()` reads the live system.
 #[derive(Default)]
 pub struct Cache {
     files: HashMap<PathBuf, FileState>,
     dirs: HashMap<PathBuf, DirState>,
     memo: CertMemo,
+    reader: Reader,
 }
 
 impl Cache {
+    /// A cache that reads through `reader` (`Reader::under(root)` for `--root DIR`).
+    pub fn with_reader(reader: Reader) -> Self {
+        Cache {
+            reader,
+            ..Cache::default()
+        }
+    }
+
     pub fn file(&mut self, path: &Path) -> &FileState {
         self.files
             .entry(path.to_path_buf())
-            .or_insert_with(|| load_file_with(path, &mut self.memo))
+            .or_insert_with(|| load_file_with(&self.reader, path, &mut self.memo))
     }
 
     pub fn dir(&mut self, path: &Path) -> &DirState {
         self.dirs
             .entry(path.to_path_buf())
-            .or_insert_with(|| load_hashed_dir_with(path, &mut self.memo))
+            .or_insert_with(|| load_hashed_dir_with(&self.reader, path, &mut self.memo))
     }
 }
 

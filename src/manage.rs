@@ -46,12 +46,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum ManageError {
     #[error("changing the OS trust store needs root: run `{command}`")]
     NeedsRoot { command: String },
-    #[error("{path}: {source}", path = .path.display())]
-    Unreadable {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file is missing, not a regular file (a FIFO, a device), over 64 MiB, or
+    /// unreadable; `reason` is the bounded reader's one line.
+    #[error("{path}: {reason}", path = .path.display())]
+    Unreadable { path: PathBuf, reason: String },
     #[error("{path}: no certificate found (expected PEM or DER)", path = .path.display())]
     NoCertificate { path: PathBuf },
     #[error("{path}: parts of the file cannot be read, so nothing is trusted from it: {}", .entries.join("; "), path = .path.display())]
@@ -610,9 +608,11 @@ fn add_inner(
             command: opts.sudo_command.clone(),
         });
     }
-    let bytes = std::fs::read(file).map_err(|source| ManageError::Unreadable {
+    // The file is the caller's choice, and `add` runs as root: read it bounded (a FIFO or
+    // `/dev/zero` is refused, never read).
+    let bytes = trustsync_platform::read::read_file(file).map_err(|e| ManageError::Unreadable {
         path: file.to_path_buf(),
-        source,
+        reason: e.reason(),
     })?;
     let selected = select_certificates(file, &bytes, opts.now, opts.force)?;
     report.notes = selected.notes;

@@ -56,7 +56,8 @@ pub fn run(root: &Path, opts: &Options) -> Result<Status, StoreError> {
         (os, discovery.join().expect("discovery does not panic"))
     });
     let os = os?;
-    let mut cache = Cache::default();
+    // Under `--root DIR` every CA file and directory is read inside DIR.
+    let mut cache = Cache::with_reader(trustsync_platform::read::Reader::under(root));
     #[cfg_attr(not(any(unix, windows)), allow(unused_mut))]
     let mut diagnoses: Vec<_> = runtimes
         .into_iter()

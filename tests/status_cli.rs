@@ -116,8 +116,9 @@ fn bad_files_are_one_line_each_and_the_run_goes_on() {
     let empty = write(&dir, "/empty.pem", b"");
     #[cfg(unix)]
     {
-        std::os::unix::fs::symlink(dir.join("loop-b"), dir.join("loop-a")).unwrap();
-        std::os::unix::fs::symlink(dir.join("loop-a"), dir.join("loop-b")).unwrap();
+        // Relative: under `--root` an absolute link target is resolved inside the tree.
+        std::os::unix::fs::symlink("loop-b", dir.join("loop-a")).unwrap();
+        std::os::unix::fs::symlink("loop-a", dir.join("loop-b")).unwrap();
     }
     let loop_a = dir.join("loop-a");
     let env = [

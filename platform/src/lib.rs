@@ -15,6 +15,7 @@ pub mod linux_anchors;
 pub mod macos;
 pub mod macos_paths;
 pub mod macos_trust;
+pub mod read;
 pub mod spawn;
 #[cfg(unix)]
 mod unix_fds;

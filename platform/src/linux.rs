@@ -3,12 +3,15 @@
 //!
 //! Pure file reading, so it compiles everywhere: `--root DIR` points it at a container
 //! image, and tests point it at a temp tree. Paths come from the layouts documented by each
-//! distro and collected by openssl-probe and rustls-native-certs.
+//! distro and collected by openssl-probe and rustls-native-certs. Every read goes through
+//! [`crate::read::Reader`]: under DIR, a symlink in the tree resolves inside the tree (an
+//! image's `ca-certificates.crt -> /etc/shadow` reads the image's `/etc/shadow`, if any),
+//! and a FIFO, device or oversized file is a one-line warning, never a hang.
 
 use crate::bundle;
+use crate::read::{EntryKind, Reader};
 use crate::{StoreCertificate, StoreError, SystemStore};
 use std::collections::HashSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 /// One distro family's layout. The first layout whose bundle exists wins.
@@ -98,10 +101,14 @@ pub fn under(root: &Path, absolute: &str) -> PathBuf {
 
 /// Finds the layout in use under `root`.
 pub fn detect_layout(root: &Path) -> Option<&'static Layout> {
-    LAYOUTS.iter().find(|l| under(root, l.bundle).is_file())
+    let reader = Reader::under(root);
+    LAYOUTS
+        .iter()
+        .find(|l| reader.is_file(&under(root, l.bundle)))
 }
 
 pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
+    let reader = Reader::under(root);
     let layout = detect_layout(root).ok_or_else(|| StoreError::NotFound {
         root: root.to_path_buf(),
         looked_for: LAYOUTS
@@ -111,9 +118,9 @@ pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
             .join(", "),
     })?;
     let bundle_path = under(root, layout.bundle);
-    let bytes = fs::read(&bundle_path).map_err(|source| StoreError::Io {
+    let bytes = reader.read(&bundle_path).map_err(|e| StoreError::Io {
         path: bundle_path.clone(),
-        source,
+        source: std::io::Error::other(e.reason()),
     })?;
     let mut store = SystemStore {
         flavor: layout.flavor.to_string(),
@@ -150,7 +157,7 @@ pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
     // Locally added CAs: mark the bundle's copies; warn about anchors not yet merged.
     for dir in layout.local_anchor_dirs {
         let dir = under(root, dir);
-        for (path, der) in read_dir_certificates(&dir, &mut store.warnings) {
+        for (path, der) in read_dir_certificates(&reader, &dir, &mut store.warnings) {
             if !store.sources.contains(&dir.display().to_string()) {
                 store.sources.push(dir.display().to_string());
             }
@@ -173,12 +180,13 @@ pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
     let mut distrusted: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for dir in layout.blocklist_dirs {
         distrusted.extend(read_dir_certificates(
+            &reader,
             &under(root, dir),
             &mut store.warnings,
         ));
     }
     if layout.flavor == "debian" {
-        distrusted.extend(debian_disabled(root, &mut store.warnings));
+        distrusted.extend(debian_disabled(&reader, root, &mut store.warnings));
     }
     for (path, der) in distrusted {
         // A distrusted CA is not trusted, whatever the bundle says.
@@ -195,10 +203,19 @@ pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
 }
 
 /// Certificates of Debian's shipped CAs that `/etc/ca-certificates.conf` disables.
-fn debian_disabled(root: &Path, warnings: &mut Vec<String>) -> Vec<(PathBuf, Vec<u8>)> {
+fn debian_disabled(
+    reader: &Reader,
+    root: &Path,
+    warnings: &mut Vec<String>,
+) -> Vec<(PathBuf, Vec<u8>)> {
     let conf = under(root, DEBIAN_CONF);
-    let Ok(text) = fs::read_to_string(&conf) else {
-        return Vec::new();
+    let text = match reader.read_to_string(&conf) {
+        Ok(text) => text,
+        Err(e) if e.is_missing() => return Vec::new(),
+        Err(e) => {
+            warnings.push(e.to_string());
+            return Vec::new();
+        }
     };
     let mut out = Vec::new();
     for line in text.lines() {
@@ -210,7 +227,7 @@ fn debian_disabled(root: &Path, warnings: &mut Vec<String>) -> Vec<(PathBuf, Vec
             continue;
         }
         let path = under(root, DEBIAN_SHARE).join(rel);
-        match fs::read(&path) {
+        match reader.read(&path) {
             Ok(bytes) => out.extend(
                 bundle::decode(&bytes)
                     .certificates
@@ -218,8 +235,8 @@ fn debian_disabled(root: &Path, warnings: &mut Vec<String>) -> Vec<(PathBuf, Vec
                     .map(|d| (path.clone(), d)),
             ),
             // A disabled CA whose file is gone cannot be trusted by accident either.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => warnings.push(format!("{}: {e}", path.display())),
+            Err(e) if e.is_missing() => {}
+            Err(e) => warnings.push(e.to_string()),
         }
     }
     out
@@ -228,28 +245,27 @@ fn debian_disabled(root: &Path, warnings: &mut Vec<String>) -> Vec<(PathBuf, Vec
 /// Every certificate in the regular files directly below or nested in `dir` (anchor
 /// directories may have subfolders, as Debian's does). Symlinks are not followed: anchors
 /// are files an administrator copied in, and a link could point anywhere.
-pub fn read_dir_certificates(dir: &Path, warnings: &mut Vec<String>) -> Vec<(PathBuf, Vec<u8>)> {
+pub fn read_dir_certificates(
+    reader: &Reader,
+    dir: &Path,
+    warnings: &mut Vec<String>,
+) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = match fs::read_dir(&d) {
+        let entries = match reader.list(&d) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.is_missing() => continue,
             Err(e) => {
-                warnings.push(format!("{}: {e}", d.display()));
+                warnings.push(e.to_string());
                 continue;
             }
         };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let Ok(meta) = fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.is_dir() {
-                stack.push(path);
-            } else if meta.is_file() {
-                match fs::read(&path) {
+        for (name, kind) in entries {
+            let path = d.join(name);
+            match kind {
+                EntryKind::Dir => stack.push(path),
+                EntryKind::File => match reader.read(&path) {
                     Ok(bytes) => {
                         let decoded = bundle::decode(&bytes);
                         for e in decoded.errors {
@@ -257,8 +273,9 @@ pub fn read_dir_certificates(dir: &Path, warnings: &mut Vec<String>) -> Vec<(Pat
                         }
                         out.extend(decoded.certificates.into_iter().map(|c| (path.clone(), c)));
                     }
-                    Err(e) => warnings.push(format!("{}: {e}", path.display())),
-                }
+                    Err(e) => warnings.push(e.to_string()),
+                },
+                EntryKind::Symlink | EntryKind::Other => {}
             }
         }
     }
@@ -275,8 +292,8 @@ mod tests {
 
     fn write(root: &Path, rel: &str, data: &str) {
         let p = under(root, rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(p, data).unwrap();
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
     }
 
     #[test]

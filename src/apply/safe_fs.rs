@@ -90,22 +90,14 @@ impl TargetState {
     }
 }
 
-/// Outcome of walking to a directory.
-pub enum Walk {
-    /// The directory, opened without following an unexpected symlink.
-    Found(OwnedFd),
-    /// A component does not exist; `first_missing` is its logical path.
-    Missing { first_missing: PathBuf },
-}
+/// Outcome of walking to a directory: the directory, opened without following an
+/// unexpected symlink, or the logical path of the first component that does not exist.
+pub use trustsync_platform::read::DirWalk as Walk;
 
-/// Whether symlinked directory components must pass the usrmerge rule (any write, and the
-/// reads that decide a write) or may be followed freely (reading a certificate a hash link
-/// points to, which only feeds a digest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SymlinkPolicy {
-    Strict,
-    FollowAny,
-}
+/// Whether symlinked directory components must pass the usrmerge rule (`Strict`: any write,
+/// and the reads that decide a write) or may be followed freely (`FollowAny`: reading a
+/// certificate a hash link points to, which only feeds a digest).
+pub use trustsync_platform::read::LinkPolicy as SymlinkPolicy;
 
 /// Opens the root directory the whole run works under.
 pub fn open_root(ctx: &Context) -> Result<OwnedFd> {
@@ -117,112 +109,24 @@ pub fn open_root(ctx: &Context) -> Result<OwnedFd> {
     .map_err(|e| ApplyError::io(&ctx.root, e))
 }
 
-fn logical_of(names: &[OsString]) -> PathBuf {
-    let mut p = PathBuf::from("/");
-    for n in names {
-        p.push(n);
-    }
-    p
-}
-
-/// Walks `logical_dir` (absolute, as seen inside the root) one component at a time.
+/// Walks `logical_dir` (absolute, as seen inside the root) one component at a time: the
+/// walk every read under `--root` uses too (`trustsync_platform::read`), so reads and
+/// writes cannot disagree about where a path leads.
 pub fn walk_dir(
     ctx: &Context,
     root_fd: &OwnedFd,
     logical_dir: &Path,
     policy: SymlinkPolicy,
 ) -> Result<Walk> {
-    let mut queue: std::collections::VecDeque<OsString> = std::collections::VecDeque::new();
-    push_components(&mut queue, logical_dir, false);
-    // Stack of opened directories below the root, with their names for messages.
-    let mut fds: Vec<OwnedFd> = Vec::new();
-    let mut names: Vec<OsString> = Vec::new();
-    let mut hops = 0u32;
-    let euid = rustix::process::geteuid().as_raw();
-
-    while let Some(component) = queue.pop_front() {
-        if component == ".." {
-            fds.pop();
-            names.pop();
-            continue;
+    use trustsync_platform::read::{walk_dir, WalkErrorKind};
+    walk_dir(root_fd, logical_dir, policy).map_err(|e| {
+        let host = ctx.host_path(&e.at);
+        match e.kind {
+            WalkErrorKind::UntrustedSymlink => ApplyError::UnexpectedSymlink { path: host },
+            WalkErrorKind::Loop => ApplyError::io(host, Errno::LOOP),
+            WalkErrorKind::Io(errno) => ApplyError::io(host, errno),
         }
-        let current: &OwnedFd = fds.last().unwrap_or(root_fd);
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        match rfs::openat(current, component.as_os_str(), flags, Mode::empty()) {
-            Ok(fd) => {
-                fds.push(fd);
-                names.push(component);
-            }
-            Err(Errno::NOENT) => {
-                names.push(component);
-                return Ok(Walk::Missing {
-                    first_missing: logical_of(&names),
-                });
-            }
-            Err(errno @ (Errno::LOOP | Errno::NOTDIR)) => {
-                let mut here = names.clone();
-                here.push(component.clone());
-                let host = ctx.host_path(&logical_of(&here));
-                let stat = rfs::statat(current, component.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
-                    .map_err(|e| ApplyError::io(&host, e))?;
-                if FileType::from_raw_mode(stat.st_mode) != FileType::Symlink {
-                    return Err(ApplyError::io(host, errno));
-                }
-                if policy == SymlinkPolicy::Strict {
-                    let parent = rfs::fstat(current).map_err(|e| ApplyError::io(&host, e))?;
-                    let trusted_owner = |uid: u32| uid == 0 || uid == euid;
-                    let allowed = trusted_owner(stat.st_uid)
-                        && trusted_owner(parent.st_uid)
-                        && parent.st_mode & 0o022 == 0;
-                    if !allowed {
-                        return Err(ApplyError::UnexpectedSymlink { path: host });
-                    }
-                }
-                hops += 1;
-                if hops > 40 {
-                    return Err(ApplyError::io(host, Errno::LOOP));
-                }
-                let link = rfs::readlinkat(current, component.as_os_str(), Vec::new())
-                    .map_err(|e| ApplyError::io(&host, e))?;
-                let link = PathBuf::from(OsStr::from_bytes(link.to_bytes()));
-                if link.is_absolute() {
-                    fds.clear();
-                    names.clear();
-                }
-                push_components(&mut queue, &link, true);
-            }
-            Err(e) => {
-                names.push(component);
-                return Err(ApplyError::io(ctx.host_path(&logical_of(&names)), e));
-            }
-        }
-    }
-    let fd = match fds.pop() {
-        Some(fd) => fd,
-        None => root_fd
-            .try_clone()
-            .map_err(|e| ApplyError::io(&ctx.root, e))?,
-    };
-    Ok(Walk::Found(fd))
-}
-
-/// Adds the components of `path` to the walk queue (at the front when expanding a link).
-fn push_components(queue: &mut std::collections::VecDeque<OsString>, path: &Path, front: bool) {
-    let parts: Vec<OsString> = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some(OsString::from("..")),
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
-        })
-        .collect();
-    if front {
-        for p in parts.into_iter().rev() {
-            queue.push_front(p);
-        }
-    } else {
-        queue.extend(parts);
-    }
+    })
 }
 
 /// Splits an absolute logical target into its parent directory and final name.

@@ -1,11 +1,17 @@
 //! CA bundles that applications ship inside their packages (seed S4): `httplib2`'s
 //! `cacerts.txt` (used by shotgun_api3), botocore's `cacert.pem`, grpc's `roots.pem`, …
 //! They never see the OS store's updates or its locally added CAs. Found by walking each
-//! interpreter's site-packages (walkdir, no symlinks followed, shallow), judged like any
+//! interpreter's site-packages (no symlinks followed, shallow), judged like any
 //! runtime, and fixed by pointing the application at a fresh bundle through its variable.
+//! The walk lists directories through `trustsync_platform::read::Reader` (bounded listings;
+//! inside the tree under `--root`).
 
 use crate::runtime::{Runtime, RuntimeKind};
 use std::path::{Path, PathBuf};
+use trustsync_platform::read::{EntryKind, Reader};
+
+/// How deep below site-packages a bundle is looked for (`pkg/sub/dir/file` and so on).
+const MAX_DEPTH: usize = 5;
 
 /// File names that are CA bundles when found inside a package.
 const BUNDLE_NAMES: &[&str] = &[
@@ -37,32 +43,43 @@ pub fn find(site_dir: &Path, interpreter: &Path) -> Vec<Runtime> {
 /// its result is remembered with the interpreter's probe answer, whose cache entry already
 /// watches the site-packages directory that any install or removal changes.
 pub fn find_paths(site_dir: &Path) -> Vec<PathBuf> {
-    let walker = walkdir::WalkDir::new(site_dir)
-        .max_depth(5)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        // Metadata and byte-code caches never hold a bundle an application reads.
-        .filter_entry(|e| {
-            let n = e.file_name().to_string_lossy();
-            !(n.ends_with(".dist-info") || n == "__pycache__" || n.ends_with(".egg-info"))
-        });
+    find_paths_in(&Reader::host(), site_dir)
+}
+
+/// [`find_paths`] through `reader`: depth-first in name order, symlinks never followed
+/// below `site_dir`.
+pub fn find_paths_in(reader: &Reader, site_dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for entry in walker.filter_map(Result::ok) {
-        if !entry.file_type().is_file()
-            || !BUNDLE_NAMES.contains(&entry.file_name().to_string_lossy().as_ref())
-        {
-            continue;
-        }
-        let Ok(rel) = entry.path().strip_prefix(site_dir) else {
-            continue;
-        };
-        if rel.starts_with("certifi") || rel.starts_with("pip/_vendor/certifi") {
-            continue;
-        }
-        out.push(entry.path().to_path_buf());
-    }
+    walk(reader, site_dir, site_dir, 1, &mut out);
     out
+}
+
+/// Adds the bundles in `dir`, whose entries are at `depth` below `site_dir`.
+fn walk(reader: &Reader, site_dir: &Path, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = reader.list(dir) else {
+        return;
+    };
+    for (name, kind) in entries {
+        let n = name.to_string_lossy();
+        // Metadata and byte-code caches never hold a bundle an application reads.
+        if n.ends_with(".dist-info") || n == "__pycache__" || n.ends_with(".egg-info") {
+            continue;
+        }
+        let path = dir.join(&name);
+        match kind {
+            EntryKind::Dir if depth < MAX_DEPTH => walk(reader, site_dir, &path, depth + 1, out),
+            EntryKind::File if BUNDLE_NAMES.contains(&n.as_ref()) => {
+                let Ok(rel) = path.strip_prefix(site_dir) else {
+                    continue;
+                };
+                if rel.starts_with("certifi") || rel.starts_with("pip/_vendor/certifi") {
+                    continue;
+                }
+                out.push(path);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// One `bundled` runtime per file found by [`find_paths`].

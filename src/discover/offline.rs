@@ -3,28 +3,37 @@
 //! that must not run as root (`not-executed`). The CA bundles Python packages carry are
 //! found by reading their site-packages: certifi, pip's vendored certifi and the bundles
 //! other packages ship. The exec policy uses the same site-dir lookup for its ownership check.
+//!
+//! In a tree every listing and every "is this a file" goes through
+//! `trustsync_platform::read::Reader::under(root)`: a tree's `usr/lib/python3 -> /root/...`
+//! is resolved inside the tree, so nothing on the host is listed or shown.
 
 use super::bundled;
 use crate::runtime::{Runtime, RuntimeKind};
 use std::path::{Path, PathBuf};
+use trustsync_platform::read::Reader;
 
 /// Every `lib/python*/{site,dist}-packages` (and `lib64`) of one Python prefix.
 pub fn site_dirs_of_prefix(prefix: &Path) -> Vec<PathBuf> {
+    site_dirs_in(&Reader::host(), prefix)
+}
+
+/// [`site_dirs_of_prefix`] through `reader` (inside a tree for `--root`).
+pub fn site_dirs_in(reader: &Reader, prefix: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for lib in ["lib", "lib64"] {
-        let Ok(entries) = std::fs::read_dir(prefix.join(lib)) else {
+        let lib = prefix.join(lib);
+        let Ok(entries) = reader.list(&lib) else {
             continue;
         };
         let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with("python"))
-            .flat_map(|e| {
-                [
-                    e.path().join("site-packages"),
-                    e.path().join("dist-packages"),
-                ]
+            .into_iter()
+            .filter(|(name, _)| name.to_string_lossy().starts_with("python"))
+            .flat_map(|(name, _)| {
+                let dir = lib.join(name);
+                [dir.join("site-packages"), dir.join("dist-packages")]
             })
-            .filter(|p| p.is_dir())
+            .filter(|p| reader.is_dir(p))
             .collect();
         found.sort();
         out.extend(found);
@@ -35,13 +44,18 @@ pub fn site_dirs_of_prefix(prefix: &Path) -> Vec<PathBuf> {
 /// The bundle-reading runtimes one site-packages directory holds, found by reading it:
 /// certifi (`requests`), pip's vendored certifi, and bundles other packages ship.
 pub fn bundle_runtimes(site: &Path, owner: &Path) -> Vec<Runtime> {
+    bundle_runtimes_in(&Reader::host(), site, owner)
+}
+
+/// [`bundle_runtimes`] through `reader`.
+pub fn bundle_runtimes_in(reader: &Reader, site: &Path, owner: &Path) -> Vec<Runtime> {
     let mut out = Vec::new();
     for (kind, rel) in [
         (RuntimeKind::Requests, "certifi/cacert.pem"),
         (RuntimeKind::Pip, "pip/_vendor/certifi/cacert.pem"),
     ] {
         let f = site.join(rel);
-        if f.is_file() {
+        if reader.is_file(&f) {
             let mut rt = Runtime::new(
                 kind,
                 owner.to_path_buf(),
@@ -51,23 +65,27 @@ pub fn bundle_runtimes(site: &Path, owner: &Path) -> Vec<Runtime> {
             out.push(rt);
         }
     }
-    out.extend(bundled::find(site, owner));
+    out.extend(bundled::runtimes_for(
+        site,
+        &bundled::find_paths_in(reader, site),
+        owner,
+    ));
     out
 }
 
 /// The bundle-reading runtimes of the tree, with host paths (under `root`): every site
 /// dir of `usr`, `usr/local` and each `opt/*` prefix.
 pub fn runtimes(root: &Path) -> Vec<Runtime> {
+    let reader = Reader::under(root);
     let mut prefixes = vec![root.join("usr"), root.join("usr/local")];
-    if let Ok(opt) = std::fs::read_dir(root.join("opt")) {
-        let mut more: Vec<PathBuf> = opt.flatten().map(|e| e.path()).collect();
-        more.sort();
-        prefixes.extend(more);
+    let opt = root.join("opt");
+    if let Ok(entries) = reader.list(&opt) {
+        prefixes.extend(entries.into_iter().map(|(name, _)| opt.join(name)));
     }
     prefixes
         .iter()
-        .flat_map(|p| site_dirs_of_prefix(p))
-        .flat_map(|site| bundle_runtimes(&site, &site))
+        .flat_map(|p| site_dirs_in(&reader, p))
+        .flat_map(|site| bundle_runtimes_in(&reader, &site, &site))
         .collect()
 }
 

@@ -136,9 +136,9 @@ pub fn run(
 /// order, leaf first as a server sends it. Blocks that fail to decode are an error, since
 /// a chain with a hole would be misdiagnosed as incomplete.
 pub fn load_chain_file(path: &Path) -> Result<Vec<Vec<u8>>, ProbeError> {
-    let bytes = std::fs::read(path).map_err(|source| ProbeError::ChainFile {
+    let bytes = trustsync_platform::read::read_file(path).map_err(|e| ProbeError::ChainFile {
         path: path.to_path_buf(),
-        reason: source.to_string(),
+        reason: e.reason(),
     })?;
     let decoded = trustsync_platform::bundle::decode(&bytes);
     if !decoded.errors.is_empty() {
