@@ -7,7 +7,11 @@ use trustsync_platform::windows_store::*;
 fuzz_target!(|data: &[u8]| {
     if let Ok(oids) = decode_eku(data) {
         let refs: Vec<&str> = oids.iter().map(String::as_str).collect();
-        assert_eq!(decode_eku(&encode_eku(&refs).unwrap()).unwrap(), oids);
+        // An arc beyond u64 decodes as asn1-rs's hex form, which is not re-encodable (and
+        // never equals serverAuth): only dotted OIDs must round-trip.
+        if let Ok(again) = encode_eku(&refs) {
+            assert_eq!(decode_eku(&again).unwrap(), oids);
+        }
     }
     if let Some(t) = filetime_to_system_time(&data[..data.len().min(8)]) {
         assert_eq!(&system_time_to_filetime(t)[..], &data[..8]);
