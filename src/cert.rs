@@ -55,6 +55,11 @@ pub struct CertError(String);
 
 impl Certificate {
     pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        // x509-parser does not check the outer tag; OpenSSL (what runtimes load) wants a
+        // SEQUENCE, so a blob it would skip is not counted as a certificate here either.
+        if der.first() != Some(&0x30) {
+            return Err(CertError("not a DER SEQUENCE".into()));
+        }
         let (rest, x509) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
         if !rest.is_empty() {
             return Err(CertError(format!("{} trailing bytes", rest.len())));

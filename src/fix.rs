@@ -678,20 +678,28 @@ fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
         else {
             continue;
         };
-        for (i, line) in text.lines().enumerate() {
-            let l = line.trim_start();
-            if l.starts_with('#') {
-                continue;
-            }
-            let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
-            if l.strip_prefix(var)
-                .is_some_and(|rest| rest.starts_with('='))
-            {
-                return format!(" (set in {} line {})", f.display(), i + 1);
-            }
+        if let Some(line) = assignment_line(&text, var) {
+            return format!(" (set in {} line {line})", f.display());
         }
     }
     " (not in the usual profile files: likely the parent process, a service unit, a CI config or a Dockerfile ENV)".into()
+}
+
+/// The 1-based line of a profile or environment file (text another user may have written)
+/// that assigns `var` (`VAR=…` or `export VAR=…`, not commented out). Public for the
+/// parser fuzz tests.
+#[doc(hidden)]
+pub fn assignment_line(text: &str, var: &str) -> Option<usize> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let l = line.trim_start();
+        if l.starts_with('#') {
+            return None;
+        }
+        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+        l.strip_prefix(var)
+            .is_some_and(|rest| rest.starts_with('='))
+            .then_some(i + 1)
+    })
 }
 
 /// After `fix` with the env strategy, a shell started earlier still lacks the variables:

@@ -222,7 +222,9 @@ fn debian_disabled(
         let Some(rel) = line.trim().strip_prefix('!') else {
             continue;
         };
-        if rel.contains("..") {
+        // An absolute entry would replace the share directory in `join`: a file anywhere,
+        // outside a `--root` tree too.
+        if rel.contains("..") || Path::new(rel).has_root() {
             warnings.push(format!("{}: ignoring odd entry {line:?}", conf.display()));
             continue;
         }

@@ -68,6 +68,10 @@ impl FromStr for ProxyUrl {
         };
         let rest = match url.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            // Not a scheme (`user:pa@ss://…`): it may hold credentials, so it is not echoed.
+            Some((scheme, _)) if !is_scheme(scheme) => {
+                return Err(bad("the text before `://` is not a URL scheme"))
+            }
             Some((scheme, _)) => {
                 return Err(bad(&format!(
                     "only http:// proxies (HTTP CONNECT) are supported, not {scheme}://"
@@ -95,11 +99,19 @@ impl FromStr for ProxyUrl {
 fn redact(url: &str) -> String {
     match url.rsplit_once('@') {
         Some((before, after)) => match before.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://***@{after}"),
-            None => format!("***@{after}"),
+            Some((scheme, _)) if is_scheme(scheme) => format!("{scheme}://***@{after}"),
+            _ => format!("***@{after}"),
         },
         None => url.to_string(),
     }
+}
+
+/// A URL scheme as RFC 3986 spells it (a letter, then letters, digits, `+`, `-`, `.`).
+fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
 }
 
 /// Which proxy the probe uses.

@@ -1,0 +1,20 @@
+//! The probe cache file (src/discover/probe_cache.rs), read back as `open` + `get` do.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use trustsync::discover::exec::ExecPolicy;
+use trustsync::discover::probe_cache::ProbeCache;
+
+fuzz_target!(|data: &[u8]| {
+    let file = trustsync_fuzz::put("cache/python-probes.json", data);
+    let euid = rustix::process::geteuid().as_raw();
+    let cache = ProbeCache::open(
+        file.parent().map(Into::into),
+        euid,
+        trustsync::discover::python::PROBE,
+    );
+    for binary in ["/usr/bin/python3", "/x/bin/python3"] {
+        if let Some(raw) = cache.get(std::path::Path::new(binary), &ExecPolicy::Run) {
+            let _ = trustsync::discover::python::parse_answer(&raw);
+        }
+    }
+});
