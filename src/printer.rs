@@ -168,7 +168,7 @@ impl Printer {
             for p in &rt.problems {
                 out.push_str(&format!(
                     "    {} {}\n",
-                    self.paint(&format!("[{}]", escape(&p.code)), "2"),
+                    self.paint(&format!("[{}]", p.code), "2"),
                     escape(&p.message)
                 ));
             }
