@@ -3,9 +3,11 @@
 //! A local user plants a CA whose common name carries an OSC 52 clipboard write, a clear
 //! screen, a bidi override, a C1 CSI and a newline followed by a forged `ok` status row,
 //! in a bundle whose file name carries ESC, CR and a newline too; a server presents such a
-//! chain to `probe`. Through the real binary, each human output (status, probe, fix
-//! --dry-run, on stdout and stderr) must show all of it as visible escapes, and each
-//! `--json` output must carry the exact hostile strings (serde's escaping only).
+//! chain to `probe`; a package directory in site-packages has such a name. Through the
+//! real binary, each human output (status and its table, probe, fix --dry-run, an error
+//! line naming the file; stdout and stderr) must show all of it as visible escapes, and
+//! each `--json` output must carry the exact hostile strings (serde's escaping only).
+//! No sandbox: temp dirs, `--root` trees and a cleared environment are enough.
 #![cfg(unix)]
 
 mod support;
@@ -66,17 +68,30 @@ fn assert_output_inert(out: &Output) {
     assert_inert("stderr", &out.stderr, out);
 }
 
-/// A self-signed CA named `cn`, PEM.
-fn ca_pem(cn: &str) -> String {
-    let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, cn);
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.not_before = rcgen::date_time_ymd(2001, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2049, 1, 1);
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.self_signed(&key).unwrap().pem()
+/// The hostile CA, PEM.
+fn hostile_ca_pem() -> String {
+    make_cert(&hostile_cn(), true, 2099).pem
+}
+
+/// A `--root` tree whose OS store holds one ordinary CA.
+fn os_tree() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let os_ca = make_cert("Public Root", true, 2099);
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        os_ca.pem.as_bytes(),
+    );
+    root
+}
+
+/// The string `key` of each object in the array `list`.
+fn strings<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list:#}"))
+        .iter()
+        .map(|o| o[key].as_str().unwrap())
+        .collect()
 }
 
 /// A `--root` tree with a one-CA OS store, and beside it (outside the tree, as a user's
@@ -88,16 +103,10 @@ struct Planted {
 }
 
 fn planted() -> Planted {
-    let root = tempfile::tempdir().unwrap();
-    let os_ca = make_cert("Public Root", true, 2099);
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        os_ca.pem.as_bytes(),
-    );
+    let root = os_tree();
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join(FILE_NAME);
-    std::fs::write(&bundle, ca_pem(&hostile_cn())).unwrap();
+    std::fs::write(&bundle, hostile_ca_pem()).unwrap();
     Planted {
         root,
         _dir: dir,
@@ -139,12 +148,7 @@ fn status_shows_a_planted_bundle_and_its_subject_escaped() {
         .find(|r| r["label"] == "$SSL_CERT_FILE")
         .unwrap_or_else(|| panic!("no SSL_CERT_FILE row: {doc:#}"));
     assert_eq!(row["cafile"], path_str(&p.bundle), "{doc:#}");
-    let messages: Vec<&str> = row["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message"].as_str().unwrap())
-        .collect();
+    let messages = strings(&row["problems"], "message");
     assert!(
         messages.iter().any(|m| m.contains(&hostile_cn())),
         "no message quotes the subject exactly: {messages:#?}"
@@ -163,13 +167,7 @@ fn probe_shows_a_hostile_server_chain_escaped() {
     ]));
     let server = TlsServer::start(chain.chain_with_root(), chain.leaf_key());
     let target = format!("127.0.0.1:{}", server.port());
-    let root = tempfile::tempdir().unwrap();
-    let os_ca = make_cert("Public Root", true, 2099);
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        os_ca.pem.as_bytes(),
-    );
+    let root = os_tree();
     let args = |json: bool| {
         let mut a = vec![
             "probe",
@@ -234,15 +232,9 @@ const ESCAPED_PACKAGE_DIR: &str = r"evil\x1b[2J\u{202e}\r\nenv-var     SSL_CERT_
 /// a directory with the hostile name. Returns the tree and the bundle's path as the plan
 /// names it (on the machine the tree is: `--root` stripped).
 fn hostile_package_tree() -> (tempfile::TempDir, String) {
-    let root = tempfile::tempdir().unwrap();
-    let os_ca = make_cert("Public Root", true, 2099);
-    write(
-        root.path(),
-        "/etc/ssl/certs/ca-certificates.crt",
-        os_ca.pem.as_bytes(),
-    );
+    let root = os_tree();
     let bundle = format!("/usr/local/lib/python3.12/site-packages/{PACKAGE_DIR}/cacert.pem");
-    write(root.path(), &bundle, ca_pem(&hostile_cn()).as_bytes());
+    write(root.path(), &bundle, hostile_ca_pem().as_bytes());
     (root, bundle)
 }
 
@@ -296,12 +288,7 @@ fn fix_dry_run_shows_a_hostile_path_escaped() {
 
     let out = trustsync(&[&args[..], &["--json"]].concat(), &env);
     let doc = json(&out);
-    let targets: Vec<&str> = doc["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["target"].as_str().unwrap())
-        .collect();
+    let targets = strings(&doc["actions"], "target");
     assert!(
         targets.contains(&bundle.as_str()),
         "no action on the exact path: {doc:#}"
@@ -311,4 +298,37 @@ fn fix_dry_run_shows_a_hostile_path_escaped() {
         label.starts_with(&format!("{PACKAGE_DIR}/cacert.pem")),
         "{doc:#}"
     );
+}
+
+/// An error line on stderr names the file: escaped there, exact in `--json`.
+#[test]
+fn an_error_naming_a_hostile_file_is_escaped_on_stderr() {
+    let root = os_tree();
+    let dir = tempfile::tempdir().unwrap();
+    let chain = dir.path().join(FILE_NAME);
+    std::fs::write(&chain, "no certificate here\n").unwrap();
+    let args = |json: &'static [&'static str]| {
+        let base = [
+            "probe",
+            "--chain",
+            path_str(&chain),
+            "--name",
+            "localhost",
+            "--only",
+            "--root",
+            path_str(root.path()),
+        ];
+        trustsync(&[&base[..], json].concat(), &[("HOME", "/nonexistent")])
+    };
+
+    let human = args(&[]);
+    assert_eq!(human.status.code(), Some(2), "{}", show(&human));
+    assert_output_inert(&human);
+    let err = String::from_utf8_lossy(&human.stderr);
+    assert!(err.contains(ESCAPED_FILE_NAME), "{}", show(&human));
+    assert_eq!(err.lines().count(), 1, "one error line: {}", show(&human));
+
+    let doc = json(&args(&["--json"]));
+    let message = doc["message"].as_str().unwrap();
+    assert!(message.contains(path_str(&chain)), "{doc:#}");
 }
