@@ -149,19 +149,13 @@ pub fn managed_bundle(os: &OsStore, sources: &[String], elevate: &str) -> String
     out
 }
 
+/// Text for a plan shown to a person: the one terminal escaping function
+/// ([`crate::term::escape`]) under the name both plan renderers (POSIX and Windows) use, so
+/// a file name with a newline or an escape sequence cannot forge lines of the plan.
+pub use crate::term::escape as printable;
+
 /// Test helpers shared by the unit tests of both fix engines (POSIX [`crate::fix`] and
 /// [`crate::apply_windows`]): a generated CA and an OS store holding given CAs.
-/// Text for a plan shown to a person: as-is when printable, else Rust-escaped in quotes, so
-/// a file name with a newline or an escape sequence cannot forge lines of the plan. Shared
-/// by the POSIX and the Windows plan renderers.
-pub fn printable(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        format!("{s:?}")
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::cert::Certificate;

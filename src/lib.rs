@@ -31,6 +31,7 @@ pub mod report;
 pub mod runtime;
 pub mod status;
 pub mod system;
+pub mod term;
 #[cfg(windows)]
 pub mod windows_acl;
 #[cfg(windows)]

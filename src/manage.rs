@@ -509,26 +509,26 @@ impl ManageReport {
         matches!(self.outcome, Outcome::Added | Outcome::Removed)
     }
 
-    /// The human rendering (stdout part; the error goes to stderr via the printer).
+    /// The human rendering (stdout part; the error goes to stderr via the printer). Subjects,
+    /// paths and what the update command said are shown escaped ([`crate::term::escape`]).
     pub fn render_human(&self) -> String {
+        use crate::term::escape;
         let mut out = String::new();
         for c in &self.certificates {
             let short = &c.cert.sha256[..16];
-            let at = c.location.as_deref().unwrap_or("the OS store");
+            let at = escape(c.location.as_deref().unwrap_or("the OS store"));
+            let subject = escape(&c.cert.subject);
             let line = match c.result {
-                "added" => format!("added    {} (SHA-256 {short}…) to {at}", c.cert.subject),
-                "already-in-place" => format!(
-                    "present  {} (SHA-256 {short}…) was already in {at}",
-                    c.cert.subject
-                ),
-                "removed" => format!("removed  {} (SHA-256 {short}…) from {at}", c.cert.subject),
+                "added" => format!("added    {subject} (SHA-256 {short}…) to {at}"),
+                "already-in-place" => {
+                    format!("present  {subject} (SHA-256 {short}…) was already in {at}")
+                }
+                "removed" => format!("removed  {subject} (SHA-256 {short}…) from {at}"),
                 "not-ours" => format!(
-                    "kept     {} (SHA-256 {short}…): trusted through something trustsync did not add",
-                    c.cert.subject
+                    "kept     {subject} (SHA-256 {short}…): trusted through something trustsync did not add"
                 ),
                 _ => format!(
-                    "trusted  {} (SHA-256 {short}…) is already trusted by the OS store; nothing to do",
-                    c.cert.subject
+                    "trusted  {subject} (SHA-256 {short}…) is already trusted by the OS store; nothing to do"
                 ),
             };
             out.push_str(&line);
@@ -543,23 +543,23 @@ impl ManageReport {
                 .or_else(|| u.output.lines().last())
                 .unwrap_or("")
                 .trim();
-            out.push_str(&format!("ran      {}", u.command.join(" ")));
+            out.push_str(&format!("ran      {}", escape(&u.command.join(" "))));
             if !said.is_empty() {
-                out.push_str(&format!(": {said}"));
+                out.push_str(&format!(": {}", escape(said)));
             }
             out.push('\n');
         }
         if self.outcome == Outcome::NotPresent {
             out.push_str(&format!(
                 "The OS store does not trust SHA-256 {}; nothing to remove.\n",
-                self.input
+                escape(&self.input)
             ));
         }
         for n in &self.notes {
-            out.push_str(&format!("note: {n}\n"));
+            out.push_str(&format!("note: {}\n", escape(n)));
         }
         if let Some(step) = &self.next_step {
-            out.push_str(&format!("Next: {step}.\n"));
+            out.push_str(&format!("Next: {}.\n", escape(step)));
         }
         if self.outcome == Outcome::Added {
             let fps: Vec<&str> = self

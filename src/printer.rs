@@ -2,12 +2,18 @@
 //! colour only on a TTY and never with `NO_COLOR`. Commands build reports; only this module
 //! decides how they look.
 //!
+//! Every string from outside (subjects, paths, what interpreters and servers said, error
+//! messages naming them) is shown through [`term::escape`] at the point where it is printed
+//! here, so no report field can drive the terminal or forge a line; `--json` shows the real
+//! strings, escaped by serde only.
+//!
 //! Quiet mode (`--quiet`, for hooks and provisioning scripts that branch on the exit code)
 //! is decided here too, so no command has to remember it: nothing reaches stdout, and the
 //! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
 
 use crate::diagnose::Verdict;
 use crate::report::{FixReport, FixRun, StatusReport};
+use crate::term::{self, escape};
 use std::io::{IsTerminal, Write};
 
 pub struct Printer {
@@ -39,18 +45,21 @@ impl Printer {
 
     /// The one line saying why a command failed or refused, on stderr (quiet mode too: a
     /// hook's log must say why it failed). Not for progress or advice: those are data.
+    /// The whole line is escaped: it names files and quotes other programs.
     pub fn warn(&self, line: &str) {
-        let _ = writeln!(std::io::stderr(), "trustsync: {line}");
+        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
     }
 
     /// Talk that is not a failure (what else a command did), on stderr; silent in quiet
     /// mode.
     pub fn note(&self, line: &str) {
         if !self.quiet {
-            let _ = writeln!(std::io::stderr(), "trustsync: {line}");
+            let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
         }
     }
 
+    /// Text for stdout as it is: callers escape what came from outside (each field, not
+    /// the whole text, whose newlines and colours are trustsync's).
     pub fn data(&self, text: &str) {
         if self.quiet {
             return;
@@ -90,12 +99,12 @@ impl Printer {
         let s = &r.system;
         out.push_str(&format!(
             "OS trust store ({}): {} CAs from {}",
-            s.flavor,
+            escape(&s.flavor),
             s.certificates,
-            s.bundle.as_deref().unwrap_or("the system store")
+            escape(s.bundle.as_deref().unwrap_or("the system store"))
         ));
         if !s.locally_added.is_empty() {
-            let names: Vec<&str> = s.locally_added.iter().map(|c| c.subject.as_str()).collect();
+            let names: Vec<_> = s.locally_added.iter().map(|c| escape(&c.subject)).collect();
             out.push_str(&format!(
                 "; {} added locally ({})",
                 s.locally_added.len(),
@@ -110,30 +119,31 @@ impl Printer {
         }
         out.push('\n');
         for w in &s.warnings {
-            out.push_str(&format!("  warning: {w}\n"));
+            out.push_str(&format!("  warning: {}\n", escape(w)));
         }
         if let Some(gap) = &s.behind_reference {
-            let names: Vec<&str> = gap
+            let names: Vec<_> = gap
                 .missing
                 .iter()
                 .take(3)
-                .map(|c| c.subject.as_str())
+                .map(|c| escape(&c.subject))
                 .collect();
             out.push_str(&format!(
                 "  the OS store may be out of date: certifi {} ({}) trusts {} roots it lacks ({}{}); update it the OS way: {}\n",
-                gap.version,
-                gap.source,
+                escape(&gap.version),
+                escape(&gap.source),
                 gap.missing.len(),
                 names.join(", "),
                 if gap.missing.len() > 3 { ", …" } else { "" },
-                gap.update
+                escape(&gap.update)
             ));
         }
         out.push('\n');
+        // Columns are as wide as the escaped labels, which are what the terminal shows.
         let label_width = r
             .runtimes
             .iter()
-            .map(|x| x.label.chars().count())
+            .map(|x| escape(&x.label).chars().count())
             .max()
             .unwrap_or(7)
             .clamp(7, 60);
@@ -142,7 +152,7 @@ impl Printer {
             "KIND", "RUNTIME", "TRUSTS", "VERDICT"
         ));
         for rt in &r.runtimes {
-            let label: String = rt.label.chars().take(label_width).collect();
+            let label = term::fit(&rt.label, label_width);
             out.push_str(&format!(
                 "{:<11} {:<label_width$} {:>6}  {}\n",
                 rt.kind,
@@ -159,7 +169,7 @@ impl Printer {
                 out.push_str(&format!(
                     "    {} {}\n",
                     self.paint(&format!("[{}]", p.code), "2"),
-                    p.message
+                    escape(&p.message)
                 ));
             }
             out.push_str(&format!("    fix: {}\n", fix_hint(rt)));
@@ -305,10 +315,10 @@ impl Printer {
         }
         let mut out = String::new();
         for t in &r.restored {
-            out.push_str(&format!("restored {t}\n"));
+            out.push_str(&format!("restored {}\n", escape(t)));
         }
         for t in &r.removed {
-            out.push_str(&format!("removed  {t}\n"));
+            out.push_str(&format!("removed  {}\n", escape(t)));
         }
         if out.is_empty() {
             out.push_str("Nothing to undo.\n");
@@ -396,7 +406,11 @@ fn render_advice(advice: &[crate::fix_common::Advice]) -> String {
     if !advice.is_empty() {
         out.push_str("\nNot changed by trustsync (yours to decide):\n");
         for a in advice {
-            out.push_str(&format!("  {}: {}\n", a.runtime, a.message));
+            out.push_str(&format!(
+                "  {}: {}\n",
+                escape(&a.runtime),
+                escape(&a.message)
+            ));
         }
     }
     out
@@ -410,7 +424,7 @@ fn fix_hint(rt: &crate::report::RuntimeReport) -> String {
     if rt.kind == "env-var" {
         return format!(
             "point {} at the OS bundle, or unset it (`{FIX_COMMAND}` rewrites it only where trustsync set it)",
-            rt.label
+            escape(&rt.label)
         );
     }
     if rt

@@ -189,12 +189,9 @@ impl Plan {
     }
 }
 
-/// Path for display: as-is when printable, else Rust-escaped in quotes.
+/// Path for display: control characters and bytes that are not UTF-8 shown as escapes.
 pub fn show_path(p: &Path) -> String {
-    match p.to_str() {
-        Some(s) => printable(s),
-        None => format!("{:?}", p.as_os_str()),
-    }
+    crate::term::path(p).into_owned()
 }
 
 /// Begin line of a marked block.

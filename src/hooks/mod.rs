@@ -525,8 +525,10 @@ pub fn installed_options(ctx: &Context) -> Option<InstallOptions> {
 }
 
 impl HookStatus {
-    /// Plain words for `hook status` without `--json`.
+    /// Plain words for `hook status` without `--json` (what a run recorded and the notes
+    /// name files and quote errors: shown escaped, [`crate::term::escape`]).
     pub fn render_human(&self) -> String {
+        use crate::term::escape;
         let when = |t: f64| {
             time::OffsetDateTime::from_unix_timestamp(t as i64)
                 .ok()
@@ -546,8 +548,8 @@ impl HookStatus {
                 (Some(r), _) => out.push_str(&format!(
                     "  last ran {} ({}): {}\n",
                     when(r.finished),
-                    r.outcome,
-                    r.message
+                    escape(&r.outcome),
+                    escape(&r.message)
                 )),
                 (None, Some(_)) => out.push_str("  has not run yet\n"),
                 _ => {}
@@ -563,7 +565,7 @@ impl HookStatus {
             out.push_str("no hooks installed\n");
         }
         for n in &self.notes {
-            out.push_str(&format!("note: {n}\n"));
+            out.push_str(&format!("note: {}\n", escape(n)));
         }
         out
     }
@@ -576,7 +578,7 @@ impl HookPlan {
             out.push_str("(dry run: nothing changed)\n");
         }
         for n in &self.notes {
-            out.push_str(&format!("note: {n}\n"));
+            out.push_str(&format!("note: {}\n", crate::term::escape(n)));
         }
         out
     }

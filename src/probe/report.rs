@@ -50,6 +50,7 @@
 //! When no chain could be obtained, `--json` prints an [`ErrorReport`] instead and the
 //! exit code is 2.
 
+use crate::term::escape;
 use serde::Serialize;
 
 /// Schema tag written into every JSON report.
@@ -299,7 +300,9 @@ const RESET: &str = "\x1b[0m";
 
 /// Renders the report for a terminal. `color` adds ANSI colours (callers decide, e.g.
 /// when stdout is a terminal and `NO_COLOR` is unset). Codes appear verbatim so users
-/// can search for them in the documentation.
+/// can search for them in the documentation. Every string the server or the trust sets
+/// supplied (names, subjects, SANs, URLs, messages quoting them) is shown through
+/// [`escape`], so a certificate cannot drive the terminal or forge a line.
 pub fn render_human(report: &ProbeReport, color: bool) -> String {
     let paint = |c: &str, s: &str| {
         if color {
@@ -314,16 +317,16 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
             out += &format!(
                 "{} {}:{} (name {}, peer {}",
                 paint(BOLD, "Probe of"),
-                c.host,
+                escape(&c.host),
                 c.port,
-                c.servername,
-                c.peer
+                escape(&c.servername),
+                escape(&c.peer)
             );
             if let Some(p) = &c.proxy {
-                out += &format!(", via proxy {p}");
+                out += &format!(", via proxy {}", escape(p));
             }
             if let Some(v) = &c.protocol {
-                out += &format!(", {v}");
+                out += &format!(", {}", escape(v));
             }
             out += ")\n";
         }
@@ -331,7 +334,7 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
             out += &format!(
                 "{} {} (saved chain)\n",
                 paint(BOLD, "Probe of"),
-                report.name
+                escape(&report.name)
             )
         }
     }
@@ -344,7 +347,7 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
     );
     for c in &report.chain {
         if let Some(err) = &c.error {
-            out += &format!("  [{}] unreadable certificate: {err}\n", c.index);
+            out += &format!("  [{}] unreadable certificate: {}\n", c.index, escape(err));
             continue;
         }
         let mut tags = Vec::new();
@@ -363,14 +366,15 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
         } else {
             format!(" [{}]", tags.join(", "))
         };
-        out += &format!("  [{}] {}{tags}\n", c.index, c.subject);
-        out += &format!("      issuer:   {}\n", c.issuer);
+        out += &format!("  [{}] {}{tags}\n", c.index, escape(&c.subject));
+        out += &format!("      issuer:   {}\n", escape(&c.issuer));
         out += &format!("      valid:    {} .. {}\n", c.not_before, c.not_after);
         if !c.names.is_empty() {
-            out += &format!("      names:    {}\n", c.names.join(", "));
+            let names: Vec<_> = c.names.iter().map(|n| escape(n)).collect();
+            out += &format!("      names:    {}\n", names.join(", "));
         }
         for url in &c.ca_issuers {
-            out += &format!("      issuer certificate at: {url}\n");
+            out += &format!("      issuer certificate at: {}\n", escape(url));
         }
         out += &format!("      sha256:   {}\n", c.sha256);
     }
@@ -387,12 +391,12 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
         };
         out += &format!(
             "  {status} {}: {}\n",
-            v.trust_set,
+            escape(&v.trust_set),
             paint(BOLD, v.code.as_str())
         );
-        out += &format!("       {}\n", v.message);
+        out += &format!("       {}\n", escape(&v.message));
         if let Some(next) = &v.next_step {
-            out += &format!("       next step: {next}\n");
+            out += &format!("       next step: {}\n", escape(next));
         }
     }
     if !report.notes.is_empty() {
@@ -402,7 +406,7 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
                 "  {} {}: {}\n",
                 paint(YELLOW, "!"),
                 n.code.as_str(),
-                n.message
+                escape(&n.message)
             );
         }
     }
