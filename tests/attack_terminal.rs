@@ -94,23 +94,22 @@ fn strings<'a>(list: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// A `--root` tree with a one-CA OS store, and beside it (outside the tree, as a user's
-/// file would be) the hostile bundle holding only the hostile CA.
+/// A `--root` tree with a one-CA OS store, and in it (in a directory of its own, as a
+/// user's file would be) the hostile bundle holding only the hostile CA. `bundle` is its
+/// path inside the tree: under `--root`, what a variable names is read inside the tree.
 struct Planted {
     root: tempfile::TempDir,
-    _dir: tempfile::TempDir,
     bundle: PathBuf,
 }
 
 fn planted() -> Planted {
     let root = os_tree();
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join(FILE_NAME);
-    std::fs::write(&bundle, hostile_ca_pem()).unwrap();
+    let dir = root.path().join("home/eve");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(FILE_NAME), hostile_ca_pem()).unwrap();
     Planted {
         root,
-        _dir: dir,
-        bundle,
+        bundle: Path::new("/home/eve").join(FILE_NAME),
     }
 }
 
