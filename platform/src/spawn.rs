@@ -279,26 +279,24 @@ fn collect(
             }
         }
     };
-    let too_much = |limit: usize| SpawnError::TooMuchOutput {
-        path: path.to_path_buf(),
-        limit,
+    // Over a cap: the whole group goes, and the run is an error.
+    let too_much = |child: &mut std::process::Child, limit: usize| {
+        kill_group();
+        let _ = child.kill();
+        let _ = child.wait();
+        SpawnError::TooMuchOutput {
+            path: path.to_path_buf(),
+            limit,
+        }
     };
     loop {
         if out_open {
-            out_open = drain(&mut stdout, &mut out, MAX_STDOUT).map_err(|_| {
-                kill_group();
-                let _ = child.kill();
-                let _ = child.wait();
-                too_much(MAX_STDOUT)
-            })?;
+            out_open = drain(&mut stdout, &mut out, MAX_STDOUT)
+                .map_err(|_| too_much(&mut child, MAX_STDOUT))?;
         }
         if err_open {
-            err_open = drain(&mut stderr, &mut err, MAX_STDERR).map_err(|_| {
-                kill_group();
-                let _ = child.kill();
-                let _ = child.wait();
-                too_much(MAX_STDERR)
-            })?;
+            err_open = drain(&mut stderr, &mut err, MAX_STDERR)
+                .map_err(|_| too_much(&mut child, MAX_STDERR))?;
         }
         if exited.is_none() {
             exited = child.try_wait().ok().flatten();
@@ -367,7 +365,6 @@ fn collect(
 
 /// Waits for the child's exit without pipes to watch, checking every 10 ms until the
 /// deadline.
-#[cfg(unix)]
 fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<ExitStatus> {
     loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -425,15 +422,7 @@ fn collect(
             Err(_) => break,
         }
     }
-    let status = loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            break Some(s);
-        }
-        if Instant::now() >= deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait_until(&mut child, deadline);
     let Some(status) = status.filter(|_| outs.iter().all(Option::is_some)) else {
         let _ = child.kill();
         let _ = child.wait();

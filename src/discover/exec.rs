@@ -196,7 +196,8 @@ fn push_entries(out: &mut Vec<PathBuf>, dir: &Path, keep: impl Fn(&str) -> bool)
 /// Directories a `.pth` file adds to `sys.path` (its lines that are not comments or
 /// `import` statements), resolved against the site directory as `site.py` does.
 fn pth_dirs(site: &Path, pth: &Path) -> Vec<PathBuf> {
-    let Some(text) = read_small_file(pth, 1 << 20) else {
+    // The platform's bounded reader: a `.pth` that is a FIFO or huge cannot hold the run.
+    let Ok(text) = trustsync_platform::read::read_file(pth) else {
         return Vec::new();
     };
     String::from_utf8_lossy(&text)
@@ -206,26 +207,6 @@ fn pth_dirs(site: &Path, pth: &Path) -> Vec<PathBuf> {
         .take(256)
         .map(|l| site.join(l))
         .collect()
-}
-
-/// A regular file's first `cap` bytes; `None` for anything else (a FIFO is opened
-/// non-blocking and refused, so it cannot hang the run).
-fn read_small_file(path: &Path, cap: u64) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
-    }
-    let f = opts.open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut out = Vec::new();
-    f.take(cap).read_to_end(&mut out).ok()?;
-    Some(out)
 }
 
 pub fn start_files(binary: &Path) -> StartFiles {
@@ -329,22 +310,25 @@ fn owners(paths: Vec<PathBuf>) -> Vec<Ownership> {
 /// The policy for a Python interpreter (both tiers of [`start_files`]).
 #[cfg(unix)]
 pub fn policy_for(binary: &Path) -> ExecPolicy {
-    let euid = rustix::process::geteuid().as_raw();
-    if euid != 0 {
-        return ExecPolicy::Run;
-    }
-    let files = start_files(binary);
-    decide_python(euid, &owners(files.core), &owners(files.site))
+    policy_as_root(binary, |files| {
+        decide_python(0, &owners(files.core), &owners(files.site))
+    })
 }
 
 /// The policy for a binary that has no site directories (`openssl`): the core tier only.
 #[cfg(unix)]
 pub fn policy_for_binary(binary: &Path) -> ExecPolicy {
-    let euid = rustix::process::geteuid().as_raw();
-    if euid != 0 {
+    policy_as_root(binary, |files| decide(0, &owners(files.core)))
+}
+
+/// Not root: run as we are (nothing of ours to protect from ourselves); root: `judge` the
+/// binary's start-up files.
+#[cfg(unix)]
+fn policy_as_root(binary: &Path, judge: impl FnOnce(StartFiles) -> ExecPolicy) -> ExecPolicy {
+    if rustix::process::geteuid().as_raw() != 0 {
         return ExecPolicy::Run;
     }
-    decide(euid, &owners(start_files(binary).core))
+    judge(start_files(binary))
 }
 
 #[cfg(not(unix))]
