@@ -22,8 +22,8 @@ mod unix {
     use std::process::Command;
     use std::time::{Duration, Instant};
 
-    use trustsync::apply::hashdir::{self, HashDirMode, HashEntry};
-    use trustsync::apply::{self, Context, Plan, Planner};
+    use trustsync::apply::posix::hashdir::{self, HashDirMode, HashEntry};
+    use trustsync::apply::posix::{self as apply, Context, Plan, Planner};
 
     const RUNS: usize = 7;
 
@@ -87,7 +87,7 @@ mod unix {
             .into_iter()
             .map(|source| {
                 let bytes = std::fs::read(&source).unwrap();
-                let cert = &trustsync::load::parse_bytes(&source, &bytes).certificates[0];
+                let cert = &trustsync::model::load::parse_bytes(&source, &bytes).certificates[0];
                 HashEntry {
                     subject_hash: cert.subject_hash_hex(),
                     sha256: cert.fingerprint(),

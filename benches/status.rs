@@ -81,16 +81,16 @@ fn main() {
     };
     let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
     let bytes = std::fs::read(bundle).expect("the Debian store");
-    let n = trustsync::load::parse_bytes(bundle, &bytes)
+    let n = trustsync::model::load::parse_bytes(bundle, &bytes)
         .certificates
         .len();
-    let parse = time(200, || trustsync::load::parse_bytes(bundle, &bytes));
+    let parse = time(200, || trustsync::model::load::parse_bytes(bundle, &bytes));
     println!(
         "store: parse + SHA-256 + subject hashes of {n} CAs: {:.2} ms (target < 5 ms)",
         parse.as_secs_f64() * 1e3
     );
     let read_store = time(50, || {
-        trustsync::system::OsStore::read(Path::new("/")).unwrap()
+        trustsync::model::system::OsStore::read(Path::new("/")).unwrap()
     });
     println!(
         "store: full OS store read (bundle, local anchors, distrust): {:.2} ms",
@@ -98,12 +98,12 @@ fn main() {
     );
 
     let opts = trustsync::discover::Options::from_process();
-    let pythons = trustsync::discover::python::candidates(&opts);
+    let pythons = trustsync::runtimes::python::probe::candidates(&opts);
     let mut slowest = (Duration::ZERO, String::new());
     for p in &pythons {
-        let policy = trustsync::discover::exec::policy_for(p);
+        let policy = trustsync::runtimes::exec::policy_for(p);
         let d = time(5, || {
-            trustsync::discover::python::ask(p, &policy, &opts).ok()
+            trustsync::runtimes::python::probe::ask(p, &policy, &opts).ok()
         });
         if d > slowest.0 {
             slowest = (d, p.display().to_string());

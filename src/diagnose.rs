@@ -6,10 +6,10 @@
 //! problem code here is documented in README.md ("Problem codes"); renaming one breaks
 //! provisioning scripts, so codes only ever get added.
 
-use crate::cert::{unix_now, Certificate};
-use crate::load::{Cache, DirState, FileState};
-use crate::runtime::{Runtime, RuntimeKind};
-use crate::system::OsStore;
+use crate::model::cert::{unix_now, Certificate};
+use crate::model::load::{Cache, DirState, FileState};
+use crate::model::runtime::Runtime;
+use crate::model::system::OsStore;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -237,7 +237,7 @@ fn path_problem(
     shown: &str,
     what: String,
 ) -> Problem {
-    if rt.kind == RuntimeKind::EnvVar {
+    if rt.kind.is_variable() {
         problem(
             "env-var-broken",
             Severity::Broken,

@@ -1,38 +1,24 @@
 //! trustsync: make every TLS runtime on a machine trust what the OS trust store trusts.
 //!
-//! The library holds every decision; `main.rs` is a thin clap layer over it.
-// No unsafe code anywhere but the Windows FFI files (`windows_env`, `windows_acl`), which
-// allow it for themselves.
-#![cfg_attr(not(windows), forbid(unsafe_code))]
-#![cfg_attr(windows, deny(unsafe_code))]
+//! The library holds every decision; `main.rs` only calls [`cli::main`]. Layers point
+//! down only (README "Architecture"):
+//! - [`cli`]: clap arguments, the printer (stdout data, stderr talk), the JSON documents;
+//! - [`commands`]: `status`, `fix`, `undo`, `add`/`remove`, `probe`, `hook`, composed from
+//!   the layers below;
+//! - [`runtimes`]: one folder per runtime family (discovery, trust rules, the repair it
+//!   proposes), reached only through the [`runtimes::Registry`];
+//! - [`diagnose`] (trust set against the OS store), [`apply`] (plans and their executors,
+//!   per OS), [`discover`] (what families' discovery shares), [`model`] (certificates,
+//!   trust sets, the OS store, runtime rows), [`term`] (terminal-safe text);
+//! - the `trustsync_platform` crate: every OS call, as thin files turning API results into
+//!   plain data.
+#![forbid(unsafe_code)]
 
-// The POSIX fix engine writes with POSIX semantics (openat, O_NOFOLLOW, fsync of
-// directories, flock); Windows has its own small engine (`apply_windows`, compiled and
-// unit-tested everywhere, its registry calls in `windows_env`).
-#[cfg(unix)]
 pub mod apply;
-pub mod apply_windows;
-pub mod cert;
+pub mod cli;
+pub mod commands;
 pub mod diagnose;
 pub mod discover;
-#[cfg(unix)]
-pub mod fix;
-pub mod fix_common;
-#[cfg(unix)]
-pub mod hooks;
-pub mod load;
-pub mod manage;
-pub mod name_hash;
-pub mod printer;
-pub mod probe;
-pub mod probe_sets;
-pub mod reference;
-pub mod report;
-pub mod runtime;
-pub mod status;
-pub mod system;
+pub mod model;
+pub mod runtimes;
 pub mod term;
-#[cfg(windows)]
-pub mod windows_acl;
-#[cfg(windows)]
-pub mod windows_env;

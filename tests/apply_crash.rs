@@ -14,7 +14,7 @@ mod apply_support;
 use std::path::Path;
 
 use apply_support::*;
-use trustsync::apply::{self, Planner, StateLock};
+use trustsync::apply::posix::{self as apply, Planner, StateLock};
 
 #[test]
 fn harness_child() {

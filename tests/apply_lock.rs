@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
 use apply_support::*;
-use trustsync::apply::StateLock;
+use trustsync::apply::posix::StateLock;
 
 #[test]
 fn harness_child() {
@@ -106,5 +106,5 @@ fn two_runs_started_together_both_succeed_one_after_the_other() {
     sorted.sort();
     assert_eq!(sorted, [0, 13], "{counts:?}");
     let ctx = context(&root, &state);
-    trustsync::apply::undo(&ctx).unwrap();
+    trustsync::apply::posix::undo(&ctx).unwrap();
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use apply_support::*;
-use trustsync::apply::hashdir::{self, HashDirMode, HashEntry};
-use trustsync::apply::{self, ActionKind, Plan, Planner};
+use trustsync::apply::posix::hashdir::{self, HashDirMode, HashEntry};
+use trustsync::apply::posix::{self as apply, ActionKind, Plan, Planner};
 
 #[test]
 fn harness_child() {

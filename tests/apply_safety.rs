@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use apply_support::*;
-use trustsync::apply::{self, ApplyError, Plan, Planner};
+use trustsync::apply::posix::{self as apply, ApplyError, Plan, Planner};
 
 #[test]
 fn harness_child() {

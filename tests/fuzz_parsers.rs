@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::Digest;
-use trustsync::cert::Certificate;
-use trustsync::load;
+use trustsync::model::cert::Certificate;
+use trustsync::model::load;
 use trustsync_platform::bundle;
 
 // ---------------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ fn bundles_parse_to_certificates_that_round_trip() {
         }
         // The hashed-directory planner identifies a file by the same decoder.
         assert_eq!(
-            trustsync::apply::hashdir::certificate_sha256(&input),
+            trustsync::apply::posix::hashdir::certificate_sha256(&input),
             decoded
                 .certificates
                 .first()
@@ -416,7 +416,7 @@ fn hashed_dir_entry_names() {
             assert_eq!(name, format!("{hash:08x}.{n}"));
         }
         assert_eq!(
-            trustsync::apply::hashdir::parse_hash_name(&name),
+            trustsync::apply::posix::hashdir::parse_hash_name(&name),
             parsed.map(|(_, n)| (&name[..8], n))
         );
     }
@@ -461,9 +461,9 @@ fn probe_answer_seeds() -> Vec<Vec<u8>> {
         "requests":{"version":"2.31.0"},"site_dirs":["/x/lib/python3.11/site-packages"],"user_site":"/root/.local/lib",
         "bundles":{"/x/lib/python3.11/site-packages":["/x/lib/python3.11/site-packages/botocore/cacert.pem"]}}"#.to_vec()];
     let opts = trustsync::discover::Options::from_process();
-    let policy = trustsync::discover::exec::ExecPolicy::Run;
+    let policy = trustsync::runtimes::exec::ExecPolicy::Run;
     if let Ok(raw) =
-        trustsync::discover::python::ask_raw(Path::new("/usr/bin/python3"), &policy, &opts)
+        trustsync::runtimes::python::probe::ask_raw(Path::new("/usr/bin/python3"), &policy, &opts)
     {
         seeds.push(raw.into_bytes());
     }
@@ -482,7 +482,7 @@ fn python_probe_answers() {
         .collect();
     let mut parsed = 0;
     for input in inputs(&seeds, &[b"\"win32\"", b"\"darwin\""], 600, 4, 8 * 1024) {
-        match trustsync::discover::python::parse_answer(&text(&input)) {
+        match trustsync::runtimes::python::probe::parse_answer(&text(&input)) {
             Ok(mut answer) => {
                 parsed += 1;
                 // A site dir without a remembered bundle list would be walked: keep the test
@@ -493,12 +493,14 @@ fn python_probe_answers() {
                     bundles.entry(d).or_default();
                 }
                 let json = serde_json::to_string(&answer).unwrap();
-                let again = trustsync::discover::python::parse_answer(&json).unwrap();
+                let again = trustsync::runtimes::python::probe::parse_answer(&json).unwrap();
                 assert_eq!(serde_json::to_string(&again).unwrap(), json);
-                for rt in trustsync::discover::python::runtimes_from_answer(binary, &answer, &env) {
+                for rt in
+                    trustsync::runtimes::python::probe::runtimes_from_answer(binary, &answer, &env)
+                {
                     assert_eq!(rt.path, binary);
                 }
-                let key = trustsync::runtime::version_key(&answer.version);
+                let key = trustsync::model::runtime::version_key(&answer.version);
                 assert!(key.len() <= answer.version.split('.').count());
             }
             Err(e) => assert!(e.starts_with("unexpected probe output ("), "{e}"),
@@ -532,7 +534,7 @@ fn openssl_version_output() {
     }
     for input in inputs(&seeds, &[], 800, 5, 2048) {
         let input = text(&input);
-        let (version, dir) = trustsync::discover::openssl::parse_version_output(&input);
+        let (version, dir) = trustsync::runtimes::openssl::parse_version_output(&input);
         assert_eq!(
             dir.is_some(),
             input.lines().any(|l| l.starts_with("OPENSSLDIR:"))
@@ -573,9 +575,9 @@ fn py_launcher_list() {
 /// file gives back exactly the answer that was saved, and nothing in between panics.
 #[test]
 fn probe_cache_file() {
-    use trustsync::discover::exec::ExecPolicy;
-    use trustsync::discover::probe_cache::ProbeCache;
-    use trustsync::discover::python::{self, PROBE};
+    use trustsync::runtimes::exec::ExecPolicy;
+    use trustsync::runtimes::python::probe::{self as python, PROBE};
+    use trustsync::runtimes::python::probe_cache::ProbeCache;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("cache");
     let binary = t.path().join("bin/python3");
@@ -606,8 +608,8 @@ fn probe_cache_file() {
 }
 
 /// A real journal, written by the engine applying a plan to a tree, and that tree.
-fn journal_tree() -> (tempfile::TempDir, trustsync::apply::Context, Vec<u8>) {
-    use trustsync::apply::{self, Plan, Planner};
+fn journal_tree() -> (tempfile::TempDir, trustsync::apply::posix::Context, Vec<u8>) {
+    use trustsync::apply::posix::{self as apply, Plan, Planner};
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
     std::fs::create_dir_all(root.join("etc/ssl")).unwrap();
@@ -677,7 +679,7 @@ fn tree_state(dir: &Path, skip: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// `journal.json`, and `undo` with it changes nothing: never a partial restore.
 #[test]
 fn posix_journal() {
-    use trustsync::apply::{self, journal};
+    use trustsync::apply::posix::{self as apply, journal};
     let (_t, ctx, seed) = journal_tree();
     let path = ctx.state_dir.join("journal.json");
     let before = tree_state(&ctx.root, &ctx.state_dir);
@@ -719,8 +721,8 @@ fn posix_journal() {
 /// The Windows engine's journal (compiled and read on every OS): the same two rules.
 #[test]
 fn windows_journal() {
-    use trustsync::apply_windows::journal::{Entry, Journal, Prior, StateDir, Target};
-    use trustsync::apply_windows::{RegValue, Scope};
+    use trustsync::apply::windows::journal::{Entry, Journal, Prior, StateDir, Target};
+    use trustsync::apply::windows::{RegValue, Scope};
     let t = tempfile::tempdir().unwrap();
     let state = StateDir::create(t.path().join("trustsync")).unwrap();
     let journal = Journal {
@@ -781,11 +783,11 @@ fn windows_journal() {
 /// units and update.d script), seeded with what `hook install` writes.
 #[test]
 fn hook_records_and_files() {
-    use trustsync::fix::Strategy;
-    use trustsync::hooks::layout::{self, Facts, Trigger};
-    use trustsync::hooks::run::{last_run, RunRecord};
+    use trustsync::commands::fix::posix::Strategy;
+    use trustsync::commands::hooks::layout::{self, Facts, Trigger};
+    use trustsync::commands::hooks::run::{last_run, RunRecord};
     let t = tempfile::tempdir().unwrap();
-    let ctx = trustsync::apply::Context::with_root(t.path());
+    let ctx = trustsync::apply::posix::Context::with_root(t.path());
     std::fs::create_dir_all(&ctx.state_dir).unwrap();
     let record = RunRecord {
         trigger: "store".into(),
@@ -853,7 +855,7 @@ fn hook_records_and_files() {
         let watched = layout::watched_paths(&input);
         assert!(watched.len() <= input.matches("PathChanged=").count());
         std::fs::write(&script, &input).unwrap();
-        if let Some(opts) = trustsync::hooks::installed_options(&ctx) {
+        if let Some(opts) = trustsync::commands::hooks::installed_options(&ctx) {
             assert!(!opts.binary.as_os_str().is_empty());
         }
     }
@@ -974,7 +976,7 @@ fn conda_environments_txt() {
     for input in inputs(&[seed.into_bytes()], &[b"\n", b"envs/"], 60, 14, 2048) {
         write_file(&list, &input);
         let listed = text(&input);
-        for p in trustsync::discover::python::candidates(&opts) {
+        for p in trustsync::runtimes::python::probe::candidates(&opts) {
             if !p.starts_with(&home) {
                 continue;
             }
@@ -993,7 +995,7 @@ fn conda_environments_txt() {
 /// assigns the variable, uncommented; an assignment appended is always found.
 #[test]
 fn profile_assignments() {
-    use trustsync::fix::assignment_line;
+    use trustsync::commands::fix::posix::assignment_line;
     let seeds = vec![
         b"# ~/.bashrc\nexport PATH=/usr/bin\n  export   SSL_CERT_FILE=/etc/ssl/x.pem\n".to_vec(),
         b"SSL_CERT_FILE_OLD=1\n#SSL_CERT_FILE=/x\nSSL_CERT_FILE=\"/y\"\r\n".to_vec(),
@@ -1256,7 +1258,7 @@ fn windows_store_properties() {
 /// certificate, serialises, renders, and the untouched chain verifies.
 #[test]
 fn probe_chains() {
-    use trustsync::probe::{analyse, load_chain_file, render_human, TrustSetInput};
+    use trustsync::commands::probe::{analyse, load_chain_file, render_human, TrustSetInput};
     let root = self_signed("Probe Root");
     let mid = issued_by("Probe Intermediate", true, &[], &root);
     let leaf = issued_by("leaf.test", false, &["leaf.test", "127.0.0.1"], &mid);
@@ -1324,7 +1326,7 @@ fn probe_chains() {
 /// never shows its credentials.
 #[test]
 fn probe_targets_and_proxies() {
-    use trustsync::probe::{ProxyUrl, Target};
+    use trustsync::commands::probe::{ProxyUrl, Target};
     let seeds: Vec<Vec<u8>> = [
         "https://example.com:8443/path",
         "[::1]:443",
@@ -1369,7 +1371,7 @@ fn probe_targets_and_proxies() {
 /// added); a begin line without an end line is an error naming the file, for both.
 #[test]
 fn marked_blocks() {
-    use trustsync::apply::plan::{block_contents, remove_block, upsert_block};
+    use trustsync::apply::posix::plan::{block_contents, remove_block, upsert_block};
     let path = Path::new("/fuzz/cacert.pem");
     let root = self_signed("Block CA");
     let base = format!("# certifi\n{}", root.pem);
@@ -1467,7 +1469,7 @@ fn regression_certificate_needs_an_outer_sequence() {
 /// "unsupported scheme" in the error message.
 #[test]
 fn regression_proxy_error_never_echoes_credentials_before_a_fake_scheme() {
-    use trustsync::probe::ProxyUrl;
+    use trustsync::commands::probe::ProxyUrl;
     for input in [
         "/user:secret@proxy:3128/x/http://p:1",
         "user:secret@http://p:1",

@@ -166,7 +166,7 @@ fn add_and_remove_round_trip_with_the_real_update_command() {
 fn removing_a_root_trustsync_did_not_add_is_refused_and_changes_nothing() {
     let Some(sb) = Sandbox::new() else { return };
     let bundle = std::fs::read(BUNDLE).unwrap();
-    let shipped = trustsync::load::parse_bytes(Path::new(BUNDLE), &bundle).certificates;
+    let shipped = trustsync::model::load::parse_bytes(Path::new(BUNDLE), &bundle).certificates;
     let mozilla = shipped.first().expect("the machine's store has roots");
     let before = sb.changed_paths();
 

@@ -5,7 +5,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use trustsync::discover::{self, Options};
+use trustsync::discover::Options;
 
 /// The counter file is named in the script itself: trustsync starts interpreters with a
 /// minimal environment, so a variable would not reach it.
@@ -51,17 +51,17 @@ fn answers_are_reused_until_site_packages_change() {
     opts.runtimes = vec![py];
     opts.cache_dir = Some(t.path().join("cache"));
 
-    let first = discover::discover(&opts);
+    let first = trustsync::runtimes::Registry::standard().discover(&opts);
     assert_eq!(runs(&counter), 1);
     assert!(first.iter().any(|r| r.version.as_deref() == Some("3.99.0")));
-    let second = discover::discover(&opts);
+    let second = trustsync::runtimes::Registry::standard().discover(&opts);
     assert_eq!(runs(&counter), 1, "the remembered answer is used");
     assert_eq!(first.len(), second.len());
 
     // Installing a package changes site-packages: ask again, and see the new bundle.
     std::fs::write(site.join("httplib2/cacerts.txt"), b"").unwrap();
     std::fs::create_dir(site.join("newpkg")).unwrap();
-    let third = discover::discover(&opts);
+    let third = trustsync::runtimes::Registry::standard().discover(&opts);
     assert_eq!(
         runs(&counter),
         2,
@@ -76,6 +76,6 @@ fn answers_are_reused_until_site_packages_change() {
 
     let mut fresh = opts.clone();
     fresh.cache_dir = None;
-    discover::discover(&fresh);
+    trustsync::runtimes::Registry::standard().discover(&fresh);
     assert_eq!(runs(&counter), 3, "--fresh always asks");
 }

@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use support::tls::{CaChain, ChainSpec, ConnectProxy, TlsServer};
-use trustsync::probe::{self, Code, NoteCode, ProxySetting, Target, TrustSetInput};
+use trustsync::commands::probe::{self, Code, NoteCode, ProxySetting, Target, TrustSetInput};
 
 #[test]
 fn https_proxy_from_the_environment_is_used_and_hinted() {

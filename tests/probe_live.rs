@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 use support::tls::{closed_port, CaChain, ChainSpec, ConnectProxy, SilentServer, TlsServer};
-use trustsync::probe::{
+use trustsync::commands::probe::{
     self, render_human, Code, ErrorReport, NoteCode, ProbeError, ProbeReport, ProxySetting, Target,
     TrustSetInput,
 };

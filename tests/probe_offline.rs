@@ -7,7 +7,9 @@ mod support;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support::tls::{CaChain, ChainSpec};
-use trustsync::probe::{self, analyse, render_human, Code, NoteCode, ProbeError, TrustSetInput};
+use trustsync::commands::probe::{
+    self, analyse, render_human, Code, NoteCode, ProbeError, TrustSetInput,
+};
 
 fn set(label: &str, roots: &[&CaChain]) -> TrustSetInput {
     TrustSetInput {

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use support::tls::{CaChain, ChainSpec, TlsServer};
-use trustsync::probe::{self, Code, ProxySetting, Target, TrustSetInput};
+use trustsync::commands::probe::{self, Code, ProxySetting, Target, TrustSetInput};
 
 fn probe_code(server: &TlsServer, name: &str, root: &CaChain) -> Code {
     let mut t = Target::parse(&server.addr()).unwrap();

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use trustsync::cert::Certificate;
+use trustsync::model::cert::Certificate;
 
 fn openssl_hash(path: &Path, flag: &str) -> String {
     let out = Command::new("openssl")

@@ -20,7 +20,7 @@ mod certs;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use trustsync::fix_common::MANAGED_VARS;
+use trustsync::apply::MANAGED_VARS;
 
 const EXE: &str = env!("CARGO_BIN_EXE_trustsync");
 const MACHINE_KEY: &str = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Environment";
@@ -32,7 +32,7 @@ const USER_KEY: &str = r"HKCU\Environment";
 fn trustsync<S: AsRef<str>>(args: &[S], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(EXE);
     cmd.args(args.iter().map(AsRef::as_ref));
-    for v in trustsync::discover::env_vars::TRUST_VARS {
+    for v in trustsync::runtimes::env_vars::TRUST_VARS {
         cmd.env_remove(v.name);
     }
     cmd.envs(env.iter().copied());

@@ -107,9 +107,10 @@ fn add_status_remove_round_trip_and_refusals() {
     // /etc/ssl/certs into LocalMachine\ROOT (without trustsync's mark).
     let isrg_pem =
         std::fs::read("Z:\\etc\\ssl\\certs\\ISRG_Root_X1.pem").expect("host ISRG Root X1");
-    let isrg = trustsync::load::parse_bytes(std::path::Path::new("ISRG_Root_X1.pem"), &isrg_pem)
-        .certificates
-        .remove(0);
+    let isrg =
+        trustsync::model::load::parse_bytes(std::path::Path::new("ISRG_Root_X1.pem"), &isrg_pem)
+            .certificates
+            .remove(0);
     let before = status();
     let (doc, out) = trustsync_json(&["remove", &isrg.fingerprint()]);
     assert_eq!(out.status.code(), Some(1), "{doc:#}");

@@ -8,8 +8,8 @@ fuzz_target!(|data: &[u8]| {
         assert!(len <= data.len());
     }
     assert_eq!(
-        trustsync::apply::hashdir::certificate_sha256(data).is_some(),
+        trustsync::apply::posix::hashdir::certificate_sha256(data).is_some(),
         !decoded.certificates.is_empty()
     );
-    let _ = trustsync::apply::safe_fs::count_certificates(data);
+    let _ = trustsync::apply::posix::safe_fs::count_certificates(data);
 });

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(c) = trustsync::cert::Certificate::from_der(data) {
+    if let Ok(c) = trustsync::model::cert::Certificate::from_der(data) {
         assert_eq!(c.der, data);
         assert_eq!(
             trustsync_platform::bundle::first_der_element(data),

@@ -14,5 +14,5 @@ fuzz_target!(|data: &[u8]| {
         scan_common_dirs: true,
         cache_dir: None,
     };
-    let _ = trustsync::discover::python::candidates(&opts);
+    let _ = trustsync::runtimes::python::probe::candidates(&opts);
 });

@@ -3,15 +3,15 @@
 //! record JSON, then the text used as settings, unit and script.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trustsync::hooks::layout::{self, Trigger};
+use trustsync::commands::hooks::layout::{self, Trigger};
 
 fuzz_target!(|data: &[u8]| {
     let parts = trustsync_fuzz::parts(data, 2);
     let root = trustsync_fuzz::scratch().join("hooks");
-    let ctx = trustsync::apply::Context::with_root(&root);
+    let ctx = trustsync::apply::posix::Context::with_root(&root);
     std::fs::create_dir_all(&ctx.state_dir).unwrap();
     std::fs::write(ctx.state_dir.join("hook-store.json"), parts[0]).unwrap();
-    let _ = trustsync::hooks::run::last_run(&ctx, Trigger::Store);
+    let _ = trustsync::commands::hooks::run::last_run(&ctx, Trigger::Store);
     let text = String::from_utf8_lossy(parts.last().unwrap());
     let _ = layout::hooks_disabled(&text);
     if let Some(argv) = layout::exec_start(&text) {
@@ -21,5 +21,5 @@ fuzz_target!(|data: &[u8]| {
     let script = root.join(layout::UPDATE_D_SCRIPT.trim_start_matches('/'));
     std::fs::create_dir_all(script.parent().unwrap()).unwrap();
     std::fs::write(&script, text.as_bytes()).unwrap();
-    let _ = trustsync::hooks::installed_options(&ctx);
+    let _ = trustsync::commands::hooks::installed_options(&ctx);
 });

@@ -1,7 +1,7 @@
 //! The POSIX fix journal (src/apply/journal.rs): parsed round-trips, unparsable names the file.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trustsync::apply::{journal, Context};
+use trustsync::apply::posix::{journal, Context};
 
 fuzz_target!(|data: &[u8]| {
     let ctx = Context::with_root(trustsync_fuzz::scratch().join("root"));

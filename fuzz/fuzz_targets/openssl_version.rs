@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let (version, dir) = trustsync::discover::openssl::parse_version_output(&text);
+    let (version, dir) = trustsync::runtimes::openssl::parse_version_output(&text);
     assert_eq!(
         dir.is_some(),
         text.lines().any(|l| l.starts_with("OPENSSLDIR:"))

@@ -1,8 +1,8 @@
 //! The probe cache file (src/discover/probe_cache.rs), read back as `open` + `get` do.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trustsync::discover::exec::ExecPolicy;
-use trustsync::discover::probe_cache::ProbeCache;
+use trustsync::runtimes::exec::ExecPolicy;
+use trustsync::runtimes::python::probe_cache::ProbeCache;
 
 fuzz_target!(|data: &[u8]| {
     let file = trustsync_fuzz::put("cache/python-probes.json", data);
@@ -10,11 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let cache = ProbeCache::open(
         file.parent().map(Into::into),
         euid,
-        trustsync::discover::python::PROBE,
+        trustsync::runtimes::python::probe::PROBE,
     );
     for binary in ["/usr/bin/python3", "/x/bin/python3"] {
         if let Some(raw) = cache.get(std::path::Path::new(binary), &ExecPolicy::Run) {
-            let _ = trustsync::discover::python::parse_answer(&raw);
+            let _ = trustsync::runtimes::python::probe::parse_answer(&raw);
         }
     }
 });

@@ -2,7 +2,7 @@
 //! input parts are the chain's DER certificates, the last one the trust set's root.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trustsync::probe::{analyse, render_human, TrustSetInput};
+use trustsync::commands::probe::{analyse, render_human, TrustSetInput};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts: Vec<Vec<u8>> = trustsync_fuzz::parts(data, 5)

@@ -4,8 +4,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    if let Ok(t) = trustsync::probe::Target::parse(&text) {
+    if let Ok(t) = trustsync::commands::probe::Target::parse(&text) {
         assert!(t.port != 0 && !t.host.is_empty());
     }
-    let _ = text.parse::<trustsync::probe::ProxyUrl>();
+    let _ = text.parse::<trustsync::commands::probe::ProxyUrl>();
 });

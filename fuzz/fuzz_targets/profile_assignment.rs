@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    if let Some(n) = trustsync::fix::assignment_line(&text, "SSL_CERT_FILE") {
+    if let Some(n) = trustsync::commands::fix::posix::assignment_line(&text, "SSL_CERT_FILE") {
         assert!(text.lines().nth(n - 1).unwrap().contains("SSL_CERT_FILE="));
     }
 });

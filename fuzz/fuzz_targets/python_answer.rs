@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut answer) = trustsync::discover::python::parse_answer(&String::from_utf8_lossy(data))
+    let Ok(mut answer) = trustsync::runtimes::python::probe::parse_answer(&String::from_utf8_lossy(data))
     else {
         return;
     };
     let json = serde_json::to_string(&answer).unwrap();
-    let again = trustsync::discover::python::parse_answer(&json).unwrap();
+    let again = trustsync::runtimes::python::probe::parse_answer(&json).unwrap();
     assert_eq!(serde_json::to_string(&again).unwrap(), json);
     // Remembered bundle lists for every site dir, so nothing walks the real file system.
     let dirs = answer.site_dirs.clone();
@@ -21,6 +21,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let env: HashMap<String, String> = [("PIP_CERT".to_string(), "/e.pem".to_string())].into();
     let _ =
-        trustsync::discover::python::runtimes_from_answer(Path::new("/x/python3"), &answer, &env);
-    let _ = trustsync::runtime::version_key(&answer.version);
+        trustsync::runtimes::python::probe::runtimes_from_answer(Path::new("/x/python3"), &answer, &env);
+    let _ = trustsync::model::runtime::version_key(&answer.version);
 });

@@ -1,7 +1,7 @@
 //! The Windows fix journal (src/apply_windows/journal.rs), compiled and read on every OS.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use trustsync::apply_windows::StateDir;
+use trustsync::apply::windows::StateDir;
 
 fuzz_target!(|data: &[u8]| {
     let dir = trustsync_fuzz::scratch().join("win");

@@ -4,7 +4,8 @@
 //! stays thin and separate: every reader turns what the OS says into [`SystemStore`], plain
 //! data, and every decision about what that data means (distrust, precedence, which files
 //! form a distro's store) lives in modules that compile on every OS and are unit-tested on
-//! Linux. The FFI files (`windows.rs`, `macos.rs`) only call APIs and copy results out.
+//! Linux. The FFI files (`windows.rs`, `windows_env.rs`, `windows_acl.rs`, `macos.rs`, `unix_fds.rs`)
+//! only call APIs and copy results out.
 // `deny`, not `forbid`: the one Unix FFI file (`unix_fds`) allows it for itself.
 #![cfg_attr(not(any(windows, target_os = "macos")), deny(unsafe_code))]
 
@@ -21,6 +22,10 @@ pub mod spawn;
 mod unix_fds;
 #[cfg(windows)]
 pub mod windows;
+#[cfg(windows)]
+pub mod windows_acl;
+#[cfg(windows)]
+pub mod windows_env;
 pub mod windows_store;
 
 use std::path::{Path, PathBuf};

@@ -1,257 +1,189 @@
-//! The fix engine: turns a [`Plan`] (a list of file-system [`Action`]s that a fix strategy
-//! decided on) into changes on disk, safely enough to run as root, and reverses them exactly.
+//! Plans and their executors, per OS: [`posix`] (files, hashed directories, marked blocks;
+//! unix only) and [`windows`] (trustsync's bundle plus registry variables; compiled and
+//! unit-tested everywhere). Both apply a plan made as data, journal it so `undo` restores
+//! the exact previous bytes, and hold a lock so two runs cannot interleave.
 //!
-//! Why it exists: `trustsync fix` edits trust configuration of other programs (OpenSSL cert
-//! dirs, Python bundles, profile snippets) as root. Every such edit must be atomic, journaled
-//! so that `trustsync undo` restores the exact previous bytes, mode and owner, refuse to follow
-//! symlinks or write into user-controlled directories, and never touch a file trustsync did
-//! not create (except its own marked block in patch mode). Keeping all of that in one engine
-//! means strategies only decide *what* to change, never *how*.
-//!
-//! Flow, one code path for `--dry-run` and the real run:
-//! 1. a strategy builds actions with a [`Planner`] (which records the digest of what is at
-//!    each target now) and drops satisfied ones with [`Plan::without_satisfied`];
-//! 2. `--dry-run` renders that plan ([`Plan::render_human`] or JSON);
-//! 3. [`apply`] (or [`apply_locked`]) re-checks every planned digest, checks every safety
-//!    rule for every action *before* writing anything, writes the journal, then performs the
-//!    actions; [`undo`] reverses everything the journal records, newest first.
-//!
-//! How the CLI and the strategies drive it (take the lock *before* planning, so the plan is
-//! made against a quiet system and a killed earlier run has been recovered):
-//!
-//! ```no_run
-//! use std::path::Path;
-//! use trustsync::apply::{self, hashdir, Context, Plan, Planner, StateLock};
-//!
-//! # fn main() -> Result<(), apply::ApplyError> {
-//! let mut ctx = Context::system(); // or Context::with_root("/image") for --root
-//! ctx.allow_user_dirs = false;     // --allow-user-dirs
-//! let lock = StateLock::acquire(&ctx)?;
-//! let planner = Planner::new(&ctx)?;
-//! let mut plan = Plan::default();
-//! // A strategy for S1 (capath empty): entries come from the cert model.
-//! let entries: Vec<hashdir::HashEntry> = Vec::new();
-//! plan.actions.extend(hashdir::plan_dir(
-//!     &planner,
-//!     Path::new("/usr/local/openssl111/certs"),
-//!     0o755,
-//!     &entries,
-//!     hashdir::HashDirMode::Symlink,
-//! )?);
-//! // A strategy for S2 (managed bundle + env snippet).
-//! plan.push(planner.write_bundle(
-//!     Path::new("/etc/ssl/trustsync/ca-bundle.pem"),
-//!     b"-----BEGIN CERTIFICATE-----\n...".to_vec(),
-//!     0o644,
-//!     "certifi lacks 1 CA the OS trusts: a bundle with the OS store",
-//! )?);
-//! let plan = plan.without_satisfied();
-//! print!("{}", plan.render_human()); // or plan.to_json()
-//! apply::preflight(&plan, &ctx)?;     // --dry-run stops here: same refusals as the real run
-//! let applied = apply::apply_locked(&plan, &ctx, &lock)?;
-//! assert_eq!(applied.actions, plan.actions);
-//! # Ok(()) }
-//! ```
-//!
-//! Submodules: [`plan`] (actions, planner, rendering), [`safe_fs`] (symlink-refusing
-//! directory walk and atomic writes), [`journal`] (write-ahead record and crash recovery),
-//! [`lock`] (one run at a time), [`hashdir`] (OpenSSL `HASH.N` directory planner),
-//! `engine` (apply/undo).
-#![forbid(unsafe_code)]
+//! This file holds what both plan models share and what does not depend on how an OS
+//! stores files or settings: the variables the env strategy sets, the managed bundle's
+//! text, the advice type and the per-runtime record of what a plan does ([`RuntimeFix`]).
+//! One copy, compiled on every OS, is what makes the POSIX and Windows fixes agree.
 
-mod engine;
-pub mod hashdir;
-pub mod journal;
-pub mod lock;
-pub mod plan;
-pub mod safe_fs;
+#[cfg(unix)]
+pub mod posix;
+pub mod windows;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use crate::diagnose::{Diagnosis, Verdict};
+use crate::model::system::OsStore;
+use serde::Serialize;
 
-pub use engine::{apply, apply_locked, preflight, undo, undo_locked, Applied, UndoReport};
-pub use lock::StateLock;
-pub use plan::{Action, ActionKind, Plan, Planner};
+/// Variables the env strategy sets (each only where not set already).
+pub const MANAGED_VARS: &[&str] = &[
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "NODE_EXTRA_CA_CERTS",
+    "AWS_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "HTTPLIB2_CA_CERTS",
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH",
+];
 
-/// Where the engine works and how strict it is. Built once by the CLI from its flags.
-#[derive(Clone)]
-pub struct Context {
-    /// Every target path is taken under this directory (`--root DIR`, like `dpkg --root`);
-    /// `/` on a live system. Action targets are always written as seen *inside* the root.
-    pub root: PathBuf,
-    /// Host path of the directory holding the journal, saved previous contents and the lock.
-    pub state_dir: PathBuf,
-    /// `--allow-user-dirs`: when root, also write into directories a non-root user owns or
-    /// that group/others can write (a user's venv). Off by default: those belong to the user.
-    pub allow_user_dirs: bool,
-    /// `undo --force`: restore even files that changed after trustsync wrote them.
-    pub force: bool,
-    /// How long a run waits for another run's lock before giving up.
-    pub lock_wait: Duration,
-    /// Called at each step of a run (progress display; the crash tests use it to kill a
-    /// child at known points).
-    pub progress: Option<ProgressHook>,
+/// Something trustsync will not change itself, and what the user should do.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Advice {
+    pub runtime: String,
+    pub code: &'static str,
+    pub message: String,
 }
 
-/// Callback type for [`Context::progress`].
-pub type ProgressHook = Arc<dyn Fn(&ProgressEvent<'_>) + Send + Sync>;
-
-/// Steps a run reports through [`Context::progress`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressEvent<'a> {
-    /// The write-ahead journal record for run `run` is on disk; changes start now.
-    JournalWritten { run: u64, actions: usize },
-    /// The new content of action `index` is in a synced temp file, not yet renamed in place.
-    Staged { index: usize, target: &'a Path },
-    /// Action `index` is in place.
-    Done { index: usize, target: &'a Path },
-    /// The journal says the whole run is complete.
-    Committed { run: u64 },
-    /// `undo` restored (or removed) one journaled path.
-    Undone { target: &'a Path },
-}
-
-impl fmt::Debug for Context {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context")
-            .field("root", &self.root)
-            .field("state_dir", &self.state_dir)
-            .field("allow_user_dirs", &self.allow_user_dirs)
-            .field("force", &self.force)
-            .field("lock_wait", &self.lock_wait)
-            .field("progress", &self.progress.is_some())
-            .finish()
-    }
-}
-
-/// Default system state directory when running as root.
-pub const SYSTEM_STATE_DIR: &str = "/var/lib/trustsync";
-
-impl Context {
-    /// Context for the live system: root `/`, journal under `/var/lib/trustsync` when root,
-    /// else `$XDG_STATE_HOME/trustsync` or `~/.local/state/trustsync`.
-    pub fn system() -> Self {
-        let state_dir = if safe_fs::running_as_root() {
-            PathBuf::from(SYSTEM_STATE_DIR)
-        } else if let Some(xdg) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-            PathBuf::from(xdg).join("trustsync")
-        } else {
-            let home = std::env::var_os("HOME").unwrap_or_else(|| "/".into());
-            PathBuf::from(home).join(".local/state/trustsync")
-        };
-        Self::new(PathBuf::from("/"), state_dir)
-    }
-
-    /// Context for an offline tree (`--root DIR`): targets and the journal
-    /// (`DIR/var/lib/trustsync`) all live under `root`.
-    pub fn with_root(root: impl Into<PathBuf>) -> Self {
-        let root = root.into();
-        let state_dir = root.join(SYSTEM_STATE_DIR.trim_start_matches('/'));
-        Self::new(root, state_dir)
-    }
-
-    /// Explicit root and state dir (tests, or a CLI `--state-dir`).
-    pub fn new(root: PathBuf, state_dir: PathBuf) -> Self {
-        Context {
-            root,
-            state_dir,
-            allow_user_dirs: false,
-            force: false,
-            lock_wait: Duration::from_secs(10),
-            progress: None,
-        }
-    }
-
-    /// Host path of a logical target path (as seen inside [`Context::root`]); for messages
-    /// and for tests. The engine itself never opens this path in one go: it walks it.
-    pub fn host_path(&self, logical: &Path) -> PathBuf {
-        let relative = logical.strip_prefix("/").unwrap_or(logical);
-        self.root.join(relative)
-    }
-
-    /// The inverse of [`Context::host_path`]: a host path under the root as seen inside it
-    /// (what action targets name). The store reader and discovery report host paths; a path
-    /// outside the root is returned as it is.
-    pub fn logical_path(&self, host: &Path) -> PathBuf {
-        match host.strip_prefix(&self.root) {
-            Ok(rel) => Path::new("/").join(rel),
-            Err(_) => host.to_path_buf(),
-        }
-    }
-
-    pub(crate) fn report(&self, event: ProgressEvent<'_>) {
-        if let Some(hook) = &self.progress {
-            hook(&event);
+impl Advice {
+    /// Advice about one diagnosed runtime (`requests python3 (/usr)`).
+    pub fn for_runtime(d: &Diagnosis, code: &'static str, message: String) -> Advice {
+        Advice {
+            runtime: format!("{} {}", d.runtime.kind.as_str(), d.runtime.label),
+            code,
+            message,
         }
     }
 }
 
-/// Everything that can stop a plan, an apply or an undo. Each message names the path and
-/// says what to do, in one line.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("{path}: {source}", path = .path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path} changed since planned (planned {planned}, found {found}); run the fix again to re-plan", path = .path.display())]
-    ChangedSincePlanned {
-        path: PathBuf,
-        planned: String,
-        found: String,
-    },
-    #[error("{path} is a symlink trustsync did not expect; refusing to follow or replace it", path = .path.display())]
-    UnexpectedSymlink { path: PathBuf },
-    #[error("refusing to write into {dir} as root: {why}; run `trustsync fix` as the directory's owner (or pass --allow-user-dirs)", dir = .dir.display())]
-    UserControlledDir { dir: PathBuf, why: String },
-    #[error("cannot write in {dir}: permission denied; run `sudo trustsync fix`", dir = .dir.display())]
-    NeedsRoot { dir: PathBuf },
-    #[error("{dir}: read-only file system; nothing was written", dir = .dir.display())]
-    ReadOnly { dir: PathBuf },
-    #[error("{path} was not created by trustsync; refusing to modify or remove it", path = .path.display())]
-    NotOurs { path: PathBuf },
-    #[error("{path} changed after trustsync wrote it; refusing to overwrite it (use --force to restore it anyway)", path = .path.display())]
-    ChangedAfterWrite { path: PathBuf },
-    #[error("refusing to write {path}: it would replace a bundle of {old} certificates with one of {new}", path = .path.display())]
-    BundleShrinks {
-        path: PathBuf,
-        old: usize,
-        new: usize,
-    },
-    #[error("refusing to write {path}: the bundle contains no certificate", path = .path.display())]
-    EmptyBundle { path: PathBuf },
-    #[error("{path}: trustsync block {block_id:?} has a begin line without a matching end line; fix or remove it by hand", path = .path.display())]
-    MalformedBlock { path: PathBuf, block_id: String },
-    #[error("{path}: {what}", path = .path.display())]
-    InvalidAction { path: PathBuf, what: String },
-    #[error("another trustsync run ({holder}) holds the lock {lock}", lock = .lock.display(), holder = match .pid { Some(p) => format!("pid {p}"), None => "pid unknown".to_string() })]
-    Locked { pid: Option<u32>, lock: PathBuf },
-    #[error("journal {path}: {detail}", path = .path.display())]
-    Journal { path: PathBuf, detail: String },
-    #[error("{cause}; rolled back this run's {undone} change(s)")]
-    RolledBack {
-        cause: Box<ApplyError>,
-        undone: usize,
-    },
-    #[error("{cause}; rollback also failed ({rollback}); run `trustsync undo`")]
-    RollbackFailed {
-        cause: Box<ApplyError>,
-        rollback: Box<ApplyError>,
-    },
+/// What one fix plan does for one runtime `status` looked at. Recorded by the planner while
+/// it plans, because only it knows which action serves whom: several runtimes share one
+/// managed bundle or one hashed directory, planned once. `fix --json` reports it per runtime
+/// (the provisioning contract, README "`fix --json`").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFix {
+    pub kind: &'static str,
+    pub label: String,
+    /// As `status --json` shows it (`runtimes[].path`), so the two documents join on it.
+    pub path: String,
+    /// The verdict `status` gave before the fix.
+    pub verdict_before: Verdict,
+    /// Targets of this plan's actions that serve this runtime, in plan order, each once
+    /// (as `actions[].target` shows them).
+    pub targets: Vec<String>,
+    /// Codes of the advice about this runtime: what trustsync leaves to the user.
+    pub advice: Vec<&'static str>,
 }
 
-impl ApplyError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: impl Into<std::io::Error>) -> Self {
-        ApplyError::Io {
-            path: path.into(),
-            source: source.into(),
+impl RuntimeFix {
+    pub fn new(d: &Diagnosis) -> RuntimeFix {
+        RuntimeFix {
+            kind: d.runtime.kind.as_str(),
+            label: d.runtime.label.clone(),
+            path: d.runtime.path.display().to_string(),
+            verdict_before: d.verdict,
+            targets: Vec::new(),
+            advice: Vec::new(),
+        }
+    }
+
+    /// Records that an action on `target` serves this runtime.
+    pub fn serve(&mut self, target: &str) {
+        if !self.targets.iter().any(|t| t == target) {
+            self.targets.push(target.to_string());
+        }
+    }
+
+    /// Records an advice code about this runtime.
+    pub fn advise(&mut self, code: &'static str) {
+        if !self.advice.contains(&code) {
+            self.advice.push(code);
+        }
+    }
+
+    /// Keeps only the targets the final plan still acts on (a satisfied action is dropped
+    /// from the plan, so it serves no one), in the plan's order.
+    pub fn keep_planned<'a>(&mut self, plan_targets: impl IntoIterator<Item = &'a str>) {
+        let mine = std::mem::take(&mut self.targets);
+        for t in plan_targets {
+            if mine.iter().any(|m| m == t) {
+                self.serve(t);
+            }
         }
     }
 }
 
-/// Result alias for this module.
-pub type Result<T, E = ApplyError> = std::result::Result<T, E>;
+/// Adds `advice` unless the same advice is already there (several runtimes often share
+/// one cause).
+pub fn push_advice(list: &mut Vec<Advice>, advice: Advice) {
+    if !list.contains(&advice) {
+        list.push(advice);
+    }
+}
+
+/// `botocore/cacert.pem (/prefix)` → `botocore` (`botocore\cacert.pem (C:\…)` on Windows).
+pub fn package_of(label: &str) -> Option<&str> {
+    label.split(['/', '\\']).next()
+}
+
+/// The variable a runtime takes from the env strategy, if it has one (its family says
+/// which: [`crate::model::runtime::Runtime::managed_var`]).
+pub fn managed_var_for(d: &Diagnosis) -> Option<&'static str> {
+    d.runtime.managed_var
+}
+
+/// The managed bundle: a header, then each OS CA with its name and fingerprint. No
+/// timestamp, so an unchanged store gives identical bytes (a second fix plans nothing).
+/// `sources` are the store's sources as the reader should see them; `elevate` is what a
+/// user types before `trustsync` to run it with the rights `fix` needs (`sudo ` on POSIX,
+/// nothing on Windows, where the prompt itself is elevated).
+pub fn managed_bundle(os: &OsStore, sources: &[String], elevate: &str) -> String {
+    let mut out = format!(
+        "# Generated by trustsync from the OS trust store ({}).\n# Do not edit: `{elevate}trustsync fix` rewrites it, `{elevate}trustsync undo` removes it.\n# {} CAs.\n",
+        sources.join(", "),
+        os.trusted.len()
+    );
+    for c in &os.trusted {
+        out.push_str(&format!(
+            "\n# {}\n# SHA-256: {}\n{}",
+            c.display_name(),
+            c.fingerprint(),
+            c.to_pem()
+        ));
+    }
+    out
+}
+
+/// Text for a plan shown to a person: the one terminal escaping function
+/// ([`crate::term::escape`]) under the name both plan renderers (POSIX and Windows) use, so
+/// a file name with a newline or an escape sequence cannot forge lines of the plan.
+pub use crate::term::escape as printable;
+
+/// Test helpers shared by the unit tests of both fix engines (POSIX [`crate::commands::fix::posix`] and
+/// [`crate::apply::windows`]): a generated CA and an OS store holding given CAs.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::model::cert::Certificate;
+    use crate::model::system::OsStore;
+
+    /// A self-signed CA named `cn`, valid 2001–2049.
+    pub fn ca(cn: &str) -> Certificate {
+        let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(2001, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2049, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        Certificate::from_der(&der).unwrap()
+    }
+
+    /// An OS store of `flavor` read from `source`, trusting `certs` (none added locally).
+    pub fn os_store(flavor: &str, source: &str, certs: &[Certificate]) -> OsStore {
+        OsStore {
+            flavor: flavor.into(),
+            trusted: certs.to_vec(),
+            locally_added: Default::default(),
+            distrusted: Vec::new(),
+            sources: vec![source.into()],
+            bundle: None,
+            directory: None,
+            update_command: None,
+            warnings: Vec::new(),
+        }
+    }
+}

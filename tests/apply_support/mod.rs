@@ -29,7 +29,7 @@ mod report;
 #[path = "../support/ondisk.rs"]
 pub mod ondisk;
 
-use trustsync::apply::{self, Context, Plan, Planner, ProgressEvent, StateLock};
+use trustsync::apply::posix::{self as apply, Context, Plan, Planner, ProgressEvent, StateLock};
 
 /// Relative path → "kind digest mode uid gid" for every entry under `dir`, skipping `skip`.
 pub fn snapshot(dir: &Path, skip: Option<&Path>) -> BTreeMap<String, String> {

@@ -1,0 +1,720 @@
+//! A fix as data: the [`Action`]s a strategy wants, each with its target, a plain-words
+//! reason, the digest of what is at the target now and the digest it will have afterwards.
+//!
+//! Why data rather than code: `trustsync fix --dry-run` must show exactly what `fix` would
+//! do. Strategies build a [`Plan`] with a [`Planner`]; the dry run renders it, the real run
+//! hands the same value to [`super::apply`], which refuses to act if any target no longer
+//! has the digest recorded here ("changed since planned"). A satisfied action (current
+//! digest already equals the result digest) is dropped by [`Plan::without_satisfied`], so a
+//! second `fix` plans nothing.
+//!
+//! Digest strings: lower-case hex SHA-256 of a regular file's bytes; `symlink:<sha256 of the
+//! link text>`; `dir`; `absent`; `other` (device, fifo, socket).
+#![forbid(unsafe_code)]
+
+use crate::apply::printable;
+use std::cell::OnceCell;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::journal::{read_journal, Journal};
+use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
+use super::{ApplyError, Context, Result};
+
+/// One change to one path. `target` is absolute, as seen inside [`Context::root`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    #[serde(serialize_with = "path_serde::serialize")]
+    pub target: PathBuf,
+    #[serde(flatten)]
+    pub kind: ActionKind,
+    /// Why, in plain words, for the person reading the plan.
+    pub reason: String,
+    /// Digest of what was at `target` when planned (see module doc for the forms).
+    pub current_digest: String,
+    /// Digest `target` will have once the action is applied.
+    pub result_digest: String,
+}
+
+/// What an [`Action`] does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Create a directory (parents must exist or be created by earlier actions).
+    CreateDir {
+        #[serde(serialize_with = "octal")]
+        mode: u32,
+    },
+    /// Create, or replace a file trustsync created. `bundle` turns on the PEM guards (never
+    /// empty, never less than half of the certificates it replaces).
+    WriteFile {
+        #[serde(skip)]
+        contents: Vec<u8>,
+        #[serde(serialize_with = "octal")]
+        mode: u32,
+        bundle: bool,
+    },
+    /// Create, or replace a symlink trustsync created, pointing at `link_target`.
+    Symlink {
+        #[serde(serialize_with = "path_serde::serialize")]
+        link_target: PathBuf,
+    },
+    /// Patch mode: insert (or replace in place) a marked block in an existing file.
+    AppendMarkedBlock { block_id: String, contents: String },
+    /// Patch mode: remove a marked block trustsync added.
+    RemoveMarkedBlock { block_id: String },
+    /// Remove a file, symlink or empty directory that trustsync created (checked against the
+    /// journal when applied).
+    Remove,
+}
+
+fn octal<S: serde::Serializer>(mode: &u32, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{mode:04o}"))
+}
+
+impl Action {
+    /// True when the target already is what the action would make it.
+    pub fn is_satisfied(&self) -> bool {
+        self.current_digest == self.result_digest
+    }
+
+    /// Short verb for rendering and the journal.
+    pub fn verb(&self) -> &'static str {
+        match self.kind {
+            ActionKind::CreateDir { .. } => "create_dir",
+            ActionKind::WriteFile { .. } => "write_file",
+            ActionKind::Symlink { .. } => "symlink",
+            ActionKind::AppendMarkedBlock { .. } => "append_marked_block",
+            ActionKind::RemoveMarkedBlock { .. } => "remove_marked_block",
+            ActionKind::Remove => "remove",
+        }
+    }
+}
+
+/// The ordered list of actions a fix will apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+}
+
+impl Plan {
+    pub fn new(actions: Vec<Action>) -> Self {
+        Plan { actions }
+    }
+
+    pub fn push(&mut self, action: Action) {
+        self.actions.push(action);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    /// Drops actions whose target is already in the wanted state (idempotence: a second
+    /// `fix` right after the first plans nothing).
+    pub fn without_satisfied(self) -> Plan {
+        Plan {
+            actions: self
+                .actions
+                .into_iter()
+                .filter(|a| !a.is_satisfied())
+                .collect(),
+        }
+    }
+
+    /// JSON for `--json` and `--dry-run --json` (file contents appear as digests only).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The plan for a person: one numbered line per action, then its reason. Paths with
+    /// control characters are shown quoted and escaped, so a file name containing a newline
+    /// cannot forge a line of the plan.
+    pub fn render_human(&self) -> String {
+        if self.actions.is_empty() {
+            return "Nothing to do: everything is already in place.\n".to_string();
+        }
+        let mut out = format!("{} change(s):\n", self.actions.len());
+        for (i, a) in self.actions.iter().enumerate() {
+            let target = show_path(&a.target);
+            let what = match &a.kind {
+                ActionKind::CreateDir { mode } => {
+                    format!("create directory {target} (mode {mode:04o})")
+                }
+                ActionKind::WriteFile {
+                    contents,
+                    mode,
+                    bundle,
+                } => {
+                    let verb = if a.current_digest == safe_fs::ABSENT {
+                        "create"
+                    } else {
+                        "replace"
+                    };
+                    let certs = if *bundle {
+                        format!(", {} certificates", safe_fs::count_certificates(contents))
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "{verb} file {target} (mode {mode:04o}, {} bytes{certs})",
+                        contents.len()
+                    )
+                }
+                ActionKind::Symlink { link_target } => {
+                    format!("link {target} -> {}", show_path(link_target))
+                }
+                ActionKind::AppendMarkedBlock { block_id, contents } => format!(
+                    "add block {} to {target} ({} certificates)",
+                    printable(block_id),
+                    safe_fs::count_certificates(contents.as_bytes())
+                ),
+                ActionKind::RemoveMarkedBlock { block_id } => {
+                    format!("remove block {} from {target}", printable(block_id))
+                }
+                ActionKind::Remove => format!("remove {target} (created by trustsync)"),
+            };
+            let _ = writeln!(out, "{:>3}. {what}", i + 1);
+            let _ = writeln!(out, "     why: {}", printable(&a.reason));
+        }
+        out
+    }
+}
+
+/// Path for display: control characters and bytes that are not UTF-8 shown as escapes.
+pub fn show_path(p: &Path) -> String {
+    crate::term::path(p).into_owned()
+}
+
+/// Begin line of a marked block.
+pub fn block_begin_line(block_id: &str) -> String {
+    format!("# BEGIN trustsync {block_id} — managed block, remove with `trustsync undo`")
+}
+
+/// End line of a marked block.
+pub fn block_end_line(block_id: &str) -> String {
+    format!("# END trustsync {block_id}")
+}
+
+/// Where block `block_id` sits in `text` (byte range covering the begin line through the end
+/// line and its newline), `Ok(None)` if absent, `Err(())` if a begin line has no end line.
+fn find_block(text: &[u8], block_id: &str) -> std::result::Result<Option<(usize, usize)>, ()> {
+    let begin_prefix = format!("# BEGIN trustsync {block_id}");
+    let end_line = block_end_line(block_id);
+    let mut offset = 0;
+    let mut start = None;
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let bare = trim_eol(line);
+        match start {
+            None => {
+                if bare.starts_with(begin_prefix.as_bytes())
+                    && matches!(bare.get(begin_prefix.len()), None | Some(b' '))
+                {
+                    start = Some(offset);
+                }
+            }
+            Some(s) => {
+                if trim_trailing_space(bare) == end_line.as_bytes() {
+                    return Ok(Some((s, offset + line.len())));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    match start {
+        Some(_) => Err(()),
+        None => Ok(None),
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim_trailing_space(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &line[..end]
+}
+
+fn block_text(block_id: &str, contents: &str) -> String {
+    let mut block = block_begin_line(block_id);
+    block.push('\n');
+    block.push_str(contents);
+    if !contents.is_empty() && !contents.ends_with('\n') {
+        block.push('\n');
+    }
+    block.push_str(&block_end_line(block_id));
+    block.push('\n');
+    block
+}
+
+/// `text` with block `block_id` set to `contents`: replaced in place if present, else
+/// appended (after a newline if `text` does not end with one).
+pub fn upsert_block(path: &Path, text: &[u8], block_id: &str, contents: &str) -> Result<Vec<u8>> {
+    let block = block_text(block_id, contents);
+    match find_block(text, block_id) {
+        Ok(Some((start, end))) => {
+            let mut out = text[..start].to_vec();
+            out.extend_from_slice(block.as_bytes());
+            out.extend_from_slice(&text[end..]);
+            Ok(out)
+        }
+        Ok(None) => {
+            let mut out = text.to_vec();
+            if !out.is_empty() && !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(block.as_bytes());
+            Ok(out)
+        }
+        Err(()) => Err(ApplyError::MalformedBlock {
+            path: path.to_path_buf(),
+            block_id: block_id.to_string(),
+        }),
+    }
+}
+
+/// `text` without block `block_id`; `None` when the block is not there.
+pub fn remove_block(path: &Path, text: &[u8], block_id: &str) -> Result<Option<Vec<u8>>> {
+    match find_block(text, block_id) {
+        Ok(Some((start, end))) => {
+            let mut out = text[..start].to_vec();
+            out.extend_from_slice(&text[end..]);
+            Ok(Some(out))
+        }
+        Ok(None) => Ok(None),
+        Err(()) => Err(ApplyError::MalformedBlock {
+            path: path.to_path_buf(),
+            block_id: block_id.to_string(),
+        }),
+    }
+}
+
+/// The contents of block `block_id` in `text` as trustsync wrote it (begin..end lines), if
+/// present and well formed; undo uses it to tell our block from an edited one.
+pub fn block_contents(text: &[u8], block_id: &str) -> Option<Vec<u8>> {
+    match find_block(text, block_id) {
+        Ok(Some((start, end))) => Some(text[start..end].to_vec()),
+        _ => None,
+    }
+}
+
+fn check_block_id(target: &Path, block_id: &str) -> Result<()> {
+    let ok = !block_id.is_empty()
+        && block_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-/".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApplyError::InvalidAction {
+            path: target.to_path_buf(),
+            what: format!("block id {block_id:?} must be ASCII letters, digits and ._:-/"),
+        })
+    }
+}
+
+/// Builds actions, recording the current digest of each target. Reads go through the same
+/// symlink-refusing walk the engine uses, so planning already reports unsafe targets.
+///
+/// A planner plans one run: it reads the journal at most once (on the first
+/// [`Planner::journal`] call), so every "is this ours?" question of the plan is answered
+/// from the same record.
+pub struct Planner<'c> {
+    ctx: &'c Context,
+    root_fd: OwnedFd,
+    journal: OnceCell<Journal>,
+}
+
+impl<'c> Planner<'c> {
+    pub fn new(ctx: &'c Context) -> Result<Self> {
+        Ok(Planner {
+            ctx,
+            root_fd: safe_fs::open_root(ctx)?,
+            journal: OnceCell::new(),
+        })
+    }
+
+    pub fn context(&self) -> &Context {
+        self.ctx
+    }
+
+    /// The journal as it was when first asked for (empty when there is no state directory
+    /// yet; reading never creates it, so `--dry-run` leaves no trace).
+    pub fn journal(&self) -> Result<&Journal> {
+        if let Some(journal) = self.journal.get() {
+            return Ok(journal);
+        }
+        let journal = read_journal(self.ctx)?;
+        Ok(self.journal.get_or_init(|| journal))
+    }
+
+    /// True when trustsync made what is at `target` now (see [`Journal::manages`]).
+    pub fn manages(&self, target: &Path, current_digest: &str) -> Result<bool> {
+        Ok(current_digest != safe_fs::ABSENT && self.journal()?.manages(target, current_digest))
+    }
+
+    /// Refuses, as the engine will, a target whose directory the running user must not
+    /// write into (see [`safe_fs::check_dir_writable`]); fine when the directory is missing
+    /// (whoever creates it is checked then).
+    pub fn check_writable(&self, target: &Path) -> Result<()> {
+        let (parent, _) = safe_fs::split_target(target)?;
+        match safe_fs::walk_dir(self.ctx, &self.root_fd, &parent, SymlinkPolicy::Strict)? {
+            Walk::Found(dir) => {
+                safe_fs::check_dir_writable(self.ctx, &dir, &self.ctx.host_path(&parent))
+            }
+            Walk::Missing { .. } => Ok(()),
+        }
+    }
+
+    /// What is at `target` now (a missing parent means absent), with a file's bytes.
+    pub fn state(&self, target: &Path) -> Result<(TargetState, Option<Vec<u8>>)> {
+        let (parent, name) = safe_fs::split_target(target)?;
+        match safe_fs::walk_dir(self.ctx, &self.root_fd, &parent, SymlinkPolicy::Strict)? {
+            Walk::Missing { .. } => Ok((TargetState::Absent, None)),
+            Walk::Found(dir) => safe_fs::inspect(&dir, &name)
+                .map_err(|e| ApplyError::io(self.ctx.host_path(target), e)),
+        }
+    }
+
+    /// Digest of what is at `target` now.
+    pub fn current_digest(&self, target: &Path) -> Result<String> {
+        Ok(self.state(target)?.0.digest())
+    }
+
+    /// Reads a file, following symlinks (resolved inside the root). For content that only
+    /// feeds a digest or a copy of a certificate, never for deciding where to write.
+    pub fn read_following(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        let mut path = path.to_path_buf();
+        for _ in 0..40 {
+            let (parent, name) = safe_fs::split_target(&path)?;
+            let dir = match safe_fs::walk_dir(
+                self.ctx,
+                &self.root_fd,
+                &parent,
+                SymlinkPolicy::FollowAny,
+            )? {
+                Walk::Missing { .. } => return Ok(None),
+                Walk::Found(dir) => dir,
+            };
+            let (state, bytes) = safe_fs::inspect(&dir, &name)
+                .map_err(|e| ApplyError::io(self.ctx.host_path(&path), e))?;
+            match state {
+                TargetState::Symlink { target, .. } => {
+                    path = if target.is_absolute() {
+                        target
+                    } else {
+                        lexical_join(&parent, &target)
+                    };
+                }
+                TargetState::File { .. } => return Ok(bytes),
+                _ => return Ok(None),
+            }
+        }
+        Err(ApplyError::io(
+            self.ctx.host_path(&path),
+            std::io::Error::from(rustix::io::Errno::LOOP),
+        ))
+    }
+
+    fn action(
+        &self,
+        target: &Path,
+        kind: ActionKind,
+        reason: &str,
+        result: String,
+    ) -> Result<Action> {
+        safe_fs::split_target(target)?;
+        Ok(Action {
+            target: target.to_path_buf(),
+            current_digest: self.current_digest(target)?,
+            kind,
+            reason: reason.to_string(),
+            result_digest: result,
+        })
+    }
+
+    pub fn create_dir(&self, target: &Path, mode: u32, reason: &str) -> Result<Action> {
+        self.action(
+            target,
+            ActionKind::CreateDir { mode },
+            reason,
+            safe_fs::DIR.to_string(),
+        )
+    }
+
+    /// A file trustsync manages (profile snippet, copied certificate).
+    pub fn write_file(
+        &self,
+        target: &Path,
+        contents: Vec<u8>,
+        mode: u32,
+        reason: &str,
+    ) -> Result<Action> {
+        self.file_action(target, contents, mode, false, reason)
+    }
+
+    /// A PEM bundle trustsync manages: refused when empty (here and when applied) or when it
+    /// would replace a bundle with fewer than half its certificates (when applied).
+    pub fn write_bundle(
+        &self,
+        target: &Path,
+        contents: Vec<u8>,
+        mode: u32,
+        reason: &str,
+    ) -> Result<Action> {
+        if safe_fs::count_certificates(&contents) == 0 {
+            return Err(ApplyError::EmptyBundle {
+                path: self.ctx.host_path(target),
+            });
+        }
+        self.file_action(target, contents, mode, true, reason)
+    }
+
+    fn file_action(
+        &self,
+        target: &Path,
+        contents: Vec<u8>,
+        mode: u32,
+        bundle: bool,
+        reason: &str,
+    ) -> Result<Action> {
+        let digest = safe_fs::sha256_hex(&contents);
+        self.action(
+            target,
+            ActionKind::WriteFile {
+                contents,
+                mode,
+                bundle,
+            },
+            reason,
+            digest,
+        )
+    }
+
+    pub fn symlink(&self, target: &Path, link_target: &Path, reason: &str) -> Result<Action> {
+        self.action(
+            target,
+            ActionKind::Symlink {
+                link_target: link_target.to_path_buf(),
+            },
+            reason,
+            safe_fs::symlink_digest(link_target),
+        )
+    }
+
+    /// Patch mode: put `contents` between trustsync's begin/end lines in the existing regular
+    /// file `target`, replacing a previous block with the same id.
+    pub fn append_marked_block(
+        &self,
+        target: &Path,
+        block_id: &str,
+        contents: &str,
+        reason: &str,
+    ) -> Result<Action> {
+        check_block_id(target, block_id)?;
+        let (state, bytes) = self.state(target)?;
+        let bytes = match (state, bytes) {
+            (TargetState::File { .. }, Some(b)) => b,
+            _ => {
+                return Err(ApplyError::InvalidAction {
+                    path: self.ctx.host_path(target),
+                    what: "patch mode needs an existing regular file".to_string(),
+                })
+            }
+        };
+        let new = upsert_block(&self.ctx.host_path(target), &bytes, block_id, contents)?;
+        Ok(Action {
+            target: target.to_path_buf(),
+            current_digest: safe_fs::sha256_hex(&bytes),
+            kind: ActionKind::AppendMarkedBlock {
+                block_id: block_id.to_string(),
+                contents: contents.to_string(),
+            },
+            reason: reason.to_string(),
+            result_digest: safe_fs::sha256_hex(&new),
+        })
+    }
+
+    /// Patch mode: remove trustsync's block `block_id` from `target` (satisfied if absent).
+    pub fn remove_marked_block(
+        &self,
+        target: &Path,
+        block_id: &str,
+        reason: &str,
+    ) -> Result<Action> {
+        check_block_id(target, block_id)?;
+        let (state, bytes) = self.state(target)?;
+        let current = state.digest();
+        let result = match bytes {
+            Some(b) => match remove_block(&self.ctx.host_path(target), &b, block_id)? {
+                Some(new) => safe_fs::sha256_hex(&new),
+                None => current.clone(),
+            },
+            None => current.clone(),
+        };
+        Ok(Action {
+            target: target.to_path_buf(),
+            current_digest: current,
+            kind: ActionKind::RemoveMarkedBlock {
+                block_id: block_id.to_string(),
+            },
+            reason: reason.to_string(),
+            result_digest: result,
+        })
+    }
+
+    /// Remove something trustsync created (the engine checks the journal).
+    pub fn remove(&self, target: &Path, reason: &str) -> Result<Action> {
+        self.action(
+            target,
+            ActionKind::Remove,
+            reason,
+            safe_fs::ABSENT.to_string(),
+        )
+    }
+
+    /// `dir` and those of its ancestors that do not exist, outermost first: the directories
+    /// a plan must create (with [`Planner::create_dir`]) before writing into `dir`.
+    pub fn missing_dirs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur.filter(|d| *d != Path::new("/")) {
+            if self.state(d)?.0 != TargetState::Absent {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        missing.reverse();
+        Ok(missing)
+    }
+
+    /// Opens a logical directory for listing (strict symlink rule); `None` if missing.
+    pub fn open_dir(&self, dir: &Path) -> Result<Option<OwnedFd>> {
+        match safe_fs::walk_dir(self.ctx, &self.root_fd, dir, SymlinkPolicy::Strict)? {
+            Walk::Found(fd) => Ok(Some(fd)),
+            Walk::Missing { .. } => Ok(None),
+        }
+    }
+}
+
+/// Joins a relative link text to the directory holding the link, resolving `..` lexically
+/// (the directory was already resolved, so this matches what the kernel would do).
+fn lexical_join(dir: &Path, rel: &Path) -> PathBuf {
+    let mut out = dir.to_path_buf();
+    for c in rel.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push("/");
+    }
+    out
+}
+
+/// Paths in JSON: a string when valid UTF-8, else `{"bytes_hex": "..."}` so no file name is
+/// ever lost or mangled in the plan or the journal.
+pub mod path_serde {
+    use super::*;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::os::unix::ffi::OsStrExt;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes { bytes_hex: String },
+    }
+
+    pub fn serialize<S: Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match p.to_str() {
+            Some(t) => s.serialize_str(t),
+            None => Repr::Bytes {
+                bytes_hex: hex::encode(p.as_os_str().as_bytes()),
+            }
+            .serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<PathBuf, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Text(t) => Ok(PathBuf::from(t)),
+            Repr::Bytes { bytes_hex } => {
+                let bytes = hex::decode(bytes_hex).map_err(serde::de::Error::custom)?;
+                Ok(PathBuf::from(OsStr::from_bytes(&bytes)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_is_replaced_not_duplicated() {
+        let p = Path::new("/x");
+        let once = upsert_block(p, b"base\n", "ca", "A\n").unwrap();
+        let twice = upsert_block(p, &once, "ca", "B\n").unwrap();
+        let text = String::from_utf8(twice.clone()).unwrap();
+        assert_eq!(text.matches("# BEGIN trustsync ca ").count(), 1);
+        assert!(text.contains("\nB\n# END trustsync ca\n"));
+        assert!(!text.contains("\nA\n"));
+        assert_eq!(upsert_block(p, &twice, "ca", "B\n").unwrap(), twice);
+        assert_eq!(remove_block(p, &twice, "ca").unwrap().unwrap(), b"base\n");
+    }
+
+    #[test]
+    fn block_without_end_is_refused_and_ids_do_not_prefix_match() {
+        let p = Path::new("/x");
+        let broken = format!("{}\nA\n", block_begin_line("ca"));
+        assert!(matches!(
+            upsert_block(p, broken.as_bytes(), "ca", "B"),
+            Err(ApplyError::MalformedBlock { .. })
+        ));
+        let other = upsert_block(p, b"", "ca2", "X").unwrap();
+        assert_eq!(remove_block(p, &other, "ca").unwrap(), None);
+        let both = upsert_block(p, &other, "ca", "Y").unwrap();
+        let removed = remove_block(p, &both, "ca").unwrap().unwrap();
+        assert_eq!(removed, other);
+    }
+
+    #[test]
+    fn appending_to_text_without_final_newline_adds_one() {
+        let out = upsert_block(Path::new("/x"), b"abc", "id", "X").unwrap();
+        assert!(out.starts_with(b"abc\n# BEGIN trustsync id "));
+        assert!(out.ends_with(b"X\n# END trustsync id\n"));
+    }
+
+    #[test]
+    fn render_escapes_control_characters_in_paths() {
+        let plan = Plan::new(vec![Action {
+            target: PathBuf::from("/etc/evil\n  2. remove /etc/passwd"),
+            kind: ActionKind::Remove,
+            reason: "r".into(),
+            current_digest: "x".into(),
+            result_digest: safe_fs::ABSENT.into(),
+        }]);
+        let text = plan.render_human();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains("\\n"));
+    }
+}

@@ -1,0 +1,486 @@
+//! The command-line layer: clap arguments, the printer and the JSON documents, and the
+//! glue that turns flags into options and results into exit codes. Every decision lives in
+//! the layers below; nothing under this module is used by them.
+//! Exit codes: 0 all in sync, 1 some runtime drifts or is broken (probe: fails somewhere),
+//! 2 usage or internal error (probe: could not connect).
+
+mod fix;
+#[cfg(unix)]
+mod hook;
+pub mod printer;
+pub mod report;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use printer::Printer;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+#[derive(Parser)]
+#[command(
+    name = "trustsync",
+    version,
+    about = "Make every runtime on this machine trust what the OS trusts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How runtimes are found: shared by every command that looks at them.
+#[derive(Args, Clone)]
+struct DiscoveryArgs {
+    /// Also check this interpreter, venv or openssl binary (repeatable).
+    #[arg(long = "runtime", value_name = "PATH")]
+    runtimes: Vec<PathBuf>,
+    /// Check only the runtimes named with --runtime (and the trust variables), not the
+    /// usual places.
+    #[arg(long)]
+    only: bool,
+    /// Ask every interpreter again instead of reusing remembered answers.
+    #[arg(long)]
+    fresh: bool,
+    /// Seconds each runtime gets to say where it looks.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    runtime_timeout: f64,
+    /// Read the OS store from this filesystem tree instead of `/`.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+}
+
+impl DiscoveryArgs {
+    fn options(&self) -> crate::discover::Options {
+        let mut opts = crate::discover::Options::from_process();
+        opts.runtimes = self.runtimes.clone();
+        opts.timeout = Duration::from_secs_f64(self.runtime_timeout.max(0.1));
+        if self.fresh {
+            opts.cache_dir = None;
+        }
+        if self.only {
+            opts.scan_common_dirs = false;
+            opts.env.remove("PATH");
+        }
+        opts
+    }
+
+    fn status(&self, printer: &Printer) -> Result<crate::commands::status::Status, u8> {
+        crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
+            printer.warn(&format!("cannot read the OS trust store: {e}"));
+            2
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the OS trust store and, per runtime, whether it sees the OS's CAs.
+    Status {
+        /// Machine-readable output (schema in README.md).
+        #[arg(long)]
+        json: bool,
+        /// Print nothing; the exit code says it all (0 in sync, 1 drift, 2 store unreadable).
+        #[arg(long, short = 'q', conflicts_with = "json")]
+        quiet: bool,
+        #[command(flatten)]
+        discovery: DiscoveryArgs,
+    },
+    /// Make every runtime that `status` flags trust the OS store's CAs (shows the plan and
+    /// asks first on a terminal; `--yes` for scripts; `--dry-run` to only show it).
+    Fix(FixArgs),
+    /// Restore every file trustsync changed to its exact previous bytes, mode and owner,
+    /// and remove what it created.
+    Undo {
+        #[arg(long)]
+        json: bool,
+        /// Also restore files that changed after trustsync wrote them.
+        #[arg(long)]
+        force: bool,
+        /// Undo in this filesystem tree instead of `/`.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
+    /// Explain a failing TLS connection: does HOST's chain verify in the OS store and in
+    /// each runtime, and if not, why.
+    Probe {
+        /// HOST[:PORT] (default port 443); omit with --chain.
+        #[arg(required_unless_present = "chain")]
+        target: Option<String>,
+        /// Name to send as SNI and to verify (default: HOST).
+        #[arg(long)]
+        servername: Option<String>,
+        /// Seconds for connecting and for the handshake.
+        #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+        timeout: f64,
+        /// HTTP CONNECT proxy, http://[user:pass@]host:port (default: $HTTPS_PROXY).
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+        /// Analyse a saved chain (PEM, leaf first) instead of connecting.
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "name",
+            conflicts_with = "target"
+        )]
+        chain: Option<PathBuf>,
+        /// With --chain: the host name the chain is for.
+        #[arg(long, value_name = "HOST")]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        discovery: DiscoveryArgs,
+    },
+    /// Put a CA certificate into the OS trust store the OS's own way (Linux: the distro's
+    /// anchors directory and its update command; Windows: the ROOT store; macOS: System
+    /// keychain trusted for TLS), then say how to bring the runtimes along.
+    Add {
+        /// PEM or DER file holding the CA (several CAs in one file are all added).
+        file: PathBuf,
+        /// Also add a certificate that is not a CA, expired or not yet valid.
+        #[arg(long)]
+        force: bool,
+        /// Then run `trustsync fix --yes`.
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep runtimes in sync after updates: install, remove, inspect or run the hooks.
+    Hook {
+        #[command(subcommand)]
+        action: HookAction,
+    },
+    /// Print the completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (trustsync.1 and one per subcommand) into DIR.
+    #[command(hide = true)]
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Take out a CA that `trustsync add` put in, by SHA-256 fingerprint (refuses any other).
+    Remove {
+        /// SHA-256 fingerprint, hex (colons allowed), as `add` printed it.
+        fingerprint: String,
+        /// Then run `trustsync fix --yes`.
+        #[arg(long, conflicts_with = "json")]
+        fix: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `trustsync fix`'s flags, one set for every OS (each OS says which it cannot honour).
+#[derive(Args)]
+struct FixArgs {
+    /// Print the plan `fix` would apply, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Machine-readable report, per runtime (schema in README.md).
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but the error line on failure (for hooks: `fix --yes --quiet`).
+    #[arg(long, short = 'q', conflicts_with = "json")]
+    quiet: bool,
+    /// How runtimes with a bundle of their own are fixed.
+    #[arg(long, value_enum, default_value = "env")]
+    strategy: StrategyArg,
+    /// Copy certificates into hashed directories instead of linking them.
+    #[arg(long)]
+    copy: bool,
+    /// As root, also write into directories a non-root user owns or can write (a user's
+    /// venv). Off by default: run `trustsync fix` as that user instead.
+    #[arg(long)]
+    allow_user_dirs: bool,
+    #[command(flatten)]
+    discovery: DiscoveryArgs,
+}
+
+impl FixArgs {
+    /// What `add --fix` / `remove --fix` run: `fix --yes` on this machine, defaults
+    /// otherwise.
+    #[cfg(any(unix, windows))]
+    fn after_manage() -> FixArgs {
+        // Parsed like the command line, so every default is the one `fix` documents.
+        let Command::Fix(args) = Cli::parse_from(["trustsync", "fix", "--yes"]).command else {
+            unreachable!("`trustsync fix --yes` parses as fix")
+        };
+        args
+    }
+}
+
+/// `trustsync hook …`: the hooks that keep the sync true after updates.
+#[derive(Subcommand)]
+enum HookAction {
+    /// Install the hooks this machine needs (idempotent).
+    ///
+    /// Debian/Ubuntu: an update-ca-certificates hook; elsewhere a systemd path unit on the
+    /// OS bundle. For bundles `fix --strategy patch-bundle` patched: a systemd path unit
+    /// (or an apt post-invoke hook) that puts the block back after an upgrade replaced
+    /// the file.
+    Install {
+        /// The strategy the store hook re-runs `fix` with (default: the installed hooks'
+        /// strategy, else env).
+        #[arg(long, value_enum)]
+        strategy: Option<StrategyArg>,
+        /// The trustsync binary the hooks call (default: this one).
+        #[arg(long, value_name = "PATH")]
+        binary: Option<PathBuf>,
+        /// Install systemd units although systemd is not running (an image that boots with
+        /// systemd later). Remembered: a later `hook install` keeps the units.
+        #[arg(long)]
+        systemd: bool,
+        #[command(flatten)]
+        output: HookOutput,
+    },
+    /// Take out every hook trustsync installed (and nothing else).
+    Remove {
+        #[command(flatten)]
+        output: HookOutput,
+    },
+    /// Which hooks are in place, and whether each ran since what it watches changed
+    /// (exit 0 all good, 1 something to do).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What the installed hooks call.
+    ///
+    /// `store` re-syncs every runtime (`fix --yes` with the installed strategy); `bundles`
+    /// puts trustsync's block back into bundles it patched, and nothing else.
+    Run {
+        #[arg(value_enum)]
+        trigger: TriggerArg,
+        /// Strategy for `store`.
+        #[arg(long, value_enum, default_value = "env")]
+        strategy: StrategyArg,
+        #[arg(long, conflicts_with = "quiet")]
+        json: bool,
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+}
+
+/// How `hook install` / `hook remove` run and report.
+#[derive(Args)]
+struct HookOutput {
+    /// Show what would be written, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, conflicts_with = "quiet")]
+    json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TriggerArg {
+    /// The OS store changed: re-sync every runtime.
+    Store,
+    /// A patched bundle may have been replaced: put trustsync's block back.
+    Bundles,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StrategyArg {
+    /// A managed bundle plus the variables runtimes read (profile.d, environment.d).
+    Env,
+    /// Append the missing OS CAs to each runtime's bundle in a marked, reversible block.
+    PatchBundle,
+}
+
+/// The `trustsync` command (`src/main.rs` only calls this).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Status {
+            json,
+            quiet,
+            discovery,
+        } => {
+            let printer = Printer::new(json).quiet(quiet);
+            match discovery.status(&printer) {
+                Ok(status) => {
+                    printer.status(&crate::cli::report::StatusReport::new(&status));
+                    status.exit_code() as u8
+                }
+                Err(code) => code,
+            }
+        }
+        Command::Fix(args) => fix::fix(&args),
+        #[cfg(unix)]
+        Command::Undo { json, force, root } => {
+            let printer = Printer::new(json);
+            let mut ctx = fix::context(&root);
+            ctx.force = force;
+            match crate::apply::posix::undo(&ctx) {
+                Ok(report) => {
+                    printer.undo(&report);
+                    // Hook units undone: a running systemd must forget them.
+                    let mut notes = Vec::new();
+                    crate::commands::hooks::after_undo(&ctx, &report, &mut notes);
+                    for note in notes {
+                        printer.warn(&format!("undo: {note}"));
+                    }
+                    // An undone `add` leaves the OS bundle stale until the distro's update
+                    // command runs again.
+                    #[cfg(not(target_os = "macos"))]
+                    {
+                        let touched: Vec<PathBuf> = report
+                            .restored
+                            .iter()
+                            .chain(&report.removed)
+                            .cloned()
+                            .collect();
+                        if let Some(Err(e)) =
+                            crate::commands::manage::refresh_store_after_undo(&root, &touched)
+                        {
+                            printer.warn(&format!("undo: the OS store was not rebuilt: {e}"));
+                            return ExitCode::from(1);
+                        }
+                    }
+                    0
+                }
+                Err(e) => {
+                    printer.warn(&format!("undo: {e}"));
+                    1
+                }
+            }
+        }
+        #[cfg(windows)]
+        Command::Undo { json, force, root } => {
+            let printer = Printer::new(json);
+            if root != std::path::Path::new("/") {
+                printer.warn("undo: --root is not available on Windows");
+                2
+            } else {
+                fix::windows_undo(&printer, force)
+            }
+        }
+        #[cfg(not(any(unix, windows)))]
+        Command::Undo { .. } => {
+            Printer::new(false).warn("undo is not available on this OS yet");
+            2
+        }
+        Command::Probe {
+            target,
+            servername,
+            timeout,
+            proxy,
+            chain,
+            name,
+            json,
+            discovery,
+        } => {
+            let printer = Printer::new(json);
+            probe(
+                &printer, target, servername, timeout, proxy, chain, name, &discovery,
+            )
+        }
+        #[cfg(unix)]
+        Command::Hook { action } => hook::hook(action),
+        #[cfg(not(unix))]
+        Command::Hook { .. } => {
+            Printer::new(false).warn("hooks are for Linux and macOS package managers; on Windows, schedule `trustsync fix --yes`");
+            2
+        }
+        Command::Completions { shell } => {
+            // Rendered into memory first: clap_complete panics on a write error, and a
+            // closed pipe (`| head`) is not a reason to panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "trustsync", &mut script);
+            use std::io::Write;
+            match std::io::stdout().lock().write_all(&script) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    Printer::new(false).warn(&format!("completions: {e}"));
+                    2
+                }
+            }
+        }
+        Command::Man { dir } => {
+            let printer = Printer::new(false);
+            match std::fs::create_dir_all(&dir)
+                .and_then(|()| clap_mangen::generate_to(Cli::command(), &dir))
+            {
+                Ok(()) => 0,
+                Err(e) => {
+                    printer.warn(&format!("{}: {e}", dir.display()));
+                    2
+                }
+            }
+        }
+        Command::Add {
+            file,
+            force,
+            fix,
+            json,
+        } => {
+            let mut backend = crate::commands::manage::system_backend();
+            let opts = crate::commands::manage::Options::from_process(force);
+            let report = crate::commands::manage::add(&file, backend.as_mut(), &opts);
+            fix::after_manage(&Printer::new(json), &report, fix)
+        }
+        Command::Remove {
+            fingerprint,
+            fix,
+            json,
+        } => {
+            let mut backend = crate::commands::manage::system_backend();
+            let opts = crate::commands::manage::Options::from_process(false);
+            let report = crate::commands::manage::remove(&fingerprint, backend.as_mut(), &opts);
+            fix::after_manage(&Printer::new(json), &report, fix)
+        }
+    };
+    ExitCode::from(code)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn probe(
+    printer: &Printer,
+    target: Option<String>,
+    servername: Option<String>,
+    timeout: f64,
+    proxy: Option<String>,
+    chain: Option<PathBuf>,
+    name: Option<String>,
+    discovery: &DiscoveryArgs,
+) -> u8 {
+    use crate::commands::probe::{self, ProxySetting};
+    let status = match discovery.status(printer) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let sets = crate::commands::probe::sets::trust_sets(&status);
+    let outcome = match (chain, target) {
+        (Some(file), _) => probe::load_chain_file(&file).map(|certs| {
+            let hint = probe::proxy_env_hint(|k| std::env::var(k).ok());
+            probe::analyse(
+                &certs,
+                name.as_deref().unwrap_or_default(),
+                &sets,
+                SystemTime::now(),
+                hint,
+            )
+        }),
+        (None, Some(t)) => probe::Target::parse(&t).and_then(|mut target| {
+            target.servername = servername;
+            target.timeout = Duration::from_secs_f64(timeout.max(0.1));
+            if let Some(p) = proxy {
+                target.proxy = ProxySetting::Url(p.parse()?);
+            }
+            probe::run(&target, &sets, SystemTime::now())
+        }),
+        (None, None) => unreachable!("clap requires a target or --chain"),
+    };
+    printer.probe(&outcome);
+    probe::exit_code(&outcome) as u8
+}

@@ -1,0 +1,459 @@
+//! The printer owns the terminal: data goes to stdout, talk (warnings, progress) to stderr,
+//! colour only on a TTY and never with `NO_COLOR`. Commands build reports; only this module
+//! decides how they look.
+//!
+//! Every string from outside (subjects, paths, what interpreters and servers said, error
+//! messages naming them) is shown through [`term::escape`] at the point where it is printed
+//! here, so no report field can drive the terminal or forge a line; `--json` shows the real
+//! strings, escaped by serde only.
+//!
+//! Quiet mode (`--quiet`, for hooks and provisioning scripts that branch on the exit code)
+//! is decided here too, so no command has to remember it: nothing reaches stdout, and the
+//! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
+
+use crate::cli::report::{FixReport, FixRun, StatusReport};
+use crate::diagnose::Verdict;
+use crate::term::{self, escape};
+use std::io::{IsTerminal, Write};
+
+pub struct Printer {
+    color: bool,
+    json: bool,
+    quiet: bool,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Printer {
+        let color = !json
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Printer {
+            color,
+            json,
+            quiet: false,
+        }
+    }
+
+    /// Quiet mode: no data on stdout; only failure lines ([`Printer::warn`]) on stderr.
+    pub fn quiet(self, quiet: bool) -> Printer {
+        Printer { quiet, ..self }
+    }
+
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// The one line saying why a command failed or refused, on stderr (quiet mode too: a
+    /// hook's log must say why it failed). Not for progress or advice: those are data.
+    /// The whole line is escaped: it names files and quotes other programs.
+    pub fn warn(&self, line: &str) {
+        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+    }
+
+    /// Talk that is not a failure (what else a command did), on stderr; silent in quiet
+    /// mode.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+        }
+    }
+
+    /// Text for stdout as it is: callers escape what came from outside (each field, not
+    /// the whole text, whose newlines and colours are trustsync's).
+    pub fn data(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) {
+        let text = serde_json::to_string_pretty(value).expect("report structs serialize");
+        self.data(&(text + "\n"));
+    }
+
+    fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn verdict(&self, v: Verdict) -> String {
+        let code = match v {
+            Verdict::Ok => "32",
+            Verdict::Drift => "33",
+            Verdict::Broken => "31;1",
+        };
+        self.paint(v.as_str(), code)
+    }
+
+    pub fn status(&self, r: &StatusReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        let s = &r.system;
+        out.push_str(&format!(
+            "OS trust store ({}): {} CAs from {}",
+            escape(&s.flavor),
+            s.certificates,
+            escape(s.bundle.as_deref().unwrap_or("the system store"))
+        ));
+        if !s.locally_added.is_empty() {
+            let names: Vec<_> = s.locally_added.iter().map(|c| escape(&c.subject)).collect();
+            out.push_str(&format!(
+                "; {} added locally ({})",
+                s.locally_added.len(),
+                names.join(", ")
+            ));
+        }
+        if !s.distrusted.is_empty() {
+            out.push_str(&format!("; {} distrusted", s.distrusted.len()));
+        }
+        if !s.expired.is_empty() {
+            out.push_str(&format!("; {} expired", s.expired.len()));
+        }
+        out.push('\n');
+        for w in &s.warnings {
+            out.push_str(&format!("  warning: {}\n", escape(w)));
+        }
+        if let Some(gap) = &s.behind_reference {
+            let names: Vec<_> = gap
+                .missing
+                .iter()
+                .take(3)
+                .map(|c| escape(&c.subject))
+                .collect();
+            out.push_str(&format!(
+                "  the OS store may be out of date: certifi {} ({}) trusts {} roots it lacks ({}{}); update it the OS way: {}\n",
+                escape(&gap.version),
+                escape(&gap.source),
+                gap.missing.len(),
+                names.join(", "),
+                if gap.missing.len() > 3 { ", …" } else { "" },
+                escape(&gap.update)
+            ));
+        }
+        out.push('\n');
+        // Columns are as wide as the escaped labels, which are what the terminal shows.
+        let label_width = r
+            .runtimes
+            .iter()
+            .map(|x| escape(&x.label).chars().count())
+            .max()
+            .unwrap_or(7)
+            .clamp(7, 60);
+        out.push_str(&format!(
+            "{:<11} {:<label_width$} {:>6}  {}\n",
+            "KIND", "RUNTIME", "TRUSTS", "VERDICT"
+        ));
+        for rt in &r.runtimes {
+            let label = term::fit(&rt.label, label_width);
+            out.push_str(&format!(
+                "{:<11} {:<label_width$} {:>6}  {}\n",
+                rt.kind,
+                label,
+                rt.trusted,
+                self.verdict(rt.verdict)
+            ));
+            if rt.verdict == Verdict::Ok {
+                continue;
+            }
+            // Details only under the rows that need them, in diagnose's order: the why
+            // first, then the notes.
+            for p in &rt.problems {
+                out.push_str(&format!(
+                    "    {} {}\n",
+                    self.paint(&format!("[{}]", p.code), "2"),
+                    escape(&p.message)
+                ));
+            }
+            out.push_str(&format!("    fix: {}\n", fix_hint(rt)));
+        }
+        let sm = &r.summary;
+        out.push_str(&format!(
+            "\n{} ok, {} drift, {} broken\n",
+            sm.ok, sm.drift, sm.broken
+        ));
+        self.data(&out);
+    }
+
+    #[cfg(unix)]
+    /// A fix plan: `--dry-run` output, what is shown before asking, and a real run's report
+    /// when there was nothing to do (`dry_run` false; the plan is then empty).
+    pub fn fix_plan(&self, plan: &crate::commands::fix::posix::FixPlan, dry_run: bool) {
+        if self.json {
+            let nothing = nothing_applied();
+            let applied = (!dry_run).then_some(&nothing);
+            return self.print_fix_json(plan, &plan.runtimes, applied, None);
+        }
+        let mut out = plan.plan.render_human();
+        if dry_run && !plan.plan.is_empty() {
+            out.push_str("(dry run: nothing changed; `sudo trustsync fix` applies exactly this)\n");
+        }
+        out.push_str(&render_advice(&plan.advice));
+        self.data(&out);
+    }
+
+    #[cfg(unix)]
+    /// What a real fix did.
+    pub fn fix_applied(
+        &self,
+        applied: &crate::apply::posix::Applied,
+        plan: &crate::commands::fix::posix::FixPlan,
+    ) {
+        let advice = &plan.advice;
+        if self.json {
+            return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
+        }
+        let plan = crate::apply::posix::Plan::new(applied.actions.clone());
+        let mut out = format!(
+            "Applied. {}",
+            plan.render_human()
+                .replacen("change(s):", "change(s) made:", 1)
+        );
+        out.push_str("Undo with `sudo trustsync undo`. New login shells and services pick up the variables; in this shell: `. /etc/profile.d/trustsync.sh`.\n");
+        out.push_str(&render_advice(advice));
+        self.data(&out);
+    }
+
+    #[cfg(unix)]
+    /// A real fix that failed after planning: the error line on stderr and, with `--json`,
+    /// the document with each runtime the plan served marked `failed`.
+    pub fn fix_failed(&self, plan: &crate::commands::fix::posix::FixPlan, error: &str) {
+        self.warn(error);
+        if self.json {
+            self.print_fix_json(plan, &plan.runtimes, Some(&nothing_applied()), Some(error));
+        }
+    }
+
+    #[cfg(unix)]
+    pub fn undo(&self, r: &crate::apply::posix::UndoReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        for p in &r.restored {
+            out.push_str(&format!(
+                "restored {}\n",
+                crate::apply::posix::plan::show_path(p)
+            ));
+        }
+        for p in &r.removed {
+            out.push_str(&format!(
+                "removed  {}\n",
+                crate::apply::posix::plan::show_path(p)
+            ));
+        }
+        for p in &r.kept_nonempty_dirs {
+            out.push_str(&format!(
+                "kept     {} (not empty: someone added files)\n",
+                crate::apply::posix::plan::show_path(p)
+            ));
+        }
+        for p in &r.block_already_gone {
+            out.push_str(&format!(
+                "note     {}: trustsync's block was already gone\n",
+                crate::apply::posix::plan::show_path(p)
+            ));
+        }
+        if out.is_empty() {
+            out.push_str("Nothing to undo.\n");
+        }
+        self.data(&out);
+    }
+
+    /// Windows: a fix plan (`--dry-run` output, what is shown before asking, and a real
+    /// run's report when there was nothing to do).
+    pub fn win_fix_plan(&self, plan: &crate::apply::windows::WinPlan, dry_run: bool) {
+        if self.json {
+            let nothing = crate::apply::windows::Applied::default();
+            let applied = (!dry_run).then_some(&nothing);
+            return self.print_fix_json(plan, &plan.runtimes, applied, None);
+        }
+        let mut out = plan.render_human();
+        if dry_run && !plan.is_empty() {
+            out.push_str("(dry run: nothing changed; `trustsync fix` applies exactly this)\n");
+        }
+        out.push_str(&render_advice(&plan.advice));
+        self.data(&out);
+    }
+
+    /// Windows: what a real fix did.
+    pub fn win_fix_applied(
+        &self,
+        applied: &crate::apply::windows::Applied,
+        plan: &crate::apply::windows::WinPlan,
+    ) {
+        let advice = &plan.advice;
+        if self.json {
+            return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
+        }
+        let mut out = format!(
+            "Applied. {}",
+            crate::apply::windows::plan::render_actions(&applied.actions).replacen(
+                "change(s):",
+                "change(s) made:",
+                1
+            )
+        );
+        if applied.env_changed {
+            out.push_str("Programs started from now on see the variables; this window and programs already running do not: open a new one.\n");
+        }
+        out.push_str("Undo with `trustsync undo`.\n");
+        out.push_str(&render_advice(advice));
+        self.data(&out);
+    }
+
+    /// Windows: a real fix that failed after planning (see [`Printer::fix_failed`]).
+    pub fn win_fix_failed(&self, plan: &crate::apply::windows::WinPlan, error: &str) {
+        self.warn(error);
+        if self.json {
+            let nothing = crate::apply::windows::Applied::default();
+            self.print_fix_json(plan, &plan.runtimes, Some(&nothing), Some(error));
+        }
+    }
+
+    /// Windows: what `undo` did.
+    pub fn win_undo(&self, r: &crate::apply::windows::UndoReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        for t in &r.restored {
+            out.push_str(&format!("restored {}\n", escape(t)));
+        }
+        for t in &r.removed {
+            out.push_str(&format!("removed  {}\n", escape(t)));
+        }
+        if out.is_empty() {
+            out.push_str("Nothing to undo.\n");
+        }
+        self.data(&out);
+    }
+
+    /// `add` / `remove`: the report on stdout, a refusal or failure in words on stderr.
+    pub fn manage(&self, r: &crate::commands::manage::ManageReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        self.data(&r.render_human());
+        if let Some(e) = &r.error {
+            let verb = match r.outcome {
+                crate::commands::manage::Outcome::Refused => "refused",
+                _ => "failed",
+            };
+            self.warn(&format!("{} {verb}: {}", r.command, e.message));
+        }
+    }
+
+    /// `probe` output: the report, or the connection error in words.
+    pub fn probe(
+        &self,
+        outcome: &Result<crate::commands::probe::ProbeReport, crate::commands::probe::ProbeError>,
+    ) {
+        match (outcome, self.json) {
+            (Ok(r), true) => self.print_json(r),
+            (Ok(r), false) => self.data(&crate::commands::probe::render_human(r, self.color)),
+            (Err(e), true) => self.print_json(&crate::commands::probe::ErrorReport::new(e)),
+            (Err(e), false) => self.warn(&e.to_string()),
+        }
+    }
+}
+
+impl Printer {
+    /// The `fix --json` document, for either engine: a dry run without `applied`; a real
+    /// run with what it applied; a failed run with nothing applied and the `error`.
+    fn print_fix_json<P: serde::Serialize, A: AppliedActions>(
+        &self,
+        plan: &P,
+        runtimes: &[crate::apply::RuntimeFix],
+        applied: Option<&A>,
+        error: Option<&str>,
+    ) {
+        let run = match (applied, error) {
+            (None, _) => FixRun::DryRun,
+            (Some(_), None) => FixRun::Applied,
+            (Some(_), Some(_)) => FixRun::Failed,
+        };
+        let count = applied.map_or(0, |a| a.count());
+        let mut doc = FixReport::new(plan, runtimes, run, applied, count);
+        doc.error = error.map(str::to_string);
+        self.print_json(&doc);
+    }
+}
+
+/// What each engine's record of an applied run says about how much it changed.
+trait AppliedActions: serde::Serialize {
+    fn count(&self) -> usize;
+}
+
+#[cfg(unix)]
+impl AppliedActions for crate::apply::posix::Applied {
+    fn count(&self) -> usize {
+        self.actions.len()
+    }
+}
+
+impl AppliedActions for crate::apply::windows::Applied {
+    fn count(&self) -> usize {
+        self.actions.len()
+    }
+}
+
+/// A real POSIX run that applied nothing (nothing to do, or it failed and rolled back).
+#[cfg(unix)]
+fn nothing_applied() -> crate::apply::posix::Applied {
+    crate::apply::posix::Applied {
+        run: None,
+        actions: Vec::new(),
+    }
+}
+
+fn render_advice(advice: &[crate::apply::Advice]) -> String {
+    let mut out = String::new();
+    if !advice.is_empty() {
+        out.push_str("\nNot changed by trustsync (yours to decide):\n");
+        for a in advice {
+            out.push_str(&format!(
+                "  {}: {}\n",
+                escape(&a.runtime),
+                escape(&a.message)
+            ));
+        }
+    }
+    out
+}
+
+/// The next step for a runtime, in one line.
+fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> String {
+    if rt.problems.iter().any(|p| p.code == "not-executed") {
+        return "run `trustsync status` as the owner of this interpreter".into();
+    }
+    if rt.is_variable {
+        return format!(
+            "point {} at the OS bundle, or unset it (`{FIX_COMMAND}` rewrites it only where trustsync set it)",
+            escape(&rt.label)
+        );
+    }
+    if rt
+        .problems
+        .iter()
+        .any(|p| p.code == "probe-failed" || p.code == "no-ssl-module")
+    {
+        return "repair or remove this runtime; trustsync cannot see where it looks".into();
+    }
+    format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)")
+}
+
+/// How `fix` is run with the rights it needs: as root on POSIX; on Windows from an
+/// elevated prompt for every user, or as is for this user alone.
+const FIX_COMMAND: &str = if cfg!(windows) {
+    "trustsync fix"
+} else {
+    "sudo trustsync fix"
+};

@@ -1,0 +1,837 @@
+//! `trustsync fix`: turns what `status` found into a plan of file actions that make each
+//! runtime trust the OS store, plus advice for what trustsync must not change itself.
+//!
+//! Strategies, per runtime:
+//! - OpenSSL-based (`python-ssl`, `openssl`) whose CA file or hashed directory is empty or
+//!   missing (seed S1): fill the directory it already reads with `HASH.N` links to the OS
+//!   store's files ([`crate::apply::posix::hashdir`]), and link a missing CA file to the OS bundle.
+//! - Bundle-based (`requests`, `pip`, `bundled`) lacking OS CAs (S2, S4): by default a
+//!   managed bundle (the OS store as PEM) plus a profile snippet and an `environment.d` file
+//!   setting the variables these runtimes read; with `--strategy patch-bundle`, a marked,
+//!   reversible block of the missing OS CAs appended to the runtime's own bundle. Only CAs
+//!   the OS trusts are ever added, so a root the bundle's upstream removed and the OS does
+//!   not trust never comes back.
+//! - Trust variables set outside trustsync (S6): never edited; the advice names the file
+//!   that probably sets them.
+//!
+//! The plan is data: `--dry-run` renders it, `fix` applies the same value. It also records,
+//! per runtime, which of its actions serve that runtime and what advice concerns it
+//! ([`RuntimeFix`]), for `fix --json`'s per-runtime outcomes.
+
+use crate::apply::posix::hashdir::{self, HashDirMode, HashEntry};
+use crate::apply::posix::safe_fs::TargetState;
+use crate::apply::posix::{plan, Action, ApplyError, Context, Plan, Planner};
+use crate::apply::{managed_var_for, push_advice};
+pub use crate::apply::{Advice, RuntimeFix, MANAGED_VARS};
+use crate::commands::status::Status;
+use crate::diagnose::{Diagnosis, Verdict};
+use crate::model::cert::Certificate;
+use crate::model::load;
+use crate::model::runtime::Repair;
+use crate::model::system::OsStore;
+use serde::Serialize;
+use sha2::Digest;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The managed copy of the OS store that bundle-reading runtimes are pointed at.
+pub const MANAGED_DIR: &str = "/etc/trustsync";
+pub const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
+/// Single-certificate files for OS CAs that have no file of their own in the OS store.
+pub const MANAGED_CERT_DIR: &str = "/etc/trustsync/certs";
+/// Login shells (`/etc/profile` reads it).
+pub const PROFILE_SNIPPET: &str = "/etc/profile.d/trustsync.sh";
+/// systemd user managers and the services they start.
+pub const ENVIRONMENT_D: &str = "/etc/environment.d/60-trustsync.conf";
+/// The block id of patch mode's marked block.
+pub const PATCH_BLOCK_ID: &str = "os-store-cas";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Managed bundle + profile snippet + environment.d (default).
+    Env,
+    /// Append a marked block of missing OS CAs to each runtime's own bundle.
+    PatchBundle,
+}
+
+#[derive(Debug, Clone)]
+pub struct FixOptions {
+    pub strategy: Strategy,
+    /// Copies instead of symlinks in hashed directories.
+    pub copy: bool,
+    /// The environment the runtimes were judged in (the same map discovery used): which
+    /// trust variables are set, and to what, decides what is trustsync's to change.
+    pub env: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixPlan {
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub advice: Vec<Advice>,
+    /// One entry per runtime `status` looked at, in its order: what this plan does for it.
+    #[serde(skip)]
+    pub runtimes: Vec<RuntimeFix>,
+}
+
+/// The OS store's own file for each CA (by SHA-256), preferring descriptive names over
+/// `HASH.N` ones, so links read well and survive a rehash.
+fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
+    let mut out: HashMap<[u8; 32], PathBuf> = HashMap::new();
+    let Some(dir) = &os.directory else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    // Descriptive names first: a HASH.N name only fills in what they lack.
+    paths.sort_by_key(|p| {
+        (
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| hashdir::parse_hash_name(n).is_some()),
+            p.clone(),
+        )
+    });
+    let wanted: HashSet<[u8; 32]> = os.trusted.iter().map(|c| c.sha256).collect();
+    for p in paths {
+        // Debian's directory names every CA twice (NAME.pem and HASH.N): stop once found.
+        if out.len() == wanted.len() {
+            break;
+        }
+        if os.bundle.as_deref() == Some(p.as_path()) {
+            continue;
+        }
+        // Bounded, and inside the root under `--root` (trustsync_platform::read).
+        let Ok(bytes) = trustsync_platform::read::Reader::under(&ctx.root).read(&p) else {
+            continue;
+        };
+        // Only the identity is needed here, not a full X.509 parse.
+        if let [der] = trustsync_platform::bundle::decode(&bytes)
+            .certificates
+            .as_slice()
+        {
+            let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
+            if wanted.contains(&sha256) {
+                out.entry(sha256).or_insert_with(|| ctx.logical_path(&p));
+            }
+        }
+    }
+    out
+}
+
+struct Builder<'a> {
+    status: &'a Status,
+    ctx: &'a Context,
+    planner: Planner<'a>,
+    opts: &'a FixOptions,
+    actions: Vec<Action>,
+    advice: Vec<Advice>,
+    /// Targets already planned, so runtimes sharing a directory plan it once.
+    planned: HashSet<PathBuf>,
+    managed_bundle_needed: bool,
+    os_files: Option<HashMap<[u8; 32], PathBuf>>,
+    /// Per diagnosis (same order as `status.diagnoses`): what the plan does for it.
+    runtimes: Vec<RuntimeFix>,
+    /// Indexes into `runtimes` of those the actions being planned now serve.
+    serving: Vec<usize>,
+    /// Every target planned under a key that stands for several actions (a hashed
+    /// directory: its parents, entries and the managed single-CA files they link to), so a
+    /// runtime reaching a key another runtime planned first still lists what serves it.
+    unit_targets: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Runtimes the managed bundle and its variables serve.
+    managed_serves: Vec<usize>,
+}
+
+pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan, ApplyError> {
+    let mut b = Builder {
+        status,
+        ctx,
+        planner: Planner::new(ctx)?,
+        opts,
+        actions: Vec::new(),
+        advice: Vec::new(),
+        planned: HashSet::new(),
+        managed_bundle_needed: false,
+        os_files: None,
+        runtimes: status.diagnoses.iter().map(RuntimeFix::new).collect(),
+        serving: Vec::new(),
+        unit_targets: HashMap::new(),
+        managed_serves: Vec::new(),
+    };
+    if status.os.trusted.is_empty() {
+        return Err(ApplyError::EmptyBundle {
+            path: status.os.bundle.clone().unwrap_or_default(),
+        });
+    }
+    for (index, d) in status.diagnoses.iter().enumerate() {
+        if d.verdict == Verdict::Ok {
+            continue;
+        }
+        b.serving = vec![index];
+        b.runtime(d)?;
+    }
+    // Once written, the managed bundle follows the OS store on every fix, whether or not a
+    // runtime in this environment reads it: a CA removed from the OS must leave it too.
+    let managed_exists = b.planner.state(Path::new(MANAGED_BUNDLE))?.0 != TargetState::Absent;
+    b.serving = std::mem::take(&mut b.managed_serves);
+    if b.managed_bundle_needed || managed_exists {
+        b.managed_files()?;
+    }
+    let plan = Plan::new(b.actions).without_satisfied();
+    let planned: Vec<String> = plan
+        .actions
+        .iter()
+        .map(|a| a.target.to_string_lossy().into_owned())
+        .collect();
+    for r in &mut b.runtimes {
+        r.keep_planned(planned.iter().map(String::as_str));
+    }
+    Ok(FixPlan {
+        plan,
+        advice: b.advice,
+        runtimes: b.runtimes,
+    })
+}
+
+impl Builder<'_> {
+    fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
+        push_advice(&mut self.advice, Advice::for_runtime(d, code, message));
+        for &i in &self.serving {
+            self.runtimes[i].advise(code);
+        }
+    }
+
+    /// Adds an action to the plan, as serving the runtimes being planned for.
+    fn push(&mut self, action: Action) {
+        self.serve(&action.target);
+        self.actions.push(action);
+    }
+
+    /// Records that what is planned at `key` (one target, or a whole hashed directory)
+    /// serves the runtimes being planned for, also when another runtime planned it first.
+    fn serve(&mut self, key: &Path) {
+        let more = self.unit_targets.get(key).into_iter().flatten();
+        for target in std::iter::once(key).chain(more.map(PathBuf::as_path)) {
+            let target = target.to_string_lossy();
+            for &i in &self.serving {
+                self.runtimes[i].serve(&target);
+            }
+        }
+    }
+
+    /// The runtimes being planned for are fixed by the managed bundle and its variables.
+    fn need_managed_bundle(&mut self) {
+        self.managed_bundle_needed = true;
+        self.managed_serves.extend(self.serving.iter().copied());
+    }
+
+    fn has(&self, d: &Diagnosis, code: &str) -> bool {
+        d.problems.iter().any(|p| p.code == code)
+    }
+
+    fn runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let rt = &d.runtime;
+        if self.has(d, "not-executed")
+            || self.has(d, "probe-failed")
+            || self.has(d, "no-ssl-module")
+        {
+            let msg = d
+                .problems
+                .iter()
+                .find(|p| {
+                    p.severity == crate::diagnose::Severity::Broken || p.code == "not-executed"
+                })
+                .map(|p| p.message.clone())
+                .unwrap_or_default();
+            self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
+            return Ok(());
+        }
+        // Variables set outside trustsync are the user's: say where, never edit.
+        let foreign: Vec<&String> = rt
+            .overridden_by
+            .iter()
+            .filter(|v| self.status_env(v).as_deref() != Some(MANAGED_BUNDLE))
+            .collect();
+        if rt.kind.repair == Repair::Variable {
+            let var = rt.label.trim_start_matches('$');
+            if self.status_env(var).as_deref() == Some(MANAGED_BUNDLE) {
+                self.need_managed_bundle();
+            } else {
+                let origin =
+                    where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
+                self.advise(d, "variable-set-elsewhere", format!(
+                    "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                ));
+            }
+            return Ok(());
+        }
+        if !foreign.is_empty() {
+            let vars: Vec<String> = foreign.iter().map(|v| format!("${v}")).collect();
+            self.advise(d, "variable-set-elsewhere", format!(
+                "{} decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime",
+                vars.join(", ")
+            ));
+            return Ok(());
+        }
+        // Paths another user's program reported are that user's word (an interpreter run as
+        // its owner can answer `cafile=/etc/ld.so.preload`): as root, nothing is written
+        // where they point. The managed bundle and variables do not depend on them.
+        let writes_reported_paths =
+            rt.kind.repair == Repair::HashedDir || self.opts.strategy == Strategy::PatchBundle;
+        if let Some(uid) = rt.reported_by_uid {
+            if writes_reported_paths
+                && crate::apply::posix::safe_fs::running_as_root()
+                && !reported_paths_in_own_tree(rt, uid)
+            {
+                self.advise(d, "reported-by-user", format!(
+                    "where it looks was reported by a program that belongs to uid {uid}; as root, trustsync does not write where another user's program points. That user can run `trustsync fix` themselves, or point the runtime at {}",
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                ));
+                return Ok(());
+            }
+        }
+        match rt.kind.repair {
+            Repair::HashedDir => self.openssl_runtime(d),
+            Repair::Bundle => self.bundle_runtime(d),
+            Repair::Variable => Ok(()),
+        }
+    }
+
+    fn status_env(&self, var: &str) -> Option<String> {
+        self.opts.env.get(var).cloned()
+    }
+
+    fn openssl_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let rt = &d.runtime;
+        if rt
+            .overridden_by
+            .iter()
+            .any(|v| self.status_env(v).as_deref() == Some(MANAGED_BUNDLE))
+        {
+            // It reads the managed bundle: refreshing that is the whole fix.
+            self.need_managed_bundle();
+            return Ok(());
+        }
+        if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
+            // Extra trust: entries trustsync itself made for a CA the OS has since dropped
+            // are withdrawn by re-planning the directory below; anything else is not ours.
+            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only the entries it made itself: remove the others from its files, or accept them".into());
+        }
+        let Some(capath) = rt.capath.first() else {
+            self.advise(
+                d,
+                "no-capath",
+                "this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle"
+                    .into(),
+            );
+            return Ok(());
+        };
+        let capath = self.ctx.logical_path(capath);
+        if self.planned.insert(capath.clone()) {
+            let first = self.actions.len();
+            self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
+            let entries = self.hash_entries()?;
+            let mode = if self.opts.copy {
+                HashDirMode::Copy
+            } else {
+                HashDirMode::Symlink
+            };
+            for action in hashdir::plan_dir(&self.planner, &capath, 0o755, &entries, mode)? {
+                self.push(action);
+            }
+            let unit = self.actions[first..]
+                .iter()
+                .map(|a| a.target.clone())
+                .collect();
+            self.unit_targets.insert(capath, unit);
+        } else {
+            self.serve(&capath);
+        }
+        if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
+            let cafile = self.ctx.logical_path(cafile);
+            let bundle = self.ctx.logical_path(bundle);
+            let (state, _) = self.planner.state(&cafile)?;
+            if state == TargetState::Absent && cafile != bundle {
+                if self.planned.insert(cafile.clone()) {
+                    self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
+                    let link = self.planner.symlink(
+                        &cafile,
+                        &bundle,
+                        &format!(
+                            "{} reads this CA file, which does not exist; link it to the OS bundle",
+                            rt.label
+                        ),
+                    )?;
+                    self.push(link);
+                } else {
+                    self.serve(&cafile);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `CreateDir` actions for missing ancestors of `path` (outermost first).
+    fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        for dir in self.planner.missing_dirs(parent)? {
+            if self.planned.insert(dir.clone()) {
+                let action = self.planner.create_dir(&dir, 0o755, reason)?;
+                self.push(action);
+            } else {
+                // Planned already (for another runtime, or another file of this one): it
+                // serves this one too.
+                self.serve(&dir);
+            }
+        }
+        Ok(())
+    }
+
+    /// One entry per OS CA: its own file, or a managed single-certificate file.
+    fn hash_entries(&mut self) -> Result<Vec<HashEntry>, ApplyError> {
+        if self.os_files.is_none() {
+            self.os_files = Some(os_files(&self.status.os, self.ctx));
+        }
+        let files = self.os_files.clone().unwrap_or_default();
+        let mut entries = Vec::new();
+        for c in &self.status.os.trusted {
+            let source = match files.get(&c.sha256) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = Path::new(MANAGED_CERT_DIR).join(format!("{}.pem", c.fingerprint()));
+                    if self.planned.insert(p.clone()) {
+                        self.ensure_parents(&p, "trustsync keeps its managed files here")?;
+                        let write = self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?;
+                        self.push(write);
+                    } else {
+                        self.serve(&p);
+                    }
+                    p
+                }
+            };
+            entries.push(HashEntry {
+                subject_hash: c.subject_hash_hex(),
+                source,
+                sha256: c.fingerprint(),
+            });
+        }
+        Ok(entries)
+    }
+
+    fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        if d.missing.is_empty() {
+            if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
+                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only what it added itself. The managed bundle holds only OS CAs: point the runtime at it to drop the rest".into());
+            }
+            // A block trustsync appended earlier may hold a CA the OS has since dropped.
+            if self.opts.strategy == Strategy::PatchBundle {
+                return self.patch_bundle(d);
+            }
+            return Ok(());
+        }
+        match self.opts.strategy {
+            Strategy::Env => {
+                match managed_var_for(d) {
+                    Some(_) => self.need_managed_bundle(),
+                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
+                }
+                Ok(())
+            }
+            Strategy::PatchBundle => self.patch_bundle(d),
+        }
+    }
+
+    fn patch_bundle(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let Some(cafile) = &d.runtime.cafile else {
+            return Ok(());
+        };
+        let target = self.ctx.logical_path(cafile);
+        if !self.planned.insert(target.clone()) {
+            // Another runtime reads the same bundle: its block serves both.
+            self.serve(&target);
+            return Ok(());
+        }
+        // The block is rebuilt from the bundle *without* it, so CAs it already carries stay
+        // when the OS gains one more.
+        let (_, bytes) = self.planner.state(&target)?;
+        let Some(bytes) = bytes else {
+            self.advise(
+                d,
+                "not-a-file",
+                format!("{} is not a regular file; not patched", target.display()),
+            );
+            return Ok(());
+        };
+        let bytes_with_block = bytes.clone();
+        let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
+        let upstream = load::parse_bytes(&target, &without).certificates;
+        let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
+        let mut contents = String::new();
+        for c in self
+            .status
+            .os
+            .trusted
+            .iter()
+            .filter(|c| !have.contains(&c.anchor_key()))
+        {
+            contents.push_str(&format!(
+                "# {}\n# SHA-256: {}\n{}",
+                c.display_name(),
+                c.fingerprint(),
+                c.to_pem()
+            ));
+        }
+        if contents.is_empty() {
+            if plan::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
+                let reason = format!(
+                    "the OS no longer trusts what trustsync added to {}; withdraw its block",
+                    d.runtime.label
+                );
+                let withdraw =
+                    self.planner
+                        .remove_marked_block(&target, PATCH_BLOCK_ID, &reason)?;
+                self.push(withdraw);
+            }
+            return Ok(());
+        }
+        let reason = format!(
+            "{} lacks {} OS CAs; add them in a marked block (`sudo trustsync undo` removes it)",
+            d.runtime.label,
+            d.missing.len()
+        );
+        let action =
+            self.planner
+                .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
+        // A bundle in a directory another user controls (their venv) is theirs: say so and
+        // fix the rest, rather than refusing the whole run at apply time.
+        match self.planner.check_writable(&target) {
+            Err(e @ ApplyError::UserControlledDir { .. }) => {
+                self.advise(d, "user-owned-bundle", e.to_string());
+            }
+            _ => self.push(action),
+        }
+        Ok(())
+    }
+
+    fn managed_files(&mut self) -> Result<(), ApplyError> {
+        if cfg!(target_os = "macos") {
+            // macOS shells run /etc/zshrc and /etc/profile, neither of which reads
+            // /etc/profile.d; those files are the user's, so trustsync only says so.
+            self.advice.push(Advice {
+                runtime: "login shells".into(),
+                code: "profile-not-read",
+                message: format!("macOS shells do not read /etc/profile.d: add `. {PROFILE_SNIPPET}` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps"),
+            });
+        }
+        let bundle = Path::new(MANAGED_BUNDLE);
+        self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
+        let body = managed_bundle(&self.status.os, self.ctx);
+        let write = self.planner.write_bundle(
+            bundle,
+            body.into_bytes(),
+            0o644,
+            "the OS store as one PEM file, for runtimes that read a bundle of their own",
+        )?;
+        self.push(write);
+        let snippet = Path::new(PROFILE_SNIPPET);
+        self.ensure_parents(snippet, "the profile snippet directory")?;
+        let write = self.planner.write_file(
+            snippet,
+            profile_snippet().into_bytes(),
+            0o644,
+            "login shells point bundle-reading runtimes at the managed bundle",
+        )?;
+        self.push(write);
+        let envd = Path::new(ENVIRONMENT_D);
+        self.ensure_parents(envd, "systemd reads environment.d here")?;
+        let write = self.planner.write_file(
+            envd,
+            environment_d().into_bytes(),
+            0o644,
+            "systemd user sessions and their services get the same variables",
+        )?;
+        self.push(write);
+        Ok(())
+    }
+}
+
+/// The managed bundle for this context (sources shown as inside the root).
+/// True when every path `rt` reported lies inside the tree trustsync itself found it in
+/// (the prefix above its binary), that tree's top belongs to `uid`, and no directory on the
+/// way down is a symlink: then the answer names the user's own files, which the engine may
+/// write like any bundle in a user's directory (refused unless `--allow-user-dirs`, walked
+/// with `O_NOFOLLOW`). Anything else the answer names is not the user's to choose.
+fn reported_paths_in_own_tree(rt: &crate::model::runtime::Runtime, uid: u32) -> bool {
+    use std::path::Component;
+    let Some(prefix) = rt.path.parent().and_then(Path::parent) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owned = std::fs::symlink_metadata(prefix)
+            .is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink() && m.uid() == uid);
+        if !owned {
+            return false;
+        }
+    }
+    let inside = |p: &Path| {
+        let Ok(rest) = p.strip_prefix(prefix) else {
+            return false;
+        };
+        if rest
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return false;
+        }
+        // Every directory between the prefix and the target is a real directory.
+        let mut cur = prefix.to_path_buf();
+        let parts: Vec<_> = rest.components().collect();
+        for c in parts.iter().take(parts.len().saturating_sub(1)) {
+            cur.push(c);
+            if std::fs::symlink_metadata(&cur).is_ok_and(|m| m.file_type().is_symlink()) {
+                return false;
+            }
+        }
+        true
+    };
+    rt.cafile.iter().chain(&rt.capath).all(|p| inside(p))
+}
+
+fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
+    let sources: Vec<String> = os
+        .sources
+        .iter()
+        .map(|s| ctx.logical_path(Path::new(s)).display().to_string())
+        .collect();
+    crate::apply::managed_bundle(os, &sources, "sudo ")
+}
+
+fn profile_snippet() -> String {
+    let mut out = format!(
+        "# Generated by trustsync: points runtimes that read a CA bundle of their own at the OS\n# trust store (managed copy: {MANAGED_BUNDLE}). A variable already set elsewhere is left\n# alone. Remove with `sudo trustsync undo`.\n"
+    );
+    for var in MANAGED_VARS {
+        out.push_str(&format!(
+            "[ -n \"${{{var}:-}}\" ] || export {var}='{MANAGED_BUNDLE}'\n"
+        ));
+    }
+    out
+}
+
+fn environment_d() -> String {
+    let mut out = "# Generated by trustsync (see /etc/profile.d/trustsync.sh). Remove with `sudo trustsync undo`.\n".to_string();
+    for var in MANAGED_VARS {
+        out.push_str(&format!("{var}={MANAGED_BUNDLE}\n"));
+    }
+    out
+}
+
+/// Where a variable is probably set, as ` (set in FILE line N)`, or empty.
+fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
+    let home = home.unwrap_or_default();
+    let mut files: Vec<PathBuf> = [
+        "/etc/environment",
+        "/etc/profile",
+        "/etc/bash.bashrc",
+        "/etc/zsh/zshenv",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    for dir in ["/etc/profile.d", "/etc/environment.d"] {
+        if let Ok(entries) = std::fs::read_dir(ctx.host_path(Path::new(dir))) {
+            let mut more: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| ctx.logical_path(&e.path()))
+                .collect();
+            more.sort();
+            files.extend(more);
+        }
+    }
+    if !home.is_empty() {
+        for f in [
+            ".bashrc",
+            ".profile",
+            ".bash_profile",
+            ".zshrc",
+            ".zshenv",
+            ".pam_environment",
+        ] {
+            files.push(Path::new(&home).join(f));
+        }
+    }
+    for f in files {
+        if f == Path::new(PROFILE_SNIPPET) || f == Path::new(ENVIRONMENT_D) {
+            continue;
+        }
+        let Ok(text) =
+            trustsync_platform::read::Reader::under(&ctx.root).read_to_string(&ctx.host_path(&f))
+        else {
+            continue;
+        };
+        if let Some(line) = assignment_line(&text, var) {
+            return format!(" (set in {} line {line})", f.display());
+        }
+    }
+    " (not in the usual profile files: likely the parent process, a service unit, a CI config or a Dockerfile ENV)".into()
+}
+
+/// The 1-based line of a profile or environment file (text another user may have written)
+/// that assigns `var` (`VAR=…` or `export VAR=…`, not commented out). Public for the
+/// parser fuzz tests.
+#[doc(hidden)]
+pub fn assignment_line(text: &str, var: &str) -> Option<usize> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let l = line.trim_start();
+        if l.starts_with('#') {
+            return None;
+        }
+        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+        l.strip_prefix(var)
+            .is_some_and(|rest| rest.starts_with('='))
+            .then_some(i + 1)
+    })
+}
+
+/// After `fix` with the env strategy, a shell started earlier still lacks the variables:
+/// say so under each runtime the snippet will fix, instead of leaving a bare `drift`.
+pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMap<String, String>) {
+    let snippet = root.join(PROFILE_SNIPPET.trim_start_matches('/'));
+    // A tree's snippet may be a FIFO or a link out of the tree: read it bounded, inside.
+    let Ok(text) = trustsync_platform::read::Reader::under(root).read_to_string(&snippet) else {
+        return;
+    };
+    for d in diagnoses
+        .iter_mut()
+        .filter(|d| d.verdict == Verdict::Drift && !d.missing.is_empty())
+    {
+        let Some(var) = managed_var_for(d) else {
+            continue;
+        };
+        if env.contains_key(var) || !text.contains(&format!("export {var}=")) {
+            continue;
+        }
+        d.problems.push(crate::diagnose::Problem {
+            code: "fixed-for-new-shells",
+            severity: crate::diagnose::Severity::Info,
+            message: format!("{PROFILE_SNIPPET} sets ${var} for new login shells; this one started before it: run `. {PROFILE_SNIPPET}` or log in again"),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Which runtime each planned action serves: the record behind `fix --json`'s
+    //! per-runtime outcomes, checked where several runtimes share what is planned once.
+    use super::*;
+    use crate::apply::test_support::{ca, os_store};
+    use crate::diagnose::diagnose;
+    use crate::model::load::Cache;
+    use crate::model::runtime::Runtime;
+
+    fn openssl(root: &Path, label: &str, capath: &str) -> Runtime {
+        let mut rt = Runtime::new(
+            crate::runtimes::openssl::KIND,
+            root.join(format!("opt/{label}/bin/openssl")),
+            label.into(),
+        );
+        rt.capath = vec![root.join(capath.trim_start_matches('/'))];
+        rt
+    }
+
+    /// Two OpenSSL builds reading one empty directory, a certifi lacking the OS CA, and a
+    /// certifi in sync, planned with the env strategy.
+    fn planned() -> (tempfile::TempDir, FixPlan, Certificate) {
+        let root = tempfile::tempdir().unwrap();
+        let corp = ca("Corp Root");
+        let os = os_store(
+            "debian",
+            "/etc/ssl/certs/ca-certificates.crt",
+            std::slice::from_ref(&corp),
+        );
+        let shared = "/usr/local/ssl/certs";
+        std::fs::create_dir_all(root.path().join(shared.trim_start_matches('/'))).unwrap();
+        let stale = root.path().join("stale.pem");
+        std::fs::write(&stale, ca("Public Root").to_pem()).unwrap();
+        let fresh = root.path().join("fresh.pem");
+        std::fs::write(&fresh, corp.to_pem()).unwrap();
+        let certifi = |label: &str, file: &Path| {
+            let mut rt = Runtime::new(
+                crate::runtimes::python::REQUESTS,
+                root.path().join(label),
+                label.into(),
+            );
+            rt.cafile = Some(file.to_path_buf());
+            rt
+        };
+        let runtimes = vec![
+            openssl(root.path(), "first", shared),
+            openssl(root.path(), "second", shared),
+            certifi("stale", &stale),
+            certifi("fresh", &fresh),
+        ];
+        let mut cache = Cache::default();
+        let diagnoses = runtimes
+            .into_iter()
+            .map(|rt| diagnose(rt, &os, &mut cache))
+            .collect();
+        let status = Status {
+            os,
+            diagnoses,
+            reference_gap: None,
+        };
+        let ctx = Context::with_root(root.path());
+        let opts = FixOptions {
+            strategy: Strategy::Env,
+            copy: false,
+            env: HashMap::new(),
+        };
+        let plan = plan(&status, &ctx, &opts).unwrap();
+        (root, plan, corp)
+    }
+
+    #[test]
+    fn a_directory_planned_once_serves_every_runtime_reading_it() {
+        let (_root, plan, corp) = planned();
+        let [first, second, stale, fresh] = plan.runtimes.as_slice() else {
+            panic!("one record per runtime: {:?}", plan.runtimes);
+        };
+        let cert_file = format!("{MANAGED_CERT_DIR}/{}.pem", corp.fingerprint());
+        let link = format!("/usr/local/ssl/certs/{}.0", corp.subject_hash_hex());
+        for t in [&cert_file, &link, &MANAGED_DIR.to_string()] {
+            assert!(first.targets.contains(t), "{t} in {:?}", first.targets);
+        }
+        assert_eq!(
+            first.targets, second.targets,
+            "the runtime whose directory was already planned lists the same actions"
+        );
+        assert!(
+            stale.targets.contains(&MANAGED_BUNDLE.to_string())
+                && stale.targets.contains(&PROFILE_SNIPPET.to_string()),
+            "{:?}",
+            stale.targets
+        );
+        assert!(
+            !stale.targets.contains(&link) && !first.targets.contains(&MANAGED_BUNDLE.into()),
+            "a runtime lists only what serves it"
+        );
+        assert_eq!(fresh.verdict_before, Verdict::Ok);
+        assert!(fresh.targets.is_empty() && fresh.advice.is_empty());
+        // Every recorded target is an action of the plan.
+        let all: Vec<String> = plan
+            .plan
+            .actions
+            .iter()
+            .map(|a| a.target.display().to_string())
+            .collect();
+        for r in &plan.runtimes {
+            assert!(r.targets.iter().all(|t| all.contains(t)), "{r:?}");
+        }
+    }
+}

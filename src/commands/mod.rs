@@ -1,0 +1,12 @@
+//! The commands, each composed from the layers below: [`status`] (OS store + every
+//! family's rows, judged), [`fix`] (per-runtime repair plans, POSIX and Windows),
+//! [`manage`] (`add`/`remove` in the OS store), [`probe`] (a server's chain against every
+//! trust set), [`hooks`] (keeping the sync true after updates) and [`reference`] (S7).
+
+pub mod fix;
+#[cfg(unix)]
+pub mod hooks;
+pub mod manage;
+pub mod probe;
+pub mod reference;
+pub mod status;

@@ -1,0 +1,172 @@
+//! The certificate model: one parsed CA certificate and the facts trustsync compares by.
+//!
+//! A certificate's identity is the SHA-256 of its DER. Two different certificates for the
+//! same CA (a re-issued root: same subject, same key) are still the same trust anchor to a
+//! TLS library, so [`Certificate::anchor_key`] lets a diff treat them as equal.
+
+use crate::model::name_hash;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::{SystemTime, UNIX_EPOCH};
+use x509_parser::prelude::*;
+
+/// A parsed certificate. Only public data: private keys never reach this type.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub der: Vec<u8>,
+    /// SHA-256 of the DER: the certificate's identity everywhere in trustsync.
+    pub sha256: [u8; 32],
+    pub subject: String,
+    pub issuer: String,
+    /// Validity bounds, seconds since the Unix epoch.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Basic constraints say CA, or an X.509 v1 self-issued certificate (which OpenSSL
+    /// accepts as a trust anchor).
+    pub is_ca: bool,
+    /// `openssl x509 -subject_hash`: the `HASH` in a capath's `HASH.N` file names.
+    pub subject_hash: u32,
+    /// `openssl x509 -subject_hash_old` (MD5 form, OpenSSL before 1.0).
+    pub subject_hash_old: u32,
+    /// SHA-256 over subject DER and SubjectPublicKeyInfo: equal for re-issued copies.
+    anchor_key: [u8; 32],
+    /// [`readable_name`] of the subject, taken from its parsed attributes (the subject
+    /// text cannot be split on commas: a CN may contain one).
+    display_name: String,
+}
+
+/// The most readable part of an X.509 name: its CN, else O, else OU, else the whole name.
+pub(crate) fn readable_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    name.iter_common_name()
+        .find_map(|a| a.as_str().ok())
+        .or_else(|| name.iter_organization().find_map(|a| a.as_str().ok()))
+        .or_else(|| {
+            name.iter_organizational_unit()
+                .find_map(|a| a.as_str().ok())
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// Why a blob is not a certificate.
+#[derive(Debug, thiserror::Error)]
+#[error("not a valid X.509 certificate: {0}")]
+pub struct CertError(String);
+
+impl Certificate {
+    pub fn from_der(der: &[u8]) -> Result<Self, CertError> {
+        // x509-parser does not check the outer tag; OpenSSL (what runtimes load) wants a
+        // SEQUENCE, so a blob it would skip is not counted as a certificate here either.
+        if der.first() != Some(&0x30) {
+            return Err(CertError("not a DER SEQUENCE".into()));
+        }
+        let (rest, x509) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CertError(format!("{} trailing bytes", rest.len())));
+        }
+        let subject = x509.subject();
+        let self_issued = subject.as_raw() == x509.issuer().as_raw();
+        let is_ca = match x509.basic_constraints() {
+            Ok(Some(bc)) => bc.value.ca,
+            Ok(None) => x509.version() == X509Version::V1 && self_issued,
+            Err(_) => false,
+        };
+        let mut anchor = Sha256::new();
+        anchor.update(subject.as_raw());
+        anchor.update(x509.public_key().raw);
+        Ok(Certificate {
+            sha256: Sha256::digest(der).into(),
+            subject: subject.to_string(),
+            display_name: readable_name(subject),
+            issuer: x509.issuer().to_string(),
+            not_before: x509.validity().not_before.timestamp(),
+            not_after: x509.validity().not_after.timestamp(),
+            is_ca,
+            subject_hash: name_hash::subject_hash(subject),
+            subject_hash_old: name_hash::subject_hash_old(subject),
+            anchor_key: anchor.finalize().into(),
+            der: der.to_vec(),
+        })
+    }
+
+    pub fn fingerprint(&self) -> String {
+        hex::encode(self.sha256)
+    }
+
+    pub fn subject_hash_hex(&self) -> String {
+        format!("{:08x}", self.subject_hash)
+    }
+
+    /// Equal for two certificates that are the same trust anchor (same subject and key).
+    pub fn anchor_key(&self) -> [u8; 32] {
+        self.anchor_key
+    }
+
+    /// The most readable part of the subject: its CN, else O, else OU, else the whole name.
+    pub fn display_name(&self) -> String {
+        self.display_name.clone()
+    }
+
+    pub fn is_expired_at(&self, now: i64) -> bool {
+        now > self.not_after
+    }
+
+    /// The certificate as one PEM block.
+    pub fn to_pem(&self) -> String {
+        ::pem::encode(&::pem::Pem::new("CERTIFICATE", self.der.clone()))
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A short summary of a certificate for reports.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CertSummary {
+    pub sha256: String,
+    pub subject: String,
+    pub not_after: i64,
+}
+
+impl From<&Certificate> for CertSummary {
+    fn from(c: &Certificate) -> Self {
+        CertSummary {
+            sha256: c.fingerprint(),
+            subject: c.display_name(),
+            not_after: c.not_after,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(dn: &[(rcgen::DnType, &str)]) -> Certificate {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (key, value) in dn {
+            params.distinguished_name.push(key.clone(), *value);
+        }
+        let key = rcgen::KeyPair::generate().unwrap();
+        Certificate::from_der(params.self_signed(&key).unwrap().der()).unwrap()
+    }
+
+    #[test]
+    fn display_name_reads_attributes_not_the_subject_text() {
+        let comma = self_signed(&[
+            (rcgen::DnType::OrganizationName, "Acme"),
+            (rcgen::DnType::CommonName, "Acme, Inc. Root CA"),
+        ]);
+        assert_eq!(comma.display_name(), "Acme, Inc. Root CA");
+        let org = self_signed(&[(rcgen::DnType::OrganizationName, "Org Only, Ltd")]);
+        assert_eq!(org.display_name(), "Org Only, Ltd");
+        let unit = self_signed(&[(rcgen::DnType::OrganizationalUnitName, "Unit")]);
+        assert_eq!(unit.display_name(), "Unit");
+    }
+}

@@ -1,0 +1,142 @@
+//! What a runtime is to trustsync: something that verifies TLS, and where it looks for CAs.
+//!
+//! Discovery fills these in by asking each runtime itself; the diff then computes the trust
+//! set from `cafile` and `capath` exactly as the runtime's TLS library would.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What kind of runtime a row is: its stable JSON `kind` name and how a fix reaches it.
+/// Each family declares its kinds (`runtimes::python::REQUESTS`, `runtimes::openssl::KIND`,
+/// …); code below the families (diagnosis, the fix planners, the printer) treats rows by
+/// these properties, never by name, so a new family needs no change there.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeKind {
+    /// The JSON `kind` field (`python-ssl`, `requests`, …): stable, part of the schema.
+    pub name: &'static str,
+    /// How `fix` reaches a runtime of this kind.
+    pub repair: Repair,
+    /// The variable the env strategy points it at, if its kind has one (a row may refine
+    /// it: an application bundle's variable depends on the package).
+    pub variable: Option<&'static str>,
+}
+
+impl RuntimeKind {
+    pub fn as_str(self) -> &'static str {
+        self.name
+    }
+
+    /// True for a row that is a trust variable itself (not a runtime that reads one).
+    pub fn is_variable(self) -> bool {
+        self.repair == Repair::Variable
+    }
+}
+
+impl PartialEq for RuntimeKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for RuntimeKind {}
+impl std::hash::Hash for RuntimeKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
+}
+impl Serialize for RuntimeKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+/// How `fix` reaches a runtime: the plan a family proposes for its rows, carried out by
+/// the POSIX and the Windows planners alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repair {
+    /// It reads an OpenSSL-style CA file and hashed directory (`ssl`, `openssl`): give the
+    /// directory a `HASH.N` entry per OS CA and link a missing CA file to the OS bundle.
+    /// Writes where the runtime says it looks.
+    HashedDir,
+    /// It reads one bundle file of its own (certifi, an application's `cacert.pem`): point
+    /// its variable at the managed bundle, or with `--strategy patch-bundle` append the
+    /// missing OS CAs to that file in a marked block.
+    Bundle,
+    /// The row is a trust variable: trustsync changes it only where it set it itself,
+    /// otherwise it says where it is set.
+    Variable,
+}
+
+/// One runtime as discovered: where it looks, not yet what it finds there.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    pub kind: RuntimeKind,
+    /// Interpreter or binary; for an env var, the variable's name.
+    pub path: PathBuf,
+    /// A short label for the table, e.g. `python3.11 (pyenv 3.11.7)`.
+    pub label: String,
+    pub version: Option<String>,
+    /// The CA file it reads, after environment overrides.
+    pub cafile: Option<PathBuf>,
+    /// The hashed directories it reads, after environment overrides.
+    pub capath: Vec<PathBuf>,
+    /// Environment variables in effect that changed `cafile`/`capath`.
+    pub overridden_by: Vec<String>,
+    /// Whether the runtime reads only `cafile`+`capath` in place of a built-in list (true), or
+    /// adds them to one (NODE_EXTRA_CA_CERTS): an additive source need not hold every OS CA.
+    pub replaces_defaults: bool,
+    /// For certifi-based rows: certifi's version, i.e. the date of its Mozilla snapshot.
+    pub bundle_version: Option<String>,
+    /// For certifi-based rows: certifi's own file, whatever the variables say.
+    pub bundle_path: Option<PathBuf>,
+    /// The runtime also trusts the OS store itself (Python on Windows, pip with truststore
+    /// there): its trust set is the OS store plus its files.
+    pub adds_os_store: bool,
+    /// Things discovery itself found wrong or worth saying (probe failed, not executed).
+    pub notes: Vec<Note>,
+    /// For env-var rows: which runtimes read this variable.
+    pub affects: Vec<String>,
+    /// The variable the env strategy points this runtime at (its kind's, refined per row).
+    pub managed_var: Option<&'static str>,
+    /// The user whose program reported `cafile`/`capath`/`bundle_path` (an interpreter or
+    /// `openssl` run as its owner), `None` when trustsync found them itself or asked a
+    /// root-owned program. Such paths are that user's word: as root, `fix` never writes
+    /// where they point.
+    pub reported_by_uid: Option<u32>,
+}
+
+/// A finding made during discovery, before any diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub code: &'static str,
+    pub message: String,
+    /// True when the runtime cannot be judged (probe failed): its verdict is `broken`.
+    pub fatal: bool,
+}
+
+impl Runtime {
+    pub fn new(kind: RuntimeKind, path: PathBuf, label: String) -> Runtime {
+        Runtime {
+            kind,
+            path,
+            label,
+            version: None,
+            cafile: None,
+            capath: Vec::new(),
+            overridden_by: Vec::new(),
+            replaces_defaults: true,
+            adds_os_store: false,
+            bundle_version: None,
+            bundle_path: None,
+            notes: Vec::new(),
+            affects: Vec::new(),
+            reported_by_uid: None,
+            managed_var: kind.variable,
+        }
+    }
+}
+
+/// A dotted version (`3.11.7`, certifi's `2024.02.02`) as numbers, so that `24.10` sorts
+/// after `24.2`. Stops at the first part that is not a number (`3.13.0rc1` gives `[3, 13]`).
+pub fn version_key(v: &str) -> Vec<u32> {
+    v.split('.').map_while(|p| p.parse().ok()).collect()
+}

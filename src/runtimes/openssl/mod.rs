@@ -1,0 +1,166 @@
+//! OpenSSL builds: every `openssl` binary, and where its OPENSSLDIR says it looks.
+//!
+//! A private build (`/usr/local/openssl111`) has its own OPENSSLDIR whose `certs/` is empty
+//! and whose `cert.pem` is missing: the seed case S1. `openssl version -v -d` tells both the
+//! version and the directory in one run.
+
+use crate::discover::Options;
+use crate::model::runtime::{Note, Repair, Runtime, RuntimeKind};
+use crate::runtimes::exec::{self, ExecPolicy};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// An `openssl` build (its OPENSSLDIR's `cert.pem` and `certs/`).
+pub const KIND: RuntimeKind = RuntimeKind {
+    name: "openssl",
+    repair: Repair::HashedDir,
+    variable: Some("SSL_CERT_FILE"),
+};
+
+pub struct Openssl;
+
+impl super::Family for Openssl {
+    fn name(&self) -> &'static str {
+        "openssl"
+    }
+
+    fn kinds(&self) -> &'static [RuntimeKind] {
+        &[KIND]
+    }
+
+    fn discover(&self, opts: &Options) -> Vec<Runtime> {
+        crate::discover::parallel_map(&candidates(opts), |path| probe(path, opts))
+    }
+}
+
+pub fn candidates(opts: &Options) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    crate::discover::search_dirs(opts)
+        .into_iter()
+        .map(|d| {
+            d.join(if cfg!(windows) {
+                "openssl.exe"
+            } else {
+                "openssl"
+            })
+        })
+        .chain(
+            opts.runtimes
+                .iter()
+                .filter(|r| r.file_stem().is_some_and(|n| n == "openssl"))
+                .cloned(),
+        )
+        .filter(|p| p.is_file())
+        .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
+        .collect()
+}
+
+/// Parses `openssl version -v -d` output: (version line, OPENSSLDIR).
+pub fn parse_version_output(text: &str) -> (Option<String>, Option<PathBuf>) {
+    let mut version = None;
+    let mut dir = None;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("OPENSSLDIR:") {
+            let d = rest.trim().trim_matches('"');
+            dir = Some(PathBuf::from(d));
+        } else if version.is_none() && !line.trim().is_empty() {
+            version = Some(line.trim().to_string());
+        }
+    }
+    (version, dir)
+}
+
+/// The runtime for one `openssl` binary; env vars override as in
+/// `X509_STORE_set_default_paths`.
+pub fn probe(binary: &Path, opts: &Options) -> Runtime {
+    let mut rt = Runtime::new(KIND, binary.to_path_buf(), binary.display().to_string());
+    let policy = exec::policy_for_binary(binary);
+    let Some(program) = exec::program_for(binary, &policy) else {
+        let ExecPolicy::DoNotRun { reason } = policy else {
+            unreachable!()
+        };
+        rt.notes.push(Note {
+            code: "not-executed",
+            message: format!("not run as root because {reason}"),
+            fatal: false,
+        });
+        return rt;
+    };
+    // Hermetic: `OPENSSL_CONF=/dev/null` (an openssl.cnf can load modules), no variables of
+    // the caller's; `version -d` does not depend on them.
+    let program = program.args(["version", "-v", "-d"]);
+    match exec::run(program, opts.timeout) {
+        Ok(text) => {
+            if let ExecPolicy::RunAs { uid, .. } = policy {
+                rt.reported_by_uid = Some(uid);
+            }
+            let (version, dir) = parse_version_output(&text);
+            rt.version = version;
+            apply_dir(&mut rt, dir, opts);
+        }
+        Err(e) => rt.notes.push(Note {
+            code: "probe-failed",
+            message: format!("could not ask it where it looks: {e}"),
+            fatal: true,
+        }),
+    }
+    rt
+}
+
+fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
+    let Some(dir) = dir else {
+        rt.notes.push(Note {
+            code: "probe-failed",
+            message: "`openssl version -d` printed no OPENSSLDIR".into(),
+            fatal: true,
+        });
+        return;
+    };
+    apply_default_paths(
+        rt,
+        &opts.env,
+        ("SSL_CERT_FILE", dir.join("cert.pem")),
+        ("SSL_CERT_DIR", dir.join("certs")),
+    );
+}
+
+/// OpenSSL's `X509_STORE_set_default_paths`: the CA file and the hashed directory a build
+/// was compiled with, each replaced by its variable when that is set (the directory one is
+/// a PATH-style list). Shared by `openssl` binaries and Python's `ssl` module, which
+/// reports the variable names and defaults of the OpenSSL it links.
+pub(crate) fn apply_default_paths(
+    rt: &mut Runtime,
+    env: &HashMap<String, String>,
+    (cafile_var, cafile): (&str, PathBuf),
+    (capath_var, capath): (&str, PathBuf),
+) {
+    let set = |var: &str| env.get(var).filter(|v| !v.is_empty());
+    match set(cafile_var) {
+        Some(v) => {
+            rt.cafile = Some(v.into());
+            rt.overridden_by.push(cafile_var.to_string());
+        }
+        None => rt.cafile = Some(cafile),
+    }
+    match set(capath_var) {
+        Some(v) => {
+            rt.capath = std::env::split_paths(v).collect();
+            rt.overridden_by.push(capath_var.to_string());
+        }
+        None => rt.capath = vec![capath],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_output() {
+        let (v, d) = parse_version_output(
+            "OpenSSL 1.1.1w  11 Sep 2023\nOPENSSLDIR: \"/usr/local/openssl111\"\n",
+        );
+        assert_eq!(v.as_deref(), Some("OpenSSL 1.1.1w  11 Sep 2023"));
+        assert_eq!(d, Some(PathBuf::from("/usr/local/openssl111")));
+    }
+}
