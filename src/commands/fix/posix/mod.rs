@@ -75,50 +75,12 @@ pub struct FixPlan {
     pub runtimes: Vec<RuntimeFix>,
 }
 
-/// The OS store's own file for each CA (by SHA-256), preferring descriptive names over
-/// `HASH.N` ones, so links read well and survive a rehash.
-fn os_files(os: &OsStore, ctx: &Context) -> HashMap<[u8; 32], PathBuf> {
-    let mut out: HashMap<[u8; 32], PathBuf> = HashMap::new();
-    let Some(dir) = &os.directory else { return out };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    // Descriptive names first: a HASH.N name only fills in what they lack.
-    paths.sort_by_key(|p| {
-        (
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| hashdir::parse_hash_name(n).is_some()),
-            p.clone(),
-        )
-    });
-    let wanted: HashSet<[u8; 32]> = os.trusted.iter().map(|c| c.sha256).collect();
-    for p in paths {
-        // Debian's directory names every CA twice (NAME.pem and HASH.N): stop once found.
-        if out.len() == wanted.len() {
-            break;
-        }
-        if os.bundle.as_deref() == Some(p.as_path()) {
-            continue;
-        }
-        // Bounded, and inside the root under `--root` (trustsync_platform::read).
-        let Ok(bytes) = trustsync_platform::read::Reader::under(&ctx.root).read(&p) else {
-            continue;
-        };
-        // Only the identity is needed here, not a full X.509 parse.
-        if let [der] = trustsync_platform::bundle::decode(&bytes)
-            .certificates
-            .as_slice()
-        {
-            let sha256: [u8; 32] = sha2::Sha256::digest(der).into();
-            if wanted.contains(&sha256) {
-                out.entry(sha256).or_insert_with(|| ctx.logical_path(&p));
-            }
-        }
-    }
-    out
-}
+mod bundle;
+mod hashed_dir;
+mod managed;
+
+use managed::where_set;
+pub use managed::{assignment_line, note_pending_login};
 
 struct Builder<'a> {
     status: &'a Status,
@@ -195,7 +157,7 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
 }
 
 impl Builder<'_> {
-    fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
+    pub(super) fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
         push_advice(&mut self.advice, Advice::for_runtime(d, code, message));
         for &i in &self.serving {
             self.runtimes[i].advise(code);
@@ -203,14 +165,14 @@ impl Builder<'_> {
     }
 
     /// Adds an action to the plan, as serving the runtimes being planned for.
-    fn push(&mut self, action: Action) {
+    pub(super) fn push(&mut self, action: Action) {
         self.serve(&action.target);
         self.actions.push(action);
     }
 
     /// Records that what is planned at `key` (one target, or a whole hashed directory)
     /// serves the runtimes being planned for, also when another runtime planned it first.
-    fn serve(&mut self, key: &Path) {
+    pub(super) fn serve(&mut self, key: &Path) {
         let more = self.unit_targets.get(key).into_iter().flatten();
         for target in std::iter::once(key).chain(more.map(PathBuf::as_path)) {
             let target = target.to_string_lossy();
@@ -221,16 +183,16 @@ impl Builder<'_> {
     }
 
     /// The runtimes being planned for are fixed by the managed bundle and its variables.
-    fn need_managed_bundle(&mut self) {
+    pub(super) fn need_managed_bundle(&mut self) {
         self.managed_bundle_needed = true;
         self.managed_serves.extend(self.serving.iter().copied());
     }
 
-    fn has(&self, d: &Diagnosis, code: &str) -> bool {
+    pub(super) fn has(&self, d: &Diagnosis, code: &str) -> bool {
         d.problems.iter().any(|p| p.code == code)
     }
 
-    fn runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+    pub(super) fn runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
         let rt = &d.runtime;
         if self.has(d, "not-executed")
             || self.has(d, "probe-failed")
@@ -299,82 +261,12 @@ impl Builder<'_> {
         }
     }
 
-    fn status_env(&self, var: &str) -> Option<String> {
+    pub(super) fn status_env(&self, var: &str) -> Option<String> {
         self.opts.env.get(var).cloned()
     }
 
-    fn openssl_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
-        let rt = &d.runtime;
-        if rt
-            .overridden_by
-            .iter()
-            .any(|v| self.status_env(v).as_deref() == Some(MANAGED_BUNDLE))
-        {
-            // It reads the managed bundle: refreshing that is the whole fix.
-            self.need_managed_bundle();
-            return Ok(());
-        }
-        if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
-            // Extra trust: entries trustsync itself made for a CA the OS has since dropped
-            // are withdrawn by re-planning the directory below; anything else is not ours.
-            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only the entries it made itself: remove the others from its files, or accept them".into());
-        }
-        let Some(capath) = rt.capath.first() else {
-            self.advise(
-                d,
-                "no-capath",
-                "this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle"
-                    .into(),
-            );
-            return Ok(());
-        };
-        let capath = self.ctx.logical_path(capath);
-        if self.planned.insert(capath.clone()) {
-            let first = self.actions.len();
-            self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
-            let entries = self.hash_entries()?;
-            let mode = if self.opts.copy {
-                HashDirMode::Copy
-            } else {
-                HashDirMode::Symlink
-            };
-            for action in hashdir::plan_dir(&self.planner, &capath, 0o755, &entries, mode)? {
-                self.push(action);
-            }
-            let unit = self.actions[first..]
-                .iter()
-                .map(|a| a.target.clone())
-                .collect();
-            self.unit_targets.insert(capath, unit);
-        } else {
-            self.serve(&capath);
-        }
-        if let (Some(cafile), Some(bundle)) = (&rt.cafile, &self.status.os.bundle) {
-            let cafile = self.ctx.logical_path(cafile);
-            let bundle = self.ctx.logical_path(bundle);
-            let (state, _) = self.planner.state(&cafile)?;
-            if state == TargetState::Absent && cafile != bundle {
-                if self.planned.insert(cafile.clone()) {
-                    self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
-                    let link = self.planner.symlink(
-                        &cafile,
-                        &bundle,
-                        &format!(
-                            "{} reads this CA file, which does not exist; link it to the OS bundle",
-                            rt.label
-                        ),
-                    )?;
-                    self.push(link);
-                } else {
-                    self.serve(&cafile);
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// `CreateDir` actions for missing ancestors of `path` (outermost first).
-    fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
+    pub(super) fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
         let Some(parent) = path.parent() else {
             return Ok(());
         };
@@ -390,176 +282,8 @@ impl Builder<'_> {
         }
         Ok(())
     }
-
-    /// One entry per OS CA: its own file, or a managed single-certificate file.
-    fn hash_entries(&mut self) -> Result<Vec<HashEntry>, ApplyError> {
-        if self.os_files.is_none() {
-            self.os_files = Some(os_files(&self.status.os, self.ctx));
-        }
-        let files = self.os_files.clone().unwrap_or_default();
-        let mut entries = Vec::new();
-        for c in &self.status.os.trusted {
-            let source = match files.get(&c.sha256) {
-                Some(p) => p.clone(),
-                None => {
-                    let p = Path::new(MANAGED_CERT_DIR).join(format!("{}.pem", c.fingerprint()));
-                    if self.planned.insert(p.clone()) {
-                        self.ensure_parents(&p, "trustsync keeps its managed files here")?;
-                        let write = self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?;
-                        self.push(write);
-                    } else {
-                        self.serve(&p);
-                    }
-                    p
-                }
-            };
-            entries.push(HashEntry {
-                subject_hash: c.subject_hash_hex(),
-                source,
-                sha256: c.fingerprint(),
-            });
-        }
-        Ok(entries)
-    }
-
-    fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
-        if d.missing.is_empty() {
-            if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
-                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only what it added itself. The managed bundle holds only OS CAs: point the runtime at it to drop the rest".into());
-            }
-            // A block trustsync appended earlier may hold a CA the OS has since dropped.
-            if self.opts.strategy == Strategy::PatchBundle {
-                return self.patch_bundle(d);
-            }
-            return Ok(());
-        }
-        match self.opts.strategy {
-            Strategy::Env => {
-                match managed_var_for(d) {
-                    Some(_) => self.need_managed_bundle(),
-                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
-                }
-                Ok(())
-            }
-            Strategy::PatchBundle => self.patch_bundle(d),
-        }
-    }
-
-    fn patch_bundle(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
-        let Some(cafile) = &d.runtime.cafile else {
-            return Ok(());
-        };
-        let target = self.ctx.logical_path(cafile);
-        if !self.planned.insert(target.clone()) {
-            // Another runtime reads the same bundle: its block serves both.
-            self.serve(&target);
-            return Ok(());
-        }
-        // The block is rebuilt from the bundle *without* it, so CAs it already carries stay
-        // when the OS gains one more.
-        let (_, bytes) = self.planner.state(&target)?;
-        let Some(bytes) = bytes else {
-            self.advise(
-                d,
-                "not-a-file",
-                format!("{} is not a regular file; not patched", target.display()),
-            );
-            return Ok(());
-        };
-        let bytes_with_block = bytes.clone();
-        let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
-        let upstream = load::parse_bytes(&target, &without).certificates;
-        let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
-        let mut contents = String::new();
-        for c in self
-            .status
-            .os
-            .trusted
-            .iter()
-            .filter(|c| !have.contains(&c.anchor_key()))
-        {
-            contents.push_str(&format!(
-                "# {}\n# SHA-256: {}\n{}",
-                c.display_name(),
-                c.fingerprint(),
-                c.to_pem()
-            ));
-        }
-        if contents.is_empty() {
-            if plan::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
-                let reason = format!(
-                    "the OS no longer trusts what trustsync added to {}; withdraw its block",
-                    d.runtime.label
-                );
-                let withdraw =
-                    self.planner
-                        .remove_marked_block(&target, PATCH_BLOCK_ID, &reason)?;
-                self.push(withdraw);
-            }
-            return Ok(());
-        }
-        let reason = format!(
-            "{} lacks {} OS CAs; add them in a marked block (`sudo trustsync undo` removes it)",
-            d.runtime.label,
-            d.missing.len()
-        );
-        let action =
-            self.planner
-                .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
-        // A bundle in a directory another user controls (their venv) is theirs: say so and
-        // fix the rest, rather than refusing the whole run at apply time.
-        match self.planner.check_writable(&target) {
-            Err(e @ ApplyError::UserControlledDir { .. }) => {
-                self.advise(d, "user-owned-bundle", e.to_string());
-            }
-            _ => self.push(action),
-        }
-        Ok(())
-    }
-
-    fn managed_files(&mut self) -> Result<(), ApplyError> {
-        if cfg!(target_os = "macos") {
-            // macOS shells run /etc/zshrc and /etc/profile, neither of which reads
-            // /etc/profile.d; those files are the user's, so trustsync only says so.
-            self.advice.push(Advice {
-                runtime: "login shells".into(),
-                code: "profile-not-read",
-                message: format!("macOS shells do not read /etc/profile.d: add `. {PROFILE_SNIPPET}` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps"),
-            });
-        }
-        let bundle = Path::new(MANAGED_BUNDLE);
-        self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
-        let body = managed_bundle(&self.status.os, self.ctx);
-        let write = self.planner.write_bundle(
-            bundle,
-            body.into_bytes(),
-            0o644,
-            "the OS store as one PEM file, for runtimes that read a bundle of their own",
-        )?;
-        self.push(write);
-        let snippet = Path::new(PROFILE_SNIPPET);
-        self.ensure_parents(snippet, "the profile snippet directory")?;
-        let write = self.planner.write_file(
-            snippet,
-            profile_snippet().into_bytes(),
-            0o644,
-            "login shells point bundle-reading runtimes at the managed bundle",
-        )?;
-        self.push(write);
-        let envd = Path::new(ENVIRONMENT_D);
-        self.ensure_parents(envd, "systemd reads environment.d here")?;
-        let write = self.planner.write_file(
-            envd,
-            environment_d().into_bytes(),
-            0o644,
-            "systemd user sessions and their services get the same variables",
-        )?;
-        self.push(write);
-        Ok(())
-    }
 }
 
-/// The managed bundle for this context (sources shown as inside the root).
 /// True when every path `rt` reported lies inside the tree trustsync itself found it in
 /// (the prefix above its binary), that tree's top belongs to `uid`, and no directory on the
 /// way down is a symlink: then the answer names the user's own files, which the engine may
@@ -601,128 +325,6 @@ fn reported_paths_in_own_tree(rt: &crate::model::runtime::Runtime, uid: u32) -> 
         true
     };
     rt.cafile.iter().chain(&rt.capath).all(|p| inside(p))
-}
-
-fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
-    let sources: Vec<String> = os
-        .sources
-        .iter()
-        .map(|s| ctx.logical_path(Path::new(s)).display().to_string())
-        .collect();
-    crate::apply::managed_bundle(os, &sources, "sudo ")
-}
-
-fn profile_snippet() -> String {
-    let mut out = format!(
-        "# Generated by trustsync: points runtimes that read a CA bundle of their own at the OS\n# trust store (managed copy: {MANAGED_BUNDLE}). A variable already set elsewhere is left\n# alone. Remove with `sudo trustsync undo`.\n"
-    );
-    for var in MANAGED_VARS {
-        out.push_str(&format!(
-            "[ -n \"${{{var}:-}}\" ] || export {var}='{MANAGED_BUNDLE}'\n"
-        ));
-    }
-    out
-}
-
-fn environment_d() -> String {
-    let mut out = "# Generated by trustsync (see /etc/profile.d/trustsync.sh). Remove with `sudo trustsync undo`.\n".to_string();
-    for var in MANAGED_VARS {
-        out.push_str(&format!("{var}={MANAGED_BUNDLE}\n"));
-    }
-    out
-}
-
-/// Where a variable is probably set, as ` (set in FILE line N)`, or empty.
-fn where_set(var: &str, ctx: &Context, home: Option<&str>) -> String {
-    let home = home.unwrap_or_default();
-    let mut files: Vec<PathBuf> = [
-        "/etc/environment",
-        "/etc/profile",
-        "/etc/bash.bashrc",
-        "/etc/zsh/zshenv",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .collect();
-    for dir in ["/etc/profile.d", "/etc/environment.d"] {
-        if let Ok(entries) = std::fs::read_dir(ctx.host_path(Path::new(dir))) {
-            let mut more: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| ctx.logical_path(&e.path()))
-                .collect();
-            more.sort();
-            files.extend(more);
-        }
-    }
-    if !home.is_empty() {
-        for f in [
-            ".bashrc",
-            ".profile",
-            ".bash_profile",
-            ".zshrc",
-            ".zshenv",
-            ".pam_environment",
-        ] {
-            files.push(Path::new(&home).join(f));
-        }
-    }
-    for f in files {
-        if f == Path::new(PROFILE_SNIPPET) || f == Path::new(ENVIRONMENT_D) {
-            continue;
-        }
-        let Ok(text) =
-            trustsync_platform::read::Reader::under(&ctx.root).read_to_string(&ctx.host_path(&f))
-        else {
-            continue;
-        };
-        if let Some(line) = assignment_line(&text, var) {
-            return format!(" (set in {} line {line})", f.display());
-        }
-    }
-    " (not in the usual profile files: likely the parent process, a service unit, a CI config or a Dockerfile ENV)".into()
-}
-
-/// The 1-based line of a profile or environment file (text another user may have written)
-/// that assigns `var` (`VAR=…` or `export VAR=…`, not commented out). Public for the
-/// parser fuzz tests.
-#[doc(hidden)]
-pub fn assignment_line(text: &str, var: &str) -> Option<usize> {
-    text.lines().enumerate().find_map(|(i, line)| {
-        let l = line.trim_start();
-        if l.starts_with('#') {
-            return None;
-        }
-        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
-        l.strip_prefix(var)
-            .is_some_and(|rest| rest.starts_with('='))
-            .then_some(i + 1)
-    })
-}
-
-/// After `fix` with the env strategy, a shell started earlier still lacks the variables:
-/// say so under each runtime the snippet will fix, instead of leaving a bare `drift`.
-pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMap<String, String>) {
-    let snippet = root.join(PROFILE_SNIPPET.trim_start_matches('/'));
-    // A tree's snippet may be a FIFO or a link out of the tree: read it bounded, inside.
-    let Ok(text) = trustsync_platform::read::Reader::under(root).read_to_string(&snippet) else {
-        return;
-    };
-    for d in diagnoses
-        .iter_mut()
-        .filter(|d| d.verdict == Verdict::Drift && !d.missing.is_empty())
-    {
-        let Some(var) = managed_var_for(d) else {
-            continue;
-        };
-        if env.contains_key(var) || !text.contains(&format!("export {var}=")) {
-            continue;
-        }
-        d.problems.push(crate::diagnose::Problem {
-            code: "fixed-for-new-shells",
-            severity: crate::diagnose::Severity::Info,
-            message: format!("{PROFILE_SNIPPET} sets ${var} for new login shells; this one started before it: run `. {PROFILE_SNIPPET}` or log in again"),
-        });
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,102 @@
+//! The `Bundle` repair (runtimes with one bundle of their own: certifi for requests and
+//! pip, application bundles): the managed bundle and its variable (env strategy), or a
+//! marked block of the missing OS CAs appended to the runtime's own file (patch-bundle).
+
+use super::*;
+
+impl Builder<'_> {
+    pub(super) fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        if d.missing.is_empty() {
+            if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
+                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only what it added itself. The managed bundle holds only OS CAs: point the runtime at it to drop the rest".into());
+            }
+            // A block trustsync appended earlier may hold a CA the OS has since dropped.
+            if self.opts.strategy == Strategy::PatchBundle {
+                return self.patch_bundle(d);
+            }
+            return Ok(());
+        }
+        match self.opts.strategy {
+            Strategy::Env => {
+                match managed_var_for(d) {
+                    Some(_) => self.need_managed_bundle(),
+                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
+                }
+                Ok(())
+            }
+            Strategy::PatchBundle => self.patch_bundle(d),
+        }
+    }
+
+    pub(super) fn patch_bundle(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        let Some(cafile) = &d.runtime.cafile else {
+            return Ok(());
+        };
+        let target = self.ctx.logical_path(cafile);
+        if !self.planned.insert(target.clone()) {
+            // Another runtime reads the same bundle: its block serves both.
+            self.serve(&target);
+            return Ok(());
+        }
+        // The block is rebuilt from the bundle *without* it, so CAs it already carries stay
+        // when the OS gains one more.
+        let (_, bytes) = self.planner.state(&target)?;
+        let Some(bytes) = bytes else {
+            self.advise(
+                d,
+                "not-a-file",
+                format!("{} is not a regular file; not patched", target.display()),
+            );
+            return Ok(());
+        };
+        let bytes_with_block = bytes.clone();
+        let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
+        let upstream = load::parse_bytes(&target, &without).certificates;
+        let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
+        let mut contents = String::new();
+        for c in self
+            .status
+            .os
+            .trusted
+            .iter()
+            .filter(|c| !have.contains(&c.anchor_key()))
+        {
+            contents.push_str(&format!(
+                "# {}\n# SHA-256: {}\n{}",
+                c.display_name(),
+                c.fingerprint(),
+                c.to_pem()
+            ));
+        }
+        if contents.is_empty() {
+            if plan::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
+                let reason = format!(
+                    "the OS no longer trusts what trustsync added to {}; withdraw its block",
+                    d.runtime.label
+                );
+                let withdraw =
+                    self.planner
+                        .remove_marked_block(&target, PATCH_BLOCK_ID, &reason)?;
+                self.push(withdraw);
+            }
+            return Ok(());
+        }
+        let reason = format!(
+            "{} lacks {} OS CAs; add them in a marked block (`sudo trustsync undo` removes it)",
+            d.runtime.label,
+            d.missing.len()
+        );
+        let action =
+            self.planner
+                .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
+        // A bundle in a directory another user controls (their venv) is theirs: say so and
+        // fix the rest, rather than refusing the whole run at apply time.
+        match self.planner.check_writable(&target) {
+            Err(e @ ApplyError::UserControlledDir { .. }) => {
+                self.advise(d, "user-owned-bundle", e.to_string());
+            }
+            _ => self.push(action),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,195 @@
+//! What `add` and `remove` report: the `--json` document (schema [`super::SCHEMA_VERSION`])
+//! and the same facts for a person.
+
+use super::*;
+
+/// The `--json` document of `add` and `remove`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManageReport {
+    pub schema_version: u32,
+    /// `add` or `remove`.
+    pub command: &'static str,
+    /// The file or fingerprint as given.
+    pub input: String,
+    pub outcome: Outcome,
+    pub certificates: Vec<CertResult>,
+    /// The distro's update command, when one ran (Linux).
+    pub update: Option<UpdateReport>,
+    pub notes: Vec<String>,
+    pub error: Option<ErrorReport>,
+    /// What the user should run next, if anything.
+    pub next_step: Option<String>,
+    pub exit_code: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Added,
+    AlreadyTrusted,
+    Removed,
+    /// `remove`: the store does not trust this fingerprint at all; nothing to do.
+    NotPresent,
+    Refused,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertResult {
+    #[serde(flatten)]
+    pub cert: CertSummary,
+    pub is_ca: bool,
+    /// `added`, `already-trusted`, `already-in-place`, `removed` or `not-ours`.
+    pub result: &'static str,
+    /// Anchor file or store it is in (or was removed from).
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateReport {
+    pub command: Vec<String>,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The next step after a change: the runtimes with bundles of their own do not see it yet.
+fn next_step() -> String {
+    if cfg!(windows) {
+        "runtimes with a CA bundle of their own do not see this yet: `trustsync status` lists them"
+            .into()
+    } else {
+        "runtimes with a CA bundle of their own do not see this yet: run `sudo trustsync fix` (preview with `trustsync fix --dry-run`)".into()
+    }
+}
+
+impl ManageReport {
+    pub(super) fn new(command: &'static str, input: String) -> ManageReport {
+        ManageReport {
+            schema_version: SCHEMA_VERSION,
+            command,
+            input,
+            outcome: Outcome::Failed,
+            certificates: Vec::new(),
+            update: None,
+            notes: Vec::new(),
+            error: None,
+            next_step: None,
+            exit_code: 1,
+        }
+    }
+
+    pub(super) fn fail(mut self, e: ManageError) -> ManageReport {
+        self.outcome = if e.is_refusal() {
+            Outcome::Refused
+        } else {
+            Outcome::Failed
+        };
+        self.error = Some(ErrorReport {
+            code: e.code(),
+            message: e.to_string(),
+        });
+        self.exit_code = 1;
+        self
+    }
+
+    pub(super) fn done(mut self, outcome: Outcome) -> ManageReport {
+        self.outcome = outcome;
+        self.exit_code = 0;
+        if matches!(outcome, Outcome::Added | Outcome::Removed) {
+            self.next_step = Some(next_step());
+        }
+        self
+    }
+
+    /// Whether the store changed.
+    pub fn changed(&self) -> bool {
+        matches!(self.outcome, Outcome::Added | Outcome::Removed)
+    }
+
+    /// The human rendering (stdout part; the error goes to stderr via the printer). Subjects,
+    /// paths and what the update command said are shown escaped ([`crate::term::escape`]).
+    pub fn render_human(&self) -> String {
+        use crate::term::escape;
+        let mut out = String::new();
+        for c in &self.certificates {
+            let short = &c.cert.sha256[..16];
+            let at = escape(c.location.as_deref().unwrap_or("the OS store"));
+            let subject = escape(&c.cert.subject);
+            let line = match c.result {
+                "added" => format!("added    {subject} (SHA-256 {short}…) to {at}"),
+                "already-in-place" => {
+                    format!("present  {subject} (SHA-256 {short}…) was already in {at}")
+                }
+                "removed" => format!("removed  {subject} (SHA-256 {short}…) from {at}"),
+                "not-ours" => format!(
+                    "kept     {subject} (SHA-256 {short}…): trusted through something trustsync did not add"
+                ),
+                _ => format!(
+                    "trusted  {subject} (SHA-256 {short}…) is already trusted by the OS store; nothing to do"
+                ),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if let Some(u) = &self.update {
+            // Debian's summary line if there is one, else the command's last words.
+            let said = u
+                .output
+                .lines()
+                .find(|l| l.contains(" added, "))
+                .or_else(|| u.output.lines().last())
+                .unwrap_or("")
+                .trim();
+            out.push_str(&format!("ran      {}", escape(&u.command.join(" "))));
+            if !said.is_empty() {
+                out.push_str(&format!(": {}", escape(said)));
+            }
+            out.push('\n');
+        }
+        if self.outcome == Outcome::NotPresent {
+            out.push_str(&format!(
+                "The OS store does not trust SHA-256 {}; nothing to remove.\n",
+                escape(&self.input)
+            ));
+        }
+        for n in &self.notes {
+            out.push_str(&format!("note: {}\n", escape(n)));
+        }
+        if let Some(step) = &self.next_step {
+            out.push_str(&format!("Next: {}.\n", escape(step)));
+        }
+        if self.outcome == Outcome::Added {
+            let fps: Vec<&str> = self
+                .certificates
+                .iter()
+                .filter(|c| c.result != "already-trusted")
+                .map(|c| c.cert.sha256.as_str())
+                .collect();
+            for fp in fps {
+                let sudo = if cfg!(windows) { "" } else { "sudo " };
+                out.push_str(&format!(
+                    "Take it out again with `{sudo}trustsync remove {fp}`.\n"
+                ));
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn summary(
+    c: &Certificate,
+    result: &'static str,
+    location: Option<String>,
+) -> CertResult {
+    CertResult {
+        cert: CertSummary::from(c),
+        is_ca: c.is_ca,
+        result,
+        location,
+    }
+}
