@@ -17,7 +17,8 @@ pub struct RuntimeKind {
     /// How `fix` reaches a runtime of this kind.
     pub repair: Repair,
     /// The variable the env strategy points it at, if its kind has one (a row may refine
-    /// it: an application bundle's variable depends on the package).
+    /// it: an application bundle's variable depends on the package). Must be one of
+    /// `apply::MANAGED_VARS`, the variables the env strategy sets (a test checks it).
     pub variable: Option<&'static str>,
 }
 
