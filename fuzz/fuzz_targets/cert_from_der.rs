@@ -1,4 +1,4 @@
-//! One DER certificate (src/cert.rs `Certificate::from_der`, with the subject-name hashes).
+//! One DER certificate (src/model/cert.rs `Certificate::from_der`, with the subject-name hashes).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,4 +1,4 @@
-//! conda's `~/.conda/environments.txt`, read by Python discovery (src/discover/python.rs).
+//! conda's `~/.conda/environments.txt`, read by Python discovery (src/runtimes/python/probe.rs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

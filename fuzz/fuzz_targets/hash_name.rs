@@ -1,4 +1,4 @@
-//! `HASH.N` names of a capath's entries (src/load.rs, src/apply/hashdir.rs).
+//! `HASH.N` names of a capath's entries (src/model/load.rs, src/apply/posix/hashdir.rs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

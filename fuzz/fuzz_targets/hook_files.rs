@@ -1,4 +1,4 @@
-//! What hooks read back (src/hooks/): the run record, `/etc/default/trustsync`, the units'
+//! What hooks read back (src/commands/hooks/): the run record, `/etc/default/trustsync`, the units'
 //! `ExecStart=`/`PathChanged=` lines and the installed update.d script. Input parts:
 //! record JSON, then the text used as settings, unit and script.
 #![no_main]

@@ -1,4 +1,4 @@
-//! The POSIX fix journal (src/apply/journal.rs): parsed round-trips, unparsable names the file.
+//! The POSIX fix journal (src/apply/posix/journal.rs): parsed round-trips, unparsable names the file.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use trustsync::apply::posix::{journal, Context};

@@ -1,4 +1,4 @@
-//! Marked blocks in files other users own (src/apply/plan.rs): set then remove is identity.
+//! Marked blocks in files other users own (src/apply/posix/plan.rs): set then remove is identity.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;

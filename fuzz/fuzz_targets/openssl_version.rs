@@ -1,4 +1,4 @@
-//! `openssl version -v -d` output (src/discover/openssl.rs `parse_version_output`).
+//! `openssl version -v -d` output (src/runtimes/openssl/mod.rs `parse_version_output`).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

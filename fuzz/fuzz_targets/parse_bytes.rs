@@ -1,4 +1,4 @@
-//! Certificates from a CA file (src/load.rs `parse_bytes`): each re-encodes and re-parses
+//! Certificates from a CA file (src/model/load.rs `parse_bytes`): each re-encodes and re-parses
 //! to itself; each bad entry names the file.
 #![no_main]
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,4 @@
-//! The probe cache file (src/discover/probe_cache.rs), read back as `open` + `get` do.
+//! The probe cache file (src/runtimes/python/probe_cache.rs), read back as `open` + `get` do.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use trustsync::runtimes::exec::ExecPolicy;

@@ -1,4 +1,4 @@
-//! What a TLS server sends (src/probe/: certificate info, path analysis, the report):
+//! What a TLS server sends (src/commands/probe/: certificate info, path analysis, the report):
 //! input parts are the chain's DER certificates, the last one the trust set's root.
 #![no_main]
 use libfuzzer_sys::fuzz_target;

@@ -1,4 +1,4 @@
-//! `trustsync probe` targets and proxy URLs (src/probe/mod.rs, src/probe/proxy.rs).
+//! `trustsync probe` targets and proxy URLs (src/commands/probe/mod.rs, src/commands/probe/proxy.rs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,4 +1,4 @@
-//! Profile and environment files `fix` reads to say where a variable is set (src/fix.rs).
+//! Profile and environment files `fix` reads to say where a variable is set (src/commands/fix/posix/managed.rs).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 

@@ -1,4 +1,4 @@
-//! A Python interpreter's answer to the probe (src/discover/python.rs `parse_answer`) and
+//! A Python interpreter's answer to the probe (src/runtimes/python/probe.rs `parse_answer`) and
 //! the runtimes made from it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;

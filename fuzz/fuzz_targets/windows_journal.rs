@@ -1,4 +1,4 @@
-//! The Windows fix journal (src/apply_windows/journal.rs), compiled and read on every OS.
+//! The Windows fix journal (src/apply/windows/journal.rs), compiled and read on every OS.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use trustsync::apply::windows::StateDir;
