@@ -83,13 +83,28 @@ fn a_toy_family_is_found_judged_and_planned_for() {
 
     // The POSIX planner carries out the toy's proposed repair (its variable at the managed
     // bundle) without knowing the family.
-    let ctx = trustsync::apply::posix::Context::with_root(root.path());
+    #[cfg(unix)]
+    posix_plan_serves_the_toy(&status, root.path(), &opts);
+
+    // The same registry without the toy sees nothing: the row came from the family.
+    let empty = Registry::new(Vec::new());
+    let none = trustsync::commands::status::run_with(&empty, root.path(), &opts).unwrap();
+    assert!(none.diagnoses.is_empty());
+}
+
+#[cfg(unix)]
+fn posix_plan_serves_the_toy(
+    status: &trustsync::commands::status::Status,
+    root: &Path,
+    opts: &Options,
+) {
+    let ctx = trustsync::apply::posix::Context::with_root(root);
     let fix = trustsync::commands::fix::posix::FixOptions {
         strategy: trustsync::commands::fix::posix::Strategy::Env,
         copy: false,
         env: opts.env.clone(),
     };
-    let plan = trustsync::commands::fix::posix::plan(&status, &ctx, &fix).unwrap();
+    let plan = trustsync::commands::fix::posix::plan(status, &ctx, &fix).unwrap();
     let served = &plan.runtimes[0];
     assert_eq!(served.kind, "toy-tls");
     assert!(
@@ -110,11 +125,6 @@ fn a_toy_family_is_found_judged_and_planned_for() {
         panic!("{snippet:?}")
     };
     assert!(String::from_utf8_lossy(contents).contains("export CURL_CA_BUNDLE="));
-
-    // The same registry without the toy sees nothing: the row came from the family.
-    let empty = Registry::new(Vec::new());
-    let none = trustsync::commands::status::run_with(&empty, root.path(), &opts).unwrap();
-    assert!(none.diagnoses.is_empty());
 }
 
 /// The env strategy sets only the variables in `MANAGED_VARS`: a kind whose variable is not

@@ -1371,7 +1371,7 @@ fn probe_targets_and_proxies() {
 /// added); a begin line without an end line is an error naming the file, for both.
 #[test]
 fn marked_blocks() {
-    use trustsync::apply::posix::plan::{block_contents, remove_block, upsert_block};
+    use trustsync::apply::posix::marked_block::{block_contents, remove_block, upsert_block};
     let path = Path::new("/fuzz/cacert.pem");
     let root = self_signed("Block CA");
     let base = format!("# certifi\n{}", root.pem);

@@ -2,7 +2,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-use trustsync::apply::posix::plan::{block_contents, remove_block, upsert_block};
+use trustsync::apply::posix::marked_block::{block_contents, remove_block, upsert_block};
 
 fuzz_target!(|data: &[u8]| {
     let p = Path::new("/f");

@@ -144,8 +144,8 @@ pub fn block_file_bytes(version: Option<&str>) -> Vec<u8> {
         None => BLOCK_BASE.as_bytes().to_vec(),
         Some(v) => format!(
             "{BLOCK_BASE}{}\nversion {v}\n{}\n",
-            apply::plan::block_begin_line("crash-test"),
-            apply::plan::block_end_line("crash-test")
+            apply::marked_block::block_begin_line("crash-test"),
+            apply::marked_block::block_end_line("crash-test")
         )
         .into_bytes(),
     }

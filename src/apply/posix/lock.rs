@@ -69,7 +69,7 @@ impl StateLock {
         };
         write_pid(&mut file).map_err(|e| ApplyError::io(&lock_path, e))?;
         let lock = StateLock { _file: file, state };
-        super::engine::recover(ctx, &lock)?;
+        super::undo::recover(ctx, &lock)?;
         Ok(lock)
     }
 

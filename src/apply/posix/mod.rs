@@ -62,17 +62,20 @@ mod engine;
 pub mod hashdir;
 pub mod journal;
 pub mod lock;
+pub mod marked_block;
 pub mod plan;
 pub mod safe_fs;
+mod undo;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use engine::{apply, apply_locked, preflight, undo, undo_locked, Applied, UndoReport};
+pub use engine::{apply, apply_locked, preflight, Applied, UndoReport};
 pub use lock::StateLock;
 pub use plan::{Action, ActionKind, Plan, Planner};
+pub use undo::{undo, undo_locked};
 
 /// Where the engine works and how strict it is. Built once by the CLI from its flags.
 #[derive(Clone)]

@@ -36,10 +36,6 @@ impl StoreBackend for MacBackend {
         true
     }
 
-    fn read_store(&mut self) -> Result<OsStore, ManageError> {
-        Ok(OsStore::read(Path::new("/"))?)
-    }
-
     fn add(&mut self, certs: &[Certificate]) -> Result<Vec<Placed>, ManageError> {
         certs
             .iter()

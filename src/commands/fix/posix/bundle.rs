@@ -50,7 +50,7 @@ impl Builder<'_> {
             return Ok(());
         };
         let bytes_with_block = bytes.clone();
-        let without = plan::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
+        let without = marked_block::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
         let upstream = load::parse_bytes(&target, &without).certificates;
         let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
         let mut contents = String::new();
@@ -69,7 +69,7 @@ impl Builder<'_> {
             ));
         }
         if contents.is_empty() {
-            if plan::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
+            if marked_block::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
                 let reason = format!(
                     "the OS no longer trusts what trustsync added to {}; withdraw its block",
                     d.runtime.label

@@ -20,7 +20,7 @@
 
 use crate::apply::posix::hashdir::{self, HashDirMode, HashEntry};
 use crate::apply::posix::safe_fs::TargetState;
-use crate::apply::posix::{plan, Action, ApplyError, Context, Plan, Planner};
+use crate::apply::posix::{marked_block, Action, ApplyError, Context, Plan, Planner};
 use crate::apply::{managed_var_for, push_advice};
 pub use crate::apply::{Advice, RuntimeFix, MANAGED_VARS};
 use crate::commands::status::Status;
