@@ -105,24 +105,41 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         let unusable = |code, what: String| path_problem(&rt, code, "CA file", &shown, what);
         match cache.file(cafile) {
             FileState::Loaded(f) => {
-                if f.certificates.is_empty() {
+                if let Some(why) = &f.rejected_by_openssl {
+                    // OpenSSL's rule: the file counts as a whole or not at all.
+                    let what = format!(
+                        "cannot be loaded by OpenSSL ({why}), so none of its {} certificates count",
+                        f.certificates.len()
+                    );
+                    if rt.kind.cafile_strict && !rt.kind.is_variable() {
+                        problems.push(problem(
+                            "bundle-unloadable",
+                            Severity::Broken,
+                            format!("CA file {shown} {what}; loading it raises, so every TLS connection fails"),
+                        ));
+                    } else {
+                        problems.push(unusable("bundle-unloadable", what));
+                    }
+                } else if f.certificates.is_empty() {
                     let what = match f.bad_entries.first() {
                         None => "holds no certificates".to_string(),
                         Some(first) => format!("holds no readable certificate ({first})"),
                     };
                     problems.push(unusable("bundle-unparsable", what));
-                } else if !f.bad_entries.is_empty() {
-                    problems.push(problem(
-                        "bundle-bad-entries",
-                        Severity::Info,
-                        format!(
-                            "{} unreadable entries skipped in {shown}: {}",
-                            f.bad_entries.len(),
-                            f.bad_entries[0]
-                        ),
-                    ));
+                } else {
+                    if !f.bad_entries.is_empty() {
+                        problems.push(problem(
+                            "bundle-bad-entries",
+                            Severity::Info,
+                            format!(
+                                "{} unreadable entries skipped in {shown}: {}",
+                                f.bad_entries.len(),
+                                f.bad_entries[0]
+                            ),
+                        ));
+                    }
+                    trusted.extend(f.certificates.iter().cloned());
                 }
-                trusted.extend(f.certificates.iter().cloned());
             }
             FileState::Missing => {
                 problems.push(unusable("cafile-missing", "does not exist".into()))

@@ -15,6 +15,7 @@ const TOY: RuntimeKind = RuntimeKind {
     name: "toy-tls",
     repair: Repair::Bundle,
     variable: Some("CURL_CA_BUNDLE"),
+    cafile_strict: true,
 };
 
 /// Where the toy keeps its roots in the tree.

@@ -107,6 +107,78 @@ pub fn detect_layout(root: &Path) -> Option<&'static Layout> {
         .find(|l| reader.is_file(&under(root, l.bundle)))
 }
 
+/// The distro family to report: from `os-release` (`ID`, then `ID_LIKE`) when it names one
+/// trustsync knows, kept as the layout's own name when that is a variant of the same family
+/// (`fedora-legacy`); else the layout's flavor. An unknown `ID` is reported as itself
+/// (letters, digits, `.`, `_`, `-` only: the file is the image's, not trustsync's).
+pub fn flavor_from_os_release(text: Option<&str>, layout_flavor: &'static str) -> String {
+    const FAMILIES: &[(&str, &[&str])] = &[
+        (
+            "debian",
+            &["debian", "ubuntu", "raspbian", "linuxmint", "pop", "kali"],
+        ),
+        (
+            "fedora",
+            &[
+                "fedora",
+                "rhel",
+                "centos",
+                "rocky",
+                "almalinux",
+                "amzn",
+                "ol",
+            ],
+        ),
+        (
+            "suse",
+            &[
+                "suse",
+                "opensuse",
+                "sles",
+                "opensuse-leap",
+                "opensuse-tumbleweed",
+            ],
+        ),
+        ("arch", &["arch", "manjaro", "endeavouros"]),
+        ("alpine", &["alpine"]),
+    ];
+    let Some(text) = text else {
+        return layout_flavor.to_string();
+    };
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            let v = l.trim().strip_prefix(name)?.strip_prefix('=')?;
+            Some(v.trim().trim_matches(['"', '\'']).to_ascii_lowercase())
+        })
+    };
+    let id = field("ID").unwrap_or_default();
+    let like = field("ID_LIKE").unwrap_or_default();
+    let family = std::iter::once(id.as_str())
+        .chain(like.split_whitespace())
+        .find_map(|name| {
+            FAMILIES
+                .iter()
+                .find(|(_, members)| members.contains(&name))
+                .map(|(f, _)| *f)
+        });
+    match family {
+        Some(f) if layout_flavor.starts_with(f) => layout_flavor.to_string(),
+        Some(f) => f.to_string(),
+        None => {
+            let clean: String = id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .take(32)
+                .collect();
+            if clean.is_empty() {
+                layout_flavor.to_string()
+            } else {
+                clean
+            }
+        }
+    }
+}
+
 pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
     let reader = Reader::under(root);
     let layout = detect_layout(root).ok_or_else(|| StoreError::NotFound {
@@ -122,8 +194,13 @@ pub fn read_system_store(root: &Path) -> Result<SystemStore, StoreError> {
         path: bundle_path.clone(),
         source: std::io::Error::other(e.reason()),
     })?;
+    // The family the OS says it is (`/etc/os-release`): an Alpine image has Debian's bundle
+    // path but is not Debian (no apt, its own update-ca-certificates).
+    let os_release = ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|rel| reader.read_to_string(&root.join(rel)).ok());
     let mut store = SystemStore {
-        flavor: layout.flavor.to_string(),
+        flavor: flavor_from_os_release(os_release.as_deref(), layout.flavor),
         bundle: Some(bundle_path.clone()),
         directory: layout.directory.map(|d| under(root, d)),
         update_command: (!layout.update_command.is_empty()).then(|| {
@@ -287,6 +364,28 @@ pub fn read_dir_certificates(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flavor_comes_from_os_release() {
+        let alpine = "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.0\n";
+        assert_eq!(flavor_from_os_release(Some(alpine), "debian"), "alpine");
+        let ubuntu = "ID=ubuntu\nID_LIKE=debian\n";
+        assert_eq!(flavor_from_os_release(Some(ubuntu), "debian"), "debian");
+        let rocky = "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n";
+        assert_eq!(
+            flavor_from_os_release(Some(rocky), "fedora-legacy"),
+            "fedora-legacy"
+        );
+        assert_eq!(
+            flavor_from_os_release(Some("ID=nixos\n"), "generic"),
+            "nixos"
+        );
+        assert_eq!(
+            flavor_from_os_release(Some("ID=\"\x1b[31m\"\n"), "generic"),
+            "31m"
+        );
+        assert_eq!(flavor_from_os_release(None, "debian"), "debian");
+    }
 
     fn cert_pem(der: &[u8]) -> String {
         pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))

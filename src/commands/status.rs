@@ -54,7 +54,10 @@ pub fn run_with(registry: &Registry, root: &Path, opts: &Options) -> Result<Stat
         let os = OsStore::read(root);
         (os, discovery.join().expect("discovery does not panic"))
     });
-    let os = os?;
+    let mut os = os?;
+    if let Some(warning) = os.clock_warning(crate::model::cert::unix_now()) {
+        os.warnings.push(warning);
+    }
     // Under `--root DIR` every CA file and directory is read inside DIR.
     let mut cache = Cache::with_reader(trustsync_platform::read::Reader::under(root));
     #[cfg_attr(not(any(unix, windows)), allow(unused_mut))]

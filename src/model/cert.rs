@@ -118,6 +118,13 @@ impl Certificate {
 }
 
 /// Seconds since the Unix epoch, now.
+/// A Unix time as its UTC date (`2026-12-02`), or the number when out of range.
+pub fn format_date(unix: i64) -> String {
+    ::time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|_| unix.to_string())
+}
+
 pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

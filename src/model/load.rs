@@ -32,6 +32,10 @@ pub struct LoadedFile {
     /// One line per block or blob that is not a certificate.
     pub bad_entries: Vec<String>,
     pub private_keys_skipped: usize,
+    /// Why OpenSSL loads nothing from this file as a CA file, if it does not: the first
+    /// block its PEM reader cannot decode, or a DER file (CA files are read as PEM only).
+    /// A hashed directory's entries are read one certificate at a time and keep theirs.
+    pub rejected_by_openssl: Option<String>,
 }
 
 /// What reading one capath directory gave.
@@ -84,6 +88,16 @@ pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> Loade
         private_keys_skipped: decoded.private_keys_skipped,
         ..Default::default()
     };
+    // OpenSSL's PEM reader (`PEM_X509_INFO_read_bio_ex`, which `X509_load_cert_crl_file`
+    // and `load_verify_locations` use) gives up on the first block it cannot decode and
+    // then returns nothing at all for the file.
+    out.rejected_by_openssl = decoded.errors.first().cloned();
+    if out.rejected_by_openssl.is_none()
+        && !decoded.certificates.is_empty()
+        && !bytes.windows(11).any(|w| w == b"-----BEGIN ")
+    {
+        out.rejected_by_openssl = Some("it is DER, and OpenSSL reads a CA file as PEM only".into());
+    }
     for e in decoded.errors {
         out.bad_entries.push(format!("{}: {e}", path.display()));
     }

@@ -20,6 +20,11 @@ pub struct RuntimeKind {
     /// it: an application bundle's variable depends on the package). Must be one of
     /// `apply::MANAGED_VARS`, the variables the env strategy sets (a test checks it).
     pub variable: Option<&'static str>,
+    /// How it loads its CA file. `true`: with `load_verify_locations` (requests, pip and
+    /// application bundles through urllib3 or httplib2), where a file OpenSSL cannot load
+    /// whole raises, so every connection fails. `false`: through OpenSSL's default paths
+    /// (`ssl` defaults, `openssl`), where the error is ignored and the file adds nothing.
+    pub cafile_strict: bool,
 }
 
 impl RuntimeKind {

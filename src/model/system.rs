@@ -68,9 +68,51 @@ impl OsStore {
         self.locally_added.contains(&c.sha256)
     }
 
+    /// Seed S5: when most of the store's CAs are expired or not yet valid at `now`, the
+    /// machine's clock is the likelier culprit than the store (every TLS connection then
+    /// fails with "certificate has expired" or "not yet valid"). A line to warn with, or
+    /// `None`. Stores of fewer than 5 CAs say too little to tell.
+    pub fn clock_warning(&self, now: i64) -> Option<String> {
+        let total = self.trusted.len();
+        let expired = self.trusted.iter().filter(|c| c.not_after < now).count();
+        let future = self.trusted.iter().filter(|c| c.not_before > now).count();
+        if total < 5 || (expired + future) * 2 <= total {
+            return None;
+        }
+        let date = crate::model::cert::format_date(now);
+        Some(format!(
+            "the clock looks wrong: it says {date}, and {expired} of the {total} CAs in the OS store have expired by then, {future} are not yet valid; every TLS connection will fail until the time is right (check `timedatectl` or the host's time)"
+        ))
+    }
+
     /// Windows fills its ROOT store lazily from Windows Update, so a public root missing
     /// from the store is not evidence that a runtime trusts too much.
     pub fn is_complete_list(&self) -> bool {
         self.flavor != "windows"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::apply::test_support::{ca, os_store};
+
+    #[test]
+    fn a_store_mostly_out_of_its_validity_means_the_clock_is_wrong() {
+        // Test CAs are valid 2001-2049.
+        let certs: Vec<_> = (0..6).map(|i| ca(&format!("Root {i}"))).collect();
+        let os = os_store("debian", "/etc/ssl/certs/ca-certificates.crt", &certs);
+        let y2026 = 1_796_000_000;
+        assert_eq!(os.clock_warning(y2026), None);
+        let y2060 = 2_840_000_000;
+        let w = os.clock_warning(y2060).expect("a warning in 2060");
+        assert!(w.contains("6 of the 6 CAs") && w.contains("2059"), "{w}");
+        let y1990 = 640_000_000;
+        assert!(os
+            .clock_warning(y1990)
+            .unwrap()
+            .contains("6 are not yet valid"));
+        // Too few CAs to tell.
+        let few = os_store("debian", "x", &certs[..3]);
+        assert_eq!(few.clock_warning(y2060), None);
     }
 }

@@ -209,6 +209,14 @@ impl Builder<'_> {
             ));
             return;
         }
+        if Self::has(d, "verification-off") {
+            self.advise(Advice::for_runtime(
+                d,
+                "verification-off",
+                "it verifies nothing because CURL_CA_BUNDLE is set but empty: unset it (trustsync does not change a variable it did not set)".into(),
+            ));
+            return;
+        }
         if rt.kind.is_variable() {
             let name = rt.label.trim_start_matches('$');
             match env_get(&self.facts.env, name) {

@@ -166,11 +166,7 @@ pub struct Selected {
     pub notes: Vec<String>,
 }
 
-fn date(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .map(|t| t.date().to_string())
-        .unwrap_or_else(|_| unix.to_string())
-}
+use crate::model::cert::format_date as date;
 
 /// Rules 2 and 3 of the module doc: which certificates of `bytes` (read from `path`) may be
 /// added, at time `now` (Unix seconds).

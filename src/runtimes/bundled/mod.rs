@@ -29,6 +29,7 @@ pub const KIND: RuntimeKind = RuntimeKind {
     name: "bundled",
     repair: Repair::Bundle,
     variable: None,
+    cafile_strict: true,
 };
 
 /// The family's rows are found in the site-packages of each Python the Python family

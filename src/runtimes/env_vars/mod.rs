@@ -87,6 +87,7 @@ pub const KIND: RuntimeKind = RuntimeKind {
     name: "env-var",
     repair: Repair::Variable,
     variable: None,
+    cafile_strict: false,
 };
 
 pub struct EnvVars;

@@ -15,6 +15,7 @@ pub const KIND: RuntimeKind = RuntimeKind {
     name: "openssl",
     repair: Repair::HashedDir,
     variable: Some("SSL_CERT_FILE"),
+    cafile_strict: false,
 };
 
 pub struct Openssl;
@@ -134,17 +135,39 @@ pub(crate) fn apply_default_paths(
     (cafile_var, cafile): (&str, PathBuf),
     (capath_var, capath): (&str, PathBuf),
 ) {
-    let set = |var: &str| env.get(var).filter(|v| !v.is_empty());
-    match set(cafile_var) {
+    // OpenSSL tests `getenv() != NULL`: a variable set to "" still replaces the default,
+    // with nothing (`X509_load_cert_crl_file("")` fails; an empty list names no directory).
+    let empty = |rt: &mut Runtime, var: &str, default: &Path| {
+        rt.overridden_by.push(var.to_string());
+        rt.notes.push(Note {
+            code: "empty-variable",
+            message: format!(
+                "${var} is set but empty: OpenSSL then reads nothing in place of {}",
+                default.display()
+            ),
+            fatal: false,
+        });
+    };
+    match env.get(cafile_var).map(String::as_str) {
+        Some("") => {
+            empty(rt, cafile_var, &cafile);
+            rt.cafile = None;
+        }
         Some(v) => {
             rt.cafile = Some(v.into());
             rt.overridden_by.push(cafile_var.to_string());
         }
         None => rt.cafile = Some(cafile),
     }
-    match set(capath_var) {
+    match env.get(capath_var).map(String::as_str) {
+        Some("") => {
+            empty(rt, capath_var, &capath);
+            rt.capath = Vec::new();
+        }
         Some(v) => {
-            rt.capath = std::env::split_paths(v).collect();
+            rt.capath = std::env::split_paths(v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
             rt.overridden_by.push(capath_var.to_string());
         }
         None => rt.capath = vec![capath],

@@ -23,18 +23,21 @@ pub const SSL: RuntimeKind = RuntimeKind {
     name: "python-ssl",
     repair: Repair::HashedDir,
     variable: Some("SSL_CERT_FILE"),
+    cafile_strict: false,
 };
 /// certifi's bundle as `requests` uses it (REQUESTS_CA_BUNDLE > CURL_CA_BUNDLE > certifi).
 pub const REQUESTS: RuntimeKind = RuntimeKind {
     name: "requests",
     repair: Repair::Bundle,
     variable: Some("REQUESTS_CA_BUNDLE"),
+    cafile_strict: true,
 };
 /// pip, with its own vendored certifi.
 pub const PIP: RuntimeKind = RuntimeKind {
     name: "pip",
     repair: Repair::Bundle,
     variable: Some("PIP_CERT"),
+    cafile_strict: true,
 };
 
 pub use probe::PROBE;

@@ -305,6 +305,16 @@ fn label_for(binary: &Path, answer_prefix: Option<&str>) -> String {
 }
 
 /// Applies an env var chain: the first set variable wins over `default`.
+/// requests before 2.28 computes `verify = REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE` (sessions.py
+/// `merge_environment_settings`) and keeps the result even when it is `""`: an empty
+/// `CURL_CA_BUNDLE` (with `REQUESTS_CA_BUNDLE` unset or empty) turns verification off.
+/// 2.28 added `or verify`, so the empty value falls back to certifi.
+pub fn requests_verification_off(version: Option<&str>, env: &HashMap<String, String>) -> bool {
+    let old = version.is_some_and(|v| version_key(v) < vec![2, 28]);
+    old && env.get("REQUESTS_CA_BUNDLE").is_none_or(|v| v.is_empty())
+        && env.get("CURL_CA_BUNDLE").is_some_and(|v| v.is_empty())
+}
+
 fn with_override(
     rt: &mut Runtime,
     vars: &[&str],
@@ -390,6 +400,17 @@ pub fn runtimes_from_answer(
             });
         }
         with_override(&mut rq, REQUESTS_VARS, env, certifi);
+        let requests_version = a.requests.as_ref().and_then(|r| r.version.as_deref());
+        if requests_verification_off(requests_version, env) {
+            rq.notes.push(Note {
+                code: "verification-off",
+                message: format!(
+                    "requests {} takes CURL_CA_BUNDLE=\"\" (set but empty) as `verify=False`: every HTTPS connection is accepted without checking the server; unset the variable (or upgrade requests to 2.28 or later)",
+                    requests_version.unwrap_or("?")
+                ),
+                fatal: true,
+            });
+        }
         out.push(rq);
     }
 

@@ -209,6 +209,17 @@ impl Builder<'_> {
             self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
             return Ok(());
         }
+        if self.has(d, "verification-off") {
+            let origin = where_set(
+                "CURL_CA_BUNDLE",
+                self.ctx,
+                self.opts.env.get("HOME").map(String::as_str),
+            );
+            self.advise(d, "verification-off", format!(
+                "it verifies nothing because $CURL_CA_BUNDLE is set but empty{origin}: unset it (trustsync does not change a variable it did not set)"
+            ));
+            return Ok(());
+        }
         // Variables set outside trustsync are the user's: say where, never edit.
         let foreign: Vec<&String> = rt
             .overridden_by
