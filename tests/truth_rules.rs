@@ -239,3 +239,69 @@ fn the_distro_is_named_from_os_release() {
     );
     assert_eq!(status(root.path())["system"]["flavor"], "alpine");
 }
+
+/// Seed S6, per runtime: `SSL_CERT_FILE` and `REQUESTS_CA_BUNDLE` naming the same bundle
+/// that lacks the company CA. OpenSSL clients still read the OS directory (the real
+/// python `ssl` verifies), requests reads only the file (the real requests fails): the
+/// `SSL_CERT_FILE` row is not a drift, the requests row is.
+#[test]
+fn a_bundle_lacking_a_ca_harms_only_the_runtimes_that_read_nothing_else() {
+    use support::sandbox::{self, Sandbox};
+    let Some(sb) = Sandbox::new() else { return };
+    let Some(real) = pyvenv::install(&sb, pyvenv::REQUESTS, "/opt/tool/venv") else {
+        return;
+    };
+    let chain = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "s6-corp", &chain.root_pem());
+    let server = TlsServer::for_chain(&chain);
+    // A copy of a public bundle: every public root, not the company's.
+    sb.write(
+        "/etc/ssl/public-only.pem",
+        std::fs::read("/etc/ssl/certs/ca-certificates.crt").unwrap(),
+    );
+    let env = [
+        ("SSL_CERT_FILE", "/etc/ssl/public-only.pem"),
+        ("REQUESTS_CA_BUNDLE", "/etc/ssl/public-only.pem"),
+    ];
+    let port = server.port().to_string();
+    let ssl = sb.run(&["/usr/bin/python3", "-I", "-c", SSL_GET, &port], &env);
+    assert_eq!(text(&ssl.stdout).trim(), "ok", "{}", show(&ssl));
+    let rq = sb.run(
+        &[real.python.as_str(), "-I", "-c", REQUESTS_GET, &port],
+        &env,
+    );
+    pyvenv::assert_verify_failed(&rq);
+
+    let out = sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--json",
+            "--fresh",
+            "--only",
+            "--runtime",
+            real.python.as_str(),
+        ],
+        &env,
+    );
+    let doc = json(&out);
+    let rows = doc["runtimes"].as_array().unwrap();
+    let find = |kind: &str, label: &str| {
+        rows.iter()
+            .find(|r| r["kind"] == kind && r["label"].as_str().unwrap().contains(label))
+            .unwrap_or_else(|| panic!("no {kind} {label}: {doc:#}"))
+    };
+    assert_eq!(find("python-ssl", "")["verdict"], "ok", "{doc:#}");
+    assert_eq!(find("env-var", "SSL_CERT_FILE")["verdict"], "ok", "{doc:#}");
+    let requests = find("requests", "");
+    assert_eq!(requests["verdict"], "drift", "{doc:#}");
+    assert!(
+        requests["missing_locally_added"].as_array().unwrap().len() == 1,
+        "{doc:#}"
+    );
+    assert_eq!(
+        find("env-var", "REQUESTS_CA_BUNDLE")["verdict"],
+        "drift",
+        "{doc:#}"
+    );
+}

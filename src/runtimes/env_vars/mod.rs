@@ -120,6 +120,18 @@ pub fn runtimes(opts: &Options) -> Vec<Runtime> {
             let mut rt = Runtime::new(KIND, PathBuf::from(v.name), format!("${}", v.name));
             rt.affects = v.affects.iter().map(|s| s.to_string()).collect();
             rt.replaces_defaults = v.replaces;
+            // OpenSSL reads a CA file *and* a directory: a variable replacing one of them
+            // leaves the default of the other in use, so the file (or directory) alone
+            // need not hold every OS CA. Whether the two together do is each OpenSSL
+            // runtime's own row (seed S6: the verdict belongs to each runtime).
+            let partner = match v.name {
+                "SSL_CERT_FILE" => Some("SSL_CERT_DIR"),
+                "SSL_CERT_DIR" => Some("SSL_CERT_FILE"),
+                _ => None,
+            };
+            if partner.is_some_and(|p| !opts.env.contains_key(p)) {
+                rt.replaces_defaults = false;
+            }
             if v.is_dir {
                 rt.capath = std::env::split_paths(value).collect();
             } else {
