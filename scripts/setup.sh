@@ -40,20 +40,25 @@ venvs="$HOME/.cache/trustsync/venvs"
 make_venv() { # name, then the pip requirements
   local name=$1 dir="$venvs/$1"
   shift
-  local spec="$*"
+  local python=${PYTHON:-/usr/bin/python3}
+  local spec="$python $*"
   if [ -f "$dir/.trustsync-spec" ] && [ "$(cat "$dir/.trustsync-spec")" = "$spec" ] \
      && "$dir/bin/python3" -c 'import sys' 2>/dev/null; then
     return 0
   fi
   echo "setup: venv $name: pip install $spec"
   rm -rf "$dir"
-  /usr/bin/python3 -m venv "$dir"
+  "$python" -m venv "$dir"
   "$dir/bin/pip" install -q --disable-pip-version-check "$@"
   printf '%s' "$spec" >"$dir/.trustsync-spec"
 }
 make_venv requests requests certifi urllib3
 make_venv requests-2.27 'requests==2.27.1'
 make_venv pip 'pip>=24.2'
+# Python 3.13 (the machine's pyenv build) verifies with VERIFY_X509_STRICT, and so does
+# urllib3 >= 2.3 there: tests/truth_rules.rs checks the model against both.
+py313=/root/.pyenv/versions/3.13.0/bin/python3
+if [ -x "$py313" ]; then PYTHON=$py313 make_venv requests-py3.13 requests certifi urllib3; fi
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0

@@ -177,6 +177,9 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
                     problems.push(problem("bundle-bad-entries", Severity::Info, e.clone()));
                 }
                 trusted.extend(d.certificates.iter().cloned());
+                if rt.capath_store_lookup {
+                    trusted.extend(d.store_certificates.iter().cloned());
+                }
             }
             DirState::Missing => problems.push(unusable("capath-missing", "does not exist".into())),
             DirState::NotADir => {
@@ -193,6 +196,36 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     }
     let mut seen = HashSet::new();
     trusted.retain(|c| seen.insert(c.sha256));
+    // A CA the client refuses when it builds a chain is not trusted, whatever file holds
+    // it; it is not "missing" either (adding it again changes nothing), so it is set
+    // apart and named.
+    let mut refused: Vec<(Certificate, &'static str)> = Vec::new();
+    trusted.retain(|c| match c.rejected_as_ca(rt.x509_strict) {
+        Some(why) => {
+            refused.push((c.clone(), why));
+            false
+        }
+        _ => true,
+    });
+    let refused_local: Vec<&(Certificate, &str)> = refused
+        .iter()
+        .filter(|(c, _)| os.is_locally_added(c))
+        .collect();
+    for (c, why) in refused_local.iter().take(3) {
+        let how = if rt.x509_strict && c.rejected_as_ca(false).is_none() {
+            "verifies with VERIFY_X509_STRICT and refuses"
+        } else {
+            "refuses"
+        };
+        problems.push(problem(
+            "ca-refused",
+            Severity::Drift,
+            format!(
+                "{how} the locally added CA '{}': {why}; the CA must be re-issued (trustsync cannot fix this)",
+                c.display_name()
+            ),
+        ));
+    }
     if !rt.overridden_by.is_empty() {
         let vars: Vec<String> = rt.overridden_by.iter().map(|v| format!("${v}")).collect();
         problems.push(problem(
@@ -302,6 +335,7 @@ fn compare(
             .trusted
             .iter()
             .filter(|c| !here.contains(&c.anchor_key()))
+            .filter(|c| c.rejected_as_ca(rt.x509_strict).is_none())
             .cloned()
             .collect();
         lacking.sort_by_key(|c| !os.is_locally_added(c));

@@ -121,8 +121,12 @@ fn path_str(p: &Path) -> &str {
 fn status_shows_a_planted_bundle_and_its_subject_escaped() {
     let p = planted();
     let root = path_str(p.root.path());
+    // With SSL_CERT_DIR set too, the planted file is all OpenSSL clients read for a file,
+    // so its row's drift names it (with only SSL_CERT_FILE set, the default directory
+    // still counts and the row does not drift).
     let env = [
         ("SSL_CERT_FILE", path_str(&p.bundle)),
+        ("SSL_CERT_DIR", "/etc/ssl/certs"),
         ("HOME", "/nonexistent"),
     ];
     let human = trustsync(&["status", "--only", "--root", root], &env);

@@ -181,7 +181,24 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         "/opt/stale.pem",
         tree.public.pem.as_bytes(),
     );
-    let env = [("SSL_CERT_FILE", stale.to_str().unwrap())];
+    // With SSL_CERT_DIR set too (to an empty directory), the stale file is all OpenSSL
+    // clients read: alone, SSL_CERT_FILE would leave the default directory in use and the
+    // row would not drift (S6, per runtime).
+    let no_dir = tree.root.path().join("opt/no-certs");
+    std::fs::create_dir_all(&no_dir).unwrap();
+    let env = [
+        ("SSL_CERT_FILE", stale.to_str().unwrap()),
+        ("SSL_CERT_DIR", no_dir.to_str().unwrap()),
+    ];
+    let file_var = |doc: &Value| -> Value {
+        doc["runtimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["label"] == "$SSL_CERT_FILE")
+            .unwrap_or_else(|| panic!("no $SSL_CERT_FILE row in {doc:#}"))
+            .clone()
+    };
 
     let dry = tree.run(&["fix", "--dry-run", "--json"], &env);
     ok(&dry);
@@ -205,8 +222,7 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         1,
         "{planned:?}"
     );
-    let var = runtime(&dry, "env-var");
-    assert_eq!(var["label"], "$SSL_CERT_FILE");
+    let var = file_var(&dry);
     assert_eq!(var["outcome"], "advice");
     assert_eq!(strings(&var["advice"]), ["variable-set-elsewhere"]);
     assert!(strings(&var["actions"]).is_empty());
@@ -228,7 +244,7 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         assert_eq!(r["outcome"], "changed", "{r:#}");
         assert!(strings(&r["actions"]).contains(&MANAGED_BUNDLE));
     }
-    assert_eq!(runtime(&first, "env-var")["outcome"], "advice");
+    assert_eq!(file_var(&first)["outcome"], "advice");
 
     let second = tree.run(&["fix", "--yes", "--json"], &env);
     ok(&second);
@@ -240,7 +256,7 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         assert_eq!(r["outcome"], "unchanged", "{r:#}");
         assert!(strings(&r["actions"]).is_empty());
     }
-    assert_eq!(runtime(&second, "env-var")["outcome"], "advice");
+    assert_eq!(file_var(&second)["outcome"], "advice");
 }
 
 #[test]

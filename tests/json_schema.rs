@@ -161,9 +161,15 @@ fn every_documented_fix_field_is_present() {
     let run = |(root, stale): &(tempfile::TempDir, String), args: &[&str], code: i32| {
         let mut argv = vec!["fix", "--json", "--root", root.path().to_str().unwrap()];
         argv.extend_from_slice(args);
+        // SSL_CERT_DIR set too (to nothing), so the stale file is all OpenSSL reads and
+        // its row drifts (with SSL_CERT_FILE alone the default directory still counts).
         let out = trustsync(
             &argv,
-            &[("HOME", "/nonexistent"), ("SSL_CERT_FILE", stale.as_str())],
+            &[
+                ("HOME", "/nonexistent"),
+                ("SSL_CERT_FILE", stale.as_str()),
+                ("SSL_CERT_DIR", "/nonexistent-dir"),
+            ],
         );
         assert_eq!(
             out.status.code(),

@@ -2,6 +2,7 @@
 //! loopback server whose chain ends in a generated root, the real client's verdict, and
 //! what `trustsync status --json` says about the same runtime in the same environment.
 //! The client decides; each test fails when the model says otherwise.
+#![cfg(target_os = "linux")]
 
 mod support;
 use std::path::Path;
@@ -138,27 +139,10 @@ fn an_empty_ssl_cert_file_replaces_the_default_file_with_nothing() {
     let server = TlsServer::for_chain(&chain);
     let dir = tempfile::tempdir().unwrap();
     // A hashed directory holding just this root.
-    let hash = Command::new("/usr/bin/openssl")
-        .args(["x509", "-noout", "-subject_hash"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(chain.root_pem().as_bytes())?;
-            c.wait_with_output()
-        })
-        .unwrap();
+    let hash = subject_hash(&chain.root_pem());
     let certs = dir.path().join("certs");
     std::fs::create_dir(&certs).unwrap();
-    std::fs::write(
-        certs.join(format!("{}.0", text(&hash.stdout).trim())),
-        chain.root_pem(),
-    )
-    .unwrap();
+    std::fs::write(certs.join(format!("{hash}.0")), chain.root_pem()).unwrap();
     let c = certs.to_str().unwrap();
 
     // Oracle: the directory alone verifies; with the directory emptied too, nothing does.
@@ -304,4 +288,386 @@ fn a_bundle_lacking_a_ca_harms_only_the_runtimes_that_read_nothing_else() {
         "drift",
         "{doc:#}"
     );
+}
+
+/// OpenSSL 3 searches a default certificate directory twice: `by_dir` tries `HASH.0`,
+/// `HASH.1`, … as PEM and stops at the first that does not load; the store lookup walks
+/// the entries named for the hash in `readdir` order, PEM or DER, and stops at the first
+/// that loads nothing. So a DER `HASH.0` hides nothing, while a dangling or corrupt one
+/// hides `HASH.1` only when `readdir` returns it first. Each layout is made in both
+/// creation orders (on tmpfs, `readdir` returns the newest first, so both orders are
+/// seen), checked with the real `ssl` module, then with status in the same directory.
+#[test]
+fn a_hashed_dir_is_searched_by_both_lookups_of_openssl_3() {
+    let chain = CaChain::new(ChainSpec::default());
+    let server = TlsServer::for_chain(&chain);
+    let hash = subject_hash(&chain.root_pem());
+    let pem = chain.root_pem().into_bytes();
+    let corrupt = b"-----BEGIN CERTIFICATE-----\nMIIBroken!!notbase64\n-----END CERTIFICATE-----\n";
+    enum Entry {
+        Bytes(Vec<u8>),
+        Dangling,
+    }
+    use Entry::*;
+    type Layout = Vec<(String, Entry)>;
+    // (what, entries in creation order, the verdict when it does not depend on the order)
+    let cases: Vec<(&str, Layout, Option<bool>)> = vec![
+        (
+            "good .0",
+            vec![(format!("{hash}.0"), Bytes(pem.clone()))],
+            Some(true),
+        ),
+        (
+            "DER .0, good .1",
+            vec![
+                (format!("{hash}.0"), Bytes(chain.root_der())),
+                (format!("{hash}.1"), Bytes(pem.clone())),
+            ],
+            Some(true),
+        ),
+        (
+            "DER .0 alone",
+            vec![(format!("{hash}.0"), Bytes(chain.root_der()))],
+            Some(true),
+        ),
+        (
+            "upper-case name",
+            vec![(format!("{}.0", hash.to_uppercase()), Bytes(pem.clone()))],
+            Some(true),
+        ),
+        (
+            "leading zero",
+            vec![(format!("{hash}.01"), Bytes(pem.clone()))],
+            Some(true),
+        ),
+        (
+            "not a number",
+            vec![(format!("{hash}.pem"), Bytes(pem.clone()))],
+            Some(false),
+        ),
+        (
+            "dangling .0, good .1",
+            vec![
+                (format!("{hash}.0"), Dangling),
+                (format!("{hash}.1"), Bytes(pem.clone())),
+            ],
+            None,
+        ),
+        (
+            "good .1, dangling .0",
+            vec![
+                (format!("{hash}.1"), Bytes(pem.clone())),
+                (format!("{hash}.0"), Dangling),
+            ],
+            None,
+        ),
+        (
+            "corrupt .0, good .1",
+            vec![
+                (format!("{hash}.0"), Bytes(corrupt.to_vec())),
+                (format!("{hash}.1"), Bytes(pem.clone())),
+            ],
+            None,
+        ),
+        (
+            "good .1, corrupt .0",
+            vec![
+                (format!("{hash}.1"), Bytes(pem.clone())),
+                (format!("{hash}.0"), Bytes(corrupt.to_vec())),
+            ],
+            None,
+        ),
+    ];
+    let shm = Path::new("/dev/shm");
+    let mut outcomes = std::collections::BTreeSet::new();
+    for (name, entries, expected) in cases {
+        let dir = if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        };
+        for (file, entry) in &entries {
+            let at = dir.path().join(file);
+            match entry {
+                Bytes(b) => std::fs::write(&at, b).unwrap(),
+                Dangling => std::os::unix::fs::symlink("/nonexistent/gone.pem", &at).unwrap(),
+            }
+        }
+        let env = [
+            ("SSL_CERT_FILE", "/nonexistent.pem"),
+            ("SSL_CERT_DIR", dir.path().to_str().unwrap()),
+        ];
+        let real = run_python("/usr/bin/python3", SSL_GET, server.port(), &env);
+        let verifies = text(&real.stdout).trim() == "ok";
+        if let Some(expected) = expected {
+            assert_eq!(
+                verifies,
+                expected,
+                "{name}: the real client: {}",
+                show(&real)
+            );
+        } else {
+            outcomes.insert(verifies);
+        }
+        let doc = status_of("/usr/bin/python3", &env);
+        let trusted = row(&doc, "python-ssl")["trusted"].as_u64().unwrap();
+        assert_eq!(
+            trusted,
+            u64::from(verifies),
+            "{name} (the real client {}): {doc:#}",
+            if verifies { "verifies" } else { "fails" }
+        );
+    }
+    if shm.is_dir() {
+        // On tmpfs the two orders give both outcomes, so the order-dependent rule was
+        // exercised both ways.
+        assert_eq!(
+            outcomes.len(),
+            2,
+            "readdir order made no difference: {outcomes:?}"
+        );
+    }
+}
+
+/// `openssl x509 -subject_hash` of a PEM certificate.
+fn subject_hash(pem: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("/usr/bin/openssl")
+        .args(["x509", "-noout", "-subject_hash"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(pem.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    text(&out.stdout).trim().to_string()
+}
+
+/// OpenSSL 3.0 finds a DER `HASH.0` or an upper-case `HASH.0` through the store lookup its
+/// default paths add; 3.4 and later dropped that lookup, so only `by_dir` names count.
+/// Checked with each build's own `s_client`, then with status's row for that binary.
+#[test]
+fn each_openssl_searches_a_directory_as_its_own_version_does() {
+    let private = support::sandbox::private_openssl_cache();
+    let mut builds = vec![(Path::new("/usr/bin/openssl").to_path_buf(), true)];
+    if private.is_file() {
+        builds.push((private, false));
+    } else {
+        skip_unless_ci("the private OpenSSL 3.6 build (scripts/build-private-openssl.sh)");
+        return;
+    }
+    let chain = CaChain::new(ChainSpec::default());
+    let server = TlsServer::for_chain(&chain);
+    let hash = subject_hash(&chain.root_pem());
+    let layouts = [
+        ("DER .0", format!("{hash}.0"), chain.root_der()),
+        (
+            "upper-case name",
+            format!("{}.0", hash.to_uppercase()),
+            chain.root_pem().into_bytes(),
+        ),
+    ];
+    for (openssl, store_lookup) in &builds {
+        let openssl = openssl.to_str().unwrap();
+        for (name, file, bytes) in &layouts {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(file), bytes).unwrap();
+            let env = [
+                ("SSL_CERT_FILE", "/nonexistent.pem"),
+                ("SSL_CERT_DIR", dir.path().to_str().unwrap()),
+            ];
+            let real = Command::new(openssl)
+                .args([
+                    "s_client",
+                    "-verify_return_error",
+                    "-servername",
+                    "localhost",
+                ])
+                .arg("-connect")
+                .arg(format!("127.0.0.1:{}", server.port()))
+                .env_clear()
+                .envs(env)
+                .stdin(std::process::Stdio::null())
+                .current_dir("/")
+                .output()
+                .unwrap();
+            let verifies = text(&real.stdout).contains("Verify return code: 0 (ok)");
+            assert_eq!(
+                verifies,
+                *store_lookup,
+                "{openssl}, {name}: {}",
+                show(&real)
+            );
+            let doc = status_of(openssl, &env);
+            let trusted = row(&doc, "openssl")["trusted"].as_u64().unwrap();
+            assert_eq!(trusted, u64::from(verifies), "{openssl}, {name}: {doc:#}");
+        }
+    }
+}
+
+/// A root made by the `openssl` command line with the extensions `ext` (none: X.509 v1),
+/// its leaf for localhost and 127.0.0.1, and a server for that leaf.
+struct CliRoot {
+    dir: tempfile::TempDir,
+    server: TlsServer,
+}
+
+impl CliRoot {
+    fn new(ext: Option<&str>) -> CliRoot {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+        let openssl = |args: &[&str]| {
+            let out = Command::new("/usr/bin/openssl")
+                .args(args)
+                .current_dir("/")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {}", show(&out));
+        };
+        let ec = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+        openssl(&[&["genpkey"][..], &ec, &["-out", &at("ca.key")]].concat());
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &at("ca.key"),
+            "-subj",
+            "/CN=Lint Root",
+            "-out",
+            &at("ca.csr"),
+        ]);
+        let (key, ca_pem, ca_ext, ca_csr) =
+            (at("ca.key"), at("ca.pem"), at("ca.ext"), at("ca.csr"));
+        let mut root = vec!["x509", "-req", "-days", "30", "-in", &ca_csr];
+        root.extend(["-signkey", &key, "-out", &ca_pem]);
+        if let Some(ext) = ext {
+            std::fs::write(&ca_ext, ext).unwrap();
+            root.extend(["-extfile", &ca_ext]);
+        }
+        openssl(&root);
+        openssl(&[&["genpkey"][..], &ec, &["-out", &at("leaf.key")]].concat());
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &at("leaf.key"),
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            &at("leaf.csr"),
+        ]);
+        std::fs::write(
+            at("leaf.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nauthorityKeyIdentifier=keyid,issuer\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "10",
+            "-in",
+            &at("leaf.csr"),
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &key,
+            "-CAcreateserial",
+            "-extfile",
+            &at("leaf.ext"),
+            "-out",
+            &at("leaf.pem"),
+        ]);
+        openssl(&[
+            "pkcs8",
+            "-topk8",
+            "-nocrypt",
+            "-in",
+            &at("leaf.key"),
+            "-outform",
+            "DER",
+            "-out",
+            &at("leaf.p8"),
+        ]);
+        let der = |pem: &str| {
+            let text = std::fs::read_to_string(pem).unwrap();
+            ::pem::parse(text).unwrap().into_contents()
+        };
+        let server = TlsServer::start(
+            vec![der(&at("leaf.pem"))],
+            std::fs::read(at("leaf.p8")).unwrap(),
+        );
+        CliRoot { dir, server }
+    }
+
+    fn ca_pem(&self) -> String {
+        self.dir.path().join("ca.pem").to_str().unwrap().to_string()
+    }
+}
+
+/// Python 3.13 verifies with `VERIFY_X509_STRICT` (so does urllib3 2.3+ there): a root
+/// without keyUsage, with a non-critical or no basicConstraints, or a v1 root, fails there
+/// and works on 3.12. A keyUsage without keyCertSign fails everywhere. For each root, each
+/// real client decides, and status's row for it must say the same.
+#[test]
+fn strict_verification_refuses_roots_that_older_clients_accept() {
+    let py312 = "/root/.pyenv/versions/3.12.1/bin/python3";
+    let py313 = "/root/.pyenv/versions/3.13.0/bin/python3";
+    let requests313 = pyvenv::cached_venv("requests-py3.13").join("bin/python3");
+    if ![py312, py313].iter().all(|p| Path::new(p).is_file()) || !requests313.is_file() {
+        skip_unless_ci(
+            "Python 3.12.1 and 3.13.0 (pyenv) and the requests-py3.13 venv (scripts/setup.sh)",
+        );
+        return;
+    }
+    let requests313 = requests313.to_str().unwrap();
+    let good = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n";
+    // (what, extensions, verifies without strict, verifies with strict)
+    let cases = [
+        ("a well-formed root", Some(good), true, true),
+        ("no keyUsage", Some("basicConstraints=critical,CA:TRUE\nsubjectKeyIdentifier=hash\n"), true, false),
+        ("X.509 v1", None, true, false),
+        ("basicConstraints not critical", Some("basicConstraints=CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\n"), true, false),
+        ("no basicConstraints", Some("keyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\n"), true, false),
+        ("keyUsage without keyCertSign", Some("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\nsubjectKeyIdentifier=hash\n"), false, false),
+    ];
+    for (name, ext, plain, strict) in cases {
+        let root = CliRoot::new(ext);
+        let ca = root.ca_pem();
+        let env = [
+            ("SSL_CERT_FILE", ca.as_str()),
+            ("SSL_CERT_DIR", "/nonexistent"),
+        ];
+        for (python, kind, script, expected) in [
+            (py312, "python-ssl", SSL_GET, plain),
+            (py313, "python-ssl", SSL_GET, strict),
+            (requests313, "requests", REQUESTS_GET, strict),
+        ] {
+            let env: Vec<(&str, &str)> = if kind == "requests" {
+                vec![("REQUESTS_CA_BUNDLE", ca.as_str())]
+            } else {
+                env.to_vec()
+            };
+            let real = run_python(python, script, root.server.port(), &env);
+            let verifies = real.status.success();
+            assert_eq!(
+                verifies,
+                expected,
+                "{name}, {python} {kind}: the real client: {}",
+                show(&real)
+            );
+            let doc = status_of(python, &env);
+            let trusted = row(&doc, kind)["trusted"].as_u64().unwrap();
+            assert_eq!(
+                trusted,
+                u64::from(verifies),
+                "{name}, {python} {kind}: {doc:#}"
+            );
+        }
+    }
 }

@@ -11,6 +11,9 @@
 pub struct Decoded {
     /// DER encodings of the certificates found, in file order.
     pub certificates: Vec<Vec<u8>>,
+    /// How many of [`Decoded::certificates`] came before the first block that could not be
+    /// decoded (`None`: no such block). OpenSSL's PEM readers stop there.
+    pub before_first_error: Option<usize>,
     /// Private keys found and dropped (never carried anywhere).
     pub private_keys_skipped: usize,
     /// One line per block that could not be decoded (block number and reason).
@@ -18,6 +21,14 @@ pub struct Decoded {
 }
 
 /// Decodes a file's bytes as DER (if it looks like a bare certificate) or as PEM.
+impl Decoded {
+    fn error(&mut self, message: String) {
+        self.before_first_error
+            .get_or_insert(self.certificates.len());
+        self.errors.push(message);
+    }
+}
+
 pub fn decode(bytes: &[u8]) -> Decoded {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.first() == Some(&0x30) {
@@ -30,12 +41,8 @@ fn decode_der(bytes: &[u8]) -> Decoded {
     let mut out = Decoded::default();
     match first_der_element(bytes) {
         Some(len) if len == bytes.len() => out.certificates.push(bytes.to_vec()),
-        Some(_) => out
-            .errors
-            .push("DER file has trailing bytes after the certificate".into()),
-        None => out
-            .errors
-            .push("DER data is truncated or not a certificate".into()),
+        Some(_) => out.error("DER file has trailing bytes after the certificate".into()),
+        None => out.error("DER data is truncated or not a certificate".into()),
     }
     out
 }
@@ -51,14 +58,13 @@ fn decode_pem(bytes: &[u8]) -> Decoded {
         block_no += 1;
         let after_begin = &rest[start + BEGIN.len()..];
         let Some(label_end) = find(after_begin, DASHES) else {
-            out.errors
-                .push(format!("block {block_no}: BEGIN line is not terminated"));
+            out.error(format!("block {block_no}: BEGIN line is not terminated"));
             break;
         };
         let label = String::from_utf8_lossy(&after_begin[..label_end]).into_owned();
         let end_marker = format!("-----END {label}-----");
         let Some(end_rel) = find(after_begin, end_marker.as_bytes()) else {
-            out.errors.push(format!(
+            out.error(format!(
                 "block {block_no} ({label}): no matching END line (file truncated?)"
             ));
             break;
@@ -86,7 +92,7 @@ fn decode_pem(bytes: &[u8]) -> Decoded {
                     match first_der_element(contents) {
                         Some(len) => contents[..len].to_vec(),
                         None => {
-                            out.errors.push(format!(
+                            out.error(format!(
                                 "block {block_no} ({label}): DER inside is truncated"
                             ));
                             continue;
@@ -97,7 +103,7 @@ fn decode_pem(bytes: &[u8]) -> Decoded {
                 };
                 out.certificates.push(der);
             }
-            Err(e) => out.errors.push(format!("block {block_no} ({label}): {e}")),
+            Err(e) => out.error(format!("block {block_no} ({label}): {e}")),
         }
     }
     out

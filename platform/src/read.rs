@@ -165,10 +165,16 @@ impl Reader {
     /// The names in directory `path` (symlinks to it followed inside the root), sorted, with
     /// what each entry is (not followed); at most [`MAX_DIR_ENTRIES`].
     pub fn list(&self, path: &Path) -> Result<Vec<(OsString, EntryKind)>, ReadError> {
-        let mut names = imp::list(&self.root, &self.logical(path))
-            .map_err(|kind| ReadError::new(path, kind))?;
+        let mut names = self.list_in_dir_order(path)?;
         names.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(names)
+    }
+
+    /// [`Reader::list`] in the order `readdir` returns the entries: OpenSSL 3's store
+    /// lookup walks a certificate directory in that order and stops at the first entry it
+    /// cannot load, so what it finds depends on it.
+    pub fn list_in_dir_order(&self, path: &Path) -> Result<Vec<(OsString, EntryKind)>, ReadError> {
+        imp::list(&self.root, &self.logical(path)).map_err(|kind| ReadError::new(path, kind))
     }
 
     /// What is at `path`, following symlinks inside the root; `None` when nothing is

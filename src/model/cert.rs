@@ -30,9 +30,53 @@ pub struct Certificate {
     pub subject_hash_old: u32,
     /// SHA-256 over subject DER and SubjectPublicKeyInfo: equal for re-issued copies.
     anchor_key: [u8; 32],
+    /// Why OpenSSL refuses it as a CA, with (`strict`) or without `X509_V_FLAG_X509_STRICT`.
+    anchor_flaws: AnchorFlaws,
     /// [`readable_name`] of the subject, taken from its parsed attributes (the subject
     /// text cannot be split on commas: a CN may contain one).
     display_name: String,
+}
+
+/// What OpenSSL checks of a CA certificate's own extensions when it is in a chain (the
+/// leaf's issuer or above), as the real clients showed in `tests/truth_rules.rs`.
+#[derive(Debug, Clone, Default)]
+struct AnchorFlaws {
+    /// Every OpenSSL: a keyUsage extension without keyCertSign ("invalid CA certificate").
+    always: Option<&'static str>,
+    /// Only under `X509_V_FLAG_X509_STRICT` (Python 3.13's default context): the rest.
+    strict: Option<&'static str>,
+}
+
+/// Only for a certificate that acts as an issuer (CA:TRUE, a v1 self-issued one, or one
+/// without basicConstraints whose keyUsage allows keyCertSign): a self-signed server
+/// certificate pinned in a bundle is the end of its chain and is not checked as a CA.
+fn anchor_flaws(x509: &X509Certificate<'_>, is_ca: bool) -> AnchorFlaws {
+    let key_usage = x509.key_usage().ok().flatten();
+    let signs = key_usage
+        .as_ref()
+        .is_some_and(|ku| ku.value.key_cert_sign());
+    let no_bc = matches!(x509.basic_constraints(), Ok(None));
+    let issuer_like = is_ca || (no_bc && signs && x509.version() != X509Version::V1);
+    if !issuer_like {
+        return AnchorFlaws::default();
+    }
+    let always = key_usage
+        .as_ref()
+        .filter(|ku| !ku.value.key_cert_sign())
+        .map(|_| "its keyUsage extension lacks keyCertSign");
+    let strict = if x509.version() == X509Version::V1 {
+        Some("it is an X.509 v1 certificate, so what it issues carries no authority key identifier")
+    } else {
+        match x509.basic_constraints() {
+            Ok(None) | Err(_) => Some("it has no basicConstraints extension"),
+            Ok(Some(bc)) if !bc.critical => {
+                Some("its basicConstraints extension is not marked critical")
+            }
+            Ok(Some(_)) if key_usage.is_none() => Some("it has no keyUsage extension"),
+            Ok(Some(_)) => None,
+        }
+    };
+    AnchorFlaws { always, strict }
 }
 
 /// The most readable part of an X.509 name: its CN, else O, else OU, else the whole name.
@@ -85,6 +129,7 @@ impl Certificate {
             subject_hash: name_hash::subject_hash(subject),
             subject_hash_old: name_hash::subject_hash_old(subject),
             anchor_key: anchor.finalize().into(),
+            anchor_flaws: anchor_flaws(&x509, is_ca),
             der: der.to_vec(),
         })
     }
@@ -105,6 +150,16 @@ impl Certificate {
     /// The most readable part of the subject: its CN, else O, else OU, else the whole name.
     pub fn display_name(&self) -> String {
         self.display_name.clone()
+    }
+
+    /// Why an OpenSSL client will not use it as a CA, if it will not: `strict` for one
+    /// that verifies with `X509_V_FLAG_X509_STRICT` (Python 3.13+, urllib3 2.3+ there).
+    pub fn rejected_as_ca(&self, strict: bool) -> Option<&'static str> {
+        self.anchor_flaws.always.or(if strict {
+            self.anchor_flaws.strict
+        } else {
+            None
+        })
     }
 
     pub fn is_expired_at(&self, now: i64) -> bool {

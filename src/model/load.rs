@@ -11,7 +11,8 @@
 //! made with [`Cache::with_reader`]) symlinks resolve inside DIR, never on the host.
 
 use crate::model::cert::Certificate;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use trustsync_platform::read::{ReadError, ReadErrorKind, Reader};
 
@@ -36,6 +37,13 @@ pub struct LoadedFile {
     /// block its PEM reader cannot decode, or a DER file (CA files are read as PEM only).
     /// A hashed directory's entries are read one certificate at a time and keep theirs.
     pub rejected_by_openssl: Option<String>,
+    /// How many of `certificates` OpenSSL's one-certificate-at-a-time reader (a hashed
+    /// directory's `X509_load_cert_file`) loads before it fails: all of them, the ones
+    /// before the first undecodable block, or none of a DER file.
+    pub loaded_one_by_one: usize,
+    /// A bare DER certificate, not PEM: OpenSSL 3's store loader reads it, its PEM
+    /// readers do not.
+    pub is_der: bool,
 }
 
 /// What reading one capath directory gave.
@@ -49,8 +57,12 @@ pub enum DirState {
 
 #[derive(Debug, Clone, Default)]
 pub struct LoadedDir {
-    /// Certificates OpenSSL can find here (under a matching `HASH.N` name).
+    /// Certificates OpenSSL's `by_dir` lookup finds here (under a matching `HASH.N` name).
     pub certificates: Vec<Certificate>,
+    /// Certificates only the store lookup that OpenSSL 3's `X509_STORE_set_default_paths`
+    /// adds finds here (see [`load_hashed_dir`]); a runtime with
+    /// `Runtime::capath_store_lookup` trusts these too.
+    pub store_certificates: Vec<Certificate>,
     /// Regular files or links in the directory, of any name.
     pub entries: usize,
     /// Entries named like `HASH.N`.
@@ -92,18 +104,30 @@ pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> Loade
     // and `load_verify_locations` use) gives up on the first block it cannot decode and
     // then returns nothing at all for the file.
     out.rejected_by_openssl = decoded.errors.first().cloned();
-    if out.rejected_by_openssl.is_none()
-        && !decoded.certificates.is_empty()
-        && !bytes.windows(11).any(|w| w == b"-----BEGIN ")
-    {
+    let is_der =
+        !decoded.certificates.is_empty() && !bytes.windows(11).any(|w| w == b"-----BEGIN ");
+    if out.rejected_by_openssl.is_none() && is_der {
         out.rejected_by_openssl = Some("it is DER, and OpenSSL reads a CA file as PEM only".into());
     }
+    out.is_der = is_der;
     for e in decoded.errors {
         out.bad_entries.push(format!("{}: {e}", path.display()));
     }
+    let readable = if is_der {
+        0
+    } else {
+        decoded
+            .before_first_error
+            .unwrap_or(decoded.certificates.len())
+    };
     for (i, der) in decoded.certificates.iter().enumerate() {
         match memo.parse(der) {
-            Ok(c) => out.certificates.push(c),
+            Ok(c) => {
+                out.certificates.push(c);
+                if i < readable {
+                    out.loaded_one_by_one = out.certificates.len();
+                }
+            }
             Err(e) => {
                 out.bad_entries
                     .push(format!("{}: certificate {}: {e}", path.display(), i + 1))
@@ -136,21 +160,40 @@ fn load_file_with(reader: &Reader, path: &Path, memo: &mut CertMemo) -> FileStat
 /// `HASH.N` exactly as OpenSSL's `by_dir` lookup spells the names it tries (`%08lx.%d`:
 /// lower-case hex, N without leading zeros), since it opens those names and lists nothing.
 /// `HASH.rN` would be a CRL and is not counted; `5AD8A5D6.0` or `5ad8a5d6.01` are never
-/// opened, so they are not certificates OpenSSL finds either.
+/// opened by `by_dir` (OpenSSL 3's store lookup does find them: [`parse_store_name`]).
 pub fn parse_hash_name(name: &str) -> Option<(u32, u32)> {
     let (hash, n) = name.split_once('.')?;
     let parsed = (u32::from_str_radix(hash, 16).ok()?, n.parse().ok()?);
     (name == format!("{:08x}.{}", parsed.0, parsed.1)).then_some(parsed)
 }
 
-/// Loads a capath the way OpenSSL's `by_dir` lookup sees it: for each hash, `HASH.0`,
-/// `HASH.1`, … up to the first gap, and only certificates whose subject hash matches.
+/// The hash a name is found under by OpenSSL 3's store lookup (the `file:` loader's
+/// `file_name_check`): the eight hex digits in either case, a dot, an optional `r`, then
+/// decimal digits (leading zeros and gaps allowed).
+pub fn parse_store_name(name: &str) -> Option<u32> {
+    let (hash, n) = name.split_once('.')?;
+    let digits = n.strip_prefix('r').unwrap_or(n);
+    let ok = hash.len() == 8 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    ok.then(|| u32::from_str_radix(hash, 16).ok()).flatten()
+}
+
+/// Loads a capath the way OpenSSL sees it, in two lookups (checked against the real
+/// OpenSSL 3.0 in `tests/truth_rules.rs`):
+/// - `by_dir` (every version): for each hash, `HASH.0`, `HASH.1`, … as PEM, stopping at
+///   the first name that is missing or does not load (dangling, a directory, unreadable,
+///   empty, an undecodable block, DER);
+/// - the store lookup that OpenSSL 3's `X509_STORE_set_default_paths` adds for the same
+///   directory: every entry named for the hash (see [`parse_store_name`]) in `readdir`
+///   order, PEM or DER, stopping at the first that loads nothing. Its extra finds go to
+///   `store_certificates`.
+///
+/// Only certificates whose subject hash matches their name count.
 pub fn load_hashed_dir(dir: &Path) -> DirState {
     load_hashed_dir_with(&Reader::host(), dir, &mut CertMemo::default())
 }
 
 fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> DirState {
-    let listing = match reader.list(dir) {
+    let listing = match reader.list_in_dir_order(dir) {
         Ok(l) => l,
         Err(ReadError {
             kind: ReadErrorKind::Missing,
@@ -164,37 +207,95 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
     };
     let mut out = LoadedDir::default();
     let mut by_hash: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (name, _) in listing {
+    let mut store_names: BTreeMap<u32, Vec<OsString>> = BTreeMap::new();
+    for (name, _) in &listing {
         out.entries += 1;
-        if let Some((hash, n)) = name.to_str().and_then(parse_hash_name) {
+        let Some(text) = name.to_str() else { continue };
+        if let Some((hash, n)) = parse_hash_name(text) {
             out.hash_named += 1;
             by_hash.entry(hash).or_default().push(n);
         }
+        if let Some(hash) = parse_store_name(text) {
+            store_names.entry(hash).or_default().push(name.clone());
+        }
     }
+    let mut loaded: HashMap<OsString, FileState> = HashMap::new();
+    let mut load = |name: OsString| -> FileState {
+        loaded
+            .entry(name)
+            .or_insert_with_key(|name| load_file_with(reader, &dir.join(name), memo))
+            .clone()
+    };
     for (hash, mut ns) in by_hash {
         ns.sort_unstable();
-        // OpenSSL stops at the first missing number.
+        // `by_dir` stats HASH.N, loads it, and tries N+1 only when that worked.
         for (expected, n) in ns.into_iter().enumerate() {
             if n as usize != expected {
                 break;
             }
-            let path = dir.join(format!("{hash:08x}.{n}"));
-            match load_file_with(reader, &path, memo) {
+            let name = format!("{hash:08x}.{n}");
+            let path = dir.join(&name);
+            let stops = |why: &str| {
+                format!(
+                    "{}: {why}; OpenSSL's by_dir lookup stops here",
+                    path.display()
+                )
+            };
+            match load(name.into()) {
                 FileState::Loaded(f) => {
+                    let complete = f.loaded_one_by_one == f.certificates.len()
+                        && f.rejected_by_openssl.is_none()
+                        && !f.certificates.is_empty();
                     out.bad_entries.extend(f.bad_entries);
+                    if let Some(why) = &f.rejected_by_openssl {
+                        out.bad_entries.push(stops(why));
+                    } else if f.certificates.is_empty() {
+                        out.bad_entries.push(stops("no certificate in it"));
+                    }
                     out.certificates.extend(
                         f.certificates
                             .into_iter()
+                            .take(f.loaded_one_by_one)
                             .filter(|c| c.subject_hash == hash),
                     );
+                    if !complete {
+                        break;
+                    }
                 }
-                FileState::Missing => out
-                    .bad_entries
-                    .push(format!("{}: dangling symlink", path.display())),
-                FileState::NotAFile => {}
+                FileState::Missing => {
+                    out.bad_entries.push(stops("dangling symlink"));
+                    break;
+                }
+                FileState::NotAFile => break,
                 FileState::Unreadable(e) => {
-                    out.bad_entries.push(format!("{}: {e}", path.display()))
+                    out.bad_entries.push(stops(&e));
+                    break;
                 }
+            }
+        }
+    }
+    let mut seen: HashSet<[u8; 32]> = out.certificates.iter().map(|c| c.sha256).collect();
+    for (hash, names) in store_names {
+        for name in names {
+            let (found, complete) = match load(name) {
+                FileState::Loaded(f) => {
+                    let n = if f.is_der {
+                        f.certificates.len()
+                    } else {
+                        f.loaded_one_by_one
+                    };
+                    let complete = n > 0 && n == f.certificates.len();
+                    (f.certificates.into_iter().take(n).collect(), complete)
+                }
+                _ => (Vec::new(), false),
+            };
+            out.store_certificates.extend(
+                found
+                    .into_iter()
+                    .filter(|c: &Certificate| c.subject_hash == hash && seen.insert(c.sha256)),
+            );
+            if !complete {
+                break;
             }
         }
     }

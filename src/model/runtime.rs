@@ -85,6 +85,14 @@ pub struct Runtime {
     pub cafile: Option<PathBuf>,
     /// The hashed directories it reads, after environment overrides.
     pub capath: Vec<PathBuf>,
+    /// `capath` was set by OpenSSL 3's `X509_STORE_set_default_paths`, which searches each
+    /// directory a second way (the store lookup, see `model::load::load_hashed_dir`); a
+    /// path given to `load_verify_locations` and OpenSSL 1.1 or LibreSSL use `by_dir` only.
+    pub capath_store_lookup: bool,
+    /// It verifies with `X509_V_FLAG_X509_STRICT` (Python 3.13's `create_default_context`,
+    /// urllib3 2.3+ on 3.13): CAs without keyUsage, with a non-critical or no
+    /// basicConstraints, or X.509 v1, are refused.
+    pub x509_strict: bool,
     /// Environment variables in effect that changed `cafile`/`capath`.
     pub overridden_by: Vec<String>,
     /// Whether the runtime reads only `cafile`+`capath` in place of a built-in list (true), or
@@ -128,6 +136,8 @@ impl Runtime {
             version: None,
             cafile: None,
             capath: Vec::new(),
+            capath_store_lookup: false,
+            x509_strict: false,
             overridden_by: Vec::new(),
             replaces_defaults: true,
             adds_os_store: false,

@@ -117,8 +117,16 @@ fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
         });
         return;
     };
+    // `openssl version` prints "OpenSSL 3.0.2 15 Mar 2022 (Library: OpenSSL 3.0.19 …)"
+    // when the binary and the library it loads differ: the library decides.
+    let library = rt.version.as_deref().map(|v| {
+        v.split_once("(Library: ")
+            .map_or(v, |(_, lib)| lib.trim_end_matches(')'))
+            .to_string()
+    });
     apply_default_paths(
         rt,
+        library.as_deref(),
         &opts.env,
         ("SSL_CERT_FILE", dir.join("cert.pem")),
         ("SSL_CERT_DIR", dir.join("certs")),
@@ -128,9 +136,11 @@ fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
 /// OpenSSL's `X509_STORE_set_default_paths`: the CA file and the hashed directory a build
 /// was compiled with, each replaced by its variable when that is set (the directory one is
 /// a PATH-style list). Shared by `openssl` binaries and Python's `ssl` module, which
-/// reports the variable names and defaults of the OpenSSL it links.
+/// reports the variable names and defaults of the OpenSSL it links. `library` is the
+/// version line of that OpenSSL (`OpenSSL 3.0.2 15 Mar 2022`, `LibreSSL 3.8.2`).
 pub(crate) fn apply_default_paths(
     rt: &mut Runtime,
+    library: Option<&str>,
     env: &HashMap<String, String>,
     (cafile_var, cafile): (&str, PathBuf),
     (capath_var, capath): (&str, PathBuf),
@@ -172,11 +182,44 @@ pub(crate) fn apply_default_paths(
         }
         None => rt.capath = vec![capath],
     }
+    let dir_var_set = env.get(capath_var).is_some_and(|v| !v.is_empty());
+    rt.capath_store_lookup = library.is_some_and(|l| has_store_lookup(l, dir_var_set));
+}
+
+/// Whether `X509_STORE_set_default_paths` of this OpenSSL also hands the certificate
+/// directory to the store lookup (`X509_LOOKUP_add_store_ex(lookup, NULL)`):
+/// - 3.0 and 3.1 do, always (checked here with 3.0.19);
+/// - 3.2 and 3.3 only when `SSL_CERT_DIR` is set (openssl/openssl#18070 dropped the
+///   default directory as the default store URI; #21068 describes the variable case);
+/// - 3.4 and later never (openssl/openssl#24140; checked here with 3.6.3);
+/// - 1.1 and LibreSSL have no store lookup.
+fn has_store_lookup(library: &str, dir_var_set: bool) -> bool {
+    let mut parts = library
+        .strip_prefix("OpenSSL ")
+        .unwrap_or("")
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(3), Some(0 | 1)) => true,
+        (Some(3), Some(2 | 3)) => dir_var_set,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_lookup_comes_with_openssl_3() {
+        assert!(has_store_lookup("OpenSSL 3.0.19 27 Jan 2026", false));
+        assert!(has_store_lookup("OpenSSL 3.1.8 11 Feb 2025", false));
+        assert!(!has_store_lookup("OpenSSL 3.2.4 11 Feb 2025", false));
+        assert!(has_store_lookup("OpenSSL 3.3.3 11 Feb 2025", true));
+        assert!(!has_store_lookup("OpenSSL 3.6.3 9 Jun 2026", true));
+        assert!(!has_store_lookup("OpenSSL 1.1.1w  11 Sep 2023", true));
+        assert!(!has_store_lookup("LibreSSL 3.8.2", true));
+    }
 
     #[test]
     fn version_output() {

@@ -35,6 +35,12 @@ pub struct ProbeAnswer {
     pub pip: Option<Pip>,
     #[serde(default)]
     pub requests: Option<Requests>,
+    /// The urllib3 requests would import (its `_version.py`).
+    #[serde(default)]
+    pub urllib3: Option<String>,
+    /// `ssl.create_default_context()` sets `VERIFY_X509_STRICT` (Python 3.13+).
+    #[serde(default)]
+    pub x509_strict: bool,
     /// site-packages / dist-packages directories on sys.path.
     #[serde(default)]
     pub site_dirs: Vec<String>,
@@ -337,6 +343,14 @@ fn with_override(
     rt.cafile = default;
 }
 
+/// urllib3 2.3 and later add `VERIFY_X509_STRICT` to the contexts they make on Python 3.13+
+/// (checked with requests 2.34 / urllib3 2.8 on 3.13.0); 1.26, which pip vendors, never
+/// does, and pip's truststore path did not either (pip 24.2 on 3.13.0).
+fn urllib3_is_strict(a: &ProbeAnswer) -> bool {
+    let at_least = |v: &str, min: &[u32]| version_key(v).as_slice() >= min;
+    a.urllib3.as_deref().is_some_and(|v| at_least(v, &[2, 3])) && at_least(&a.version, &[3, 13])
+}
+
 /// The runtimes one interpreter contributes: its `ssl` module, and `requests` and `pip`
 /// where installed.
 pub fn runtimes_from_answer(
@@ -355,6 +369,7 @@ pub fn runtimes_from_answer(
     match (&a.verify_paths, &a.ssl_error) {
         (Some(vp), _) => crate::runtimes::openssl::apply_default_paths(
             &mut ssl,
+            a.openssl_version.as_deref(),
             env,
             (&vp.cafile_env, vp.cafile.clone().into()),
             (&vp.capath_env, vp.capath.clone().into()),
@@ -374,8 +389,10 @@ pub fn runtimes_from_answer(
     // CPython on Windows adds the system ROOT and CA stores (ssl.enum_certificates) to
     // whatever its OpenSSL paths hold.
     ssl.adds_os_store = a.platform.as_deref() == Some("win32");
+    ssl.x509_strict = a.x509_strict;
     let ssl_cafile = ssl.cafile.clone();
     let ssl_capath = ssl.capath.clone();
+    let ssl_store_lookup = ssl.capath_store_lookup;
     out.push(ssl);
 
     if a.requests.is_some() || a.certifi.is_some() {
@@ -400,6 +417,7 @@ pub fn runtimes_from_answer(
             });
         }
         with_override(&mut rq, REQUESTS_VARS, env, certifi);
+        rq.x509_strict = urllib3_is_strict(a);
         let requests_version = a.requests.as_ref().and_then(|r| r.version.as_deref());
         if requests_verification_off(requests_version, env) {
             rq.notes.push(Note {
@@ -424,6 +442,7 @@ pub fn runtimes_from_answer(
             // (on Linux: the ssl module's defaults) unless a CA file is named.
             p.cafile = ssl_cafile;
             p.capath = ssl_capath;
+            p.capath_store_lookup = ssl_store_lookup;
             // On Windows and macOS truststore asks the OS verifier itself.
             p.adds_os_store = matches!(a.platform.as_deref(), Some("win32") | Some("darwin"));
             if let Some(var) = PIP_VARS

@@ -19,12 +19,16 @@ try:
         "cafile_env": p.openssl_cafile_env, "cafile": p.openssl_cafile,
         "capath_env": p.openssl_capath_env, "capath": p.openssl_capath,
     }
+    # Python 3.13 turned VERIFY_X509_STRICT on in create_default_context (a distro may
+    # backport it): ask the context itself rather than guess from the version.
+    out["x509_strict"] = bool(ssl.create_default_context().verify_flags & getattr(ssl, "VERIFY_X509_STRICT", 0))
 except Exception as e:
     out["ssl_error"] = "%s: %s" % (type(e).__name__, e)
 def version_of(path):
     try:
         with open(path) as f:
-            m = re.search(r"__version__\s*=\s*['\"]([^'\"]+)", f.read())
+            # `__version__ = "2.32.3"`, or hatch-vcs's `__version__ = version = '2.8.0'`
+            m = re.search(r"__version__\s*=\s*(?:\w+\s*=\s*)?['\"]([^'\"]+)", f.read())
             return m and m.group(1)
     except Exception:
         return None
@@ -103,6 +107,8 @@ for d in search:
                       "certifi_version": version_of(os.path.join(d, "pip", "_vendor", "certifi", "__init__.py"))}
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
+    if "urllib3" not in out and os.path.isfile(os.path.join(d, "urllib3", "_version.py")):
+        out["urllib3"] = version_of(os.path.join(d, "urllib3", "_version.py"))
 out["site_dirs"] = [d for d in search if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
 try:
     import site
