@@ -671,3 +671,53 @@ fn strict_verification_refuses_roots_that_older_clients_accept() {
         }
     }
 }
+
+/// CA lint: a locally added CA that Python 3.13 refuses (no keyUsage) or that every client
+/// refuses (keyUsage without keyCertSign) is named in `system.warnings`; a well-formed
+/// one is not. The roots are the ones the test above checks with the real clients.
+#[test]
+fn status_lints_each_locally_added_ca() {
+    let cases = [
+        ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\n", None),
+        ("basicConstraints=critical,CA:TRUE\nsubjectKeyIdentifier=hash\n", Some("Python 3.13+")),
+        ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n", Some("every OpenSSL client")),
+    ];
+    for (ext, expected) in cases {
+        let ca = CliRoot::new(Some(ext));
+        let pem = std::fs::read(ca.ca_pem()).unwrap();
+        let tree = tempfile::tempdir().unwrap();
+        for file in [
+            "etc/ssl/certs/ca-certificates.crt",
+            "usr/local/share/ca-certificates/lint.crt",
+        ] {
+            let at = tree.path().join(file);
+            std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+            std::fs::write(at, &pem).unwrap();
+        }
+        let out = trustsync(
+            &[
+                "status",
+                "--json",
+                "--only",
+                "--root",
+                tree.path().to_str().unwrap(),
+            ],
+            &[("HOME", "/nonexistent")],
+        );
+        let doc = json(&out);
+        let lint: Vec<&str> = doc["system"]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w.as_str())
+            .filter(|w| w.contains("'Lint Root'"))
+            .collect();
+        match expected {
+            None => assert!(lint.is_empty(), "{lint:?}"),
+            Some(who) => assert!(
+                lint.len() == 1 && lint[0].contains(who) && lint[0].contains("keyUsage"),
+                "{ext}: {doc:#}"
+            ),
+        }
+    }
+}

@@ -55,9 +55,12 @@ pub fn run_with(registry: &Registry, root: &Path, opts: &Options) -> Result<Stat
         (os, discovery.join().expect("discovery does not panic"))
     });
     let mut os = os?;
-    if let Some(warning) = os.clock_warning(crate::model::cert::unix_now()) {
+    let now = crate::model::cert::unix_now();
+    if let Some(warning) = os.clock_warning(now) {
         os.warnings.push(warning);
     }
+    let lint = os.ca_lint(now);
+    os.warnings.extend(lint);
     // Under `--root DIR` every CA file and directory is read inside DIR.
     let mut cache = Cache::with_reader(trustsync_platform::read::Reader::under(root));
     #[cfg_attr(not(any(unix, windows)), allow(unused_mut))]

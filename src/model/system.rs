@@ -85,6 +85,33 @@ impl OsStore {
         ))
     }
 
+    /// CA lint: for each CA added locally on this machine (the company or proxy root,
+    /// where these go wrong), a line naming the clients that will refuse it and why, or
+    /// that it is expired or not yet valid at `now`.
+    pub fn ca_lint(&self, now: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in self.trusted.iter().filter(|c| self.is_locally_added(c)) {
+            let name = c.display_name();
+            if let Some(why) = c.rejected_as_ca(false) {
+                out.push(format!("locally added CA '{name}': every OpenSSL client (Python, requests, pip, curl) refuses it: {why}; it must be re-issued"));
+            } else if let Some(why) = c.rejected_as_ca(true) {
+                out.push(format!("locally added CA '{name}': Python 3.13+ (`ssl`, and requests with urllib3 2.3+) refuses it under VERIFY_X509_STRICT: {why}; older clients and pip accept it; re-issue it to keep working after a Python upgrade"));
+            }
+            if c.not_after < now {
+                out.push(format!(
+                    "locally added CA '{name}' expired on {}: no client accepts what it issues",
+                    crate::model::cert::format_date(c.not_after)
+                ));
+            } else if c.not_before > now {
+                out.push(format!(
+                    "locally added CA '{name}' is not valid before {}",
+                    crate::model::cert::format_date(c.not_before)
+                ));
+            }
+        }
+        out
+    }
+
     /// Windows fills its ROOT store lazily from Windows Update, so a public root missing
     /// from the store is not evidence that a runtime trusts too much.
     pub fn is_complete_list(&self) -> bool {
