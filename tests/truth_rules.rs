@@ -721,3 +721,60 @@ fn status_lints_each_locally_added_ca() {
         }
     }
 }
+
+/// `BEGIN TRUSTED CERTIFICATE` blocks carry OpenSSL trust settings: a reject of serverAuth
+/// or anyExtendedKeyUsage, or a trust list naming neither, makes TLS clients refuse the
+/// root; a trust of serverAuth or anyExtendedKeyUsage, an alias, a reject of another
+/// purpose do not. Each made with `openssl x509`, read as a CA file and as `HASH.0`.
+#[test]
+fn trusted_certificate_settings_decide_as_openssl_does() {
+    let chain = CaChain::new(ChainSpec::default());
+    let server = TlsServer::for_chain(&chain);
+    let hash = subject_hash(&chain.root_pem());
+    let work = tempfile::tempdir().unwrap();
+    let plain = work.path().join("root.pem");
+    std::fs::write(&plain, chain.root_pem()).unwrap();
+    let cases = [
+        (["-addreject", "serverAuth"], false),
+        (["-addreject", "anyExtendedKeyUsage"], false),
+        (["-addtrust", "clientAuth"], false),
+        (["-addreject", "clientAuth"], true),
+        (["-addtrust", "serverAuth"], true),
+        (["-addtrust", "anyExtendedKeyUsage"], true),
+        (["-setalias", "corp"], true),
+    ];
+    for (i, (args, verifies)) in cases.into_iter().enumerate() {
+        let file = work.path().join(format!("t{i}.pem"));
+        let out = Command::new("/usr/bin/openssl")
+            .arg("x509")
+            .arg("-in")
+            .arg(&plain)
+            .args(args)
+            .arg("-out")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+        assert!(std::fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("-----BEGIN TRUSTED CERTIFICATE-----"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&file, dir.path().join(format!("{hash}.0"))).unwrap();
+        let (f, d) = (file.to_str().unwrap(), dir.path().to_str().unwrap());
+        for env in [
+            [("SSL_CERT_FILE", f), ("SSL_CERT_DIR", "/nonexistent")],
+            [("SSL_CERT_FILE", "/nonexistent.pem"), ("SSL_CERT_DIR", d)],
+        ] {
+            let real = run_python("/usr/bin/python3", SSL_GET, server.port(), &env);
+            assert_eq!(
+                real.status.success(),
+                verifies,
+                "{args:?} {env:?}: {}",
+                show(&real)
+            );
+            let doc = status_of("/usr/bin/python3", &env);
+            let trusted = row(&doc, "python-ssl")["trusted"].as_u64().unwrap();
+            assert_eq!(trusted, u64::from(verifies), "{args:?} {env:?}: {doc:#}");
+        }
+    }
+}

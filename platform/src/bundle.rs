@@ -11,6 +11,9 @@
 pub struct Decoded {
     /// DER encodings of the certificates found, in file order.
     pub certificates: Vec<Vec<u8>>,
+    /// OpenSSL's trust settings of a `TRUSTED CERTIFICATE` block, by index into
+    /// [`Decoded::certificates`] (absent for plain certificates).
+    pub trust_settings: Vec<(usize, TrustSettings)>,
     /// How many of [`Decoded::certificates`] came before the first block that could not be
     /// decoded (`None`: no such block). OpenSSL's PEM readers stop there.
     pub before_first_error: Option<usize>,
@@ -18,6 +21,73 @@ pub struct Decoded {
     pub private_keys_skipped: usize,
     /// One line per block that could not be decoded (block number and reason).
     pub errors: Vec<String>,
+}
+
+/// The `X509_CERT_AUX` that follows the certificate in a `TRUSTED CERTIFICATE` block
+/// (`openssl x509 -addtrust/-addreject`): the purposes it is trusted and rejected for, as
+/// the content bytes of each OBJECT IDENTIFIER. Hand-read (a few TLVs): x509-parser and
+/// der-parser know no such structure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustSettings {
+    /// `None`: no trust list (then only the reject list can refuse it).
+    pub trust: Option<Vec<Vec<u8>>>,
+    pub reject: Vec<Vec<u8>>,
+}
+
+/// One DER TLV at the start of `der`: (tag, contents, total length).
+fn tlv(der: &[u8]) -> Option<(u8, &[u8], usize)> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (header, len) = if first < 0x80 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        (
+            2 + n,
+            rest[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize),
+        )
+    };
+    let total = header.checked_add(len)?;
+    (total <= der.len()).then(|| (tag, &der[header..total], total))
+}
+
+/// The OBJECT IDENTIFIERs of a SEQUENCE OF OBJECT's contents.
+fn oids(mut contents: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    while !contents.is_empty() {
+        let (tag, oid, total) = tlv(contents)?;
+        if tag != 0x06 {
+            return None;
+        }
+        out.push(oid.to_vec());
+        contents = &contents[total..];
+    }
+    Some(out)
+}
+
+/// Parses the aux structure; `None` when it is malformed (OpenSSL then fails the block).
+pub fn parse_trust_settings(aux: &[u8]) -> Option<TrustSettings> {
+    let mut out = TrustSettings::default();
+    if aux.is_empty() {
+        return Some(out);
+    }
+    let (tag, mut fields, _) = tlv(aux)?;
+    if tag != 0x30 {
+        return None;
+    }
+    while !fields.is_empty() {
+        let (tag, contents, total) = tlv(fields)?;
+        match tag {
+            0x30 => out.trust = Some(oids(contents)?),
+            0xA0 => out.reject = oids(contents)?,
+            _ => {} // alias, keyid, other: no bearing on trust
+        }
+        fields = &fields[total..];
+    }
+    Some(out)
 }
 
 /// Decodes a file's bytes as DER (if it looks like a bare certificate) or as PEM.
@@ -90,7 +160,21 @@ fn decode_pem(bytes: &[u8]) -> Decoded {
                 // X509_CERT_AUX trust settings; the certificate is the first element.
                 let der = if label == "TRUSTED CERTIFICATE" {
                     match first_der_element(contents) {
-                        Some(len) => contents[..len].to_vec(),
+                        Some(len) => {
+                            match parse_trust_settings(&contents[len..]) {
+                                Some(t) if t != TrustSettings::default() => {
+                                    out.trust_settings.push((out.certificates.len(), t))
+                                }
+                                Some(_) => {}
+                                None => {
+                                    out.error(format!(
+                                        "block {block_no} ({label}): its trust settings are malformed"
+                                    ));
+                                    continue;
+                                }
+                            }
+                            contents[..len].to_vec()
+                        }
                         None => {
                             out.error(format!(
                                 "block {block_no} ({label}): DER inside is truncated"

@@ -121,7 +121,21 @@ pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> Loade
             .unwrap_or(decoded.certificates.len())
     };
     for (i, der) in decoded.certificates.iter().enumerate() {
+        let settings = decoded
+            .trust_settings
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, t)| t);
         match memo.parse(der) {
+            Ok(c) if settings.and_then(refuses_tls_servers).is_some() => {
+                let why = settings.and_then(refuses_tls_servers).unwrap_or_default();
+                out.bad_entries.push(format!(
+                    "{}: certificate {} ('{}') {why}, so TLS clients refuse it",
+                    path.display(),
+                    i + 1,
+                    c.display_name()
+                ));
+            }
             Ok(c) => {
                 out.certificates.push(c);
                 if i < readable {
@@ -135,6 +149,25 @@ pub fn parse_bytes_with(path: &Path, bytes: &[u8], memo: &mut CertMemo) -> Loade
         }
     }
     out
+}
+
+/// OpenSSL's `obj_trust` for the trust a TLS client asks of its anchor
+/// (`X509_TRUST_SSL_SERVER`, i.e. serverAuth): a reject list naming serverAuth or
+/// anyExtendedKeyUsage refuses it; a trust list naming neither refuses it too; otherwise
+/// it is trusted. Checked with the real `ssl` module in `tests/truth_rules.rs`.
+fn refuses_tls_servers(t: &trustsync_platform::bundle::TrustSettings) -> Option<&'static str> {
+    const SERVER_AUTH: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+    const ANY_EKU: &[u8] = &[0x55, 0x1D, 0x25, 0x00];
+    let names_server = |oids: &[Vec<u8>]| oids.iter().any(|o| o == SERVER_AUTH || o == ANY_EKU);
+    if names_server(&t.reject) {
+        return Some("is marked rejected for TLS servers (`-addreject serverAuth`)");
+    }
+    match &t.trust {
+        Some(trust) if !names_server(trust) => Some(
+            "is trusted only for purposes other than TLS servers (its trust list lacks serverAuth)",
+        ),
+        _ => None,
+    }
 }
 
 /// Loads one CA file (PEM bundle or DER), following symlinks as TLS libraries do.
