@@ -778,3 +778,112 @@ fn trusted_certificate_settings_decide_as_openssl_does() {
         }
     }
 }
+
+/// pip reads `cert` and `trusted-host` from its configuration files (here the
+/// `PIP_CONFIG_FILE` one); `[install]` beats `[global]`. For each file the real pip (24.2+)
+/// fetches an index from the loopback server, and status's pip row must name the CA file
+/// pip used, and call a `trusted-host` verification off.
+#[test]
+fn pip_configuration_decides_what_pip_trusts() {
+    let venv = pyvenv::cached_venv(pyvenv::PIP);
+    let python = venv.join("bin/python3");
+    if !python.is_file() {
+        skip_unless_ci("the pip venv (scripts/setup.sh)");
+        return;
+    }
+    let python = python.to_str().unwrap();
+    let chain = CaChain::new(ChainSpec::default());
+    let other = CaChain::new(ChainSpec::default().root("Other Root", None));
+    let server = TlsServer::for_chain(&chain);
+    let work = tempfile::tempdir().unwrap();
+    let good = work.path().join("good.pem");
+    let bad = work.path().join("bad.pem");
+    std::fs::write(&good, chain.root_pem()).unwrap();
+    std::fs::write(&bad, other.root_pem()).unwrap();
+    let (g, b) = (good.to_str().unwrap(), bad.to_str().unwrap());
+    // (what, the file, pip's CA file, whether pip verifies, whether it checks at all)
+    let cases = [
+        (
+            "global cert",
+            format!("[global]\ncert = {g}\n"),
+            Some(g),
+            true,
+            true,
+        ),
+        (
+            "global cert lacking the CA",
+            format!("[global]\ncert = {b}\n"),
+            Some(b),
+            false,
+            true,
+        ),
+        (
+            "install beats global",
+            format!("[global]\ncert = {b}\n[install]\ncert = {g}\n"),
+            Some(g),
+            true,
+            true,
+        ),
+        (
+            "trusted-host",
+            format!("[global]\ncert = {b}\ntrusted-host = 127.0.0.1\n"),
+            Some(b),
+            true,
+            false,
+        ),
+    ];
+    for (name, conf_text, cafile, verifies, checks) in cases {
+        let conf = work.path().join("pip.conf");
+        std::fs::write(&conf, &conf_text).unwrap();
+        let env = [
+            ("HOME", "/nonexistent"),
+            ("PIP_CONFIG_FILE", conf.to_str().unwrap()),
+            ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+            ("PIP_NO_CACHE_DIR", "1"),
+        ];
+        let index = format!("https://127.0.0.1:{}/simple/", server.port());
+        let real = Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--no-deps",
+                "--retries",
+                "0",
+            ])
+            .args([
+                "--timeout",
+                "10",
+                "--index-url",
+                &index,
+                "nosuchpkg-trustsync",
+            ])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        let all = format!("{}{}", text(&real.stdout), text(&real.stderr));
+        let tls_failed = all.contains("CERTIFICATE_VERIFY_FAILED") || all.contains("SSLError");
+        assert_eq!(
+            !tls_failed,
+            verifies,
+            "{name}: the real pip: {}",
+            show(&real)
+        );
+        let doc = status_of(python, &env);
+        let pip = row(&doc, "pip");
+        assert_eq!(pip["cafile"].as_str(), cafile, "{name}: {pip:#}");
+        assert!(
+            codes(pip).contains(&"pip-config".to_string()),
+            "{name}: {pip:#}"
+        );
+        let off = codes(pip).contains(&"verification-off".to_string());
+        assert_eq!(off, !checks, "{name}: {pip:#}");
+        if !checks {
+            assert_eq!(pip["verdict"], "broken", "{name}: {pip:#}");
+        }
+    }
+}

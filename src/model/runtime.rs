@@ -93,6 +93,9 @@ pub struct Runtime {
     /// urllib3 2.3+ on 3.13): CAs without keyUsage, with a non-critical or no
     /// basicConstraints, or X.509 v1, are refused.
     pub x509_strict: bool,
+    /// A configuration file's setting (not a variable) that decides where it looks, e.g.
+    /// "`cert` in /etc/pip.conf": the user's or admin's choice, which `fix` only advises on.
+    pub configured_by: Option<String>,
     /// Environment variables in effect that changed `cafile`/`capath`.
     pub overridden_by: Vec<String>,
     /// Whether the runtime reads only `cafile`+`capath` in place of a built-in list (true), or
@@ -138,6 +141,7 @@ impl Runtime {
             capath: Vec::new(),
             capath_store_lookup: false,
             x509_strict: false,
+            configured_by: None,
             overridden_by: Vec::new(),
             replaces_defaults: true,
             adds_os_store: false,

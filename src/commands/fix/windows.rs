@@ -229,6 +229,14 @@ impl Builder<'_> {
             }
             return;
         }
+        if let Some(origin) = &rt.configured_by {
+            if !d.missing.is_empty() {
+                self.advise(Advice::for_runtime(d, "config-set-elsewhere", format!(
+                    "{origin} decides where it looks; point it at a bundle that holds the OS store's CAs, or remove the setting (trustsync does not edit configuration it did not write)"
+                )));
+            }
+            return;
+        }
         let foreign: Vec<String> = rt
             .overridden_by
             .iter()

@@ -7,6 +7,7 @@
 //! Rows: `python-ssl` (OpenSSL's rule: CA file + hashed directory), `requests` and `pip`
 //! (one bundle each, a variable to point them elsewhere).
 
+pub mod pip_config;
 pub mod probe;
 pub mod probe_cache;
 pub mod site;
@@ -16,7 +17,8 @@ use super::Family;
 use crate::discover::{parallel_map, Options};
 use crate::model::runtime::{Note, Repair, Runtime, RuntimeKind};
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use trustsync_platform::read::Reader;
 
 /// A Python's `ssl` module (`ssl.create_default_context()`, urllib, aiohttp).
 pub const SSL: RuntimeKind = RuntimeKind {
@@ -133,6 +135,16 @@ fn probe_python(
         Ok(mut answer) => {
             answer.find_bundles();
             let mut runtimes = probe::runtimes_from_answer(path, &answer, &opts.env);
+            let home = opts
+                .home
+                .clone()
+                .or_else(|| opts.env.get("HOME").map(PathBuf::from));
+            let files =
+                pip_config::config_files(&opts.env, home.as_deref(), Path::new(&answer.prefix));
+            let settings = pip_config::read(&Reader::host(), &files, &opts.env);
+            for rt in runtimes.iter_mut().filter(|r| r.kind == PIP) {
+                pip_config::apply(rt, &settings);
+            }
             if let exec::ExecPolicy::RunAs { uid, .. } = policy {
                 for rt in &mut runtimes {
                     rt.reported_by_uid = Some(uid);

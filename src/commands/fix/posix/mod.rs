@@ -220,6 +220,17 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
+        // A configuration file's setting is its writer's choice (and, in another user's
+        // file, that user's word): say what to change, never edit it.
+        if let Some(origin) = &rt.configured_by {
+            if !d.missing.is_empty() {
+                self.advise(d, "config-set-elsewhere", format!(
+                    "{origin} decides where it looks; point it at {}, or remove the setting (trustsync does not edit configuration it did not write)",
+                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+                ));
+            }
+            return Ok(());
+        }
         // Variables set outside trustsync are the user's: say where, never edit.
         let foreign: Vec<&String> = rt
             .overridden_by
