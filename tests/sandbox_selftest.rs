@@ -604,3 +604,25 @@ fn var_is_overlaid_so_caches_and_logs_stay_inside() {
     assert_eq!(sb.read(cache).as_deref(), Some(&b"{}\n"[..]));
     assert!(!Path::new(cache).exists(), "{cache} leaked to the machine");
 }
+
+/// A command inside the sandbox that writes under `/usr/lib` (as `fix` does when it patches
+/// the bundle of the machine's own Debian pip) writes into the sandbox only: a run of the
+/// suite once left a managed block in the machine's
+/// `/usr/lib/python3/dist-packages/pip/_vendor/certifi/cacert.pem` when only `/usr/local`
+/// was overlaid.
+#[test]
+fn a_command_writing_under_usr_lib_leaves_the_machine_alone() {
+    let Some(sb) = Sandbox::new() else { return };
+    let target = "/usr/lib/trustsync-sandbox-selftest-usr-lib.pem";
+    assert!(
+        !Path::new(target).exists(),
+        "{target} exists on this machine"
+    );
+    let out = sb.run(&["/bin/sh", "-c", &format!("echo inside > {target}")], &[]);
+    assert_ok(&out, "write under /usr/lib inside the sandbox");
+    assert_eq!(stdout_text(&sb.run(&["cat", target], &[])), "inside\n");
+    assert!(
+        !Path::new(target).exists(),
+        "the write reached the machine's {target}"
+    );
+}

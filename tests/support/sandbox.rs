@@ -55,10 +55,8 @@
 //!   dir, which the sandbox sees as it is (only the layer directories are overlaid).
 //! * Prepare the upper layer only while no command of this sandbox runs (overlayfs does not
 //!   support changing layers under a live mount).
-//! * Only the overlaid directories (and the fresh `/home`) are protected. `/tmp`, `/usr`
-//!   (outside `/usr/local`), the repository and the target dir are the machine's own, inside
-//!   too (a test that must change `/usr/bin` overlays `/usr` instead of `/usr/local`):
-//!   handy for sharing a leaf certificate or a server's files with the sandbox, but a
+//! * Only the overlaid directories (and the fresh `/home`) are protected. `/tmp`, the
+//!   repository and the target dir are the machine's own, inside too: handy for sharing a leaf certificate or a server's files with the sandbox, but a
 //!   command writing there writes to the machine.
 //! * Overlaid directories must not nest (e.g. `/usr/local` and `/usr/local/share`), and
 //!   directories mounted *inside* a layer on the host (e.g. a bind-mounted `/etc/hosts` in a
@@ -77,7 +75,11 @@ use rustix::fs::{FileType, Gid, Mode, Uid, XattrFlags, CWD};
 
 /// Directories overlaid by [`Sandbox::new`]: where trust stores, locally added CAs,
 /// private OpenSSL builds, Pythons and trustsync's own journal live.
-pub const DEFAULT_LAYERS: &[&str] = &["/etc", "/usr/local", "/opt", "/var", "/root"];
+/// All of `/usr`, not only `/usr/local`: a `fix` run inside the sandbox finds the
+/// machine's own Python and may patch its bundles under `/usr/lib` (Debian's pip), which
+/// must never reach the machine. A test asking for a directory inside a layer (e.g.
+/// `/usr/lib/ssl`) gets the layer that holds it.
+pub const DEFAULT_LAYERS: &[&str] = &["/etc", "/usr", "/opt", "/var", "/root"];
 
 /// Directories every sandbox replaces with a fresh, empty directory of its own (bind-mounted
 /// from its state dir) unless the test overlays them: `/home`, so users made with
@@ -337,8 +339,19 @@ impl Sandbox {
         check_mount_option_safe(state.path());
 
         let mut layers: Vec<Layer> = Vec::new();
-        for target in targets {
-            let target = normalise_absolute(Path::new(target));
+        let wanted: Vec<PathBuf> = targets
+            .iter()
+            .map(|t| normalise_absolute(Path::new(t)))
+            .collect();
+        // A directory inside another requested layer is already overlaid by it.
+        let mut outer: Vec<PathBuf> = Vec::new();
+        for t in &wanted {
+            let inside_other = wanted.iter().any(|o| o != t && t.starts_with(o));
+            if !inside_other && !outer.contains(t) {
+                outer.push(t.clone());
+            }
+        }
+        for target in outer {
             // Robustness: /opt or /var may not exist on a minimal machine.
             if !fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
                 continue;
