@@ -887,3 +887,59 @@ fn pip_configuration_decides_what_pip_trusts() {
         }
     }
 }
+
+/// Debian patches `certifi.where()` (python3-certifi, and pip's vendored copy in
+/// python3-pip and its wheel) to return the OS bundle while `cacert.pem` still ships. The
+/// oracle is the real `where()`, asked of each interpreter's own pip; status's pip row
+/// must read the same file.
+#[test]
+fn pip_reads_the_bundle_its_real_certifi_where_returns() {
+    let mut pythons = vec!["/usr/bin/python3".to_string()];
+    for venv in [pyvenv::REQUESTS, pyvenv::PIP] {
+        let p = pyvenv::cached_venv(venv).join("bin/python3");
+        if p.is_file() {
+            pythons.push(p.to_str().unwrap().to_string());
+        } else {
+            skip_unless_ci("the venvs of scripts/setup.sh");
+        }
+    }
+    let mut patched = 0;
+    for python in &pythons {
+        let real = Command::new(python)
+            .args([
+                "-I",
+                "-c",
+                "from pip._vendor import certifi; print(certifi.where())",
+            ])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .current_dir("/")
+            .output()
+            .unwrap();
+        if !real.status.success() {
+            continue; // no pip in this interpreter
+        }
+        let where_ = text(&real.stdout).trim().to_string();
+        patched += usize::from(!where_.ends_with("cacert.pem"));
+        // pip before 24.2 reads certifi's file; 24.2+ uses truststore unless told.
+        let doc = status_of(
+            python,
+            &[("HOME", "/nonexistent"), ("PIP_CONFIG_FILE", "/dev/null")],
+        );
+        let pip = row(&doc, "pip");
+        let version = pip["version"].as_str().unwrap_or("");
+        if version.starts_with("pip 23") {
+            assert_eq!(
+                pip["cafile"].as_str(),
+                Some(where_.as_str()),
+                "{python}: {pip:#}"
+            );
+        }
+    }
+    if Path::new("/usr/share/doc/python3-pip").is_dir() {
+        assert!(
+            patched > 0,
+            "Debian's pip is installed, yet no where() was patched"
+        );
+    }
+}

@@ -32,6 +32,25 @@ def version_of(path):
             return m and m.group(1)
     except Exception:
         return None
+def patched_where(pkg_dir):
+    # Distros patch certifi.where() to return the OS bundle while cacert.pem still ships
+    # (Debian: a top-level `def where(): return DEBIAN_CA_CERTS_PATH` at the end of core.py,
+    # in python3-certifi and in pip's vendored copy). Read the source, never import it:
+    # the last top-level where() that returns a string literal, or a name bound to one.
+    try:
+        with open(os.path.join(pkg_dir, "core.py")) as f:
+            src = f.read()
+    except Exception:
+        return None
+    rets = re.findall(r"^def where\(\)[^:\n]*:[ \t]*\n[ \t]+return[ \t]+([^\n]+)$", src, re.M)
+    if not rets:
+        return None
+    ret = rets[-1].strip()
+    m = re.match(r"['\"]([^'\"]+)['\"]$", ret)
+    if m:
+        return m.group(1)
+    m = re.search(r"^%s\s*=\s*['\"]([^'\"]+)['\"]" % re.escape(ret), src, re.M)
+    return m.group(1) if m else None
 def site_dirs_without_site():
     # What site.main() would add, without running it: the venv's prefix (pyvenv.cfg next to
     # or above the executable; before 3.11 only site.py knew it) and the base prefix.
@@ -88,7 +107,7 @@ if no_site:
     for d in search:
         pem = os.path.join(d, "certifi", "cacert.pem")
         if os.path.isfile(pem):
-            out["certifi"] = {"path": pem, "version": version_of(os.path.join(d, "certifi", "__init__.py"))}
+            out["certifi"] = {"path": patched_where(os.path.join(d, "certifi")) or pem, "version": version_of(os.path.join(d, "certifi", "__init__.py"))}
             break
 else:
     try:
@@ -102,8 +121,9 @@ for d in search:
         continue
     if "pip" not in out and os.path.isfile(os.path.join(d, "pip", "__init__.py")):
         bundle = os.path.join(d, "pip", "_vendor", "certifi", "cacert.pem")
+        bundle = patched_where(os.path.join(d, "pip", "_vendor", "certifi")) or (bundle if os.path.isfile(bundle) else None)
         out["pip"] = {"version": version_of(os.path.join(d, "pip", "__init__.py")),
-                      "bundle": bundle if os.path.isfile(bundle) else None,
+                      "bundle": bundle,
                       "certifi_version": version_of(os.path.join(d, "pip", "_vendor", "certifi", "__init__.py"))}
     if "requests" not in out and os.path.isfile(os.path.join(d, "requests", "__init__.py")):
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
