@@ -170,6 +170,28 @@ fn an_additive_variable_need_not_hold_every_ca() {
 }
 
 #[test]
+fn durations_are_bounded_and_refused_in_one_line() {
+    for (args, bad) in [
+        (&["status", "--runtime-timeout"][..], "inf"),
+        (&["status", "--runtime-timeout"][..], "nan"),
+        (&["status", "--runtime-timeout"][..], "0"),
+        (&["status", "--runtime-timeout"][..], "1e9"),
+        (&["probe", "127.0.0.1", "--timeout"][..], "inf"),
+    ] {
+        let mut argv = args.to_vec();
+        argv.push(bad);
+        let out = trustsync(&argv, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}: {stderr}");
+        assert!(
+            stderr.contains("between 0.1 and 3600 seconds"),
+            "{argv:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
 fn usage_and_store_errors_exit_2() {
     assert_eq!(
         trustsync(&["status", "--bogus"], &[]).status.code(),

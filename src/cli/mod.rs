@@ -41,11 +41,25 @@ struct DiscoveryArgs {
     #[arg(long)]
     fresh: bool,
     /// Seconds each runtime gets to say where it looks.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = parse_seconds)]
     runtime_timeout: f64,
     /// Read the OS store from this filesystem tree instead of `/`.
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
+}
+
+/// A duration in seconds, bounded: `inf` once panicked in `Duration::from_secs_f64`, and
+/// `nan` or a negative number meant nothing. clap turns the error into exit 2.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    const MAX: f64 = 3600.0;
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.1..=MAX).contains(&secs) {
+        return Err(format!("{s:?}: give between 0.1 and {MAX} seconds"));
+    }
+    Ok(secs)
 }
 
 impl DiscoveryArgs {
@@ -109,7 +123,7 @@ enum Command {
         #[arg(long)]
         servername: Option<String>,
         /// Seconds for connecting and for the handshake.
-        #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+        #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = parse_seconds)]
         timeout: f64,
         /// HTTP CONNECT proxy, http://[user:pass@]host:port (default: $HTTPS_PROXY).
         #[arg(long, value_name = "URL")]
