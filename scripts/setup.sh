@@ -46,7 +46,7 @@ make_venv() { # name, then the pip requirements
      && "$dir/bin/python3" -c 'import sys' 2>/dev/null; then
     return 0
   fi
-  echo "setup: venv $name: pip install $spec"
+  echo "setup: venv $name ($python): pip install $*"
   rm -rf "$dir"
   "$python" -m venv "$dir"
   "$dir/bin/pip" install -q --disable-pip-version-check "$@"

@@ -335,3 +335,45 @@ fn an_error_naming_a_hostile_file_is_escaped_on_stderr() {
     let message = doc["message"].as_str().unwrap();
     assert!(message.contains(path_str(&chain)), "{doc:#}");
 }
+
+/// A pip configuration file is the writer's word: its `cert` and `trusted-host` values
+/// reach the pip row's notes, escaped like every other hostile text. Debian's own pip
+/// (in `/usr/bin/python3`) reads the file named by PIP_CONFIG_FILE.
+#[test]
+fn a_hostile_pip_config_value_is_shown_escaped() {
+    if !Path::new("/usr/lib/python3/dist-packages/pip").is_dir() {
+        support::report::skip_unless_ci("Debian's python3-pip");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("pip.conf");
+    let evil = hostile_cn().replace('\n', " ");
+    std::fs::write(
+        &conf,
+        format!("[global]\ncert = /tmp/{evil}.pem\ntrusted-host = {evil}\n"),
+    )
+    .unwrap();
+    let env = [
+        ("PIP_CONFIG_FILE", conf.to_str().unwrap()),
+        ("HOME", "/nonexistent"),
+        ("PATH", "/usr/bin:/bin"),
+    ];
+    let out = trustsync(
+        &[
+            "status",
+            "--fresh",
+            "--only",
+            "--runtime",
+            "/usr/bin/python3",
+        ],
+        &env,
+    );
+    assert_output_inert(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("pip-config"), "{}", show(&out));
+    assert!(
+        stdout.contains(r"\x1b]52;c;"),
+        "the value was shown, escaped: {}",
+        show(&out)
+    );
+}

@@ -262,21 +262,6 @@ fn missing_layer_directories_are_skipped() {
     assert_ok(&sb.run(&["true"], &[]), "run with one layer");
 }
 
-/// The subject hash OpenSSL uses for capath lookups, from the real system `openssl`
-/// (argv only, no shell).
-fn subject_hash(pem_file: &Path) -> String {
-    let output = Command::new("/usr/bin/openssl")
-        .args(["x509", "-noout", "-subject_hash", "-in"])
-        .arg(pem_file)
-        .env_clear()
-        .output()
-        .expect("run /usr/bin/openssl");
-    assert_ok(&output, "openssl x509 -subject_hash");
-    let hash = stdout_text(&output).trim().to_string();
-    assert_eq!(hash.len(), 8, "unexpected subject hash {hash:?}");
-    hash
-}
-
 /// A CA and a leaf it signs, both generated now, so the machine cannot already trust it.
 fn generate_ca_and_leaf(common_name: &str) -> (rcgen::Certificate, rcgen::Certificate) {
     let ca_key = rcgen::KeyPair::generate().expect("CA key");
@@ -321,7 +306,7 @@ fn s1_private_openssl_cannot_see_a_ca_the_os_store_trusts() {
     // Add the CA to the sandbox's OS store the Debian way: the file under
     // /usr/local/share/ca-certificates, a .pem link and a HASH.N link in /etc/ssl/certs,
     // and the bundle extended.
-    let hash = subject_hash(&ca_file);
+    let hash = support::certs::openssl_subject_hash(&ca_file);
     let local_ca = "/usr/local/share/ca-certificates/trustsync-sandbox-selftest-ca.crt";
     let pem_link = "/etc/ssl/certs/trustsync-sandbox-selftest-ca.pem";
     let hash_link = (0..10)

@@ -139,7 +139,7 @@ fn an_empty_ssl_cert_file_replaces_the_default_file_with_nothing() {
     let server = TlsServer::for_chain(&chain);
     let dir = tempfile::tempdir().unwrap();
     // A hashed directory holding just this root.
-    let hash = subject_hash(&chain.root_pem());
+    let hash = root_hash(&chain);
     let certs = dir.path().join("certs");
     std::fs::create_dir(&certs).unwrap();
     std::fs::write(certs.join(format!("{hash}.0")), chain.root_pem()).unwrap();
@@ -301,7 +301,7 @@ fn a_bundle_lacking_a_ca_harms_only_the_runtimes_that_read_nothing_else() {
 fn a_hashed_dir_is_searched_by_both_lookups_of_openssl_3() {
     let chain = CaChain::new(ChainSpec::default());
     let server = TlsServer::for_chain(&chain);
-    let hash = subject_hash(&chain.root_pem());
+    let hash = root_hash(&chain);
     let pem = chain.root_pem().into_bytes();
     let corrupt = b"-----BEGIN CERTIFICATE-----\nMIIBroken!!notbase64\n-----END CERTIFICATE-----\n";
     enum Entry {
@@ -429,25 +429,6 @@ fn a_hashed_dir_is_searched_by_both_lookups_of_openssl_3() {
     }
 }
 
-/// `openssl x509 -subject_hash` of a PEM certificate.
-fn subject_hash(pem: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new("/usr/bin/openssl")
-        .args(["x509", "-noout", "-subject_hash"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(pem.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    text(&out.stdout).trim().to_string()
-}
-
 /// OpenSSL 3.0 finds a DER `HASH.0` or an upper-case `HASH.0` through the store lookup its
 /// default paths add; 3.4 and later dropped that lookup, so only `by_dir` names count.
 /// Checked with each build's own `s_client`, then with status's row for that binary.
@@ -463,7 +444,7 @@ fn each_openssl_searches_a_directory_as_its_own_version_does() {
     }
     let chain = CaChain::new(ChainSpec::default());
     let server = TlsServer::for_chain(&chain);
-    let hash = subject_hash(&chain.root_pem());
+    let hash = root_hash(&chain);
     let layouts = [
         ("DER .0", format!("{hash}.0"), chain.root_der()),
         (
@@ -508,6 +489,13 @@ fn each_openssl_searches_a_directory_as_its_own_version_does() {
             assert_eq!(trusted, u64::from(verifies), "{openssl}, {name}: {doc:#}");
         }
     }
+}
+
+/// The subject hash of `chain`'s root, by the real `openssl`.
+fn root_hash(chain: &CaChain) -> String {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), chain.root_pem()).unwrap();
+    support::certs::openssl_subject_hash(file.path())
 }
 
 /// A root made by the `openssl` command line with the extensions `ext` (none: X.509 v1),
@@ -730,7 +718,7 @@ fn status_lints_each_locally_added_ca() {
 fn trusted_certificate_settings_decide_as_openssl_does() {
     let chain = CaChain::new(ChainSpec::default());
     let server = TlsServer::for_chain(&chain);
-    let hash = subject_hash(&chain.root_pem());
+    let hash = root_hash(&chain);
     let work = tempfile::tempdir().unwrap();
     let plain = work.path().join("root.pem");
     std::fs::write(&plain, chain.root_pem()).unwrap();

@@ -252,13 +252,8 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
             store_names.entry(hash).or_default().push(name.clone());
         }
     }
+    // Both lookups read the same entries: each is loaded once and borrowed after.
     let mut loaded: HashMap<OsString, FileState> = HashMap::new();
-    let mut load = |name: OsString| -> FileState {
-        loaded
-            .entry(name)
-            .or_insert_with_key(|name| load_file_with(reader, &dir.join(name), memo))
-            .clone()
-    };
     for (hash, mut ns) in by_hash {
         ns.sort_unstable();
         // `by_dir` stats HASH.N, loads it, and tries N+1 only when that worked.
@@ -274,12 +269,12 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
                     path.display()
                 )
             };
-            match load(name.into()) {
+            match load_entry(&mut loaded, reader, dir, memo, name.into()) {
                 FileState::Loaded(f) => {
                     let complete = f.loaded_one_by_one == f.certificates.len()
                         && f.rejected_by_openssl.is_none()
                         && !f.certificates.is_empty();
-                    out.bad_entries.extend(f.bad_entries);
+                    out.bad_entries.extend(f.bad_entries.iter().cloned());
                     if let Some(why) = &f.rejected_by_openssl {
                         out.bad_entries.push(stops(why));
                     } else if f.certificates.is_empty() {
@@ -287,9 +282,10 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
                     }
                     out.certificates.extend(
                         f.certificates
-                            .into_iter()
+                            .iter()
                             .take(f.loaded_one_by_one)
-                            .filter(|c| c.subject_hash == hash),
+                            .filter(|c| c.subject_hash == hash)
+                            .cloned(),
                     );
                     if !complete {
                         break;
@@ -301,7 +297,7 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
                 }
                 FileState::NotAFile => break,
                 FileState::Unreadable(e) => {
-                    out.bad_entries.push(stops(&e));
+                    out.bad_entries.push(stops(e));
                     break;
                 }
             }
@@ -310,22 +306,23 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
     let mut seen: HashSet<[u8; 32]> = out.certificates.iter().map(|c| c.sha256).collect();
     for (hash, names) in store_names {
         for name in names {
-            let (found, complete) = match load(name) {
-                FileState::Loaded(f) => {
-                    let n = if f.is_der {
-                        f.certificates.len()
-                    } else {
-                        f.loaded_one_by_one
-                    };
-                    let complete = n > 0 && n == f.certificates.len();
-                    (f.certificates.into_iter().take(n).collect(), complete)
-                }
-                _ => (Vec::new(), false),
-            };
+            let (found, complete): (&[Certificate], bool) =
+                match load_entry(&mut loaded, reader, dir, memo, name) {
+                    FileState::Loaded(f) => {
+                        let n = if f.is_der {
+                            f.certificates.len()
+                        } else {
+                            f.loaded_one_by_one
+                        };
+                        (&f.certificates[..n], n > 0 && n == f.certificates.len())
+                    }
+                    _ => (&[], false),
+                };
             out.store_certificates.extend(
                 found
-                    .into_iter()
-                    .filter(|c: &Certificate| c.subject_hash == hash && seen.insert(c.sha256)),
+                    .iter()
+                    .filter(|c| c.subject_hash == hash && seen.insert(c.sha256))
+                    .cloned(),
             );
             if !complete {
                 break;
@@ -333,6 +330,19 @@ fn load_hashed_dir_with(reader: &Reader, dir: &Path, memo: &mut CertMemo) -> Dir
         }
     }
     DirState::Loaded(out)
+}
+
+/// `dir/name`, loaded the first time it is asked for.
+fn load_entry<'a>(
+    loaded: &'a mut HashMap<OsString, FileState>,
+    reader: &Reader,
+    dir: &Path,
+    memo: &mut CertMemo,
+    name: OsString,
+) -> &'a FileState {
+    loaded
+        .entry(name)
+        .or_insert_with_key(|name| load_file_with(reader, &dir.join(name), memo))
 }
 
 /// Reads each file or directory once per run: many runtimes share the OS bundle.

@@ -101,3 +101,24 @@ pub fn bundle_ders(bundle: &[u8]) -> Vec<Vec<u8>> {
 pub fn bundle_holds(bundle: &[u8], der: &[u8]) -> bool {
     bundle_ders(bundle).iter().any(|held| held == der)
 }
+
+/// `openssl x509 -noout -subject_hash` of a PEM certificate file, from the real system
+/// `openssl` (argv only, no shell, empty environment): the `HASH` of a capath's `HASH.N`.
+pub fn openssl_subject_hash(pem_file: &Path) -> String {
+    let out = Command::new("/usr/bin/openssl")
+        .args(["x509", "-noout", "-subject_hash", "-in"])
+        .arg(pem_file)
+        .env_clear()
+        .current_dir("/")
+        .output()
+        .expect("run /usr/bin/openssl");
+    assert!(
+        out.status.success(),
+        "openssl x509 -subject_hash {}: {}",
+        pem_file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hash = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(hash.len(), 8, "unexpected subject hash {hash:?}");
+    hash
+}

@@ -22,11 +22,27 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use trustsync_platform::read::Reader;
 
-/// A value and the file it came from.
+/// A value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setting {
     pub value: String,
-    pub file: PathBuf,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    /// `PIP_CERT`, `PIP_TRUSTED_HOST`.
+    Variable(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "{}", p.display()),
+            Origin::Variable(v) => write!(f, "${v}"),
+        }
+    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -84,16 +100,16 @@ pub fn read(reader: &Reader, files: &[PathBuf], env: &HashMap<String, String>) -
                 (section, key),
                 Setting {
                     value,
-                    file: file.clone(),
+                    origin: Origin::File(file.clone()),
                 },
             );
         }
     }
-    let pick = |key: &str, var: &str| -> Option<Setting> {
+    let pick = |key: &str, var: &'static str| -> Option<Setting> {
         if let Some(v) = env.get(var).filter(|v| !v.is_empty()) {
             return Some(Setting {
                 value: v.clone(),
-                file: PathBuf::from(format!("${var}")),
+                origin: Origin::Variable(var),
             });
         }
         ["install", "global"]
@@ -148,7 +164,7 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
 pub(super) fn apply(rt: &mut crate::model::runtime::Runtime, settings: &PipSettings) {
     use crate::model::runtime::Note;
     if let Some(cert) = &settings.cert {
-        let from_env = cert.file.as_os_str().to_string_lossy().starts_with('$');
+        let from_env = matches!(cert.origin, Origin::Variable(_));
         if !from_env && !rt.overridden_by.iter().any(|v| v == "PIP_CERT") {
             rt.overridden_by.clear();
             rt.capath.clear();
@@ -161,7 +177,7 @@ pub(super) fn apply(rt: &mut crate::model::runtime::Runtime, settings: &PipSetti
             } else {
                 rt.cafile = Some(path);
             }
-            let origin = format!("`cert` in {}", cert.file.display());
+            let origin = format!("`cert` in {}", cert.origin);
             rt.notes.push(Note {
                 code: "pip-config",
                 message: format!("{origin} decides what pip trusts: {}", cert.value),
@@ -177,7 +193,7 @@ pub(super) fn apply(rt: &mut crate::model::runtime::Runtime, settings: &PipSetti
             message: format!(
                 "pip checks no certificate for {} (`trusted-host` in {}): anyone in the path can answer for them; remove it once pip trusts the CA",
                 list.join(", "),
-                hosts.file.display()
+                hosts.origin
             ),
             fatal: true,
         });
@@ -240,7 +256,7 @@ mod tests {
         let files = [a.clone(), b.clone()];
         let s = read(&Reader::host(), &files, &env(&[]));
         assert_eq!(s.cert.as_ref().unwrap().value, "/a/install.pem");
-        assert_eq!(s.cert.unwrap().file, a);
+        assert_eq!(s.cert.unwrap().origin, Origin::File(a));
         assert_eq!(s.trusted_host.unwrap().value, "pypi.corp\nfiles.corp");
         let s = read(&Reader::host(), &files, &env(&[("PIP_CERT", "/env.pem")]));
         assert_eq!(s.cert.unwrap().value, "/env.pem");
