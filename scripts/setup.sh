@@ -55,6 +55,8 @@ make_venv() { # name, then the pip requirements
 make_venv requests requests certifi urllib3
 make_venv requests-2.27 'requests==2.27.1'
 make_venv pip 'pip>=24.2'
+# truststore injected by pip-system-certs' .pth (tests/truth_injection.rs).
+make_venv truststore requests certifi urllib3 truststore 'pip>=24.2' pip-system-certs
 # Python 3.13 (the machine's pyenv build) verifies with VERIFY_X509_STRICT, and so does
 # urllib3 >= 2.3 there: tests/truth_rules.rs checks the model against both.
 py313=/root/.pyenv/versions/3.13.0/bin/python3

@@ -12,6 +12,7 @@ use crate::model::runtime::Runtime;
 use crate::model::system::OsStore;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,58 +102,24 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         .collect();
     let mut trusted: Vec<Certificate> = Vec::new();
     if let Some(cafile) = &rt.cafile {
-        let shown = cafile.display().to_string();
-        let unusable = |code, what: String| path_problem(&rt, code, "CA file", &shown, what);
-        match cache.file(cafile) {
-            FileState::Loaded(f) => {
-                if let Some(why) = &f.rejected_by_openssl {
-                    // OpenSSL's rule: the file counts as a whole or not at all.
-                    let what = format!(
-                        "cannot be loaded by OpenSSL ({why}), so none of its {} certificates count",
-                        f.certificates.len()
-                    );
-                    if rt.kind.cafile_strict && !rt.kind.is_variable() {
-                        problems.push(problem(
-                            "bundle-unloadable",
-                            Severity::Broken,
-                            format!("CA file {shown} {what}; loading it raises, so every TLS connection fails"),
-                        ));
-                    } else {
-                        problems.push(unusable("bundle-unloadable", what));
-                    }
-                } else if f.certificates.is_empty() {
-                    let what = match f.bad_entries.first() {
-                        None => "holds no certificates".to_string(),
-                        Some(first) => format!("holds no readable certificate ({first})"),
-                    };
-                    problems.push(unusable("bundle-unparsable", what));
-                } else {
-                    if !f.bad_entries.is_empty() {
-                        problems.push(problem(
-                            "bundle-bad-entries",
-                            Severity::Info,
-                            format!(
-                                "{} unreadable entries skipped in {shown}: {}",
-                                f.bad_entries.len(),
-                                f.bad_entries[0]
-                            ),
-                        ));
-                    }
-                    trusted.extend(f.certificates.iter().cloned());
-                }
-            }
-            FileState::Missing => {
-                problems.push(unusable("cafile-missing", "does not exist".into()))
-            }
-            FileState::NotAFile => problems.push(unusable(
-                "cafile-missing",
-                "is a directory, not a file".into(),
-            )),
-            FileState::Unreadable(e) => problems.push(unusable(
-                "cafile-unreadable",
-                format!("cannot be read: {e}"),
-            )),
-        }
+        load_cafile(
+            &rt,
+            cafile,
+            CafileRole::Main,
+            cache,
+            &mut problems,
+            &mut trusted,
+        );
+    }
+    for extra in &rt.extra_cafiles {
+        load_cafile(
+            &rt,
+            extra,
+            CafileRole::Extra,
+            cache,
+            &mut problems,
+            &mut trusted,
+        );
     }
     for dir in &rt.capath {
         let shown = dir.display().to_string();
@@ -277,6 +244,90 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     }
 }
 
+/// Which of a runtime's CA files [`load_cafile`] is loading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CafileRole {
+    /// `cafile`: strict or not as the row says ([`Runtime::cafile_strict`]).
+    Main,
+    /// One of `extra_cafiles`: loaded with `load_verify_locations` on top of the others,
+    /// so a file that is missing or yields no certificate raises (OpenSSL's "no certificate
+    /// or crl found", requests' "Could not find a suitable TLS CA certificate bundle") even
+    /// though the other sources would do.
+    Extra,
+}
+
+/// Loads one CA file of `rt` into `trusted`, or says why it adds nothing.
+fn load_cafile(
+    rt: &Runtime,
+    cafile: &Path,
+    role: CafileRole,
+    cache: &mut Cache,
+    problems: &mut Vec<Problem>,
+    trusted: &mut Vec<Certificate>,
+) {
+    let shown = cafile.display().to_string();
+    let extra = role == CafileRole::Extra;
+    let unusable = |code, what: String| {
+        if extra {
+            problem(
+                code,
+                Severity::Broken,
+                format!("CA file {shown} {what}; it is loaded on top of the other sources and loading it raises, so every TLS connection fails"),
+            )
+        } else {
+            path_problem(rt, code, "CA file", &shown, what)
+        }
+    };
+    match cache.file(cafile) {
+        FileState::Loaded(f) => {
+            if let Some(why) = &f.rejected_by_openssl {
+                // OpenSSL's rule: the file counts as a whole or not at all.
+                let what = format!(
+                    "cannot be loaded by OpenSSL ({why}), so none of its {} certificates count",
+                    f.certificates.len()
+                );
+                if (extra || rt.cafile_strict) && !rt.kind.is_variable() {
+                    problems.push(problem(
+                        "bundle-unloadable",
+                        Severity::Broken,
+                        format!("CA file {shown} {what}; loading it raises, so every TLS connection fails"),
+                    ));
+                } else {
+                    problems.push(unusable("bundle-unloadable", what));
+                }
+            } else if f.certificates.is_empty() {
+                let what = match f.bad_entries.first() {
+                    None => "holds no certificates".to_string(),
+                    Some(first) => format!("holds no readable certificate ({first})"),
+                };
+                problems.push(unusable("bundle-unparsable", what));
+            } else {
+                if !f.bad_entries.is_empty() {
+                    problems.push(problem(
+                        "bundle-bad-entries",
+                        Severity::Info,
+                        format!(
+                            "{} unreadable entries skipped in {shown}: {}",
+                            f.bad_entries.len(),
+                            f.bad_entries[0]
+                        ),
+                    ));
+                }
+                trusted.extend(f.certificates.iter().cloned());
+            }
+        }
+        FileState::Missing => problems.push(unusable("cafile-missing", "does not exist".into())),
+        FileState::NotAFile => problems.push(unusable(
+            "cafile-missing",
+            "is a directory, not a file".into(),
+        )),
+        FileState::Unreadable(e) => problems.push(unusable(
+            "cafile-unreadable",
+            format!("cannot be read: {e}"),
+        )),
+    }
+}
+
 /// A path a runtime reads is unusable. For a trust variable that is the variable's fault
 /// (`env-var-broken`, broken); for a runtime it explains a verdict that the trust set
 /// decides (a missing CA file is harmless when the directory holds every CA).
@@ -307,6 +358,7 @@ fn describe_sources(rt: &Runtime) -> String {
     if let Some(f) = &rt.cafile {
         parts.push(f.display().to_string());
     }
+    parts.extend(rt.extra_cafiles.iter().map(|f| f.display().to_string()));
     parts.extend(rt.capath.iter().map(|d| format!("{}/", d.display())));
     if parts.is_empty() {
         "no CA file or directory is configured".into()

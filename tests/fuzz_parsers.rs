@@ -495,9 +495,12 @@ fn python_probe_answers() {
                 let json = serde_json::to_string(&answer).unwrap();
                 let again = trustsync::runtimes::python::probe::parse_answer(&json).unwrap();
                 assert_eq!(serde_json::to_string(&again).unwrap(), json);
-                for rt in
-                    trustsync::runtimes::python::probe::runtimes_from_answer(binary, &answer, &env)
-                {
+                for rt in trustsync::runtimes::python::probe::runtimes_from_answer(
+                    binary,
+                    &answer,
+                    &env,
+                    &Default::default(),
+                ) {
                     assert_eq!(rt.path, binary);
                 }
                 let key = trustsync::model::runtime::version_key(&answer.version);

@@ -8,12 +8,10 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 use support::certs::{json, trustsync};
+use support::oracle::{row, SSL_GET};
 use support::pyvenv::{self, REQUESTS_GET};
 use support::report::{show, skip_unless_ci, text};
 use support::tls::{CaChain, ChainSpec, TlsServer};
-
-/// Python `ssl`'s default context against the server: `ok` or the error.
-const SSL_GET: &str = "import socket, ssl, sys\nctx = ssl.create_default_context()\ntry:\n    with socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10) as s:\n        with ctx.wrap_socket(s, server_hostname='localhost'):\n            print('ok')\nexcept ssl.SSLError as e:\n    print('SSLError', e)\n    sys.exit(3)\n";
 
 fn run_python(python: &str, script: &str, port: u16, env: &[(&str, &str)]) -> Output {
     Command::new(python)
@@ -35,15 +33,6 @@ fn status_of(python: &str, env: &[(&str, &str)]) -> serde_json::Value {
         &all,
     );
     json(&out)
-}
-
-fn row<'a>(doc: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
-    doc["runtimes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} row: {doc:#}"))
 }
 
 fn codes(row: &serde_json::Value) -> Vec<String> {
@@ -863,7 +852,13 @@ fn pip_configuration_decides_what_pip_trusts() {
         );
         let doc = status_of(python, &env);
         let pip = row(&doc, "pip");
-        assert_eq!(pip["cafile"].as_str(), cafile, "{name}: {pip:#}");
+        // pip 24.2+ loads the named file on top of its other sources.
+        let told = pip["extra_cafiles"].as_array().unwrap().last().cloned();
+        assert_eq!(
+            told.as_ref().and_then(|v| v.as_str()),
+            cafile,
+            "{name}: {pip:#}"
+        );
         assert!(
             codes(pip).contains(&"pip-config".to_string()),
             "{name}: {pip:#}"

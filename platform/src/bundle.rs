@@ -144,6 +144,29 @@ fn decode_pem(bytes: &[u8]) -> Decoded {
         rest = &rest[block_end..];
         if label.contains("PRIVATE KEY") {
             out.private_keys_skipped += 1;
+            // OpenSSL's CA file reader (PEM_X509_INFO_read_bio_ex) decodes the unencrypted
+            // key blocks it knows by name, and one that does not decode fails the whole
+            // file; others ("ENCRYPTED PRIVATE KEY", Proc-Type encrypted) it skips. Only the
+            // DER structure is checked here: the key itself is never kept or parsed.
+            let decoded = matches!(
+                label.as_str(),
+                "PRIVATE KEY" | "RSA PRIVATE KEY" | "DSA PRIVATE KEY" | "EC PRIVATE KEY"
+            );
+            if decoded {
+                let whole = match pem::parse(block) {
+                    Ok(p) if p.headers().get("Proc-Type").is_some() => true,
+                    Ok(p) => {
+                        let der = p.contents();
+                        der.first() == Some(&0x30) && first_der_element(der) == Some(der.len())
+                    }
+                    Err(_) => false,
+                };
+                if !whole {
+                    out.error(format!(
+                        "block {block_no} ({label}): the key inside does not decode"
+                    ));
+                }
+            }
             continue;
         }
         let is_cert = matches!(
@@ -247,13 +270,32 @@ mod tests {
     fn private_keys_are_dropped_and_counted() {
         let text = format!(
             "{}{}",
-            pem_block("PRIVATE KEY", b"secret"),
+            pem_block("PRIVATE KEY", &[0x30, 0x03, 0x02, 0x01, 0x00]),
             pem_block("CERTIFICATE", FAKE_CERT)
         );
         let d = decode(text.as_bytes());
         assert_eq!(d.private_keys_skipped, 1);
         assert_eq!(d.certificates.len(), 1);
-        assert!(!d.certificates.iter().any(|c| c == b"secret"));
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+    }
+
+    #[test]
+    fn a_key_block_that_does_not_decode_fails_the_file_as_in_openssl() {
+        let text = format!(
+            "{}{}",
+            pem_block("EC PRIVATE KEY", b"secret"),
+            pem_block("CERTIFICATE", FAKE_CERT)
+        );
+        let d = decode(text.as_bytes());
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert_eq!(d.before_first_error, Some(0));
+        // A key OpenSSL does not decode (encrypted PKCS#8) changes nothing.
+        let text = format!(
+            "{}{}",
+            pem_block("ENCRYPTED PRIVATE KEY", b"secret"),
+            pem_block("CERTIFICATE", FAKE_CERT)
+        );
+        assert!(decode(text.as_bytes()).errors.is_empty());
     }
 
     #[test]

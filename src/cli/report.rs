@@ -44,6 +44,8 @@ pub struct RuntimeReport {
     pub version: Option<String>,
     pub cafile: Option<String>,
     pub capath: Vec<String>,
+    /// CA files loaded on top of `cafile` and `capath` (pip 24.2+: its certifi, `cert`).
+    pub extra_cafiles: Vec<String>,
     /// Number of CAs this runtime trusts.
     pub trusted: usize,
     pub verdict: Verdict,
@@ -77,6 +79,11 @@ impl RuntimeReport {
             version: rt.version.clone(),
             cafile: rt.cafile.as_ref().map(|p| p.display().to_string()),
             capath: rt.capath.iter().map(|p| p.display().to_string()).collect(),
+            extra_cafiles: rt
+                .extra_cafiles
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
             trusted: d.trusted.len(),
             verdict: d.verdict,
             missing: d.missing.iter().map(|c| c.fingerprint()).collect(),

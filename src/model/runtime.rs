@@ -83,6 +83,14 @@ pub struct Runtime {
     pub version: Option<String>,
     /// The CA file it reads, after environment overrides.
     pub cafile: Option<PathBuf>,
+    /// Whether a `cafile` that cannot be loaded stops every connection: the kind's rule
+    /// ([`RuntimeKind::cafile_strict`]), unless the family knows this row reads its file
+    /// through OpenSSL's default paths (pip 24.2+ through truststore).
+    pub cafile_strict: bool,
+    /// CA files loaded with `load_verify_locations` on top of `cafile` and `capath` (pip
+    /// 24.2+: its certifi, then `cert` or `REQUESTS_CA_BUNDLE`): each adds, and one that
+    /// is missing or cannot be loaded raises, so every connection fails.
+    pub extra_cafiles: Vec<PathBuf>,
     /// The hashed directories it reads, after environment overrides.
     pub capath: Vec<PathBuf>,
     /// `capath` was set by OpenSSL 3's `X509_STORE_set_default_paths`, which searches each
@@ -138,6 +146,8 @@ impl Runtime {
             label,
             version: None,
             cafile: None,
+            cafile_strict: kind.cafile_strict,
+            extra_cafiles: Vec::new(),
             capath: Vec::new(),
             capath_store_lookup: false,
             x509_strict: false,

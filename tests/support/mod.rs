@@ -24,5 +24,8 @@ pub mod ondisk;
 /// Showing command output in assertions; loud skips.
 pub mod report;
 
+/// What the oracle tests share: the real `ssl` client, reading one row's verdict.
+pub mod oracle;
+
 /// Loopback TLS servers, rcgen chains and an HTTP CONNECT proxy.
 pub mod tls;

@@ -23,6 +23,9 @@ pub const REQUESTS: &str = "requests";
 pub const REQUESTS_2_27: &str = "requests-2.27";
 /// pip >= 24.2 (uses truststore, then its vendored certifi).
 pub const PIP: &str = "pip";
+/// requests with truststore and pip-system-certs, whose `.pth` injects truststore into
+/// `ssl` at start-up.
+pub const TRUSTSTORE: &str = "truststore";
 
 /// Where scripts/setup.sh keeps the venv `name`.
 pub fn cached_venv(name: &str) -> PathBuf {
@@ -41,7 +44,8 @@ pub struct RealPython {
     pub python: String,
     /// Its site-packages, inside the sandbox.
     pub site: String,
-    /// `certifi.where()` as the real certifi answers it, inside the sandbox.
+    /// `certifi.where()` as the real certifi answers it (pip's vendored one in the [`PIP`]
+    /// venv), inside the sandbox.
     pub certifi_bundle: String,
 }
 
@@ -61,21 +65,22 @@ pub fn install(sb: &Sandbox, name: &str, venv: &str) -> Option<RealPython> {
     let keep_pip = name == PIP;
     sb.copy_tree(&cached_site, &site, |top: &OsStr| {
         let top = top.to_string_lossy();
-        let tooling = top.starts_with("pip")
+        // pip itself, not pip_system_certs (whose .pth is what some tests are about).
+        let tooling = top == "pip"
+            || top.starts_with("pip-")
             || top.starts_with("setuptools")
             || top.starts_with("_distutils_hack")
             || top == "distutils-precedence.pth";
         tooling && !keep_pip
     });
     let python = format!("{venv}/bin/python3");
-    let out = sb.run(
-        &[
-            python.as_str(),
-            "-c",
-            "import certifi; print(certifi.where())",
-        ],
-        &[],
-    );
+    // The pip venv has no certifi of its own: pip's vendored copy is its bundle.
+    let ask = if keep_pip {
+        "from pip._vendor import certifi; print(certifi.where())"
+    } else {
+        "import certifi; print(certifi.where())"
+    };
+    let out = sb.run(&[python.as_str(), "-c", ask], &[]);
     assert!(out.status.success(), "certifi in {venv}: {}", show(&out));
     let certifi_bundle = text(&out.stdout).trim().to_string();
     assert!(

@@ -7,10 +7,13 @@
 //! Rows: `python-ssl` (OpenSSL's rule: CA file + hashed directory), `requests` and `pip`
 //! (one bundle each, a variable to point them elsewhere).
 
+mod pip;
 pub mod pip_config;
 pub mod probe;
 pub mod probe_cache;
 pub mod site;
+mod start_files;
+mod truststore;
 
 use super::exec::{self, ExecPolicy};
 use super::Family;
@@ -134,7 +137,6 @@ fn probe_python(
     match raw.and_then(|r| probe::parse_answer(&r)) {
         Ok(mut answer) => {
             answer.find_bundles();
-            let mut runtimes = probe::runtimes_from_answer(path, &answer, &opts.env);
             let home = opts
                 .home
                 .clone()
@@ -142,9 +144,7 @@ fn probe_python(
             let files =
                 pip_config::config_files(&opts.env, home.as_deref(), Path::new(&answer.prefix));
             let settings = pip_config::read(&Reader::host(), &files, &opts.env);
-            for rt in runtimes.iter_mut().filter(|r| r.kind == PIP) {
-                pip_config::apply(rt, &settings);
-            }
+            let mut runtimes = probe::runtimes_from_answer(path, &answer, &opts.env, &settings);
             if let exec::ExecPolicy::RunAs { uid, .. } = policy {
                 for rt in &mut runtimes {
                     rt.reported_by_uid = Some(uid);

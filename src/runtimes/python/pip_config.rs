@@ -1,6 +1,7 @@
 //! pip's configuration files, read the way pip reads them, for the two settings that decide
-//! what pip trusts: `cert` (a CA file or directory that replaces every other source, like
-//! `PIP_CERT`) and `trusted-host` (hosts pip talks to without checking their certificate).
+//! what pip trusts: `cert` (a CA file or directory, like `PIP_CERT`; what it does to pip's
+//! row is [`super::pip`]'s rule) and `trusted-host` (hosts pip talks to without checking
+//! their certificate).
 //!
 //! Why by hand: pip's own reader is Python, and running it would import code from the
 //! interpreter's site-packages as root. What pip does (pip/_internal/configuration.py,
@@ -157,47 +158,6 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
         continuing = true;
     }
     out
-}
-
-/// What pip's settings change in its row: `cert` replaces every other source unless
-/// `PIP_CERT` is set (already applied, it wins); `trusted-host` turns checks off.
-pub(super) fn apply(rt: &mut crate::model::runtime::Runtime, settings: &PipSettings) {
-    use crate::model::runtime::Note;
-    if let Some(cert) = &settings.cert {
-        let from_env = matches!(cert.origin, Origin::Variable(_));
-        if !from_env && !rt.overridden_by.iter().any(|v| v == "PIP_CERT") {
-            rt.overridden_by.clear();
-            rt.capath.clear();
-            rt.capath_store_lookup = false;
-            rt.adds_os_store = false;
-            let path = PathBuf::from(&cert.value);
-            if Reader::host().is_dir(&path) {
-                rt.cafile = None;
-                rt.capath.push(path);
-            } else {
-                rt.cafile = Some(path);
-            }
-            let origin = format!("`cert` in {}", cert.origin);
-            rt.notes.push(Note {
-                code: "pip-config",
-                message: format!("{origin} decides what pip trusts: {}", cert.value),
-                fatal: false,
-            });
-            rt.configured_by = Some(origin);
-        }
-    }
-    if let Some(hosts) = &settings.trusted_host {
-        let list: Vec<&str> = hosts.value.split_whitespace().collect();
-        rt.notes.push(Note {
-            code: "verification-off",
-            message: format!(
-                "pip checks no certificate for {} (`trusted-host` in {}): anyone in the path can answer for them; remove it once pip trusts the CA",
-                list.join(", "),
-                hosts.origin
-            ),
-            fatal: true,
-        });
-    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,22 @@ pub struct ProbeAnswer {
     /// `ssl.create_default_context()` sets `VERIFY_X509_STRICT` (Python 3.13+).
     #[serde(default)]
     pub x509_strict: bool,
+    /// `module.Class` behind `ssl.SSLContext` after site ran (`truststore._api.SSLContext`
+    /// once `inject_into_ssl()` ran).
+    #[serde(default)]
+    pub ssl_context_class: Option<String>,
+    /// The function behind `ssl._create_default_https_context` (urllib's context).
+    #[serde(default)]
+    pub https_context_factory: Option<String>,
+    /// The `sitecustomize.py` and `usercustomize.py` site imports (the first of each on the
+    /// path).
+    #[serde(default)]
+    pub customize: Vec<String>,
+    /// The ssl module has RHEL's PEP 493 patch: `PYTHONHTTPSVERIFY=0` turns urllib's
+    /// checks off.
+    #[serde(default)]
+    pub pep493: bool,
+
     /// site-packages / dist-packages directories on sys.path.
     #[serde(default)]
     pub site_dirs: Vec<String>,
@@ -296,7 +312,6 @@ fn is_python2(binary: &Path) -> bool {
 
 /// Which environment variables a consumer reads, in precedence order.
 const REQUESTS_VARS: &[&str] = &["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"];
-const PIP_VARS: &[&str] = &["PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"];
 
 fn label_for(binary: &Path, answer_prefix: Option<&str>) -> String {
     let name = binary
@@ -351,12 +366,45 @@ fn urllib3_is_strict(a: &ProbeAnswer) -> bool {
     a.urllib3.as_deref().is_some_and(|v| at_least(v, &[2, 3])) && at_least(&a.version, &[3, 13])
 }
 
+/// What the start files do, as the interpreter reported it when site ran in the probe, or
+/// as their text says when it could not (`-S`); each names who did it.
+struct StartEffects {
+    truststore: Option<String>,
+    unverified: Option<String>,
+}
+
+impl StartEffects {
+    fn of(a: &ProbeAnswer, read: &super::start_files::StartHooks) -> StartEffects {
+        let name = |f: &Option<PathBuf>| {
+            f.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "a start file of site (a .pth or sitecustomize)".into())
+        };
+        if a.no_site {
+            return StartEffects {
+                truststore: read.truststore.as_ref().map(|p| p.display().to_string()),
+                unverified: read.unverified.as_ref().map(|p| p.display().to_string()),
+            };
+        }
+        let injected = a
+            .ssl_context_class
+            .as_deref()
+            .is_some_and(|c| c.contains("truststore"));
+        let unverified = a.https_context_factory.as_deref() == Some("_create_unverified_context");
+        StartEffects {
+            truststore: injected.then(|| name(&read.truststore)),
+            unverified: unverified.then(|| name(&read.unverified)),
+        }
+    }
+}
+
 /// The runtimes one interpreter contributes: its `ssl` module, and `requests` and `pip`
 /// where installed.
 pub fn runtimes_from_answer(
     binary: &Path,
     a: &ProbeAnswer,
     env: &HashMap<String, String>,
+    pip_settings: &super::pip_config::PipSettings,
 ) -> Vec<Runtime> {
     let mut out = Vec::new();
     let label = label_for(binary, Some(&a.prefix));
@@ -390,9 +438,40 @@ pub fn runtimes_from_answer(
     // whatever its OpenSSL paths hold.
     ssl.adds_os_store = a.platform.as_deref() == Some("win32");
     ssl.x509_strict = a.x509_strict;
-    let ssl_cafile = ssl.cafile.clone();
-    let ssl_capath = ssl.capath.clone();
-    let ssl_store_lookup = ssl.capath_store_lookup;
+    let reader = trustsync_platform::read::Reader::host();
+    // Read afresh on every run (a .pth edited in place changes no stamp the cache watches).
+    let effects = StartEffects::of(
+        a,
+        &super::start_files::scan(&reader, &a.site_dirs, &a.customize),
+    );
+    let plain_ssl = ssl.clone();
+    if let Some(by) = &effects.truststore {
+        super::truststore::verify_like_truststore(
+            &mut ssl,
+            &plain_ssl,
+            a.platform.as_deref(),
+            &reader,
+        );
+        ssl.notes.push(Note {
+            code: "truststore-injected",
+            message: format!("{by} injects truststore: `ssl` and requests verify through it"),
+            fatal: false,
+        });
+    }
+    if let Some(by) = &effects.unverified {
+        ssl.notes.push(Note {
+            code: "verification-off",
+            message: format!("{by} sets ssl._create_default_https_context to the unverified one: urllib.request and http.client accept any certificate; remove that line once the CA is trusted"),
+            fatal: true,
+        });
+    }
+    if a.pep493 && env.get("PYTHONHTTPSVERIFY").is_some_and(|v| v == "0") {
+        ssl.notes.push(Note {
+            code: "verification-off",
+            message: "PYTHONHTTPSVERIFY=0 and this Python honours it (PEP 493, as RHEL patches it): urllib.request and http.client accept any certificate; unset it once the CA is trusted".into(),
+            fatal: true,
+        });
+    }
     out.push(ssl);
 
     if a.requests.is_some() || a.certifi.is_some() {
@@ -417,6 +496,20 @@ pub fn runtimes_from_answer(
             });
         }
         with_override(&mut rq, REQUESTS_VARS, env, certifi);
+        if effects.truststore.is_some() {
+            // urllib3 builds its context from the injected class and loads certifi (or the
+            // variable's file or directory) into it: they add to truststore's sources.
+            let chosen = rq.cafile.take();
+            let dirs = std::mem::take(&mut rq.capath);
+            super::truststore::verify_like_truststore(
+                &mut rq,
+                &plain_ssl,
+                a.platform.as_deref(),
+                &reader,
+            );
+            rq.extra_cafiles.extend(chosen);
+            rq.capath.extend(dirs);
+        }
         rq.x509_strict = urllib3_is_strict(a);
         let requests_version = a.requests.as_ref().and_then(|r| r.version.as_deref());
         if requests_verification_off(requests_version, env) {
@@ -433,34 +526,15 @@ pub fn runtimes_from_answer(
     }
 
     if let Some(pip) = &a.pip {
-        let mut p = Runtime::new(crate::runtimes::python::PIP, binary.to_path_buf(), label);
-        p.version = pip.version.as_ref().map(|v| format!("pip {v}"));
-        p.bundle_version = pip.certifi_version.clone();
-        p.bundle_path = pip.bundle.as_ref().map(PathBuf::from);
-        if pip_uses_truststore(pip.version.as_deref(), &a.version) {
-            // pip 24.2+ on Python 3.10+ verifies with the OS store through `truststore`
-            // (on Linux: the ssl module's defaults) unless a CA file is named.
-            p.cafile = ssl_cafile;
-            p.capath = ssl_capath;
-            p.capath_store_lookup = ssl_store_lookup;
-            // On Windows and macOS truststore asks the OS verifier itself.
-            p.adds_os_store = matches!(a.platform.as_deref(), Some("win32") | Some("darwin"));
-            if let Some(var) = PIP_VARS
-                .iter()
-                .find(|v| env.get(**v).is_some_and(|x| !x.is_empty()))
-            {
-                p.capath.clear();
-                with_override(&mut p, &[var], env, None);
-            }
-        } else {
-            with_override(
-                &mut p,
-                PIP_VARS,
-                env,
-                pip.bundle.as_ref().map(PathBuf::from),
-            );
-        }
-        out.push(p);
+        out.push(super::pip::runtime(
+            binary,
+            label,
+            a,
+            pip,
+            env,
+            pip_settings,
+            &out[0],
+        ));
     }
     for dir in &a.site_dirs {
         let site = Path::new(dir);
@@ -482,11 +556,6 @@ pub fn runtimes_from_answer(
         }
     }
     out
-}
-
-fn pip_uses_truststore(pip_version: Option<&str>, python_version: &str) -> bool {
-    let Some(pv) = pip_version else { return false };
-    version_key(pv) >= vec![24, 2] && version_key(python_version) >= vec![3, 10]
 }
 
 /// What can be learnt about an interpreter without running it: its bundled certifi files.
@@ -543,9 +612,16 @@ mod tests {
         "pip":{"version":"23.2.1","bundle":"/x/pip/_vendor/certifi/cacert.pem"},
         "requests":{"version":"2.31.0"}}"#;
 
+    /// The rows for `a` in `env`, pip's settings from `env` alone (no configuration file).
+    fn rows(a: &ProbeAnswer, env: &HashMap<String, String>) -> Vec<Runtime> {
+        let settings =
+            super::super::pip_config::read(&trustsync_platform::read::Reader::host(), &[], env);
+        runtimes_from_answer(Path::new("/x/bin/python3"), a, env, &settings)
+    }
+
     #[test]
     fn defaults_without_env() {
-        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &answer(BASE), &HashMap::new());
+        let rts = rows(&answer(BASE), &HashMap::new());
         assert_eq!(rts.len(), 3);
         assert_eq!(
             rts[0].cafile.as_deref(),
@@ -572,7 +648,7 @@ mod tests {
         .into_iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
-        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &answer(BASE), &env);
+        let rts = rows(&answer(BASE), &env);
         assert_eq!(rts[0].cafile.as_deref(), Some(Path::new("/e/ssl.pem")));
         assert_eq!(
             rts[0].capath,
@@ -586,9 +662,29 @@ mod tests {
 
     #[test]
     fn new_pip_uses_the_os_store() {
-        let a = answer(&BASE.replace("23.2.1", "24.2"));
-        let rts = runtimes_from_answer(Path::new("/x/bin/python3"), &a, &HashMap::new());
+        // truststore reads the default file only when it exists (else its fallback list).
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        std::fs::write(&cert, b"").unwrap();
+        let a = answer(
+            &BASE
+                .replace("23.2.1", "24.2")
+                .replace("/usr/local/ssl/cert.pem", cert.to_str().unwrap()),
+        );
+        let rts = rows(&a, &HashMap::new());
         assert_eq!(rts[2].cafile, rts[0].cafile);
-        assert!(!pip_uses_truststore(Some("24.2"), "3.9.18"));
+        assert_eq!(rts[2].capath, rts[0].capath);
+        // pip loads its certifi into the truststore context too.
+        assert_eq!(
+            rts[2].extra_cafiles,
+            vec![PathBuf::from("/x/pip/_vendor/certifi/cacert.pem")]
+        );
+        // A named file adds to the defaults instead of replacing them.
+        let env: HashMap<String, String> =
+            [("REQUESTS_CA_BUNDLE".to_string(), "/e/rq.pem".to_string())].into();
+        let rts = rows(&a, &env);
+        assert_eq!(rts[2].cafile, rts[0].cafile);
+        assert_eq!(rts[2].extra_cafiles.last().unwrap(), Path::new("/e/rq.pem"));
+        assert_eq!(rts[2].overridden_by, vec!["REQUESTS_CA_BUNDLE"]);
     }
 }

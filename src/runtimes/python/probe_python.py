@@ -22,6 +22,12 @@ try:
     # Python 3.13 turned VERIFY_X509_STRICT on in create_default_context (a distro may
     # backport it): ask the context itself rather than guess from the version.
     out["x509_strict"] = bool(ssl.create_default_context().verify_flags & getattr(ssl, "VERIFY_X509_STRICT", 0))
+    # What site's start files did (they ran unless -S): truststore.inject_into_ssl()
+    # replaces ssl.SSLContext; the copied-from-the-web "fix" makes urllib's default context
+    # the unverified one. RHEL's PEP 493 patch adds _https_verify_envvar (PYTHONHTTPSVERIFY).
+    out["ssl_context_class"] = "%s.%s" % (getattr(ssl.SSLContext, "__module__", "?"), getattr(ssl.SSLContext, "__name__", "?"))
+    out["https_context_factory"] = getattr(getattr(ssl, "_create_default_https_context", None), "__name__", None)
+    out["pep493"] = hasattr(ssl, "_https_verify_envvar")
 except Exception as e:
     out["ssl_error"] = "%s: %s" % (type(e).__name__, e)
 def version_of(path):
@@ -129,6 +135,16 @@ for d in search:
         out["requests"] = {"version": version_of(os.path.join(d, "requests", "__version__.py"))}
     if "urllib3" not in out and os.path.isfile(os.path.join(d, "urllib3", "_version.py")):
         out["urllib3"] = version_of(os.path.join(d, "urllib3", "_version.py"))
+# The sitecustomize and usercustomize site would import: the first on the path, so
+# Debian's /usr/lib/python3.X/sitecustomize.py hides a venv's own (read, never imported).
+def first_on_path(name, dirs):
+    for d in dirs:
+        f = os.path.join(d, name + ".py") if d else None
+        if f and os.path.isfile(f):
+            return f
+    return None
+order = list(sys.path) + [d for d in search if d not in sys.path]
+out["customize"] = [f for f in (first_on_path("sitecustomize", order), first_on_path("usercustomize", order)) if f]
 out["site_dirs"] = [d for d in search if d and os.path.basename(d) in ("site-packages", "dist-packages") and os.path.isdir(d)]
 try:
     import site
