@@ -51,6 +51,58 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The verdict `problems` make, with them put in the order reports show: the problem that
+/// decides the verdict first, path problems explaining it after (stable: equal severities
+/// keep the order they were found in).
+fn verdict_of(problems: &mut [Problem]) -> Verdict {
+    problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
+    problems.iter().fold(Verdict::Ok, |v, p| match p.severity {
+        Severity::Broken => Verdict::Broken,
+        Severity::Drift => v.max(Verdict::Drift),
+        Severity::Info => v,
+    })
+}
+
+impl Diagnosis {
+    /// Roots this runtime trusts that the OS store lacks only because the store is behind
+    /// (`newer`: the anchors the newest root-controlled certifi holds and the store lacks,
+    /// seed S7, named once at system level) are not this runtime's drift: pip 24.2+ trusts
+    /// the OS store and its certifi, and a certifi newer than the store is no fault of
+    /// pip's. What is left (roots Mozilla removed, kept by an old bundle) stays drift.
+    pub fn set_newer_roots_aside(&mut self, newer: &HashSet<[u8; 32]>, source: &str) {
+        let (recent, rest): (Vec<Certificate>, Vec<Certificate>) = self
+            .not_in_os
+            .drain(..)
+            .partition(|c| newer.contains(&c.anchor_key()));
+        self.not_in_os = rest;
+        if recent.is_empty() {
+            return;
+        }
+        self.problems.retain(|p| p.code != "ca-not-in-os-store");
+        if !self.not_in_os.is_empty() {
+            self.problems.push(problem(
+                "ca-not-in-os-store",
+                Severity::Drift,
+                format!(
+                    "trusts {} CAs the OS store does not and no newer bundle here holds (roots removed from Mozilla's list but kept by an old bundle): {}",
+                    self.not_in_os.len(),
+                    name_some(&self.not_in_os, 3)
+                ),
+            ));
+        }
+        self.problems.push(problem(
+            "ca-newer-than-os-store",
+            Severity::Info,
+            format!(
+                "also trusts {} roots newer than the OS store ({source} has them too): {}; the store is behind, not this runtime",
+                recent.len(),
+                name_some(&recent, 3)
+            ),
+        ));
+        self.verdict = verdict_of(&mut self.problems);
+    }
+}
+
 /// One runtime, judged.
 #[derive(Debug, Clone)]
 pub struct Diagnosis {
@@ -224,15 +276,7 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
             );
         }
     }
-    let verdict = problems.iter().fold(Verdict::Ok, |v, p| match p.severity {
-        Severity::Broken => Verdict::Broken,
-        Severity::Drift => v.max(Verdict::Drift),
-        Severity::Info => v,
-    });
-    // The problem that decides the verdict comes first; path problems explain it after.
-    // (Stable: equal severities keep the order they were found in.) Reports and the
-    // printer show problems in this order.
-    problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
+    let verdict = verdict_of(&mut problems);
     Diagnosis {
         runtime: rt,
         trusted,

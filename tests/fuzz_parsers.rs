@@ -973,6 +973,8 @@ fn conda_environments_txt() {
         timeout: Duration::from_secs(5),
         scan_common_dirs: true,
         cache_dir: None,
+        accounts: Vec::new(),
+        homes: Vec::new(),
     };
     let list = home.join(".conda/environments.txt");
     let mut found_any = false;

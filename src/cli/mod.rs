@@ -12,7 +12,7 @@ pub mod report;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use printer::Printer;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
@@ -37,6 +37,11 @@ struct DiscoveryArgs {
     /// usual places.
     #[arg(long)]
     only: bool,
+    /// As root: search every account's home, not only the invoking user's (`SUDO_USER`,
+    /// `PKEXEC_UID`, `DOAS_USER`) and root's. The default when nobody invoked root (a
+    /// hook, cron).
+    #[arg(long)]
+    all_users: bool,
     /// Ask every interpreter again instead of reusing remembered answers.
     #[arg(long)]
     fresh: bool,
@@ -46,6 +51,20 @@ struct DiscoveryArgs {
     /// Read the OS store from this filesystem tree instead of `/`.
     #[arg(long, value_name = "DIR", default_value = "/")]
     root: PathBuf,
+}
+
+/// Some row is the `--runtime` path: the same file (a venv's `python3` or the interpreter
+/// it links to, once resolved), or a runtime inside that directory.
+fn names_a_row(given: &Path, status: &crate::commands::status::Status) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let want = canonical(given);
+    status.diagnoses.iter().any(|d| {
+        let at = &d.runtime.path;
+        at == given
+            || at.starts_with(given)
+            || canonical(at) == want
+            || d.runtime.cafile.as_deref() == Some(given)
+    })
 }
 
 /// A duration in seconds, bounded: `inf` once panicked in `Duration::from_secs_f64`, and
@@ -65,6 +84,7 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 impl DiscoveryArgs {
     fn options(&self) -> crate::discover::Options {
         let mut opts = crate::discover::Options::from_process();
+        opts.cover_accounts(self.all_users, crate::runtimes::exec::lookup_account);
         opts.runtimes = self.runtimes.clone();
         opts.timeout = Duration::from_secs_f64(self.runtime_timeout.max(0.1));
         if self.fresh {
@@ -78,10 +98,35 @@ impl DiscoveryArgs {
     }
 
     fn status(&self, printer: &Printer) -> Result<crate::commands::status::Status, u8> {
-        crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
+        let live = self.root == Path::new("/");
+        if live {
+            // A typo in --runtime must not pass as "0 ok".
+            if let Some(r) = self
+                .runtimes
+                .iter()
+                .find(|r| std::fs::symlink_metadata(r).is_err())
+            {
+                printer.warn(&format!(
+                    "--runtime {}: no such file or directory",
+                    r.display()
+                ));
+                return Err(2);
+            }
+        }
+        let status = crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
             printer.warn(&format!("cannot read the OS trust store: {e}"));
-            2
-        })
+            2u8
+        })?;
+        if live {
+            if let Some(r) = self.runtimes.iter().find(|r| !names_a_row(r, &status)) {
+                printer.warn(&format!(
+                    "--runtime {}: not an interpreter, venv, openssl binary or CA bundle trustsync knows",
+                    r.display()
+                ));
+                return Err(2);
+            }
+        }
+        Ok(status)
     }
 }
 

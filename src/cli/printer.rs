@@ -143,7 +143,7 @@ impl Printer {
         let label_width = r
             .runtimes
             .iter()
-            .map(|x| escape(&x.label).chars().count())
+            .map(|x| escape(&x.shown_label()).chars().count())
             .max()
             .unwrap_or(7)
             .clamp(7, 60);
@@ -152,7 +152,8 @@ impl Printer {
             "KIND", "RUNTIME", "TRUSTS", "VERDICT"
         ));
         for rt in &r.runtimes {
-            let label = term::fit(&rt.label, label_width);
+            let shown = rt.shown_label();
+            let label = term::fit(&shown, label_width);
             out.push_str(&format!(
                 "{:<11} {:<label_width$} {:>6}  {}\n",
                 rt.kind,

@@ -56,6 +56,8 @@ pub struct RuntimeReport {
     pub overridden_by: Vec<String>,
     /// For `env-var` rows: which runtimes read the variable.
     pub affects: Vec<String>,
+    /// The account owning the runtime (interpreters), `null` when not known.
+    pub owner: Option<String>,
     /// The row is a trust variable (not in the JSON: `kind` says it for scripts).
     #[serde(skip)]
     pub is_variable: bool,
@@ -70,6 +72,14 @@ pub struct Summary {
 }
 
 impl RuntimeReport {
+    /// The label a person reads: with the owner when it is not root.
+    pub fn shown_label(&self) -> String {
+        match self.owner.as_deref() {
+            Some(o) if o != "root" => format!("{} [{o}]", self.label),
+            _ => self.label.clone(),
+        }
+    }
+
     pub fn from_diagnosis(d: &Diagnosis, os: &crate::model::system::OsStore) -> RuntimeReport {
         let rt = &d.runtime;
         RuntimeReport {
@@ -96,6 +106,7 @@ impl RuntimeReport {
             problems: d.problems.clone(),
             overridden_by: rt.overridden_by.clone(),
             affects: rt.affects.clone(),
+            owner: rt.owner.clone(),
             is_variable: rt.kind.is_variable(),
         }
     }

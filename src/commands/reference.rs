@@ -22,6 +22,9 @@ pub struct ReferenceGap {
     pub missing: Vec<CertSummary>,
     /// The OS-proper way to update the store.
     pub update: String,
+    /// The anchors (subject + key) of `missing`, to set them aside in runtimes' verdicts.
+    #[serde(skip)]
+    pub anchors: HashSet<[u8; 32]>,
 }
 
 /// Compares the OS store with the newest certifi among the diagnosed runtimes.
@@ -76,6 +79,7 @@ pub fn check(
     Some(ReferenceGap {
         source: path.display().to_string(),
         version: version.to_string(),
+        anchors: missing.iter().map(|c| c.anchor_key()).collect(),
         missing: missing.into_iter().map(CertSummary::from).collect(),
         update,
     })

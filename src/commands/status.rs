@@ -88,6 +88,11 @@ pub fn run_with(registry: &Registry, root: &Path, opts: &Options) -> Result<Stat
         }
     }
     let reference_gap = crate::commands::reference::check(&os, &diagnoses, &mut cache);
+    if let Some(gap) = &reference_gap {
+        for d in &mut diagnoses {
+            d.set_newer_roots_aside(&gap.anchors, &gap.source);
+        }
+    }
     Ok(Status {
         os,
         diagnoses,

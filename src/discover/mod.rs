@@ -3,6 +3,7 @@
 //! runtimes are asked at the same time. The families themselves are in `crate::runtimes`.
 
 pub mod os_paths;
+pub mod users;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,11 @@ pub struct Options {
     pub scan_common_dirs: bool,
     /// Where to remember interpreters' answers (None: ask every time).
     pub cache_dir: Option<PathBuf>,
+    /// Every account `/etc/passwd` lists (to name the owners of runtimes).
+    pub accounts: Vec<users::Account>,
+    /// The accounts whose homes are searched besides `home` (as root: the invoking user and
+    /// root, or everyone; see [`users`]).
+    pub homes: Vec<users::Account>,
 }
 
 impl Options {
@@ -32,7 +38,15 @@ impl Options {
         let euid = rustix::process::geteuid().as_raw();
         #[cfg(not(unix))]
         let euid = 1;
-        Options {
+        let accounts = if cfg!(unix) {
+            trustsync_platform::read::Reader::host()
+                .read_to_string(Path::new("/etc/passwd"))
+                .map(|t| users::parse_passwd(&t))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut opts = Options {
             cache_dir: default_cache_dir(euid, &env),
             home: env.get("HOME").map(PathBuf::from),
             env,
@@ -40,7 +54,35 @@ impl Options {
             runtimes: Vec::new(),
             timeout: Duration::from_secs(10),
             scan_common_dirs: true,
-        }
+            accounts,
+            homes: Vec::new(),
+        };
+        opts.cover_accounts(false, |_| None);
+        opts
+    }
+
+    /// Sets whose homes are searched: see [`users::accounts_to_cover`].
+    pub fn cover_accounts(
+        &mut self,
+        all_users: bool,
+        lookup: impl Fn(&users::Invoker) -> Option<users::Account>,
+    ) {
+        self.homes =
+            users::accounts_to_cover(self.euid, &self.env, &self.accounts, all_users, lookup);
+    }
+
+    /// Every home to search: the covered accounts', then this run's own `HOME`.
+    pub fn home_dirs(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self.homes.iter().map(|a| a.home.clone()).collect();
+        out.extend(self.home.clone());
+        let mut seen = HashSet::new();
+        out.retain(|h| h.is_absolute() && seen.insert(h.clone()));
+        out
+    }
+
+    /// The account name owning `uid`, or `uid N`.
+    pub fn owner_name(&self, uid: u32) -> String {
+        users::name_of(&self.accounts, uid)
     }
 }
 

@@ -122,6 +122,9 @@ pub struct Runtime {
     pub affects: Vec<String>,
     /// The variable the env strategy points this runtime at (its kind's, refined per row).
     pub managed_var: Option<&'static str>,
+    /// The account owning the runtime's directory (its `bin`), when discovery knows it: as
+    /// root, rows of several users' homes are listed together.
+    pub owner: Option<String>,
     /// The user whose program reported `cafile`/`capath`/`bundle_path` (an interpreter or
     /// `openssl` run as its owner), `None` when trustsync found them itself or asked a
     /// root-owned program. Such paths are that user's word: as root, `fix` never writes
@@ -160,6 +163,7 @@ impl Runtime {
             notes: Vec::new(),
             affects: Vec::new(),
             reported_by_uid: None,
+            owner: None,
             managed_var: kind.variable,
         }
     }

@@ -26,6 +26,37 @@ pub enum ExecError {
 
 /// Runs `program` (hermetic, see [`trustsync_platform::spawn`]) and returns its stdout, or
 /// an error carrying the last line of its stderr.
+/// The account of a user who invoked root but whom `/etc/passwd` does not list (LDAP,
+/// sssd): `getent passwd UID|NAME`, from its fixed path, with the minimal environment.
+/// A name is passed only when it looks like a login name, so nothing odd reaches argv.
+pub fn lookup_account(
+    who: &crate::discover::users::Invoker,
+) -> Option<crate::discover::users::Account> {
+    use crate::discover::users::Invoker;
+    let key = match who {
+        Invoker::Uid(uid) => uid.to_string(),
+        Invoker::Name(n)
+            if !n.is_empty()
+                && n.len() <= 64
+                && !n.starts_with('-')
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) =>
+        {
+            n.clone()
+        }
+        Invoker::Name(_) => return None,
+    };
+    let getent = Path::new("/usr/bin/getent");
+    if !getent.is_file() {
+        return None;
+    }
+    let program = Program::new(getent).arg("passwd").arg(key);
+    let text = run(program, Duration::from_secs(5)).ok()?;
+    crate::discover::users::parse_passwd(&text)
+        .into_iter()
+        .next()
+}
+
 pub fn run(program: Program, timeout: Duration) -> Result<String, ExecError> {
     let program = program.timeout(timeout);
     let out = program.run()?;

@@ -7,6 +7,7 @@
 //! Rows: `python-ssl` (OpenSSL's rule: CA file + hashed directory), `requests` and `pip`
 //! (one bundle each, a variable to point them elsewhere).
 
+pub mod homes;
 mod pip;
 pub mod pip_config;
 pub mod probe;
@@ -80,9 +81,13 @@ fn discover(opts: &Options) -> Vec<Runtime> {
     };
     let answers = parallel_map(&jobs, |path| probe_python(path, opts, &cache));
     let mut results = Vec::with_capacity(answers.len());
-    for (path, (runtimes, fresh)) in jobs.iter().zip(answers) {
+    for (path, (mut runtimes, fresh)) in jobs.iter().zip(answers) {
         if let Some(f) = fresh {
             cache.put(path, &f.policy, &f.answer);
+        }
+        let owner = owner_of(path, opts);
+        for rt in &mut runtimes {
+            rt.owner.clone_from(&owner);
         }
         results.push(runtimes);
     }
@@ -113,6 +118,22 @@ fn discover(opts: &Options) -> Vec<Runtime> {
     runtimes
 }
 
+/// The account owning an interpreter's `bin` directory (not following a link there).
+fn owner_of(binary: &Path, opts: &Options) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let dir = binary.parent()?;
+        let uid = std::fs::symlink_metadata(dir).ok()?.uid();
+        Some(opts.owner_name(uid))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (binary, opts);
+        None
+    }
+}
+
 /// An answer just obtained from an interpreter, for the cache.
 struct Fresh {
     policy: ExecPolicy,
@@ -137,9 +158,17 @@ fn probe_python(
     match raw.and_then(|r| probe::parse_answer(&r)) {
         Ok(mut answer) => {
             answer.find_bundles();
-            let home = opts
-                .home
-                .clone()
+            // An interpreter run as its owner reads that owner's pip configuration.
+            let owner_home = match &policy {
+                exec::ExecPolicy::RunAs { uid, .. } => opts
+                    .accounts
+                    .iter()
+                    .find(|a| a.uid == *uid)
+                    .map(|a| a.home.clone()),
+                _ => None,
+            };
+            let home = owner_home
+                .or_else(|| opts.home.clone())
                 .or_else(|| opts.env.get("HOME").map(PathBuf::from));
             let files =
                 pip_config::config_files(&opts.env, home.as_deref(), Path::new(&answer.prefix));

@@ -139,32 +139,19 @@ fn is_python_name(name: &str) -> bool {
 pub fn candidates(opts: &Options) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = search_dirs(opts);
     if opts.scan_common_dirs {
-        let pyenv_root = env_value(opts, "PYENV_ROOT")
-            .map(PathBuf::from)
-            .or_else(|| opts.home.as_ref().map(|h| h.join(".pyenv")));
-        if let Some(root) = pyenv_root {
-            dirs.extend(glob_dirs(&root.join("versions"), "bin"));
+        // This run's own PYENV_ROOT; every covered home's default one.
+        if let Some(root) = env_value(opts, "PYENV_ROOT") {
+            dirs.extend(glob_dirs(&Path::new(&root).join("versions"), "bin"));
+        }
+        for home in opts.home_dirs() {
+            dirs.extend(super::homes::interpreter_dirs(&home));
         }
         for conda in ["miniconda3", "anaconda3", "miniforge3", "mambaforge"] {
-            for base in opts
-                .home
-                .iter()
-                .map(|h| h.join(conda))
-                .chain([PathBuf::from("/opt").join(conda)])
-            {
-                dirs.push(base.join("bin"));
-                dirs.extend(glob_dirs(&base.join("envs"), "bin"));
-            }
+            let base = PathBuf::from("/opt").join(conda);
+            dirs.push(base.join("bin"));
+            dirs.extend(glob_dirs(&base.join("envs"), "bin"));
         }
-        if let Some(home) = &opts.home {
-            if let Ok(text) = std::fs::read_to_string(home.join(".conda/environments.txt")) {
-                dirs.extend(
-                    text.lines()
-                        .filter(|l| !l.trim().is_empty())
-                        .map(|l| Path::new(l.trim()).join("bin")),
-                );
-            }
-        }
+        dirs.extend(super::homes::venv_dirs(&opts.home_dirs()));
     }
     let mut found: Vec<PathBuf> = Vec::new();
     if opts.scan_common_dirs && cfg!(target_os = "macos") {
@@ -184,6 +171,21 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
             }
         }
     }
+    // The paths the user named first: when a scan reaches the same interpreter, the row
+    // keeps the name they gave.
+    for r in &opts.runtimes {
+        if r.is_dir() {
+            // A venv or prefix: its bin/python.
+            for name in ["bin/python3", "bin/python", "Scripts/python.exe"] {
+                if r.join(name).exists() {
+                    found.push(r.join(name));
+                    break;
+                }
+            }
+        } else if is_python_name(&r.file_name().unwrap_or_default().to_string_lossy()) {
+            found.push(r.clone());
+        }
+    }
     for dir in dirs {
         // pyenv's shims are shell scripts choosing a version: the versions are listed anyway.
         if dir.ends_with("shims") {
@@ -197,21 +199,9 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
             .filter(|e| e.file_name().to_str().is_some_and(is_python_name))
             .map(|e| e.path())
             .collect();
-        names.sort();
+        // `python3` names a row best (a venv's bin has `python` and `python3.X` too).
+        names.sort_by_key(|p| (p.file_name().is_none_or(|n| n != "python3"), p.clone()));
         found.extend(names);
-    }
-    for r in &opts.runtimes {
-        if r.is_dir() {
-            // A venv or prefix: its bin/python.
-            for name in ["bin/python3", "bin/python", "Scripts/python.exe"] {
-                if r.join(name).exists() {
-                    found.push(r.join(name));
-                    break;
-                }
-            }
-        } else if is_python_name(&r.file_name().unwrap_or_default().to_string_lossy()) {
-            found.push(r.clone());
-        }
     }
     let mut seen = HashSet::new();
     found
