@@ -142,4 +142,57 @@ fn main() {
         warm.as_secs_f64() * 1e3,
         warm.as_secs_f64() / floor,
     );
+    venv_growth(&run);
+}
+
+/// Issue "Reach of discovery": how cold and warm `status` grow with 10 and 50 venvs (made
+/// here with `python3 -m venv --without-pip`, named with `--runtime`), against the floor:
+/// one interpreter's own start-up times the venvs, spread over the cores. Targets: cold
+/// within 1.5x of that floor, warm under 100 ms.
+fn venv_growth(run: &dyn Fn(&[&str]) -> Duration) {
+    let python = Path::new("/usr/bin/python3");
+    if !python.exists() {
+        println!("venvs: no /usr/bin/python3, skipped");
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let start_up = time(9, || {
+        Command::new(python)
+            .args(["-I", "-c", "import ssl, json"])
+            .output()
+            .unwrap()
+    });
+    for n in [10usize, 50] {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let venvs: Vec<String> = (0..n)
+            .map(|i| {
+                let v = dir.path().join(format!("v{i}"));
+                let ok = Command::new(python)
+                    .args(["-m", "venv", "--without-pip"])
+                    .arg(&v)
+                    .status()
+                    .unwrap()
+                    .success();
+                assert!(ok, "python3 -m venv {}", v.display());
+                v.display().to_string()
+            })
+            .collect();
+        let mut args = vec!["status", "--json", "--only"];
+        for v in &venvs {
+            args.extend(["--runtime", v.as_str()]);
+        }
+        let mut fresh = args.clone();
+        fresh.push("--fresh");
+        let cold = median((0..3).map(|_| run(&fresh)).collect());
+        run(&args);
+        let warm = median((0..5).map(|_| run(&args)).collect());
+        let floor = start_up.as_secs_f64() * n as f64 / cores;
+        println!(
+            "venvs: {n:>3}: cold {:.0} ms = {:.2}x the floor of {:.0} ms (target <= 1.5x), warm {:.0} ms (target < 100 ms)",
+            cold.as_secs_f64() * 1e3,
+            cold.as_secs_f64() / floor,
+            floor * 1e3,
+            warm.as_secs_f64() * 1e3,
+        );
+    }
 }

@@ -9,10 +9,10 @@
 mod support;
 use support::certs::{json, trustsync};
 use support::oracle::{lacks, sha256};
-use support::pyvenv;
+use support::pyvenv::{self, REQUESTS_GET};
 use support::report::{show, text};
 use support::sandbox::{self, Sandbox};
-use support::tls::{CaChain, ChainSpec};
+use support::tls::{CaChain, ChainSpec, TlsServer};
 
 /// A `.pth` that records, in `dir`, the effective uid of every interpreter start.
 fn marker_pth(dir: &str) -> String {
@@ -72,6 +72,21 @@ fn sudo_status_covers_the_invoking_users_pythons_as_her_and_names_her() {
         (json(&out), out)
     };
     let (doc, out) = sudo_status(&[]);
+    // Where it looked: her home and root's, each walk bounded and reported.
+    assert_eq!(
+        doc["looked"]["accounts"],
+        serde_json::json!(["ann", "root"]),
+        "{}",
+        show(&out)
+    );
+    let walks = doc["looked"]["walks"].as_array().unwrap();
+    let home_walk = walks
+        .iter()
+        .find(|w| w["path"] == "/home/ann")
+        .unwrap_or_else(|| panic!("no walk of her home: {walks:?}"));
+    assert_eq!(home_walk["depth"], 4);
+    assert_eq!(home_walk["truncated"], false);
+    assert!(!walks.iter().any(|w| w["path"] == "/home/bob"), "{walks:?}");
     let rows = doc["runtimes"].as_array().unwrap();
     for venv in venvs {
         let python = format!("{venv}/bin/python3");
@@ -101,6 +116,22 @@ fn sudo_status_covers_the_invoking_users_pythons_as_her_and_names_her() {
             m.ends_with(&format!("-{}", ann.uid)),
             "an interpreter of hers ran as another uid: {started:?}"
         );
+    }
+
+    // `sudo trustsync fix` reaches her Pythons: in a new login shell of hers each real
+    // requests verifies the server signed by the CA it lacked.
+    let fix = sb.run_as(&ann, &["/usr/bin/sudo", "-n", exe, "fix", "--yes"], &[]);
+    assert!(fix.status.success(), "{}", show(&fix));
+    let server = TlsServer::for_chain(&corp);
+    let port = server.port().to_string();
+    for venv in venvs {
+        let cmd = format!("{venv}/bin/python3 -c \"$1\" {port}");
+        let out = sb.run_as(
+            &ann,
+            &["/bin/bash", "-lc", &cmd, "login", REQUESTS_GET],
+            &[],
+        );
+        pyvenv::assert_ok_200(&out);
     }
 
     // --all-users adds bob's, named as his.
@@ -133,4 +164,54 @@ fn a_runtime_that_is_not_there_or_not_a_runtime_exits_2_in_one_line() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains(&given) && err.contains(says), "{err}");
     }
+}
+
+/// Seed S4 outside Python: an application under /opt ships its own bundle. It is found by
+/// its content (many certificates) and judged like any bundle; a file with one certificate
+/// (a server's own) is not a bundle, and a link to the OS bundle is not followed.
+#[test]
+fn application_bundles_outside_python_are_found_by_content() {
+    let Some(sb) = Sandbox::new() else { return };
+    let corp = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "corp", &corp.root_pem());
+    let ca = sha256(&corp.root_der());
+    // 30 public roots from the machine's store: what a vendor copied years ago.
+    let public = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap();
+    let thirty: String = public
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .take(30)
+        .collect();
+    sb.write("/opt/acme/share/tls/cacert.pem", &thirty);
+    sb.write("/opt/acme/etc/server.pem", corp.root_pem());
+    sb.symlink(
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/opt/acme/etc/os-roots.pem",
+    );
+    let out = sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--json",
+            "--fresh",
+        ],
+        &[],
+    );
+    let doc = json(&out);
+    let bundled: Vec<&serde_json::Value> = doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "bundled" && r["path"].as_str().unwrap().starts_with("/opt/acme"))
+        .collect();
+    assert_eq!(bundled.len(), 1, "{bundled:#?}");
+    let app = bundled[0];
+    assert_eq!(app["cafile"], "/opt/acme/share/tls/cacert.pem");
+    assert_eq!(app["trusted"], 30, "{app:#}");
+    assert_eq!(app["verdict"], "drift", "{app:#}");
+    assert!(lacks(app, &ca), "{app:#}");
+    let walks = doc["looked"]["walks"].as_array().unwrap();
+    assert!(
+        walks.iter().any(|w| w["path"] == "/opt" && w["depth"] == 6),
+        "{walks:?}"
+    );
 }

@@ -975,6 +975,7 @@ fn conda_environments_txt() {
         cache_dir: None,
         accounts: Vec::new(),
         homes: Vec::new(),
+        looked: Default::default(),
     };
     let list = home.join(".conda/environments.txt");
     let mut found_any = false;

@@ -140,6 +140,9 @@ enum Command {
         /// Print nothing; the exit code says it all (0 in sync, 1 drift, 2 store unreadable).
         #[arg(long, short = 'q', conflicts_with = "json")]
         quiet: bool,
+        /// Also say where discovery looked (whose homes, each bounded walk), on stderr.
+        #[arg(long, short = 'v', conflicts_with = "quiet")]
+        verbose: bool,
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
@@ -362,11 +365,15 @@ pub fn main() -> ExitCode {
         Command::Status {
             json,
             quiet,
+            verbose,
             discovery,
         } => {
             let printer = Printer::new(json).quiet(quiet);
             match discovery.status(&printer) {
                 Ok(status) => {
+                    if verbose {
+                        printer.looked(&status.looked);
+                    }
                     printer.status(&crate::cli::report::StatusReport::new(&status));
                     status.exit_code() as u8
                 }

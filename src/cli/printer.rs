@@ -50,6 +50,34 @@ impl Printer {
         let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
     }
 
+    /// "Where I looked", for `status -v`: talk, so on stderr.
+    pub fn looked(&self, l: &crate::commands::status::Looked) {
+        let accounts = if l.accounts.is_empty() {
+            "this user only".to_string()
+        } else {
+            l.accounts.join(", ")
+        };
+        self.note(&format!(
+            "looked in the homes of {accounts} ({}); discovery took {} ms",
+            l.homes.join(", "),
+            l.discovery_millis
+        ));
+        for w in &l.walks {
+            self.note(&format!(
+                "  walked {} to depth {}: {} entries in {} ms{}",
+                w.path.display(),
+                w.depth,
+                w.entries,
+                w.millis,
+                if w.truncated {
+                    " (stopped at the entry budget: deeper venvs there are not listed)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+
     /// Talk that is not a failure (what else a command did), on stderr; silent in quiet
     /// mode.
     pub fn note(&self, line: &str) {

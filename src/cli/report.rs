@@ -17,6 +17,8 @@ pub struct StatusReport {
     pub system: SystemReport,
     pub runtimes: Vec<RuntimeReport>,
     pub summary: Summary,
+    /// Where discovery looked: whose homes, and each bounded walk.
+    pub looked: crate::commands::status::Looked,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +154,7 @@ impl StatusReport {
                 broken: count(Verdict::Broken),
                 exit_code: s.exit_code(),
             },
+            looked: s.looked.clone(),
         }
     }
 }

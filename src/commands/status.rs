@@ -14,6 +14,22 @@ pub struct Status {
     pub diagnoses: Vec<Diagnosis>,
     /// Roots a newer certifi on this machine trusts that the OS store lacks (seed S7).
     pub reference_gap: Option<crate::commands::reference::ReferenceGap>,
+    /// Whose homes were searched, and the bounded walks discovery made.
+    pub looked: Looked,
+}
+
+/// "Where I looked", so a user can tell "not there" from "not looked at".
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Looked {
+    /// The accounts whose homes were searched (besides this run's own `HOME`).
+    pub accounts: Vec<String>,
+    /// The homes searched.
+    pub homes: Vec<String>,
+    /// Each bounded walk for venvs: root, depth, entries seen, whether the budget ran out,
+    /// milliseconds.
+    pub walks: Vec<crate::discover::Looked>,
+    /// Milliseconds the whole discovery took (all families, in parallel with the store).
+    pub discovery_millis: u64,
 }
 
 impl Status {
@@ -45,15 +61,28 @@ pub fn run_with(registry: &Registry, root: &Path, opts: &Options) -> Result<Stat
     let (os, runtimes) = std::thread::scope(|s| {
         // An offline tree is read, never executed; the live machine is asked.
         let discovery = s.spawn(|| {
-            if root == Path::new("/") {
+            let started = std::time::Instant::now();
+            let found = if root == Path::new("/") {
                 registry.discover(opts)
             } else {
                 registry.discover_offline(root, opts)
-            }
+            };
+            (found, started.elapsed().as_millis() as u64)
         });
         let os = OsStore::read(root);
         (os, discovery.join().expect("discovery does not panic"))
     });
+    let (runtimes, discovery_millis) = runtimes;
+    let looked = Looked {
+        accounts: opts.homes.iter().map(|a| a.name.clone()).collect(),
+        homes: opts
+            .home_dirs()
+            .iter()
+            .map(|h| h.display().to_string())
+            .collect(),
+        walks: opts.walks(),
+        discovery_millis,
+    };
     let mut os = os?;
     let now = crate::model::cert::unix_now();
     if let Some(warning) = os.clock_warning(now) {
@@ -97,5 +126,6 @@ pub fn run_with(registry: &Registry, root: &Path, opts: &Options) -> Result<Stat
         os,
         diagnoses,
         reference_gap,
+        looked,
     })
 }

@@ -29,6 +29,33 @@ pub struct Options {
     /// The accounts whose homes are searched besides `home` (as root: the invoking user and
     /// root, or everyone; see [`users`]).
     pub homes: Vec<users::Account>,
+    /// What the bounded walks of this run covered, for "where I looked" (shared by clones:
+    /// families record into it while discovering).
+    pub looked: std::sync::Arc<std::sync::Mutex<Vec<Looked>>>,
+}
+
+/// One bounded walk: where, how deep, what it cost, whether its budget ran out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Looked {
+    pub path: PathBuf,
+    pub depth: usize,
+    pub entries: usize,
+    pub truncated: bool,
+    pub millis: u64,
+}
+
+impl Options {
+    /// Records a walk (see [`Options::looked`]).
+    pub fn record(&self, walk: Looked) {
+        if let Ok(mut log) = self.looked.lock() {
+            log.push(walk);
+        }
+    }
+
+    /// The walks recorded so far.
+    pub fn walks(&self) -> Vec<Looked> {
+        self.looked.lock().map(|l| l.clone()).unwrap_or_default()
+    }
 }
 
 impl Options {
@@ -56,6 +83,7 @@ impl Options {
             scan_common_dirs: true,
             accounts,
             homes: Vec::new(),
+            looked: Default::default(),
         };
         opts.cover_accounts(false, |_| None);
         opts

@@ -196,16 +196,25 @@ const LIB_PREFIXES: &[&str] = &[
     "engines",
 ];
 
+/// Adds `p` once. Only for short lists: the two tiers are deduplicated once, at the end of
+/// [`start_files`] (a stdlib has a thousand entries; `contains` on each made warm runs
+/// quadratic).
 fn push_unique(out: &mut Vec<PathBuf>, p: PathBuf) {
     if !out.contains(&p) {
         out.push(p);
     }
 }
 
+/// Keeps the first of each path, in order.
+fn dedup_in_order(paths: &mut Vec<PathBuf>) {
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(p.clone()));
+}
+
 fn push_with_ancestors(out: &mut Vec<PathBuf>, p: &Path) {
     let mut cur = Some(p);
     while let Some(c) = cur {
-        push_unique(out, c.to_path_buf());
+        out.push(c.to_path_buf());
         cur = c.parent().filter(|p| !p.as_os_str().is_empty());
     }
 }
@@ -219,7 +228,7 @@ fn push_entries(out: &mut Vec<PathBuf>, dir: &Path, keep: impl Fn(&str) -> bool)
     };
     for e in entries.flatten().take(MAX) {
         if e.file_name().to_str().is_some_and(&keep) {
-            push_unique(out, e.path());
+            out.push(e.path());
         }
     }
 }
@@ -273,7 +282,7 @@ pub fn start_files(binary: &Path) -> StartFiles {
                 .map(|e| e.path())
                 .filter(|p| p.is_dir())
             {
-                push_unique(&mut f.core, stdlib.clone());
+                f.core.push(stdlib.clone());
                 push_entries(&mut f.core, &stdlib, |n| {
                     n != "site-packages" && n != "dist-packages"
                 });
@@ -283,7 +292,7 @@ pub fn start_files(binary: &Path) -> StartFiles {
             }
         }
         for site in super::python::site::site_dirs_of_prefix(prefix) {
-            push_unique(&mut f.site, site.clone());
+            f.site.push(site.clone());
             let mut dirs = vec![site.clone()];
             let Ok(entries) = std::fs::read_dir(&site) else {
                 continue;
@@ -294,7 +303,7 @@ pub fn start_files(binary: &Path) -> StartFiles {
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|x| x == "pth"))
             {
-                push_unique(&mut f.site, pth.clone());
+                f.site.push(pth.clone());
                 for d in pth_dirs(&site, &pth) {
                     push_with_ancestors(&mut f.site, &d);
                     dirs.push(d);
@@ -304,7 +313,7 @@ pub fn start_files(binary: &Path) -> StartFiles {
                 for name in ["sitecustomize.py", "usercustomize.py", "certifi"] {
                     let p = dir.join(name);
                     if p.exists() {
-                        push_unique(&mut f.site, p);
+                        f.site.push(p);
                     }
                 }
                 push_entries(&mut f.site, &dir.join("certifi"), |_| true);
@@ -312,6 +321,8 @@ pub fn start_files(binary: &Path) -> StartFiles {
             }
         }
     }
+    dedup_in_order(&mut f.core);
+    dedup_in_order(&mut f.site);
     f
 }
 

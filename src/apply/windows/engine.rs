@@ -613,6 +613,7 @@ mod tests {
             os: crate::apply::test_support::os_store("windows", r"CurrentUser\ROOT", &[corp]),
             diagnoses: Vec::new(),
             reference_gap: None,
+            looked: Default::default(),
         };
         // The facts `fix` gathers, read back from the rig after each run.
         let facts = |r: &Rig| {

@@ -383,6 +383,7 @@ mod tests {
             os,
             diagnoses,
             reference_gap: None,
+            looked: Default::default(),
         }
     }
 

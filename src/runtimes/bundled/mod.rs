@@ -5,6 +5,12 @@
 //! runtime, and fixed by pointing the application at a fresh bundle through its variable.
 //! The walk lists directories through `trustsync_platform::read::Reader` (bounded listings;
 //! inside the tree under `--root`).
+//!
+//! Applications outside Python ship bundles too (`/opt/<app>/…/cacert.pem`, an app under
+//! `/usr/lib/<app>`, a tool unpacked in `~/.local`): [`app_bundles`] walks those places,
+//! bounded, and takes a file as a bundle by its content (at least
+//! [`MIN_CERTIFICATES`] certificates), looking only at files whose name or extension
+//! suggests certificates, so a walk of `/opt` does not read every binary there.
 
 use crate::discover::Options;
 use crate::model::runtime::{Repair, Runtime, RuntimeKind};
@@ -32,9 +38,122 @@ pub const KIND: RuntimeKind = RuntimeKind {
     cafile_strict: true,
 };
 
-/// The family's rows are found in the site-packages of each Python the Python family
-/// discovers (it calls [`find`]), so the family itself only judges them.
+/// The family's rows inside site-packages are found through the Python family (it calls
+/// [`find`]); its own discovery is [`app_bundles`], the bundles outside Python.
 pub struct Bundled;
+
+/// A file holding at least this many certificates is a CA bundle, whatever its name.
+pub const MIN_CERTIFICATES: usize = 10;
+
+/// Where applications keep bundles of their own, and how deep each is walked.
+fn app_roots(opts: &Options) -> Vec<(PathBuf, usize)> {
+    let mut roots = vec![
+        (PathBuf::from("/opt"), 6),
+        (PathBuf::from("/usr/local"), 5),
+        (PathBuf::from("/usr/lib"), 3),
+    ];
+    roots.extend(opts.home_dirs().into_iter().map(|h| (h.join(".local"), 5)));
+    roots
+}
+
+/// Directories the app walk never enters: Python packages (the Python family reads those,
+/// per interpreter), OS anchors and the OS's own certificate trees, and huge trees that
+/// hold no application bundle.
+const APP_SKIP: &[&str] = &[
+    "site-packages",
+    "dist-packages",
+    "node_modules",
+    ".git",
+    "ca-certificates",
+    "ssl",
+    "doc",
+    "man",
+    "locale",
+    "icons",
+    "x86_64-linux-gnu",
+    "aarch64-linux-gnu",
+    "jvm",
+    "firmware",
+    "modules",
+];
+
+/// A name worth opening: a certificate extension, or a name that says certificates.
+fn looks_like_bundle(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".pem", ".crt", ".cer"].iter().any(|e| lower.ends_with(e))
+        || ["cacert", "ca-bundle", "cabundle", "roots", "trust", "certs"]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// How many PEM certificates `bytes` holds.
+fn certificate_count(bytes: &[u8]) -> usize {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    bytes.windows(BEGIN.len()).filter(|w| *w == BEGIN).count()
+}
+
+/// The CA bundles applications keep outside Python, one `bundled` row each.
+pub fn app_bundles(reader: &Reader, opts: &Options) -> Vec<Runtime> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (root, depth) in app_roots(opts) {
+        if !reader.is_dir(&root) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let mut entries = 0usize;
+        let mut truncated = false;
+        // Listing with walkdir (no symlink followed); each candidate file is then read
+        // through the reader, which refuses links, FIFOs and huge files.
+        let walk = walkdir::WalkDir::new(&root)
+            .min_depth(1)
+            .max_depth(depth)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let n = e.file_name().to_string_lossy();
+                !(e.file_type().is_dir()
+                    && (APP_SKIP.contains(&n.as_ref()) || n.starts_with("python")))
+            });
+        for entry in walk {
+            let Ok(entry) = entry else { continue };
+            entries += 1;
+            if entries > crate::runtimes::python::homes::ENTRIES_PER_ROOT {
+                truncated = true;
+                break;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if !entry.file_type().is_file() || !looks_like_bundle(&name) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(bytes) = reader.read(path) else {
+                continue;
+            };
+            if certificate_count(&bytes) >= MIN_CERTIFICATES && seen.insert(path.to_path_buf()) {
+                out.push(app_runtime(path));
+            }
+        }
+        opts.record(crate::discover::Looked {
+            path: root,
+            depth,
+            entries,
+            truncated,
+            millis: started.elapsed().as_millis() as u64,
+        });
+    }
+    out
+}
+
+fn app_runtime(path: &Path) -> Runtime {
+    let mut rt = Runtime::new(KIND, path.to_path_buf(), path.display().to_string());
+    rt.cafile = Some(path.to_path_buf());
+    rt.affects = vec![
+        "the application that ships it; it has no documented variable, so configure it in the application (or `fix --strategy patch-bundle`)".into(),
+    ];
+    rt
+}
 
 impl super::Family for Bundled {
     fn name(&self) -> &'static str {
@@ -45,8 +164,12 @@ impl super::Family for Bundled {
         &[KIND]
     }
 
-    fn discover(&self, _opts: &Options) -> Vec<Runtime> {
-        Vec::new()
+    fn discover(&self, opts: &Options) -> Vec<Runtime> {
+        if opts.scan_common_dirs {
+            app_bundles(&Reader::host(), opts)
+        } else {
+            Vec::new()
+        }
     }
 }
 

@@ -73,7 +73,7 @@ pub fn interpreter_dirs(home: &Path) -> Vec<PathBuf> {
 
 /// The `bin` of every venv (`pyvenv.cfg`) or conda prefix (`conda-meta/`) within
 /// [`HOME_DEPTH`] of each home and [`SYSTEM_DEPTH`] of `/opt`, `/srv` and `/usr/local`.
-pub fn venv_dirs(homes: &[PathBuf]) -> Vec<PathBuf> {
+pub fn venv_dirs(homes: &[PathBuf], opts: &crate::discover::Options) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let roots = homes.iter().map(|h| (h.clone(), HOME_DEPTH)).chain(
         ["/opt", "/srv", "/usr/local"]
@@ -81,7 +81,19 @@ pub fn venv_dirs(homes: &[PathBuf]) -> Vec<PathBuf> {
             .map(|r| (PathBuf::from(r), SYSTEM_DEPTH)),
     );
     for (root, depth) in roots {
-        out.extend(scan(&root, depth, ENTRIES_PER_ROOT).found);
+        if !root.is_dir() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let s = scan(&root, depth, ENTRIES_PER_ROOT);
+        opts.record(crate::discover::Looked {
+            path: root,
+            depth,
+            entries: s.entries,
+            truncated: s.truncated,
+            millis: started.elapsed().as_millis() as u64,
+        });
+        out.extend(s.found);
     }
     out
 }

@@ -151,7 +151,7 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
             dirs.push(base.join("bin"));
             dirs.extend(glob_dirs(&base.join("envs"), "bin"));
         }
-        dirs.extend(super::homes::venv_dirs(&opts.home_dirs()));
+        dirs.extend(super::homes::venv_dirs(&opts.home_dirs(), opts));
     }
     let mut found: Vec<PathBuf> = Vec::new();
     if opts.scan_common_dirs && cfg!(target_os = "macos") {

@@ -409,6 +409,7 @@ mod tests {
             os,
             diagnoses,
             reference_gap: None,
+            looked: Default::default(),
         };
         let ctx = Context::with_root(root.path());
         let opts = FixOptions {
