@@ -326,25 +326,42 @@ pub fn start_files(binary: &Path) -> StartFiles {
     f
 }
 
+/// The `lstat` answers of one discovery run, shared by the interpreters it judges: fifty
+/// venvs of one base Python share its thousand standard-library files, which are then
+/// looked at once, not fifty times. A memo lives only as long as the run that made it.
+#[derive(Debug, Default)]
+#[cfg_attr(not(unix), allow(dead_code))]
+pub struct StatMemo(std::sync::Mutex<std::collections::HashMap<PathBuf, Option<Ownership>>>);
+
 /// Ownership of each path, skipping symlinks (a link's own owner does not matter: its
 /// target is listed too) and paths that do not exist.
 #[cfg(unix)]
-fn owners(paths: Vec<PathBuf>) -> Vec<Ownership> {
+fn owners(paths: Vec<PathBuf>, memo: &StatMemo) -> Vec<Ownership> {
     use std::os::unix::fs::MetadataExt;
+    let look = |p: PathBuf| {
+        let m = std::fs::symlink_metadata(&p).ok()?;
+        if m.file_type().is_symlink() {
+            return None;
+        }
+        Some(Ownership {
+            uid: m.uid(),
+            gid: m.gid(),
+            mode: m.mode(),
+            is_dir: m.is_dir(),
+            path: p,
+        })
+    };
     paths
         .into_iter()
         .filter_map(|p| {
-            let m = std::fs::symlink_metadata(&p).ok()?;
-            if m.file_type().is_symlink() {
-                return None;
+            if let Some(known) = memo.0.lock().ok().and_then(|m| m.get(&p).cloned()) {
+                return known;
             }
-            Some(Ownership {
-                uid: m.uid(),
-                gid: m.gid(),
-                mode: m.mode(),
-                is_dir: m.is_dir(),
-                path: p,
-            })
+            let found = look(p.clone());
+            if let Ok(mut m) = memo.0.lock() {
+                m.insert(p, found.clone());
+            }
+            found
         })
         .collect()
 }
@@ -352,15 +369,23 @@ fn owners(paths: Vec<PathBuf>) -> Vec<Ownership> {
 /// The policy for a Python interpreter (both tiers of [`start_files`]).
 #[cfg(unix)]
 pub fn policy_for(binary: &Path) -> ExecPolicy {
+    policy_for_with(binary, &StatMemo::default())
+}
+
+/// [`policy_for`] with the run's [`StatMemo`].
+#[cfg(unix)]
+pub fn policy_for_with(binary: &Path, memo: &StatMemo) -> ExecPolicy {
     policy_as_root(binary, |files| {
-        decide_python(0, &owners(files.core), &owners(files.site))
+        decide_python(0, &owners(files.core, memo), &owners(files.site, memo))
     })
 }
 
 /// The policy for a binary that has no site directories (`openssl`): the core tier only.
 #[cfg(unix)]
 pub fn policy_for_binary(binary: &Path) -> ExecPolicy {
-    policy_as_root(binary, |files| decide(0, &owners(files.core)))
+    policy_as_root(binary, |files| {
+        decide(0, &owners(files.core, &StatMemo::default()))
+    })
 }
 
 /// Not root: run as we are (nothing of ours to protect from ourselves); root: `judge` the
@@ -375,6 +400,11 @@ fn policy_as_root(binary: &Path, judge: impl FnOnce(StartFiles) -> ExecPolicy) -
 
 #[cfg(not(unix))]
 pub fn policy_for(_binary: &Path) -> ExecPolicy {
+    ExecPolicy::Run
+}
+
+#[cfg(not(unix))]
+pub fn policy_for_with(_binary: &Path, _memo: &StatMemo) -> ExecPolicy {
     ExecPolicy::Run
 }
 

@@ -68,8 +68,13 @@ pub fn interpreter_dirs(home: &Path) -> Vec<PathBuf> {
         dirs.extend(glob_dirs(&home.join(managed), "bin"));
     }
     dirs.push(home.join(".local/share/pypoetry/venv/bin"));
+    // Homebrew on Linux in a home (the shared prefix is in [`SHARED_DIRS`]).
+    dirs.push(home.join(".linuxbrew/bin"));
     dirs
 }
+
+/// Interpreter directories shared by every user: Homebrew on Linux's default prefix.
+pub const SHARED_DIRS: &[&str] = &["/home/linuxbrew/.linuxbrew/bin"];
 
 /// The `bin` of every venv (`pyvenv.cfg`) or conda prefix (`conda-meta/`) within
 /// [`HOME_DEPTH`] of each home and [`SYSTEM_DEPTH`] of `/opt`, `/srv` and `/usr/local`.

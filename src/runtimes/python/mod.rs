@@ -79,7 +79,8 @@ fn discover(opts: &Options) -> Vec<Runtime> {
         Some(dir) => probe_cache::ProbeCache::open(Some(dir.clone()), opts.euid, PROBE),
         None => probe_cache::ProbeCache::disabled(),
     };
-    let answers = parallel_map(&jobs, |path| probe_python(path, opts, &cache));
+    let memo = exec::StatMemo::default();
+    let answers = parallel_map(&jobs, |path| probe_python(path, opts, &cache, &memo));
     let mut results = Vec::with_capacity(answers.len());
     for (path, (mut runtimes, fresh)) in jobs.iter().zip(answers) {
         if let Some(f) = fresh {
@@ -146,8 +147,9 @@ fn probe_python(
     path: &Path,
     opts: &Options,
     cache: &probe_cache::ProbeCache,
+    memo: &exec::StatMemo,
 ) -> (Vec<Runtime>, Option<Fresh>) {
-    let policy = exec::policy_for(path);
+    let policy = exec::policy_for_with(path, memo);
     if let exec::ExecPolicy::DoNotRun { reason } = &policy {
         return (probe::runtimes_without_running(path, reason), None);
     }

@@ -146,6 +146,7 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
         for home in opts.home_dirs() {
             dirs.extend(super::homes::interpreter_dirs(&home));
         }
+        dirs.extend(super::homes::SHARED_DIRS.iter().map(PathBuf::from));
         for conda in ["miniconda3", "anaconda3", "miniforge3", "mambaforge"] {
             let base = PathBuf::from("/opt").join(conda);
             dirs.push(base.join("bin"));
