@@ -245,7 +245,24 @@ impl Printer {
             plan.render_human()
                 .replacen("change(s):", "change(s) made:", 1)
         );
-        out.push_str("Undo with `sudo trustsync undo`. New login shells and services pick up the variables; in this shell: `. /etc/profile.d/trustsync.sh`.\n");
+        out.push_str("Undo with `sudo trustsync undo`.\n");
+        let sets_variables = plan.actions.iter().any(|a| {
+            a.target == std::path::Path::new(crate::commands::fix::posix::PROFILE_SNIPPET)
+        });
+        if sets_variables {
+            let (reached, not) =
+                crate::commands::fix::posix::variable_reach(std::path::Path::new("/"));
+            out.push_str(&format!(
+                "The variables reach {}; in this shell: `. /etc/profile.d/trustsync.sh`; running services need a restart.\n",
+                reached.join(", ")
+            ));
+            if !not.is_empty() {
+                out.push_str(&format!(
+                    "Not reached here: {}, nor programs started with an empty environment: `--strategy patch-bundle` fixes the bundles themselves.\n",
+                    not.join(", ")
+                ));
+            }
+        }
         out.push_str(&render_advice(advice));
         self.data(&out);
     }
@@ -475,6 +492,10 @@ fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> String {
         .any(|p| p.code == "probe-failed" || p.code == "no-ssl-module")
     {
         return "repair or remove this runtime; trustsync cannot see where it looks".into();
+    }
+    if rt.problems.iter().any(|p| p.code == "fixed-for-new-shells") {
+        // fix already did its part: running it again would answer "Nothing to do".
+        return "nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)".into();
     }
     format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)")
 }

@@ -43,6 +43,57 @@ impl Builder<'_> {
             "systemd user sessions and their services get the same variables",
         )?;
         self.push(write);
+        if !cfg!(target_os = "macos") {
+            self.pam_environment()?;
+        }
+        Ok(())
+    }
+
+    /// The variables in `/etc/environment`, which pam_env reads for sudo, su, login, sshd
+    /// and cron: processes that never run a login shell. An existing file (the OS's) gets
+    /// a marked block (undo restores its exact bytes); a missing one is created. A
+    /// variable the file already sets outside the block is left alone: pam_env would let
+    /// a later line override it.
+    fn pam_environment(&mut self) -> Result<(), ApplyError> {
+        let target = Path::new(PAM_ENVIRONMENT);
+        let (state, bytes) = self.planner.state(target)?;
+        let reason = "sudo, su, login, ssh sessions and cron jobs (pam_env) get the same variables";
+        match (state, bytes) {
+            (crate::apply::posix::safe_fs::TargetState::File { .. }, Some(bytes)) => {
+                let host = self.ctx.host_path(target);
+                let outside = crate::apply::posix::marked_block::remove_block(&host, &bytes, PAM_BLOCK_ID)?
+                    .unwrap_or_else(|| bytes.clone());
+                let outside = String::from_utf8_lossy(&outside);
+                let lines: String = MANAGED_VARS
+                    .iter()
+                    .filter(|v| assignment_line(&outside, v).is_none())
+                    .map(|v| format!("{v}={MANAGED_BUNDLE}\n"))
+                    .collect();
+                let action = if lines.is_empty() {
+                    self.planner
+                        .remove_marked_block(target, PAM_BLOCK_ID, reason)?
+                } else {
+                    self.planner
+                        .append_marked_block(target, PAM_BLOCK_ID, &lines, reason)?
+                };
+                self.push(action);
+            }
+            (crate::apply::posix::safe_fs::TargetState::Absent, _) => {
+                let write = self.planner.write_file(
+                    target,
+                    environment_d().into_bytes(),
+                    0o644,
+                    reason,
+                )?;
+                self.push(write);
+            }
+            // A directory, link or device there is not trustsync's to replace.
+            _ => self.advice.push(Advice {
+                runtime: "sudo, su, cron".into(),
+                code: "pam-environment-odd",
+                message: format!("{PAM_ENVIRONMENT} is not a regular file, so trustsync leaves it alone; sudo, su and cron will not get the variables"),
+            }),
+        }
         Ok(())
     }
 }
@@ -74,6 +125,39 @@ fn environment_d() -> String {
         out.push_str(&format!("{var}={MANAGED_BUNDLE}\n"));
     }
     out
+}
+
+/// Which contexts the env strategy's variables reach on this machine, and which they do
+/// not, in words: login shells read `/etc/profile.d`, systemd user managers
+/// `/etc/environment.d`, and each PAM service whose stack has pam_env reads
+/// `/etc/environment` (Debian 12's sudo does not; Ubuntu's does).
+pub fn variable_reach(root: &Path) -> (Vec<String>, Vec<String>) {
+    let mut reached = vec![
+        "new login shells".to_string(),
+        "systemd user services (from the next login)".to_string(),
+    ];
+    let mut not = Vec::new();
+    let reader = trustsync_platform::read::Reader::under(root);
+    for (service, context) in [
+        ("su", "su"),
+        ("login", "console logins"),
+        ("sshd", "ssh sessions"),
+        ("sudo", "sudo"),
+        ("cron", "cron jobs"),
+    ] {
+        let Ok(text) = reader.read_to_string(&root.join("etc/pam.d").join(service)) else {
+            continue;
+        };
+        let has_env = text
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains("pam_env"));
+        if has_env {
+            reached.push(context.to_string());
+        } else {
+            not.push(format!("{context} (its PAM stack has no pam_env)"));
+        }
+    }
+    (reached, not)
 }
 
 /// Where a variable is probably set, as ` (set in FILE line N)`, or empty.

@@ -43,6 +43,11 @@ pub const MANAGED_CERT_DIR: &str = "/etc/trustsync/certs";
 pub const PROFILE_SNIPPET: &str = "/etc/profile.d/trustsync.sh";
 /// systemd user managers and the services they start.
 pub const ENVIRONMENT_D: &str = "/etc/environment.d/60-trustsync.conf";
+/// What pam_env reads at every PAM session (`readenv=1`): sudo (with env_reset too), su,
+/// login, sshd and cron on Debian, Ubuntu, Fedora and SUSE.
+pub const PAM_ENVIRONMENT: &str = "/etc/environment";
+/// The block id of trustsync's lines in [`PAM_ENVIRONMENT`].
+pub const PAM_BLOCK_ID: &str = "trust-variables";
 /// The block id of patch mode's marked block.
 pub const PATCH_BLOCK_ID: &str = "os-store-cas";
 
@@ -80,7 +85,7 @@ mod hashed_dir;
 mod managed;
 
 use managed::where_set;
-pub use managed::{assignment_line, note_pending_login};
+pub use managed::{assignment_line, note_pending_login, variable_reach};
 
 struct Builder<'a> {
     status: &'a Status,
