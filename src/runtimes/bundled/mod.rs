@@ -44,6 +44,10 @@ pub struct Bundled;
 
 /// A file holding at least this many certificates is a CA bundle, whatever its name.
 pub const MIN_CERTIFICATES: usize = 10;
+/// The app walk opens files of at most this size, and at most this many per root: the
+/// homes it walks are their owners' to fill (a real bundle is under 1 MiB).
+const MAX_APP_BUNDLE_BYTES: u64 = 16 << 20;
+const MAX_OPENED_PER_ROOT: usize = 500;
 
 /// Where applications keep bundles of their own, and how deep each is walked.
 fn app_roots(opts: &Options) -> Vec<(PathBuf, usize)> {
@@ -102,6 +106,7 @@ pub fn app_bundles(reader: &Reader, opts: &Options) -> Vec<Runtime> {
         }
         let started = std::time::Instant::now();
         let mut entries = 0usize;
+        let mut opened = 0usize;
         let mut truncated = false;
         // Listing with walkdir (no symlink followed); each candidate file is then read
         // through the reader, which refuses links, FIFOs and huge files.
@@ -126,6 +131,17 @@ pub fn app_bundles(reader: &Reader, opts: &Options) -> Vec<Runtime> {
             let name = entry.file_name().to_string_lossy();
             if !entry.file_type().is_file() || !looks_like_bundle(&name) {
                 continue;
+            }
+            if entry
+                .metadata()
+                .map_or(true, |m| m.len() > MAX_APP_BUNDLE_BYTES)
+            {
+                continue;
+            }
+            opened += 1;
+            if opened > MAX_OPENED_PER_ROOT {
+                truncated = true;
+                break;
             }
             let path = entry.path();
             let Ok(bytes) = reader.read(path) else {
@@ -268,6 +284,27 @@ pub fn runtimes_for(site_dir: &Path, paths: &[PathBuf], interpreter: &Path) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_bundles_are_found_by_content_and_huge_files_are_not_opened() {
+        let home = tempfile::tempdir().unwrap();
+        let cert = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
+        let tool = home.path().join(".local/tool/share");
+        std::fs::create_dir_all(&tool).unwrap();
+        std::fs::write(tool.join("roots.pem"), cert.repeat(MIN_CERTIFICATES)).unwrap();
+        std::fs::write(tool.join("one.pem"), cert).unwrap();
+        let huge = cert.repeat((MAX_APP_BUNDLE_BYTES as usize / cert.len()) + 1);
+        std::fs::write(tool.join("huge-cacert.pem"), huge).unwrap();
+        let mut opts = Options::from_process();
+        opts.homes.clear();
+        opts.home = Some(home.path().to_path_buf());
+        let found: Vec<PathBuf> = app_bundles(&Reader::host(), &opts)
+            .into_iter()
+            .filter_map(|r| r.cafile)
+            .filter(|p| p.starts_with(home.path()))
+            .collect();
+        assert_eq!(found, vec![tool.join("roots.pem")]);
+    }
 
     #[test]
     fn finds_app_bundles_but_not_certifi_or_pip() {

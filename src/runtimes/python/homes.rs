@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 pub const HOME_DEPTH: usize = 4;
 pub const SYSTEM_DEPTH: usize = 3;
 pub const ENTRIES_PER_ROOT: usize = 20_000;
+/// At most this many prefixes are taken from one `environments.txt`, and at most this many
+/// venvs from one walk: each becomes an interpreter to ask, and a home is its owner's to
+/// fill with ten thousand links to `/usr/bin/python3`.
+pub const PREFIXES_PER_SOURCE: usize = 256;
 
 /// Directory names never descended into: nothing there is a venv, and some are huge.
 const SKIP: &[&str] = &[
@@ -52,6 +56,7 @@ pub fn interpreter_dirs(home: &Path) -> Vec<PathBuf> {
             text.lines()
                 .map(str::trim)
                 .filter(|l| l.starts_with('/'))
+                .take(PREFIXES_PER_SOURCE)
                 .map(|l| Path::new(l).join("bin")),
         );
     }
@@ -141,6 +146,10 @@ pub fn scan(root: &Path, depth: usize, budget: usize) -> Scan {
         };
         if marks_prefix("pyvenv.cfg") || marks_prefix("conda-meta") {
             out.found.push(dir.join("bin"));
+            if out.found.len() >= PREFIXES_PER_SOURCE {
+                out.truncated = true;
+                break;
+            }
             walk.skip_current_dir();
         }
     }
@@ -197,5 +206,13 @@ mod tests {
         let dirs = interpreter_dirs(home);
         assert!(dirs.contains(&PathBuf::from("/srv/envs/py37/bin")));
         assert!(!dirs.iter().any(|d| d.starts_with("relative")));
+        // A list of ten thousand prefixes is taken only up to the bound.
+        let many: String = (0..10_000).map(|i| format!("/srv/e{i}\n")).collect();
+        std::fs::write(home.join(".conda/environments.txt"), many).unwrap();
+        let listed = interpreter_dirs(home)
+            .iter()
+            .filter(|d| d.starts_with("/srv"))
+            .count();
+        assert_eq!(listed, PREFIXES_PER_SOURCE);
     }
 }
