@@ -104,6 +104,7 @@ fn posix_plan_serves_the_toy(
         strategy: trustsync::commands::fix::posix::Strategy::Env,
         copy: false,
         env: opts.env.clone(),
+        etc_environment: false,
     };
     let plan = trustsync::commands::fix::posix::plan(status, &ctx, &fix).unwrap();
     let served = &plan.runtimes[0];

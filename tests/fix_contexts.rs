@@ -1,4 +1,5 @@
-//! Issue "Reach of fixes": after the default `sudo trustsync fix`, the real requests of a
+//! Issue "Reach of fixes": after `sudo trustsync fix --etc-environment` (the env strategy,
+//! allowed to add its block to the OS's `/etc/environment`), the real requests of a
 //! root-owned tool venv (its certifi lacks the company CA) verifies in each context a user
 //! or a job starts it from, not only in a new login shell: `bash -l`, `sudo -u` (the real
 //! sudo, env_reset: the variables come from pam_env's `/etc/environment`), `su -` and plain
@@ -90,7 +91,7 @@ fn trustsync(sb: &Sandbox, args: &[&str]) -> Output {
 }
 
 #[test]
-fn the_default_fix_reaches_login_shells_sudo_and_su() {
+fn fix_with_etc_environment_reaches_login_shells_sudo_and_su() {
     let Some((sb, rq, server)) = s2_machine() else {
         return;
     };
@@ -106,7 +107,19 @@ fn the_default_fix_reaches_login_shells_sudo_and_su() {
             show(&out)
         );
     }
-    let fix = trustsync(&sb, &["fix", "--yes"]);
+    // Without being asked, fix leaves the OS's /etc/environment alone and says so.
+    // (A machine without the file gets one: trustsync then creates it.)
+    let plain = trustsync(&sb, &["fix", "--yes"]);
+    if environment_before.is_some() {
+        assert_eq!(sb.read_inside("/etc/environment"), environment_before);
+        assert!(
+            support::report::text(&plain.stdout).contains("--etc-environment"),
+            "{}",
+            show(&plain)
+        );
+    }
+    trustsync(&sb, &["undo"]);
+    let fix = trustsync(&sb, &["fix", "--yes", "--etc-environment"]);
     // sudo reads /etc/environment only where its PAM stack has pam_env (Ubuntu's does,
     // Debian 12's does not): the fix must say which, and the real sudo must agree.
     let sudo_has_pam_env = std::fs::read_to_string("/etc/pam.d/sudo").is_ok_and(|t| {
@@ -135,7 +148,7 @@ fn the_default_fix_reaches_login_shells_sudo_and_su() {
     // Nothing read by a bare environment changed: it still fails (patch-bundle's job).
     pyvenv::assert_verify_failed(&bare(&sb, &rq, &port));
     // A second fix has nothing to do.
-    let again = trustsync(&sb, &["fix", "--yes", "--json"]);
+    let again = trustsync(&sb, &["fix", "--yes", "--json", "--etc-environment"]);
     let doc = support::certs::json(&again);
     assert_eq!(doc["changed"], false, "{doc:#}");
 

@@ -245,19 +245,7 @@ fn a_bundle_lacking_a_ca_harms_only_the_runtimes_that_read_nothing_else() {
     );
     pyvenv::assert_verify_failed(&rq);
 
-    let out = sb.run(
-        &[
-            env!("CARGO_BIN_EXE_trustsync"),
-            "status",
-            "--json",
-            "--fresh",
-            "--only",
-            "--runtime",
-            real.python.as_str(),
-        ],
-        &env,
-    );
-    let doc = json(&out);
+    let doc = support::oracle::status_in(&sb, &real.python, &env);
     let rows = doc["runtimes"].as_array().unwrap();
     let find = |kind: &str, label: &str| {
         rows.iter()
@@ -820,22 +808,8 @@ fn pip_configuration_decides_what_pip_trusts() {
         ];
         let index = format!("https://127.0.0.1:{}/simple/", server.port());
         let real = Command::new(python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--no-deps",
-                "--retries",
-                "0",
-            ])
-            .args([
-                "--timeout",
-                "10",
-                "--index-url",
-                &index,
-                "nosuchpkg-trustsync",
-            ])
+            .args(support::oracle::PIP_DRY_RUN)
+            .args([index.as_str(), "nosuchpkg-trustsync"])
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .envs(env)

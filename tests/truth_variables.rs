@@ -80,24 +80,10 @@ impl Clients<'_> {
             ("PIP_NO_CACHE_DIR", "1"),
         ];
         all.extend_from_slice(env);
-        let out = self.sb.run(
-            &[
-                self.pip.as_str(),
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--no-deps",
-                "--retries",
-                "0",
-                "--timeout",
-                "10",
-                "--index-url",
-                &index,
-                "nosuchpkg-trustsync",
-            ],
-            &all,
-        );
+        let mut argv = vec![self.pip.as_str()];
+        argv.extend_from_slice(support::oracle::PIP_DRY_RUN);
+        argv.extend([index.as_str(), "nosuchpkg-trustsync"]);
+        let out = self.sb.run(&argv, &all);
         let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
         // A CA path that is not there stops pip before it connects.
         assert!(

@@ -25,6 +25,7 @@ pub(super) fn fix(args: &FixArgs) -> u8 {
             strategy: strategy_of(args.strategy),
             copy: args.copy,
             env: args.discovery.options().env,
+            etc_environment: args.etc_environment,
         };
         posix_fix(
             &printer,

@@ -256,6 +256,10 @@ struct FixArgs {
     /// Copy certificates into hashed directories instead of linking them.
     #[arg(long)]
     copy: bool,
+    /// Also put the trust variables in the OS's `/etc/environment` (a marked block), which
+    /// pam_env reads for su, login, ssh and, where their PAM stacks have it, sudo and cron.
+    #[arg(long)]
+    etc_environment: bool,
     /// As root, also write into directories a non-root user owns or can write (a user's
     /// venv). Off by default: run `trustsync fix` as that user instead.
     #[arg(long)]

@@ -250,8 +250,11 @@ impl Printer {
             a.target == std::path::Path::new(crate::commands::fix::posix::PROFILE_SNIPPET)
         });
         if sets_variables {
+            let pam = plan.actions.iter().any(|a| {
+                a.target == std::path::Path::new(crate::commands::fix::posix::PAM_ENVIRONMENT)
+            });
             let (reached, not) =
-                crate::commands::fix::posix::variable_reach(std::path::Path::new("/"));
+                crate::commands::fix::posix::variable_reach(std::path::Path::new("/"), pam);
             out.push_str(&format!(
                 "The variables reach {}; in this shell: `. /etc/profile.d/trustsync.sh`; running services need a restart.\n",
                 reached.join(", ")

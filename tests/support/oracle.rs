@@ -5,6 +5,21 @@
 /// `SSLError …` and exits 3.
 pub const SSL_GET: &str = "import socket, ssl, sys\nctx = ssl.create_default_context()\ntry:\n    with socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10) as s:\n        with ctx.wrap_socket(s, server_hostname='localhost'):\n            print('ok')\nexcept ssl.SSLError as e:\n    print('SSLError', e)\n    sys.exit(3)\n";
 
+/// `python -m pip` arguments that ask an index for a package nobody has, changing nothing:
+/// append the index URL, then the package name.
+pub const PIP_DRY_RUN: &[&str] = &[
+    "-m",
+    "pip",
+    "install",
+    "--dry-run",
+    "--no-deps",
+    "--retries",
+    "0",
+    "--timeout",
+    "10",
+    "--index-url",
+];
+
 /// The first row of `kind` in a `status --json` document.
 #[track_caller]
 pub fn row<'a>(doc: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {

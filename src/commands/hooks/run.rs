@@ -152,6 +152,8 @@ fn resync(
         strategy,
         copy: false,
         env: opts.discovery.env.clone(),
+        // A block an earlier `fix --etc-environment` made is kept current regardless.
+        etc_environment: false,
     };
     let fix_plan = crate::commands::fix::posix::plan(&status, ctx, &fix_opts)?;
     let plan = match trigger {

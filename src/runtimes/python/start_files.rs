@@ -48,7 +48,18 @@ pub fn scan(reader: &Reader, site_dirs: &[String], customize: &[String]) -> Star
         names.sort();
         files.extend(names.into_iter().map(|n| (dir.join(n), true)));
     }
-    files.extend(customize.iter().map(|f| (PathBuf::from(f), false)));
+    // The paths come from the probe's answer, which may be another user's word: only
+    // files with the names site imports are read.
+    files.extend(
+        customize
+            .iter()
+            .map(PathBuf::from)
+            .filter(|f| {
+                f.file_name()
+                    .is_some_and(|n| n == "sitecustomize.py" || n == "usercustomize.py")
+            })
+            .map(|f| (f, false)),
+    );
     for (file, is_pth) in files {
         let Ok(text) = reader.read_to_string(&file) else {
             continue;

@@ -50,10 +50,12 @@ impl Builder<'_> {
     }
 
     /// The variables in `/etc/environment`, which pam_env reads for sudo, su, login, sshd
-    /// and cron: processes that never run a login shell. An existing file (the OS's) gets
-    /// a marked block (undo restores its exact bytes); a missing one is created. A
-    /// variable the file already sets outside the block is left alone: pam_env would let
-    /// a later line override it.
+    /// and cron: processes that never run a login shell. A missing file is created. The
+    /// OS's existing file is trustsync's to change only when the user asked
+    /// (`--etc-environment`), or once they have (its block is there: it is kept current);
+    /// then it gets a marked block, whose exact previous bytes undo restores. A variable
+    /// the file already sets outside the block is left alone: pam_env would let a later
+    /// line override it.
     fn pam_environment(&mut self) -> Result<(), ApplyError> {
         let target = Path::new(PAM_ENVIRONMENT);
         let (state, bytes) = self.planner.state(target)?;
@@ -61,8 +63,17 @@ impl Builder<'_> {
         match (state, bytes) {
             (crate::apply::posix::safe_fs::TargetState::File { .. }, Some(bytes)) => {
                 let host = self.ctx.host_path(target);
-                let outside = crate::apply::posix::marked_block::remove_block(&host, &bytes, PAM_BLOCK_ID)?
-                    .unwrap_or_else(|| bytes.clone());
+                let without =
+                    crate::apply::posix::marked_block::remove_block(&host, &bytes, PAM_BLOCK_ID)?;
+                if without.is_none() && !self.opts.etc_environment {
+                    self.advice.push(Advice {
+                        runtime: "su, login, ssh, cron".into(),
+                        code: "etc-environment-not-changed",
+                        message: format!("{PAM_ENVIRONMENT} is the OS's file, so trustsync leaves it alone: rerun with `--etc-environment` to add the variables there for su, login, ssh and cron (pam_env)"),
+                    });
+                    return Ok(());
+                }
+                let outside = without.unwrap_or_else(|| bytes.clone());
                 let outside = String::from_utf8_lossy(&outside);
                 let lines: String = MANAGED_VARS
                     .iter()
@@ -131,7 +142,8 @@ fn environment_d() -> String {
 /// not, in words: login shells read `/etc/profile.d`, systemd user managers
 /// `/etc/environment.d`, and each PAM service whose stack has pam_env reads
 /// `/etc/environment` (Debian 12's sudo does not; Ubuntu's does).
-pub fn variable_reach(root: &Path) -> (Vec<String>, Vec<String>) {
+/// `pam`: whether the variables are in `/etc/environment`.
+pub fn variable_reach(root: &Path, pam: bool) -> (Vec<String>, Vec<String>) {
     let mut reached = vec![
         "new login shells".to_string(),
         "systemd user services (from the next login)".to_string(),
@@ -151,8 +163,10 @@ pub fn variable_reach(root: &Path) -> (Vec<String>, Vec<String>) {
         let has_env = text
             .lines()
             .any(|l| !l.trim_start().starts_with('#') && l.contains("pam_env"));
-        if has_env {
+        if has_env && pam {
             reached.push(context.to_string());
+        } else if has_env {
+            not.push(format!("{context} (needs `--etc-environment`)"));
         } else {
             not.push(format!("{context} (its PAM stack has no pam_env)"));
         }

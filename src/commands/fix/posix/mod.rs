@@ -68,6 +68,9 @@ pub struct FixOptions {
     /// The environment the runtimes were judged in (the same map discovery used): which
     /// trust variables are set, and to what, decides what is trustsync's to change.
     pub env: HashMap<String, String>,
+    /// The user asked (`--etc-environment`) for the variables in the OS's own
+    /// `/etc/environment`: trustsync changes a file it did not create only when asked.
+    pub etc_environment: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -421,6 +424,7 @@ mod tests {
             strategy: Strategy::Env,
             copy: false,
             env: HashMap::new(),
+            etc_environment: false,
         };
         let plan = plan(&status, &ctx, &opts).unwrap();
         (root, plan, corp)
