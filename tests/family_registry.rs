@@ -113,7 +113,7 @@ fn posix_plan_serves_the_toy(
         served
             .targets
             .iter()
-            .any(|t| t == "/etc/trustsync/ca-bundle.pem"),
+            .any(|t| t == "/etc/profile.d/trustsync.sh"),
         "{:?}",
         served.targets
     );
@@ -126,7 +126,17 @@ fn posix_plan_serves_the_toy(
     let trustsync::apply::posix::ActionKind::WriteFile { contents, .. } = &snippet.kind else {
         panic!("{snippet:?}")
     };
-    assert!(String::from_utf8_lossy(contents).contains("export CURL_CA_BUNDLE="));
+    // On Linux the variable names the OS's own bundle, which its update tool keeps current.
+    let want = if cfg!(target_os = "linux") {
+        "export CURL_CA_BUNDLE='/etc/ssl/certs/ca-certificates.crt'"
+    } else {
+        "export CURL_CA_BUNDLE='/etc/trustsync/ca-bundle.pem'"
+    };
+    assert!(
+        String::from_utf8_lossy(contents).contains(want),
+        "{}",
+        String::from_utf8_lossy(contents)
+    );
 }
 
 /// The env strategy sets only the variables in `MANAGED_VARS`: a kind whose variable is not

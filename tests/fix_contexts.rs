@@ -1,10 +1,16 @@
-//! Issue "Reach of fixes": after `sudo trustsync fix --etc-environment` (the env strategy,
-//! allowed to add its block to the OS's `/etc/environment`), the real requests of a
-//! root-owned tool venv (its certifi lacks the company CA) verifies in each context a user
-//! or a job starts it from, not only in a new login shell: `bash -l`, `sudo -u` (the real
-//! sudo, env_reset: the variables come from pam_env's `/etc/environment`), `su -` and plain
-//! `su` (pam_env again). A bare `env -i` environment reads no file, so only
-//! `--strategy patch-bundle` reaches it: checked too. `undo` takes every context back.
+//! Issue "Reach of fixes": after the default `sudo trustsync fix`, the real requests
+//! verifies in every context a user or a job starts it from, not only in a new login
+//! shell, and `undo` takes every context back.
+//!
+//! - A root-owned tool venv (its certifi lacks the company CA): the default strategy
+//!   patches certifi's own bundle, so `bash -l`, `bash -c`, `sudo -u` (the real sudo,
+//!   env_reset), `su -`, `su`, a cron-like `env -i` and a service's environment all verify,
+//!   and `status` right after says `ok` and exits 0.
+//! - A venv in a user's own home (root does not write there): the variables, pointed at
+//!   the OS's own bundle (no frozen copy), reach login shells, `sudo -u` (sudoers
+//!   `env_file`, checked by the real `visudo`), `su` with `--etc-environment` (pam_env)
+//!   and systemd's system manager (its drop-in, read back by the real `systemd-analyze`);
+//!   a bare environment is said not to be reached, and is not.
 #![cfg(target_os = "linux")]
 
 mod support;
@@ -90,26 +96,120 @@ fn trustsync(sb: &Sandbox, args: &[&str]) -> Output {
     out
 }
 
+/// Every context the clients run in for `user`, plus a bare `env -i` (cron, a service
+/// without a login).
+fn all_contexts<'a>(
+    sb: &'a Sandbox,
+    user: &'a SandboxUser,
+    rq: &'a RealPython,
+    port: &'a str,
+) -> Vec<Context<'a>> {
+    let mut ctxs = contexts(sb, user, rq, port);
+    ctxs.push((
+        "bash -c as the user (not a login shell)",
+        Box::new(move || {
+            let cmd = format!("{} -c \"$1\" {port}", rq.python);
+            sb.run_as(user, &["/bin/bash", "-c", &cmd, "ctx", REQUESTS_GET], &[])
+        }),
+    ));
+    ctxs.push((
+        "env -i (cron, a service)",
+        Box::new(move || bare(sb, rq, port)),
+    ));
+    ctxs
+}
+
+fn verified(out: &Output) -> bool {
+    out.status.success() && show(out).contains("status 200")
+}
+
+/// Runs every context: each must verify (`want`) or each must not, else says which and when.
+#[track_caller]
+fn assert_contexts(ctxs: &[Context<'_>], want: bool, when: &str) {
+    for (what, run) in ctxs {
+        let out = run();
+        assert_eq!(verified(&out), want, "{what} {when}: {}", show(&out));
+    }
+}
+
 #[test]
-fn fix_with_etc_environment_reaches_login_shells_sudo_and_su() {
+fn default_fix_reaches_every_context_and_status_agrees() {
     let Some((sb, rq, server)) = s2_machine() else {
         return;
     };
     let ann = sb.add_user("ann");
     let port = server.port().to_string();
+    let ctxs = all_contexts(&sb, &ann, &rq, &port);
+    assert_contexts(&ctxs, false, "verified before the fix");
+    let certifi_before = sb.read_inside(&rq.certifi_bundle).unwrap();
+    let fix = trustsync(&sb, &["fix", "--yes"]);
+    let said = support::report::text(&fix.stdout);
+    assert!(
+        said.contains(&rq.certifi_bundle),
+        "the patched bundle is named: {said}"
+    );
+    assert_contexts(&ctxs, true, "after the default fix");
+    // status, right after, in root's own environment (no variable set): ok, exit 0, and
+    // no "fix" line for a runtime fix has nothing left to do for.
+    let out = sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--only",
+            "--runtime",
+            &rq.python,
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "status after fix: {}",
+        show(&out)
+    );
+    assert!(
+        !support::report::text(&out.stdout).contains("fix: sudo trustsync fix"),
+        "{}",
+        show(&out)
+    );
+    let doc = support::oracle::status_in(&sb, &rq.python, &[]);
+    let row = support::oracle::row(&doc, "requests");
+    assert_eq!(row["verdict"], "ok", "{row:#}");
+    // A second fix has nothing to do.
+    let again = trustsync(&sb, &["fix", "--yes", "--json"]);
+    assert_eq!(support::certs::json(&again)["changed"], false);
+
+    trustsync(&sb, &["undo"]);
+    assert_eq!(
+        sb.read_inside(&rq.certifi_bundle).unwrap(),
+        certifi_before,
+        "undo restores certifi byte for byte"
+    );
+    assert_contexts(&ctxs, false, "still verifies after undo");
+}
+
+#[test]
+fn a_users_own_venv_gets_the_variables_in_every_file_a_context_reads() {
+    let Some((sb, _root_rq, server)) = s2_machine() else {
+        return;
+    };
+    let ann = sb.add_user("ann");
+    let venv = format!("{}/venv", ann.home);
+    let Some(rq) = pyvenv::install(&sb, pyvenv::REQUESTS, &venv) else {
+        return;
+    };
+    let owner = format!("{}:{}", ann.uid, ann.gid);
+    let out = sb.run(&["/bin/chown", "-R", owner.as_str(), venv.as_str()], &[]);
+    assert!(out.status.success(), "{}", show(&out));
+    let port = server.port().to_string();
     let environment_before = sb.read_inside("/etc/environment");
+    let certifi_before = sb.read_inside(&rq.certifi_bundle).unwrap();
     let ctxs = contexts(&sb, &ann, &rq, &port);
-    for (what, run) in &ctxs {
-        let out = run();
-        assert!(
-            !show(&out).contains("status 200"),
-            "{what} verified before the fix: {}",
-            show(&out)
-        );
-    }
+    assert_contexts(&ctxs, false, "verified before the fix");
     // Without being asked, fix leaves the OS's /etc/environment alone and says so.
     // (A machine without the file gets one: trustsync then creates it.)
-    let plain = trustsync(&sb, &["fix", "--yes"]);
+    let plain = trustsync(&sb, &["fix", "--yes", "--runtime", &venv]);
     if environment_before.is_some() {
         assert_eq!(sb.read_inside("/etc/environment"), environment_before);
         assert!(
@@ -119,60 +219,82 @@ fn fix_with_etc_environment_reaches_login_shells_sudo_and_su() {
         );
     }
     trustsync(&sb, &["undo"]);
-    let fix = trustsync(&sb, &["fix", "--yes", "--etc-environment"]);
-    // sudo reads /etc/environment only where its PAM stack has pam_env (Ubuntu's does,
-    // Debian 12's does not): the fix must say which, and the real sudo must agree.
-    let sudo_has_pam_env = std::fs::read_to_string("/etc/pam.d/sudo").is_ok_and(|t| {
-        t.lines()
-            .any(|l| !l.trim_start().starts_with('#') && l.contains("pam_env"))
-    });
+    let fix = trustsync(
+        &sb,
+        &["fix", "--yes", "--etc-environment", "--runtime", &venv],
+    );
     let said = support::report::text(&fix.stdout);
-    for (what, run) in &ctxs {
-        let out = run();
-        let verified = out.status.success() && show(&out).contains("status 200");
-        if what.starts_with("sudo") && !sudo_has_pam_env {
-            assert!(
-                !verified,
-                "{what} verified, yet its PAM stack has no pam_env: {}",
-                show(&out)
-            );
-            assert!(said.contains("Not reached here: sudo"), "{said}");
-            continue;
-        }
-        assert!(verified, "{what} after fix: {}", show(&out));
-    }
+    // Root wrote nothing in ann's venv; the variables name the OS's own bundle.
+    assert_eq!(sb.read_inside(&rq.certifi_bundle).unwrap(), certifi_before);
+    let os_bundle = "/etc/ssl/certs/ca-certificates.crt";
+    let snippet =
+        String::from_utf8(sb.read_inside("/etc/profile.d/trustsync.sh").unwrap()).unwrap();
     assert!(
-        said.contains("The variables reach new login shells") && said.contains(", su"),
+        snippet.contains(&format!("export REQUESTS_CA_BUNDLE='{os_bundle}'")),
+        "{snippet}"
+    );
+    assert!(
+        sb.read_inside("/etc/trustsync/ca-bundle.pem").is_none(),
+        "no frozen copy of the store"
+    );
+    assert_contexts(&ctxs, true, "after fix");
+    assert!(
+        said.contains("The variables reach new login shells")
+            && said.contains("sudo")
+            && said.contains(", su"),
         "{said}"
     );
-    // Nothing read by a bare environment changed: it still fails (patch-bundle's job).
+    // sudo's drop-in is valid sudoers, as the real visudo reads the whole policy.
+    let check = sb.run(&["/usr/sbin/visudo", "-c"], &[]);
+    assert!(check.status.success(), "visudo -c: {}", show(&check));
+    // systemd's system manager sees the drop-in (systemd-analyze reads the same search
+    // path the manager does).
+    if std::path::Path::new("/usr/bin/systemd-analyze").exists() || support::report::under_ci() {
+        let cat = sb.run(
+            &[
+                "/usr/bin/systemd-analyze",
+                "cat-config",
+                "systemd/system.conf",
+            ],
+            &[],
+        );
+        let text = support::report::text(&cat.stdout);
+        assert!(
+            text.contains("/etc/systemd/system.conf.d/60-trustsync.conf")
+                && text.contains(&format!(
+                    "DefaultEnvironment=\"REQUESTS_CA_BUNDLE={os_bundle}\""
+                )),
+            "{}",
+            show(&cat)
+        );
+    }
+    // A bare environment reads no file: not reached, and fix said so.
+    assert!(
+        said.contains("programs started with an empty environment"),
+        "{said}"
+    );
     pyvenv::assert_verify_failed(&bare(&sb, &rq, &port));
-    // A second fix has nothing to do.
-    let again = trustsync(&sb, &["fix", "--yes", "--json", "--etc-environment"]);
-    let doc = support::certs::json(&again);
-    assert_eq!(doc["changed"], false, "{doc:#}");
+    let again = trustsync(
+        &sb,
+        &[
+            "fix",
+            "--yes",
+            "--json",
+            "--etc-environment",
+            "--runtime",
+            &venv,
+        ],
+    );
+    assert_eq!(support::certs::json(&again)["changed"], false);
 
     trustsync(&sb, &["undo"]);
     assert_eq!(sb.read_inside("/etc/environment"), environment_before);
-    for (what, run) in &ctxs {
-        let out = run();
-        assert!(
-            !show(&out).contains("status 200"),
-            "{what} still verifies after undo: {}",
-            show(&out)
-        );
-    }
-}
-
-#[test]
-fn patch_bundle_reaches_even_a_bare_environment() {
-    let Some((sb, rq, server)) = s2_machine() else {
-        return;
-    };
-    let port = server.port().to_string();
-    pyvenv::assert_verify_failed(&bare(&sb, &rq, &port));
-    trustsync(&sb, &["fix", "--yes", "--strategy", "patch-bundle"]);
-    pyvenv::assert_ok_200(&bare(&sb, &rq, &port));
-    trustsync(&sb, &["undo"]);
-    pyvenv::assert_verify_failed(&bare(&sb, &rq, &port));
+    assert!(sb.read_inside("/etc/sudoers.d/trustsync").is_none());
+    let check = sb.run(&["/usr/sbin/visudo", "-c"], &[]);
+    assert!(
+        check.status.success(),
+        "visudo -c after undo: {}",
+        show(&check)
+    );
+    assert_contexts(&ctxs, false, "still verifies after undo");
 }

@@ -11,13 +11,16 @@ use support::certs::*;
 use support::trees::{corp_tree, CERTIFI};
 
 const PIP_CERTIFI: &str = "/usr/lib/python3/dist-packages/pip/_vendor/certifi/cacert.pem";
-const MANAGED_BUNDLE: &str = "/etc/trustsync/ca-bundle.pem";
+/// The env strategy's first file: the profile snippet pointing runtimes at the OS bundle.
+const SNIPPET: &str = "/etc/profile.d/trustsync.sh";
+const ENVIRONMENT_D: &str = "/etc/environment.d/60-trustsync.conf";
 
 /// The S2 tree (`support::trees`) with pip's vendored certifi holding only the public CA
-/// too, so two runtimes drift and share the managed bundle.
+/// too, so two runtimes drift and (with `--strategy env`) share the variables' files.
 struct Tree {
     root: tempfile::TempDir,
     public: TestCa,
+    corp_der: Vec<u8>,
 }
 
 impl Tree {
@@ -41,7 +44,23 @@ fn drifting_tree() -> Tree {
     Tree {
         root: tree.root,
         public: tree.public,
+        corp_der: tree.corp.der.clone(),
     }
+}
+
+/// A trust variable set outside trustsync to a stale file (trustsync only advises), and an
+/// empty directory for SSL_CERT_DIR: with both set, the stale file is all OpenSSL clients
+/// read (alone, SSL_CERT_FILE would leave the default directory in use and the row would
+/// not drift: S6, per runtime).
+fn stale_variables(tree: &Tree) -> (std::path::PathBuf, std::path::PathBuf) {
+    let stale = write(
+        tree.root.path(),
+        "/opt/stale.pem",
+        tree.public.pem.as_bytes(),
+    );
+    let no_dir = tree.root.path().join("opt/no-certs");
+    std::fs::create_dir_all(&no_dir).unwrap();
+    (stale, no_dir)
 }
 
 fn runtime<'a>(doc: &'a Value, kind: &str) -> &'a Value {
@@ -150,8 +169,11 @@ fn fix_quiet_says_nothing_on_success_and_one_line_on_failure() {
     let out = tree.run(&["fix", "--yes", "--quiet"], &[]);
     ok(&out);
     silent(&out);
-    let managed = std::fs::read_to_string(under(tree.root.path(), MANAGED_BUNDLE)).unwrap();
-    assert!(managed.contains("Corp Proxy Root"), "it did apply the fix");
+    let certifi = std::fs::read(under(tree.root.path(), CERTIFI)).unwrap();
+    assert!(
+        bundle_holds(&certifi, &tree.corp_der),
+        "it did apply the fix (auto: the tree's root-controlled certifi is patched)"
+    );
     // Nothing left to do: still silent, still 0.
     let again = tree.run(&["fix", "--yes", "--quiet"], &[]);
     ok(&again);
@@ -164,7 +186,7 @@ fn fix_quiet_says_nothing_on_success_and_one_line_on_failure() {
         "/etc/profile.d/trustsync.sh",
         b"# the admin's own\n",
     );
-    let out = refused.run(&["fix", "--yes", "--quiet"], &[]);
+    let out = refused.run(&["fix", "--yes", "--quiet", "--strategy", "env"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -175,17 +197,7 @@ fn fix_quiet_says_nothing_on_success_and_one_line_on_failure() {
 #[test]
 fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
     let tree = drifting_tree();
-    // A trust variable set outside trustsync to a stale file: trustsync only advises.
-    let stale = write(
-        tree.root.path(),
-        "/opt/stale.pem",
-        tree.public.pem.as_bytes(),
-    );
-    // With SSL_CERT_DIR set too (to an empty directory), the stale file is all OpenSSL
-    // clients read: alone, SSL_CERT_FILE would leave the default directory in use and the
-    // row would not drift (S6, per runtime).
-    let no_dir = tree.root.path().join("opt/no-certs");
-    std::fs::create_dir_all(&no_dir).unwrap();
+    let (stale, no_dir) = stale_variables(&tree);
     let env = [
         ("SSL_CERT_FILE", stale.to_str().unwrap()),
         ("SSL_CERT_DIR", no_dir.to_str().unwrap()),
@@ -200,7 +212,7 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
             .clone()
     };
 
-    let dry = tree.run(&["fix", "--dry-run", "--json"], &env);
+    let dry = tree.run(&["fix", "--dry-run", "--json", "--strategy", "env"], &env);
     ok(&dry);
     let dry = json(&dry);
     assert_eq!(dry["schema_version"], 1);
@@ -213,12 +225,12 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         assert_eq!(r["outcome"], "would-change", "{r:#}");
         assert_eq!(r["verdict_before"], "drift");
         let mine = strings(&r["actions"]);
-        // The managed bundle is planned once and serves both.
-        assert!(mine.contains(&MANAGED_BUNDLE), "{kind}: {mine:?}");
+        // The snippet is planned once and serves both.
+        assert!(mine.contains(&SNIPPET), "{kind}: {mine:?}");
         assert!(mine.iter().all(|t| planned.contains(t)), "{mine:?}");
     }
     assert_eq!(
-        planned.iter().filter(|t| **t == MANAGED_BUNDLE).count(),
+        planned.iter().filter(|t| **t == SNIPPET).count(),
         1,
         "{planned:?}"
     );
@@ -231,7 +243,7 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
         "the dry run wrote nothing"
     );
 
-    let first = tree.run(&["fix", "--yes", "--json"], &env);
+    let first = tree.run(&["fix", "--yes", "--json", "--strategy", "env"], &env);
     ok(&first);
     let first = json(&first);
     assert_eq!(first["dry_run"], false);
@@ -242,11 +254,11 @@ fn per_runtime_outcomes_over_dry_run_fix_and_second_fix() {
     for kind in ["requests", "pip"] {
         let r = runtime(&first, kind);
         assert_eq!(r["outcome"], "changed", "{r:#}");
-        assert!(strings(&r["actions"]).contains(&MANAGED_BUNDLE));
+        assert!(strings(&r["actions"]).contains(&SNIPPET));
     }
     assert_eq!(file_var(&first)["outcome"], "advice");
 
-    let second = tree.run(&["fix", "--yes", "--json"], &env);
+    let second = tree.run(&["fix", "--yes", "--json", "--strategy", "env"], &env);
     ok(&second);
     let second = json(&second);
     assert_eq!(second["changed"], false);
@@ -281,7 +293,7 @@ fn a_failed_run_marks_the_runtimes_it_would_have_fixed() {
         "/etc/profile.d/trustsync.sh",
         b"# the admin's own\n",
     );
-    let out = tree.run(&["fix", "--yes", "--json"], &[]);
+    let out = tree.run(&["fix", "--yes", "--json", "--strategy", "env"], &[]);
     assert_eq!(out.status.code(), Some(1));
     let doc = json(&out);
     assert_eq!(doc["changed"], false);
@@ -292,7 +304,7 @@ fn a_failed_run_marks_the_runtimes_it_would_have_fixed() {
         String::from_utf8_lossy(&out.stderr).contains(error),
         "the same line on stderr"
     );
-    assert!(!under(tree.root.path(), MANAGED_BUNDLE).exists());
+    assert!(!under(tree.root.path(), ENVIRONMENT_D).exists());
 }
 
 /// `--only` on a tree: the trust variables and nothing found by looking around, so the
@@ -308,4 +320,42 @@ fn only_judges_no_runtime_found_by_looking_around_a_tree() {
     let doc: Value = serde_json::from_slice(&only.stdout).unwrap();
     assert_eq!(only.status.code(), Some(0), "{doc:#}");
     assert!(!doc["runtimes"].to_string().contains("certifi"), "{doc:#}");
+}
+
+/// The hint under each row of `status` follows the plan the default `fix` would make: "run
+/// fix" only where fix would change something, the advice where it would only advise, and
+/// after the fix no row tells the user to run it again.
+#[test]
+fn status_hints_run_fix_only_where_fix_would_change_something() {
+    let tree = drifting_tree();
+    let (stale, no_dir) = stale_variables(&tree);
+    let env = [
+        ("SSL_CERT_FILE", stale.to_str().unwrap()),
+        ("SSL_CERT_DIR", no_dir.to_str().unwrap()),
+    ];
+    let hints = |out: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("fix: ").map(str::to_string))
+            .collect()
+    };
+    let before = tree.run(&["status"], &env);
+    let before = hints(&before);
+    assert!(
+        before.iter().any(|h| h.starts_with("sudo trustsync fix")),
+        "certifi drifts and fix would patch it: {before:?}"
+    );
+    tree.run(&["fix", "--yes", "--quiet"], &env);
+    let after = tree.run(&["status"], &env);
+    assert_eq!(
+        after.status.code(),
+        Some(1),
+        "the stale variable still drifts"
+    );
+    let after = hints(&after);
+    assert!(!after.is_empty(), "the variable's row still has a hint");
+    assert!(
+        after.iter().all(|h| !h.starts_with("sudo trustsync fix")),
+        "nothing is left for fix, and no row says to run it: {after:?}"
+    );
 }

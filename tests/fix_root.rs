@@ -41,7 +41,7 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
     let r = root.path().to_str().unwrap();
     let before = listing(root.path());
     let out = trustsync(
-        &["fix", "--yes", "--json", "--root", r],
+        &["fix", "--yes", "--json", "--strategy", "env", "--root", r],
         &[("HOME", "/nonexistent")],
     );
     assert!(
@@ -57,14 +57,15 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
         .map(|a| a["target"].as_str().unwrap())
         .collect();
     assert!(
-        targets.contains(&"/etc/trustsync/ca-bundle.pem"),
+        targets.contains(&"/etc/profile.d/trustsync.sh"),
         "logical targets: {targets:?}"
     );
-    let bundle = std::fs::read(under(root.path(), "/etc/trustsync/ca-bundle.pem")).unwrap();
-    assert!(
-        bundle_holds(&bundle, &corp.der),
-        "the managed bundle holds the locally added CA"
-    );
+    // The variables name the tree's own OS bundle (logical path), which holds the locally
+    // added CA: no copy that could go stale is written.
+    assert!(!under(root.path(), "/etc/trustsync/ca-bundle.pem").exists());
+    let os_bundle =
+        std::fs::read(under(root.path(), "/etc/ssl/certs/ca-certificates.crt")).unwrap();
+    assert!(bundle_holds(&os_bundle, &corp.der));
     assert!(
         under(root.path(), "/var/lib/trustsync").is_dir(),
         "the journal lives in the tree"
@@ -72,9 +73,9 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
     assert!(
         std::fs::read_to_string(under(root.path(), "/etc/profile.d/trustsync.sh"))
             .unwrap()
-            .contains("REQUESTS_CA_BUNDLE")
+            .contains("export REQUESTS_CA_BUNDLE='/etc/ssl/certs/ca-certificates.crt'")
     );
-    // certifi itself is untouched by the default strategy.
+    // certifi itself is untouched by the env strategy.
     assert_eq!(
         std::fs::read(under(root.path(), CERTIFI)).unwrap(),
         before
@@ -83,7 +84,18 @@ fn env_strategy_writes_only_inside_the_tree_and_undoes() {
             .unwrap()
             .1
     );
-    let again = trustsync(&["fix", "--dry-run", "--json", "--root", r], &[]);
+    let again = trustsync(
+        &[
+            "fix",
+            "--dry-run",
+            "--json",
+            "--strategy",
+            "env",
+            "--root",
+            r,
+        ],
+        &[],
+    );
     assert_eq!(json(&again)["actions"].as_array().unwrap().len(), 0);
     let undo = trustsync(&["undo", "--root", r], &[]);
     assert!(
@@ -124,15 +136,23 @@ fn patch_bundle_in_a_tree() {
     assert_eq!(std::fs::read(&certifi).unwrap(), original);
 }
 
+/// The default strategy (auto) in a tree: certifi there is root's to change, so its own
+/// bundle gets the block (read in every context); when the OS drops the CA, the next fix
+/// withdraws it, and no variable file was ever needed.
 #[test]
-fn the_managed_bundle_follows_a_ca_the_os_drops() {
+fn the_default_fix_patches_the_trees_certifi_and_follows_a_ca_the_os_drops() {
     let (root, corp) = tree();
     let r = root.path().to_str().unwrap();
+    let certifi = under(root.path(), CERTIFI);
+    let original = std::fs::read(&certifi).unwrap();
     assert!(trustsync(&["fix", "--yes", "--root", r], &[])
         .status
         .success());
-    let managed = under(root.path(), "/etc/trustsync/ca-bundle.pem");
-    assert!(bundle_holds(&std::fs::read(&managed).unwrap(), &corp.der));
+    assert!(bundle_holds(&std::fs::read(&certifi).unwrap(), &corp.der));
+    assert!(
+        !under(root.path(), "/etc/profile.d/trustsync.sh").exists(),
+        "nothing needed the variables"
+    );
     // The administrator removes the company CA from the OS store.
     support::trees::drop_corp_from_os_store(root.path(), &corp);
     let out = trustsync(&["fix", "--yes", "--root", r], &[]);
@@ -141,9 +161,10 @@ fn the_managed_bundle_follows_a_ca_the_os_drops() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        !bundle_holds(&std::fs::read(&managed).unwrap(), &corp.der),
-        "trust removed from the OS leaves the managed bundle too"
+    assert_eq!(
+        std::fs::read(&certifi).unwrap(),
+        original,
+        "trust removed from the OS leaves certifi too"
     );
 }
 

@@ -96,13 +96,15 @@ fn package_ships_binary_man_pages_completions_and_maintainer_scripts() {
     assert!(postinst.contains("/usr/bin/trustsync hook install --quiet"));
     let prerm = std::fs::read_to_string(scripts.path().join("prerm")).unwrap();
     assert!(prerm.contains("/usr/bin/trustsync hook remove --quiet"));
+    assert!(prerm.contains("/usr/bin/trustsync undo ||"), "{prerm}");
     let conffiles = std::fs::read_to_string(scripts.path().join("conffiles")).unwrap();
     assert_eq!(conffiles.trim(), "/etc/default/trustsync");
 }
 
 /// The acceptance test of issue 7: `dpkg -i`, then a CA added with
 /// `update-ca-certificates`, and the S1 private OpenSSL verifies a loopback server whose
-/// chain ends at that CA; no trustsync command is typed. `dpkg -r` removes the hook.
+/// chain ends at that CA; no trustsync command is typed. `dpkg -r` undoes every change
+/// (the hook's fix and the hook), so nothing stays frozen at the store of that day.
 #[test]
 fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
     let Some(deb) = deb() else { return };
@@ -169,12 +171,25 @@ fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
     let status = sb.run(&["/usr/bin/trustsync", "hook", "status"], &[]);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
 
-    // Removing the package takes the hook out; the runtime fix stays until `undo`.
+    // Removing the package undoes what trustsync did: the hook and the links it made are
+    // gone, the private OpenSSL is back to trusting nothing (no copy left to go stale).
     let remove = sb.run(&["dpkg", "-r", "trustsync"], &[]);
     assert!(remove.status.success(), "{}", show(&remove));
     assert!(sb.read_inside(HOOK).is_none(), "{}", show(&remove));
     assert!(sb.read_inside("/usr/bin/trustsync").is_none());
-    assert!(s_client(&sb).status.success());
+    let listing = sb.run(&["ls", "-A", certs_dir.as_str()], &[]);
+    assert!(
+        listing.status.success() && listing.stdout.is_empty(),
+        "{}",
+        show(&listing)
+    );
+    let gone = sb.run(&["test", "-e", "/etc/trustsync"], &[]);
+    assert!(
+        !gone.status.success(),
+        "trustsync's own directory is gone: {}",
+        show(&remove)
+    );
+    assert!(!s_client(&sb).status.success(), "{}", show(&remove));
 }
 
 /// man's output without its overstrike bold/underline (`X\x08X`), as a person reads it.

@@ -132,8 +132,9 @@ fn hook_failed_line() -> String {
 }
 
 /// The Debian hook, end to end: installed by `hook install`, run by the REAL
-/// update-ca-certificates when a CA is added, re-syncs (the env strategy writes the managed
-/// bundle with the new CA), reports in `hook status`; idempotent; removed by `hook remove`.
+/// update-ca-certificates when a CA is added, re-syncs (the default strategy puts the new CA
+/// in the root-owned venv's certifi), reports in `hook status`; idempotent; removed by
+/// `hook remove`.
 #[test]
 fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() {
     let Some(m) = machine() else { return };
@@ -144,7 +145,7 @@ fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() 
     assert_eq!(mode_inside(&m.sb, HOOK), "755");
     assert!(
         script.contains(&format!(
-            "{INSTALLED} hook run store --strategy env </dev/null"
+            "{INSTALLED} hook run store --strategy auto </dev/null"
         )),
         "{script}"
     );
@@ -175,18 +176,17 @@ fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() 
         "the hook says what it did, in one line: {}",
         show(&out)
     );
-    let bundle =
-        m.sb.read(MANAGED_BUNDLE)
-            .unwrap_or_else(|| panic!("the hook's fix wrote no managed bundle: {}", show(&out)));
+    let certifi = m.sb.read(&m.certifi).expect("certifi's bundle");
     assert!(
-        bundle_holds(&bundle, &corp.der),
-        "the managed bundle holds the CA just added: {}",
-        text(&bundle)
+        bundle_holds(&certifi, &corp.der),
+        "certifi holds the CA just added: {}",
+        show(&out)
     );
-    assert_eq!(
-        m.sb.read(&m.certifi).as_deref(),
-        Some(&m.certifi_original[..]),
-        "the env strategy never edits certifi, so a certifi upgrade cannot undo it"
+    // The rest of certifi is PyPI's, byte for byte: only trustsync's block was added.
+    assert!(certifi.starts_with(&m.certifi_original), "{}", show(&out));
+    assert!(
+        m.sb.read(MANAGED_BUNDLE).is_none(),
+        "no frozen copy of the store"
     );
     let (code, doc) = hook_status(&m.sb);
     let entry = hook_entry(&doc, "update-ca-certificates");
@@ -241,17 +241,16 @@ fn update_ca_certificates_runs_the_installed_hook_which_resyncs_every_runtime() 
     );
 }
 
-/// A re-sync that fails (here a real refusal: the managed bundle's directory belongs to an
-/// ordinary user, and root does not write there) and the `TRUSTSYNC_HOOK=off` switch never fail the CA update;
+/// A re-sync that fails (here a real refusal: with the env strategy the profile snippet's
+/// directory belongs to an ordinary user, and root does not write there) and the `TRUSTSYNC_HOOK=off` switch never fail the CA update;
 /// the failure is on stderr and in `hook status`. A hook file of the same name trustsync
 /// did not write is neither overwritten nor removed.
 #[test]
 fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
     let Some(m) = machine() else { return };
-    let install = hook_install(&m.sb, &[]);
+    let install = hook_install(&m.sb, &["--strategy", "env"]);
     assert!(install.status.success(), "{}", show(&install));
-    m.sb.mkdir("/etc/trustsync");
-    m.sb.chown("/etc/trustsync", 1000, 1000);
+    m.sb.chown("/etc/profile.d", 1000, 1000);
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
 
     let out = sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
@@ -263,7 +262,7 @@ fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("trustsync hook run store: failed: ")
-            && stderr.contains("refusing to write into /etc/trustsync as root"),
+            && stderr.contains("refusing to write into /etc/profile.d as root"),
         "the failure and trustsync's own reason are on stderr: {}",
         show(&out)
     );
@@ -272,12 +271,12 @@ fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
     let last = &hook_entry(&doc, "update-ca-certificates")["last_run"];
     assert_eq!(last["outcome"], "failed", "{doc}");
     assert!(
-        last["message"].as_str().unwrap().contains("/etc/trustsync"),
+        last["message"].as_str().unwrap().contains("/etc/profile.d"),
         "{doc}"
     );
 
     // Switched off: the hook records that it did nothing.
-    m.sb.remove("/etc/trustsync");
+    m.sb.chown("/etc/profile.d", 0, 0);
     m.sb.write("/etc/default/trustsync", "TRUSTSYNC_HOOK=off\n");
     let second = make_cert("Second Corp Root", true, 2099);
     let out = sandbox::add_os_ca(&m.sb, "second-corp", &second.pem);
@@ -286,7 +285,7 @@ fn failing_or_disabled_hooks_never_fail_the_ca_update_and_foreign_files_stay() {
         "{}",
         show(&out)
     );
-    assert!(m.sb.read_inside(MANAGED_BUNDLE).is_none());
+    assert!(m.sb.read_inside("/etc/profile.d/trustsync.sh").is_none());
 
     // Not ours: an administrator's own script under the same name.
     let remove = trustsync(&m.sb, &["hook", "remove"]);
@@ -476,8 +475,9 @@ fn certifi_upgrade_drops_the_patched_block_and_the_bundle_hook_puts_it_back() {
         text(&patched)
     );
     assert!(
-        m.sb.read(MANAGED_BUNDLE).is_none(),
-        "the installed strategy was used, not the default"
+        text(&m.sb.read(HOOK).expect("the store hook"))
+            .contains("hook run store --strategy patch-bundle "),
+        "the installed strategy is the one the store hook runs"
     );
     let apt_conf = text(
         &m.sb
@@ -584,18 +584,19 @@ fn systemd_machines_without_the_debian_hook_dir_get_a_store_path_unit() {
     let argv = verified_exec_start(&m.sb, "trustsync-store");
     assert_eq!(
         argv,
-        [INSTALLED, "hook", "run", "store", "--strategy", "env"]
+        [INSTALLED, "hook", "run", "store", "--strategy", "auto"]
     );
     let corp = make_cert("Corp TLS Inspection Root", true, 2099);
     sandbox::add_os_ca(&m.sb, "corp-proxy", &corp.pem);
-    assert!(
-        m.sb.read(MANAGED_BUNDLE).is_none(),
+    assert_eq!(
+        m.sb.read(&m.certifi).as_deref(),
+        Some(&m.certifi_original[..]),
         "no update.d hook ran: only the unit re-syncs here"
     );
     let run = m.sb.run(&argv, &[]);
     assert!(run.status.success(), "{}", show(&run));
     assert!(bundle_holds(
-        &m.sb.read(MANAGED_BUNDLE).expect("re-synced"),
+        &m.sb.read(&m.certifi).expect("re-synced"),
         &corp.der
     ));
     // `hook remove` takes out the units and the enabling link.
@@ -656,7 +657,7 @@ fn ansible_and_cloud_init_yaml_parse() {
         .as_str()
         .unwrap()
         .contains("'hook', 'install'"));
-    assert_eq!(docs[2]["trustsync_strategy"], "env");
+    assert_eq!(docs[2]["trustsync_strategy"], "auto");
     assert!(packaging_file("cloud-init/trustsync.cloud-config.yaml").starts_with("#cloud-config\n"));
     let cloud = &docs[3];
     assert_eq!(
@@ -753,7 +754,8 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
     let check = run(&["--check"]);
     assert!(check.status.success(), "{}", show(&check));
     assert!(
-        m.sb.read_inside(INSTALLED).is_none() && m.sb.read_inside(MANAGED_BUNDLE).is_none(),
+        m.sb.read_inside(INSTALLED).is_none()
+            && m.sb.read(&m.certifi).as_deref() == Some(&m.certifi_original[..]),
         "check mode installed or fixed something: {}",
         show(&check)
     );
@@ -766,12 +768,11 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
         .find(|t| t.starts_with("trustsync : Re-sync the runtimes that drift]"))
         .unwrap_or_else(|| panic!("no fix task: {stdout}"));
     assert!(fix_task.contains("changed: [localhost]"), "{fix_task}");
-    assert!(bundle_holds(
-        &m.sb
-            .read(MANAGED_BUNDLE)
-            .expect("the role's fix wrote the managed bundle"),
-        &corp.der
-    ));
+    assert!(
+        bundle_holds(&m.sb.read(&m.certifi).expect("certifi"), &corp.der),
+        "the role's fix put the CA in the root-owned venv's certifi: {}",
+        show(&first)
+    );
     let hook = text(&m.sb.read(HOOK).expect("the role installed the hook"));
     assert!(
         hook.contains(&format!("{INSTALLED} hook run store")),
@@ -782,22 +783,31 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
     assert!(second.status.success(), "{}", show(&second));
     assert!(recap(&second).contains("changed=0"), "{}", show(&second));
 
-    // A failing fix fails the host with trustsync's own message (a real refusal: the
-    // managed bundle's directory now belongs to an ordinary user).
+    // A failing fix fails the host with trustsync's own message (a real refusal: certifi's
+    // directory now belongs to an ordinary user, so the fix falls back to the variables,
+    // and the profile snippet's directory does too).
     m.sb.remove(HOOK);
     let third_ca = make_cert("Third Corp Root", true, 2099);
     sandbox::add_os_ca(&m.sb, "third-corp", &third_ca.pem);
-    m.sb.chown("/etc/trustsync", 1000, 1000);
+    let certifi_dir = Path::new(&m.certifi)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    m.sb.chown(&certifi_dir, 1000, 1000);
+    m.sb.chown("/etc/profile.d", 1000, 1000);
     let failing = run(&[]);
     assert!(!failing.status.success(), "{}", show(&failing));
     let stdout = text(&failing.stdout);
     assert!(
         stdout.contains("trustsync fix failed: ")
-            && stdout.contains("refusing to write into /etc/trustsync as root"),
+            && stdout.contains("refusing to write into /etc/profile.d as root"),
         "{stdout}"
     );
     assert!(recap(&failing).contains("failed=1"), "{}", show(&failing));
-    m.sb.chown("/etc/trustsync", 0, 0);
+    m.sb.chown(&certifi_dir, 0, 0);
+    m.sb.chown("/etc/profile.d", 0, 0);
     let restore = run(&[]);
     assert!(restore.status.success(), "{}", show(&restore));
 
@@ -806,7 +816,7 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
     m.sb.remove(HOOK);
     let second_ca = make_cert("Second Corp Root", true, 2099);
     sandbox::add_os_ca(&m.sb, "second-corp", &second_ca.pem);
-    let bundle_before = m.sb.read(MANAGED_BUNDLE);
+    let bundle_before = m.sb.read(&m.certifi);
     let check = run(&["--check"]);
     assert!(check.status.success(), "{}", show(&check));
     let stdout = text(&check.stdout);
@@ -816,7 +826,7 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
         .unwrap_or_else(|| panic!("no fix task: {stdout}"));
     assert!(fix_task.contains("changed: [localhost]"), "{fix_task}");
     assert_eq!(
-        m.sb.read(MANAGED_BUNDLE),
+        m.sb.read(&m.certifi),
         bundle_before,
         "check mode wrote nothing"
     );

@@ -320,7 +320,8 @@ fn rpm_scriptlets_install_hooks_and_remove_them_on_erase_only_never_failing() {
         "{post}"
     );
     assert!(
-        preun.contains("/usr/bin/trustsync hook remove --quiet || :"),
+        preun.contains("/usr/bin/trustsync hook remove --quiet || :")
+            && preun.contains("/usr/bin/trustsync undo ||"),
         "{preun}"
     );
     assert!(
@@ -340,13 +341,16 @@ fn rpm_scriptlets_install_hooks_and_remove_them_on_erase_only_never_failing() {
             assert_eq!(calls, ["hook install --quiet"], "%post with $1={count}");
         }
     }
-    // %preun: erase ($1 = 0) removes them, an upgrade ($1 = 1, the new version stays)
-    // does not; never a failure.
+    // %preun: erase ($1 = 0) undoes every change and removes the hooks, an upgrade
+    // ($1 = 1, the new version stays) does neither; never a failure.
     for exit_code in [0, 1] {
         let (status, calls) = run_scriptlet(&preun, "0", exit_code);
         assert_eq!(
             (status, calls.as_slice()),
-            (0, &["hook remove --quiet".to_string()][..])
+            (
+                0,
+                &["undo".to_string(), "hook remove --quiet".to_string()][..]
+            )
         );
         let (status, calls) = run_scriptlet(&preun, "1", exit_code);
         assert_eq!(

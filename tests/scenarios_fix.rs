@@ -191,6 +191,8 @@ fn s2_setup() -> Option<S2> {
 struct S2 {
     sb: Sandbox,
     python: String,
+    /// certifi's bundle in the venv.
+    certifi: String,
     _server: TlsServer,
     port: String,
     root_fingerprint: String,
@@ -202,7 +204,8 @@ struct S2 {
 /// real `update-ca-certificates`, and a loopback HTTPS server whose chain ends at that root.
 fn s2_setup_with(client: &str) -> Option<S2> {
     let sb = Sandbox::new()?;
-    let python = pyvenv::install(&sb, client, "/opt/tool-venv")?.python;
+    let real = pyvenv::install(&sb, client, "/opt/tool-venv")?;
+    let (python, certifi) = (real.python, real.certifi_bundle);
     let chain = CaChain::new(ChainSpec {
         root_name: Some("Corp TLS Inspection Root".into()),
         ..ChainSpec::default()
@@ -215,6 +218,7 @@ fn s2_setup_with(client: &str) -> Option<S2> {
     Some(S2 {
         sb,
         python,
+        certifi,
         _server: server,
         port,
         root_fingerprint,
@@ -237,7 +241,8 @@ fn login_shell(s: &S2) -> std::process::Output {
     )
 }
 
-/// Seed case S2, default strategy: managed bundle + profile snippet.
+/// Seed case S2, `--strategy env`: the variables, naming the OS's own bundle, in the
+/// profile snippet and every other file a context reads; certifi untouched.
 #[test]
 fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
     let Some(s) = s2_setup() else { return };
@@ -253,8 +258,9 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
         .expect("a requests row");
     assert_eq!(rq["missing"][0], s.root_fingerprint.as_str(), "{rq:#}");
 
-    let (applied, out) =
-        s.sb.trustsync_json(&[&["fix", "--yes"][..], &runtimes[..]].concat());
+    let certifi_before = s.sb.read_inside(&s.certifi).unwrap();
+    let env_fix = [&["fix", "--yes", "--strategy", "env"][..], &runtimes[..]].concat();
+    let (applied, out) = s.sb.trustsync_json(&env_fix);
     assert!(
         out.status.success(),
         "{}",
@@ -265,16 +271,27 @@ fn s2_env_strategy_fixes_requests_in_a_fresh_login_shell() {
         .map(|a| a.0)
         .collect();
     for t in [
-        "/etc/trustsync/ca-bundle.pem",
         "/etc/profile.d/trustsync.sh",
         "/etc/environment.d/60-trustsync.conf",
+        "/etc/systemd/system.conf.d/60-trustsync.conf",
+        "/etc/sudoers.d/trustsync",
     ] {
         assert!(targets.contains(&t.to_string()), "{t} in {targets:?}");
     }
+    assert!(
+        !targets.contains(&"/etc/trustsync/ca-bundle.pem".to_string()),
+        "the variables name the OS bundle, no copy: {targets:?}"
+    );
     pyvenv::assert_ok_200(&login_shell(&s));
     // The user's certifi file itself was not touched.
-    let (again, _) =
-        s.sb.trustsync_json(&[&["fix", "--dry-run"][..], &runtimes[..]].concat());
+    assert_eq!(s.sb.read_inside(&s.certifi).unwrap(), certifi_before);
+    let (again, _) = s.sb.trustsync_json(
+        &[
+            &["fix", "--dry-run", "--strategy", "env"][..],
+            &runtimes[..],
+        ]
+        .concat(),
+    );
     assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
 }
 

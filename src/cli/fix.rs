@@ -330,7 +330,46 @@ pub(super) fn fix_after_manage(printer: &Printer) -> u8 {
 #[cfg(unix)]
 pub(super) fn strategy_of(arg: StrategyArg) -> crate::commands::fix::posix::Strategy {
     match arg {
+        StrategyArg::Auto => crate::commands::fix::posix::Strategy::Auto,
         StrategyArg::Env => crate::commands::fix::posix::Strategy::Env,
         StrategyArg::PatchBundle => crate::commands::fix::posix::Strategy::PatchBundle,
+    }
+}
+
+#[cfg(unix)]
+/// Plans the default `fix` for what `status` found (reading only) and records, per row,
+/// whether it would change anything and what it would leave to the user, for the hint
+/// under each row. A plan that cannot be made leaves the rows without an outlook (the
+/// generic hint).
+pub(super) fn annotate_fix_outlook(
+    report: &mut crate::cli::report::StatusReport,
+    status: &crate::commands::status::Status,
+    discovery: &DiscoveryArgs,
+) {
+    use crate::commands::fix::posix as fix;
+    let ctx = context(&discovery.root);
+    let opts = fix::FixOptions {
+        strategy: fix::Strategy::Auto,
+        copy: false,
+        env: discovery.options().env,
+        etc_environment: false,
+    };
+    let Ok(plan) = fix::plan(status, &ctx, &opts) else {
+        return;
+    };
+    for (row, planned) in report.runtimes.iter_mut().zip(&plan.runtimes) {
+        if row.path != planned.path || row.kind != planned.kind {
+            return; // not the same order: say nothing rather than the wrong thing
+        }
+        let who = format!("{} {}", planned.kind, planned.label);
+        row.fix_outlook = Some(crate::cli::report::FixOutlook {
+            changes: !planned.targets.is_empty(),
+            advice: plan
+                .advice
+                .iter()
+                .filter(|a| a.runtime == who && planned.advice.contains(&a.code))
+                .map(|a| a.message.clone())
+                .collect(),
+        });
     }
 }

@@ -72,7 +72,7 @@ pub(super) fn hook(action: HookAction) -> u8 {
                 strategy: strategy.map(strategy_of).unwrap_or_else(|| {
                     installed
                         .as_ref()
-                        .map_or(crate::commands::fix::posix::Strategy::Env, |i| i.strategy)
+                        .map_or(crate::commands::fix::posix::Strategy::Auto, |i| i.strategy)
                 }),
                 binary,
                 force_systemd: systemd || installed.is_some_and(|i| i.force_systemd),

@@ -251,7 +251,7 @@ struct FixArgs {
     #[arg(long, short = 'q', conflicts_with = "json")]
     quiet: bool,
     /// How runtimes with a bundle of their own are fixed.
-    #[arg(long, value_enum, default_value = "env")]
+    #[arg(long, value_enum, default_value = "auto")]
     strategy: StrategyArg,
     /// Copy certificates into hashed directories instead of linking them.
     #[arg(long)]
@@ -292,7 +292,7 @@ enum HookAction {
     /// the file.
     Install {
         /// The strategy the store hook re-runs `fix` with (default: the installed hooks'
-        /// strategy, else env).
+        /// strategy, else auto).
         #[arg(long, value_enum)]
         strategy: Option<StrategyArg>,
         /// The trustsync binary the hooks call (default: this one).
@@ -324,7 +324,7 @@ enum HookAction {
         #[arg(value_enum)]
         trigger: TriggerArg,
         /// Strategy for `store`.
-        #[arg(long, value_enum, default_value = "env")]
+        #[arg(long, value_enum, default_value = "auto")]
         strategy: StrategyArg,
         #[arg(long, conflicts_with = "quiet")]
         json: bool,
@@ -356,7 +356,9 @@ enum TriggerArg {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum StrategyArg {
-    /// A managed bundle plus the variables runtimes read (profile.d, environment.d).
+    /// patch-bundle for every bundle only root can change, env for the rest (default).
+    Auto,
+    /// The variables runtimes read, set where login shells, PAM, systemd and sudo read them.
     Env,
     /// Append the missing OS CAs to each runtime's bundle in a marked, reversible block.
     PatchBundle,
@@ -378,7 +380,13 @@ pub fn main() -> ExitCode {
                     if verbose {
                         printer.looked(&status.looked);
                     }
-                    printer.status(&crate::cli::report::StatusReport::new(&status));
+                    #[cfg_attr(not(unix), allow(unused_mut))]
+                    let mut report = crate::cli::report::StatusReport::new(&status);
+                    #[cfg(unix)]
+                    if !json {
+                        fix::annotate_fix_outlook(&mut report, &status, &discovery);
+                    }
+                    printer.status(&report);
                     status.exit_code() as u8
                 }
                 Err(code) => code,

@@ -250,20 +250,29 @@ impl Printer {
             a.target == std::path::Path::new(crate::commands::fix::posix::PROFILE_SNIPPET)
         });
         if sets_variables {
-            let pam = plan.actions.iter().any(|a| {
-                a.target == std::path::Path::new(crate::commands::fix::posix::PAM_ENVIRONMENT)
-            });
-            let (reached, not) =
-                crate::commands::fix::posix::variable_reach(std::path::Path::new("/"), pam);
+            use crate::commands::fix::posix as fix;
+            let root = std::path::Path::new("/");
+            let written = |path: &str| {
+                plan.actions
+                    .iter()
+                    .any(|a| a.target == std::path::Path::new(path))
+                    || (path != fix::PAM_ENVIRONMENT
+                        && root.join(path.trim_start_matches('/')).exists())
+            };
+            let (reached, not) = fix::variable_reach(root, &written);
             out.push_str(&format!(
-                "The variables reach {}; in this shell: `. /etc/profile.d/trustsync.sh`; running services need a restart.\n",
-                reached.join(", ")
+                "The variables reach {}; in this shell: `. {}`.\n",
+                reached.join(", "),
+                fix::PROFILE_SNIPPET
             ));
-            if !not.is_empty() {
+            let bare = "programs started with an empty environment (bundles root may write are patched instead: the default strategy)";
+            if not.is_empty() {
                 out.push_str(&format!(
-                    "Not reached here: {}, nor programs started with an empty environment: `--strategy patch-bundle` fixes the bundles themselves.\n",
+                    "Not reached here: {}, nor {bare}.\n",
                     not.join(", ")
                 ));
+            } else {
+                out.push_str(&format!("Not reached: {bare}.\n"));
             }
         }
         out.push_str(&render_advice(advice));
@@ -500,7 +509,16 @@ fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> String {
         // fix already did its part: running it again would answer "Nothing to do".
         return "nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)".into();
     }
-    format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)")
+    match &rt.fix_outlook {
+        Some(o) if !o.changes && !o.advice.is_empty() => format!(
+            "fix changes nothing for it: {}",
+            escape(&o.advice.join("; "))
+        ),
+        Some(o) if !o.changes => {
+            "fix has nothing to change for it (`trustsync fix --dry-run` shows the plan)".into()
+        }
+        _ => format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)"),
+    }
 }
 
 /// How `fix` is run with the rights it needs: as root on POSIX; on Windows from an

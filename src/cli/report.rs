@@ -63,6 +63,20 @@ pub struct RuntimeReport {
     /// The row is a trust variable (not in the JSON: `kind` says it for scripts).
     #[serde(skip)]
     pub is_variable: bool,
+    /// What the default `fix` would do for this row, when it was planned (human output):
+    /// the hint under the row follows it, so it never says "run fix" where fix would
+    /// answer "Nothing to do".
+    #[serde(skip)]
+    pub fix_outlook: Option<FixOutlook>,
+}
+
+/// What the default `fix` plan does for one runtime.
+#[derive(Debug, Clone, Default)]
+pub struct FixOutlook {
+    /// The plan has actions that serve it.
+    pub changes: bool,
+    /// What the plan leaves to the user about it, in words.
+    pub advice: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +124,7 @@ impl RuntimeReport {
             affects: rt.affects.clone(),
             owner: rt.owner.clone(),
             is_variable: rt.kind.is_variable(),
+            fix_outlook: None,
         }
     }
 }

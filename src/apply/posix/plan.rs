@@ -263,6 +263,24 @@ impl<'c> Planner<'c> {
         }
     }
 
+    /// [`Self::check_writable`] as if `--allow-user-dirs` were not given: as root, the
+    /// directory is root's alone. For choices made without asking (auto's patch).
+    pub fn check_root_controlled(&self, target: &Path) -> Result<()> {
+        let (parent, _) = safe_fs::split_target(target)?;
+        match safe_fs::walk_dir(self.ctx, &self.root_fd, &parent, SymlinkPolicy::Strict)? {
+            Walk::Found(dir) => safe_fs::check_dir_writable_with(
+                self.ctx,
+                &dir,
+                &self.ctx.host_path(&parent),
+                false,
+            ),
+            Walk::Missing { .. } => Err(ApplyError::io(
+                self.ctx.host_path(&parent),
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            )),
+        }
+    }
+
     /// What is at `target` now (a missing parent means absent), with a file's bytes.
     pub fn state(&self, target: &Path) -> Result<(TargetState, Option<Vec<u8>>)> {
         let (parent, name) = safe_fs::split_target(target)?;

@@ -214,6 +214,7 @@ pub fn check_binary_path(path: &Path) -> Result<String, String> {
 
 fn strategy_arg(strategy: Strategy) -> &'static str {
     match strategy {
+        Strategy::Auto => "auto",
         Strategy::Env => "env",
         Strategy::PatchBundle => "patch-bundle",
     }

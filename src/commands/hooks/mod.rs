@@ -506,7 +506,8 @@ pub fn installed_options(ctx: &Context) -> Option<InstallOptions> {
         };
         let strategy = match argv.iter().skip_while(|a| *a != "--strategy").nth(1) {
             Some(s) if s == "patch-bundle" => Strategy::PatchBundle,
-            _ => Strategy::Env,
+            Some(s) if s == "env" => Strategy::Env,
+            _ => Strategy::Auto,
         };
         // Units installed where systemd does not run were asked for (`--systemd`).
         let force_systemd = [layout::STORE_PATH_UNIT, layout::BUNDLES_PATH_UNIT]

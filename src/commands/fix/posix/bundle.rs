@@ -1,6 +1,10 @@
 //! The `Bundle` repair (runtimes with one bundle of their own: certifi for requests and
-//! pip, application bundles): the managed bundle and its variable (env strategy), or a
-//! marked block of the missing OS CAs appended to the runtime's own file (patch-bundle).
+//! pip, application bundles): a marked block of the missing OS CAs appended to the
+//! runtime's own file (patch-bundle, and auto wherever root may write that file), or the
+//! variable the runtime reads pointed at the OS bundle (env, and auto for the rest).
+//!
+//! Why auto prefers the block: a runtime's own file is read in every context it runs in
+//! (cron, services, `sudo -u`, `env -i`), a variable only where something sets it.
 
 use super::*;
 
@@ -8,24 +12,49 @@ impl Builder<'_> {
     pub(super) fn bundle_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
         if d.missing.is_empty() {
             if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
-                self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only what it added itself. The managed bundle holds only OS CAs: point the runtime at it to drop the rest".into());
+                let target = self.variable_target();
+                self.advise(d, "extra-cas-kept", format!("it trusts CAs the OS does not; trustsync withdraws only what it added itself. {target} holds only OS CAs: point the runtime at it to drop the rest"));
             }
             // A block trustsync appended earlier may hold a CA the OS has since dropped.
-            if self.opts.strategy == Strategy::PatchBundle {
+            if self.opts.strategy == Strategy::PatchBundle || self.patchable(d) {
                 return self.patch_bundle(d);
             }
             return Ok(());
         }
         match self.opts.strategy {
-            Strategy::Env => {
+            Strategy::Auto if self.patchable(d) => self.patch_bundle(d),
+            Strategy::Env | Strategy::Auto => {
                 match managed_var_for(d) {
                     Some(_) => self.need_managed_bundle(),
-                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle; use `--strategy patch-bundle`, or configure the application".into()),
+                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle, and root does not write its file (another user's directory, or a link): configure the application, or run `trustsync fix` as the file's owner".into()),
                 }
                 Ok(())
             }
             Strategy::PatchBundle => self.patch_bundle(d),
         }
+    }
+
+    /// Auto patches a runtime's own bundle only when nobody but root decides what is
+    /// there: a regular file (not a link: that would write where the link points) whose
+    /// path came from trustsync's own reading or a root-run answer, in directories root
+    /// may write (none another user controls, no symlinked directory on the way). Every
+    /// other bundle gets the variable instead, so auto never needs `--allow-user-dirs`.
+    pub(super) fn patchable(&self, d: &Diagnosis) -> bool {
+        if self.opts.strategy != Strategy::Auto {
+            return false;
+        }
+        let Some(cafile) = &d.runtime.cafile else {
+            return false;
+        };
+        if d.runtime.reported_by_uid.is_some() {
+            return false;
+        }
+        let target = self.ctx.logical_path(cafile);
+        let regular = matches!(
+            self.planner.state(&target),
+            Ok((TargetState::File { .. }, _))
+        );
+        regular && self.planner.check_root_controlled(&target).is_ok()
     }
 
     pub(super) fn patch_bundle(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {

@@ -55,7 +55,7 @@ impl Builder<'_> {
         if rt
             .overridden_by
             .iter()
-            .any(|v| self.status_env(v).as_deref() == Some(MANAGED_BUNDLE))
+            .any(|v| self.is_trustsync_value(self.status_env(v).as_deref()))
         {
             // It reads the managed bundle: refreshing that is the whole fix.
             self.need_managed_bundle();

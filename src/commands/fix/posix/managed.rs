@@ -5,6 +5,24 @@
 use super::*;
 
 impl Builder<'_> {
+    /// The file the variables name. On Linux, the OS's own bundle: the distro's update
+    /// tool keeps it current, so nothing trustsync wrote freezes trust, and removing
+    /// trustsync leaves variables that still follow the OS store. Where the OS has no such
+    /// file (macOS), the managed copy, which the hooks keep current.
+    pub(super) fn variable_target(&self) -> String {
+        match &self.status.os.bundle {
+            Some(bundle) if cfg!(target_os = "linux") => {
+                self.ctx.logical_path(bundle).display().to_string()
+            }
+            _ => MANAGED_BUNDLE.to_string(),
+        }
+    }
+
+    /// Whether a variable's value is one trustsync sets: the OS bundle or the managed copy.
+    pub(super) fn is_trustsync_value(&self, value: Option<&str>) -> bool {
+        value.is_some_and(|v| v == MANAGED_BUNDLE || v == self.variable_target())
+    }
+
     pub(super) fn managed_files(&mut self) -> Result<(), ApplyError> {
         if cfg!(target_os = "macos") {
             // macOS shells run /etc/zshrc and /etc/profile, neither of which reads
@@ -15,37 +33,119 @@ impl Builder<'_> {
                 message: format!("macOS shells do not read /etc/profile.d: add `. {PROFILE_SNIPPET}` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps"),
             });
         }
+        let target = self.variable_target();
         let bundle = Path::new(MANAGED_BUNDLE);
-        self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
-        let body = managed_bundle(&self.status.os, self.ctx);
-        let write = self.planner.write_bundle(
-            bundle,
-            body.into_bytes(),
-            0o644,
-            "the OS store as one PEM file, for runtimes that read a bundle of their own",
-        )?;
-        self.push(write);
+        // The copy is written where the variables need it, where a variable set outside
+        // trustsync names it (an image's `ENV`), and kept current once it exists (an
+        // earlier version pointed the variables at it).
+        let named = self.opts.env.values().any(|v| v == MANAGED_BUNDLE);
+        if target == MANAGED_BUNDLE || named || self.planner.state(bundle)?.0 != TargetState::Absent
+        {
+            self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
+            let body = managed_bundle(&self.status.os, self.ctx);
+            let write = self.planner.write_bundle(
+                bundle,
+                body.into_bytes(),
+                0o644,
+                "the OS store as one PEM file, for runtimes that read a bundle of their own",
+            )?;
+            self.push(write);
+        }
         let snippet = Path::new(PROFILE_SNIPPET);
         self.ensure_parents(snippet, "the profile snippet directory")?;
         let write = self.planner.write_file(
             snippet,
-            profile_snippet().into_bytes(),
+            profile_snippet(&target).into_bytes(),
             0o644,
-            "login shells point bundle-reading runtimes at the managed bundle",
+            "login shells point bundle-reading runtimes at the OS bundle",
         )?;
         self.push(write);
         let envd = Path::new(ENVIRONMENT_D);
         self.ensure_parents(envd, "systemd reads environment.d here")?;
         let write = self.planner.write_file(
             envd,
-            environment_d().into_bytes(),
+            environment_d(&target).into_bytes(),
             0o644,
             "systemd user sessions and their services get the same variables",
         )?;
         self.push(write);
         if !cfg!(target_os = "macos") {
-            self.pam_environment()?;
+            self.systemd_system(&target)?;
+            self.sudoers()?;
+            self.pam_environment(&target)?;
         }
+        Ok(())
+    }
+
+    /// `DefaultEnvironment=` for the systemd system manager: every system service started
+    /// after `systemctl daemon-reexec` (or the next boot) gets the variables; a unit's own
+    /// `Environment=` still wins. Only where systemd is installed (`/etc/systemd` exists).
+    fn systemd_system(&mut self, target: &str) -> Result<(), ApplyError> {
+        if self.planner.state(Path::new("/etc/systemd"))?.0 == TargetState::Absent {
+            return Ok(());
+        }
+        let conf = Path::new(SYSTEMD_SYSTEM_CONF);
+        self.ensure_parents(conf, "systemd reads manager drop-ins here")?;
+        let write = self.planner.write_file(
+            conf,
+            systemd_manager_conf(target).into_bytes(),
+            0o644,
+            "system services (after `systemctl daemon-reexec` or a reboot) get the same variables",
+        )?;
+        self.push(write);
+        Ok(())
+    }
+
+    /// sudo resets the environment (env_reset) and, on Debian 12 and others, has no
+    /// pam_env: a sudoers drop-in naming trustsync's environment file (`env_file`, whose
+    /// variables sudo adds only where the command's environment lacks them) gives
+    /// `sudo` and `sudo -u` the variables. Written only where `/etc/sudoers` includes
+    /// `/etc/sudoers.d` and no sudoers file sets `env_file` already (that choice is the
+    /// administrator's; a second one would override it).
+    fn sudoers(&mut self) -> Result<(), ApplyError> {
+        let reader = trustsync_platform::read::Reader::under(&self.ctx.root);
+        let Ok(main) = reader.read_to_string(&self.ctx.host_path(Path::new("/etc/sudoers"))) else {
+            return Ok(());
+        };
+        let includes = main.lines().any(|l| {
+            let l = l.trim();
+            (l.starts_with("@includedir") || l.starts_with("#includedir"))
+                && l.split_whitespace().nth(1) == Some(SUDOERS_DIR)
+        });
+        if !includes {
+            return Ok(());
+        }
+        let drop_in = Path::new(SUDOERS_DROP_IN);
+        let mut texts = vec![main];
+        if let Ok(entries) = std::fs::read_dir(self.ctx.host_path(Path::new(SUDOERS_DIR))) {
+            for e in entries.flatten() {
+                if self.ctx.logical_path(&e.path()) == drop_in {
+                    continue;
+                }
+                if let Ok(t) = reader.read_to_string(&e.path()) {
+                    texts.push(t);
+                }
+            }
+        }
+        let set_elsewhere = texts.iter().any(|t| {
+            t.lines()
+                .any(|l| !l.trim_start().starts_with('#') && l.contains("env_file"))
+        });
+        if set_elsewhere {
+            self.advice.push(Advice {
+                runtime: "sudo".into(),
+                code: "sudo-env-file-set",
+                message: format!("a sudoers file already sets env_file, so trustsync adds none: add the variables of {ENVIRONMENT_D} to that file for `sudo` to pass them on"),
+            });
+            return Ok(());
+        }
+        let write = self.planner.write_file(
+            drop_in,
+            sudoers_drop_in().into_bytes(),
+            0o440,
+            "sudo and `sudo -u` (env_reset, no pam_env) get the same variables",
+        )?;
+        self.push(write);
         Ok(())
     }
 
@@ -56,7 +156,7 @@ impl Builder<'_> {
     /// then it gets a marked block, whose exact previous bytes undo restores. A variable
     /// the file already sets outside the block is left alone: pam_env would let a later
     /// line override it.
-    fn pam_environment(&mut self) -> Result<(), ApplyError> {
+    fn pam_environment(&mut self, value: &str) -> Result<(), ApplyError> {
         let target = Path::new(PAM_ENVIRONMENT);
         let (state, bytes) = self.planner.state(target)?;
         let reason = "sudo, su, login, ssh sessions and cron jobs (pam_env) get the same variables";
@@ -78,7 +178,7 @@ impl Builder<'_> {
                 let lines: String = MANAGED_VARS
                     .iter()
                     .filter(|v| assignment_line(&outside, v).is_none())
-                    .map(|v| format!("{v}={MANAGED_BUNDLE}\n"))
+                    .map(|v| format!("{v}={value}\n"))
                     .collect();
                 let action = if lines.is_empty() {
                     self.planner
@@ -92,7 +192,7 @@ impl Builder<'_> {
             (crate::apply::posix::safe_fs::TargetState::Absent, _) => {
                 let write = self.planner.write_file(
                     target,
-                    environment_d().into_bytes(),
+                    environment_d(value).into_bytes(),
                     0o644,
                     reason,
                 )?;
@@ -118,36 +218,62 @@ pub(super) fn managed_bundle(os: &OsStore, ctx: &Context) -> String {
     crate::apply::managed_bundle(os, &sources, "sudo ")
 }
 
-fn profile_snippet() -> String {
+fn profile_snippet(target: &str) -> String {
     let mut out = format!(
-        "# Generated by trustsync: points runtimes that read a CA bundle of their own at the OS\n# trust store (managed copy: {MANAGED_BUNDLE}). A variable already set elsewhere is left\n# alone. Remove with `sudo trustsync undo`.\n"
+        "# Generated by trustsync: points runtimes that read a CA bundle of their own at the OS\n# trust store ({target}). A variable already set elsewhere is left alone.\n# Remove with `sudo trustsync undo`.\n"
     );
     for var in MANAGED_VARS {
         out.push_str(&format!(
-            "[ -n \"${{{var}:-}}\" ] || export {var}='{MANAGED_BUNDLE}'\n"
+            "[ -n \"${{{var}:-}}\" ] || export {var}='{target}'\n"
         ));
     }
     out
 }
 
-fn environment_d() -> String {
+/// `VAR=value` lines: the format systemd's environment.d, pam_env's `/etc/environment`
+/// and sudo's `env_file` all read.
+fn environment_d(target: &str) -> String {
     let mut out = "# Generated by trustsync (see /etc/profile.d/trustsync.sh). Remove with `sudo trustsync undo`.\n".to_string();
     for var in MANAGED_VARS {
-        out.push_str(&format!("{var}={MANAGED_BUNDLE}\n"));
+        out.push_str(&format!("{var}={target}\n"));
     }
     out
 }
 
-/// Which contexts the env strategy's variables reach on this machine, and which they do
-/// not, in words: login shells read `/etc/profile.d`, systemd user managers
-/// `/etc/environment.d`, and each PAM service whose stack has pam_env reads
-/// `/etc/environment` (Debian 12's sudo does not; Ubuntu's does).
-/// `pam`: whether the variables are in `/etc/environment`.
-pub fn variable_reach(root: &Path, pam: bool) -> (Vec<String>, Vec<String>) {
+fn systemd_manager_conf(target: &str) -> String {
+    let mut out = "# Generated by trustsync: the trust variables for every system service (a unit's own\n# Environment= wins). Takes effect after `systemctl daemon-reexec`. Remove with `sudo trustsync undo`.\n[Manager]\n".to_string();
+    for var in MANAGED_VARS {
+        out.push_str(&format!("DefaultEnvironment=\"{var}={target}\"\n"));
+    }
+    out
+}
+
+fn sudoers_drop_in() -> String {
+    format!("# Generated by trustsync: sudo adds the trust variables in {ENVIRONMENT_D} to a\n# command's environment where it lacks them. Remove with `sudo trustsync undo`.\nDefaults env_file=\"{ENVIRONMENT_D}\"\n")
+}
+
+/// Which contexts the variables reach on this machine, and which they do not, in words:
+/// login shells read `/etc/profile.d`, systemd user managers `/etc/environment.d`, the
+/// system manager its `system.conf.d` drop-in (after a re-exec), sudo trustsync's sudoers
+/// drop-in, and each PAM service whose stack has pam_env `/etc/environment` (Debian 12's
+/// sudo has none; Ubuntu's has). `written(path)`: whether that file of trustsync's is in
+/// place (or this run wrote it).
+pub fn variable_reach(root: &Path, written: &dyn Fn(&str) -> bool) -> (Vec<String>, Vec<String>) {
     let mut reached = vec![
         "new login shells".to_string(),
         "systemd user services (from the next login)".to_string(),
     ];
+    if written(SYSTEMD_SYSTEM_CONF) {
+        reached.push(
+            "system services started after `systemctl daemon-reexec` (running ones need a restart)"
+                .into(),
+        );
+    }
+    let sudo = written(SUDOERS_DROP_IN);
+    if sudo {
+        reached.push("sudo".into());
+    }
+    let pam = written(PAM_ENVIRONMENT);
     let mut not = Vec::new();
     let reader = trustsync_platform::read::Reader::under(root);
     for (service, context) in [
@@ -157,6 +283,9 @@ pub fn variable_reach(root: &Path, pam: bool) -> (Vec<String>, Vec<String>) {
         ("sudo", "sudo"),
         ("cron", "cron jobs"),
     ] {
+        if service == "sudo" && sudo {
+            continue;
+        }
         let Ok(text) = reader.read_to_string(&root.join("etc/pam.d").join(service)) else {
             continue;
         };

@@ -46,6 +46,11 @@ pub const ENVIRONMENT_D: &str = "/etc/environment.d/60-trustsync.conf";
 /// What pam_env reads at every PAM session (`readenv=1`): sudo (with env_reset too), su,
 /// login, sshd and cron on Debian, Ubuntu, Fedora and SUSE.
 pub const PAM_ENVIRONMENT: &str = "/etc/environment";
+/// The systemd system manager's drop-in (`DefaultEnvironment=`).
+pub const SYSTEMD_SYSTEM_CONF: &str = "/etc/systemd/system.conf.d/60-trustsync.conf";
+/// sudo's drop-ins; a name with a dot in it would be ignored by sudo.
+pub const SUDOERS_DIR: &str = "/etc/sudoers.d";
+pub const SUDOERS_DROP_IN: &str = "/etc/sudoers.d/trustsync";
 /// The block id of trustsync's lines in [`PAM_ENVIRONMENT`].
 pub const PAM_BLOCK_ID: &str = "trust-variables";
 /// The block id of patch mode's marked block.
@@ -54,7 +59,10 @@ pub const PATCH_BLOCK_ID: &str = "os-store-cas";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Strategy {
-    /// Managed bundle + profile snippet + environment.d (default).
+    /// The default: patch-bundle for every bundle only root can change (its file is read
+    /// in every context), env for the rest (bundles in other users' directories, links).
+    Auto,
+    /// The variables runtimes read, pointed at the OS bundle, in every file a context reads.
     Env,
     /// Append a marked block of missing OS CAs to each runtime's own bundle.
     PatchBundle,
@@ -243,11 +251,11 @@ impl Builder<'_> {
         let foreign: Vec<&String> = rt
             .overridden_by
             .iter()
-            .filter(|v| self.status_env(v).as_deref() != Some(MANAGED_BUNDLE))
+            .filter(|v| !self.is_trustsync_value(self.status_env(v).as_deref()))
             .collect();
         if rt.kind.repair == Repair::Variable {
             let var = rt.label.trim_start_matches('$');
-            if self.status_env(var).as_deref() == Some(MANAGED_BUNDLE) {
+            if self.is_trustsync_value(self.status_env(var).as_deref()) {
                 self.need_managed_bundle();
             } else {
                 let origin =
@@ -270,6 +278,7 @@ impl Builder<'_> {
         // Paths another user's program reported are that user's word (an interpreter run as
         // its owner can answer `cafile=/etc/ld.so.preload`): as root, nothing is written
         // where they point. The managed bundle and variables do not depend on them.
+        // (Auto never patches a reported path: it falls back to the variable.)
         let writes_reported_paths =
             rt.kind.repair == Repair::HashedDir || self.opts.strategy == Strategy::PatchBundle;
         if let Some(uid) = rt.reported_by_uid {
@@ -382,11 +391,13 @@ mod tests {
     fn planned() -> (tempfile::TempDir, FixPlan, Certificate) {
         let root = tempfile::tempdir().unwrap();
         let corp = ca("Corp Root");
-        let os = os_store(
+        let mut os = os_store(
             "debian",
             "/etc/ssl/certs/ca-certificates.crt",
             std::slice::from_ref(&corp),
         );
+        // As the store reader gives it: the host path of the bundle inside the root.
+        os.bundle = Some(root.path().join("etc/ssl/certs/ca-certificates.crt"));
         let shared = "/usr/local/ssl/certs";
         std::fs::create_dir_all(root.path().join(shared.trim_start_matches('/'))).unwrap();
         let stale = root.path().join("stale.pem");
@@ -446,13 +457,39 @@ mod tests {
             "the runtime whose directory was already planned lists the same actions"
         );
         assert!(
-            stale.targets.contains(&MANAGED_BUNDLE.to_string())
-                && stale.targets.contains(&PROFILE_SNIPPET.to_string()),
+            stale.targets.contains(&PROFILE_SNIPPET.to_string())
+                && stale.targets.contains(&ENVIRONMENT_D.to_string()),
             "{:?}",
             stale.targets
         );
+        // On Linux the variables name the OS bundle itself: no frozen copy is written.
+        assert_eq!(
+            plan.plan
+                .actions
+                .iter()
+                .any(|a| a.target == Path::new(MANAGED_BUNDLE)),
+            !cfg!(target_os = "linux"),
+            "{:?}",
+            plan.plan.actions
+        );
+        let snippet = plan
+            .plan
+            .actions
+            .iter()
+            .find(|a| a.target == Path::new(PROFILE_SNIPPET))
+            .expect("the snippet is planned");
+        let crate::apply::posix::ActionKind::WriteFile { contents, .. } = &snippet.kind else {
+            panic!("{snippet:?}");
+        };
+        let text = String::from_utf8_lossy(contents);
+        if cfg!(target_os = "linux") {
+            assert!(
+                text.contains("/etc/ssl/certs/ca-certificates.crt"),
+                "{text}"
+            );
+        }
         assert!(
-            !stale.targets.contains(&link) && !first.targets.contains(&MANAGED_BUNDLE.into()),
+            !stale.targets.contains(&link) && !first.targets.contains(&PROFILE_SNIPPET.into()),
             "a runtime lists only what serves it"
         );
         assert_eq!(fresh.verdict_before, Verdict::Ok);
