@@ -4,8 +4,8 @@
 #  - openssl, python3, util-linux (unshare), ca-certificates: the real clients the
 #    scenario tests drive; perl, make, gcc: the private OpenSSL build (seed case S1);
 #  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
-#  - shellcheck, systemd-analyze, PyYAML, ansible-core, man-db, cargo-deb: the packaging
-#    tests (the Debian package is built and installed with dpkg in a mount namespace);
+#  - shellcheck, systemd-analyze, PyYAML, ansible-core, man-db, cargo-deb, jq: the packaging
+#    tests and README's recipes (tests/readme_recipes.rs) (the Debian package is built and installed with dpkg in a mount namespace);
 #  - sudo, passwd (useradd): real users inside the test sandbox;
 #  - venvs with the real requests/certifi/urllib3 (and requests 2.27, pip >= 24.2) from PyPI;
 #  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
@@ -16,7 +16,7 @@ need_apt=()
 for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
             clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates \
             setpriv:util-linux script:util-linux sudo:sudo useradd:passwd shellcheck:shellcheck systemd-analyze:systemd \
-            man:man-db dpkg-deb:dpkg; do
+            man:man-db dpkg-deb:dpkg jq:jq; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -114,6 +114,12 @@ fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
     if !sandbox::install_private_openssl(&sb) {
         return;
     }
+    // A root-owned tool venv with the real certifi from PyPI, which lacks the company CA.
+    let Some(venv) = support::pyvenv::install(&sb, support::pyvenv::REQUESTS, "/opt/tool/venv")
+    else {
+        return;
+    };
+    let certifi_original = sb.read_inside(&venv.certifi_bundle).unwrap();
     let chain = CaChain::new(ChainSpec {
         root_name: Some("Company Root CA".into()),
         ..ChainSpec::default()
@@ -170,6 +176,14 @@ fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
     );
     let status = sb.run(&["/usr/bin/trustsync", "hook", "status"], &[]);
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
+    // The hook's default fix put the CA in the venv's certifi too (its own file: every
+    // context reads it).
+    let patched = sb.read_inside(&venv.certifi_bundle).unwrap();
+    assert!(
+        support::certs::bundle_holds(&patched, &chain.root_der()),
+        "{}",
+        show(&added)
+    );
 
     // Removing the package undoes what trustsync did: the hook and the links it made are
     // gone, the private OpenSSL is back to trusting nothing (no copy left to go stale).
@@ -190,6 +204,11 @@ fn installed_package_keeps_a_private_openssl_in_sync_with_no_command_typed() {
         show(&remove)
     );
     assert!(!s_client(&sb).status.success(), "{}", show(&remove));
+    assert_eq!(
+        sb.read_inside(&venv.certifi_bundle).unwrap(),
+        certifi_original,
+        "certifi is PyPI's again, byte for byte"
+    );
 }
 
 /// man's output without its overstrike bold/underline (`X\x08X`), as a person reads it.
