@@ -409,6 +409,70 @@ fn rpm_installs_into_a_private_root_and_the_binary_runs() {
     assert!(!installed.exists(), "rpm -e left {installed:?}");
 }
 
+/// The real scriptlets, run by the real rpm in a sandbox (tests/support/sandbox.rs): `rpm -i`
+/// runs %post, which installs the update-ca-certificates hook with the packaged binary; a
+/// CA added afterwards reaches a private hashed directory through that hook; `rpm -e` runs
+/// %preun, which undoes what the hook did and takes the hook out.
+#[cfg(target_os = "linux")]
+#[test]
+fn rpm_scriptlets_run_for_real_install_the_hook_and_erase_undoes_everything() {
+    let Some(rpm) = rpm_package() else { return };
+    let Some(sb) = support::sandbox::Sandbox::new() else {
+        return;
+    };
+    let hook = "/etc/ca-certificates/update.d/trustsync";
+    let db = ["--dbpath", "/var/lib/rpm"];
+    let rpm_in = |args: &[&str]| {
+        let mut argv = vec!["rpm"];
+        argv.extend_from_slice(args);
+        argv.extend_from_slice(&db);
+        let out = sb.run(&argv, &[]);
+        assert!(out.status.success(), "rpm {args:?}: {}", show(&out));
+        out
+    };
+    rpm_in(&["--initdb"]);
+    // --nodeps: Debian's rpm database knows none of the glibc packages it requires.
+    let install = rpm_in(&["-i", "--nodeps", rpm.to_str().unwrap()]);
+    let script = sb
+        .read_inside(hook)
+        .unwrap_or_else(|| panic!("%post installed no hook: {}", show(&install)));
+    assert!(
+        text(&script).contains("/usr/bin/trustsync hook run store"),
+        "{}",
+        text(&script)
+    );
+    // A CA added the Debian way: the hook runs the default fix, which journals each change.
+    let ca = make_cert("RPM Hook Test Root", true, 2099);
+    let added = support::sandbox::add_os_ca(&sb, "rpm-hook-test", &ca.pem);
+    assert!(
+        text(&added.stderr).contains("trustsync hook run store: "),
+        "the hook ran: {}",
+        show(&added)
+    );
+    let entries = |sb: &support::sandbox::Sandbox| -> usize {
+        sb.read_inside("/var/lib/trustsync/journal.json")
+            .map(|bytes| {
+                let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                doc["entries"].as_array().map_or(0, Vec::len)
+            })
+            .unwrap_or(0)
+    };
+    assert!(entries(&sb) > 0, "the hook and its fix are journaled");
+    let erase = rpm_in(&["-e", "trustsync"]);
+    assert!(
+        sb.read_inside(hook).is_none(),
+        "%preun left the hook: {}",
+        show(&erase)
+    );
+    assert!(sb.read_inside("/usr/bin/trustsync").is_none());
+    assert_eq!(
+        entries(&sb),
+        0,
+        "%preun undid every journaled change: {}",
+        show(&erase)
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // The static musl binary
 

@@ -1,59 +1,79 @@
 //! The interpreter-answer cache: a second discovery reuses the answer without running the
-//! interpreter, and a change to its site-packages makes it ask again. The "interpreter" is
-//! a shell script that counts how often it is run and answers like the probe script.
+//! interpreter, and a change to its site-packages makes it ask again. The interpreter is a
+//! real venv of the system `python3` running the real probe script; a `.pth` file in its
+//! site-packages (which `site` executes at every start, as it does pip-system-certs') counts
+//! how often it starts. The venv belongs to whoever runs the tests (root in CI), so its site
+//! tier is trusted and the probe runs it with `site`, counting `.pth` included.
 #![cfg(unix)]
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+mod support;
+use std::path::{Path, PathBuf};
 use trustsync::discover::Options;
 
-/// The counter file is named in the script itself: trustsync starts interpreters with a
-/// minimal environment, so a variable would not reach it.
-fn fake_python(dir: &Path, site: &Path) -> std::path::PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let answer = serde_json::json!({
-        "executable": bin.join("python3"), "version": "3.99.0", "prefix": dir,
-        "verify_paths": {"cafile_env": "SSL_CERT_FILE", "cafile": "/nonexistent/cert.pem", "capath_env": "SSL_CERT_DIR", "capath": "/nonexistent/certs"},
-        "site_dirs": [site], "user_site": null
-    });
-    let script = format!(
-        "#!/bin/sh\necho run >> '{}'\ncat <<'JSON'\n{answer}\nJSON\n",
-        dir.join("count").display()
-    );
-    let py = bin.join("python3");
-    std::fs::write(&py, script).unwrap();
-    std::fs::set_permissions(&py, std::fs::Permissions::from_mode(0o755)).unwrap();
-    py
+/// A venv of /usr/bin/python3 in `dir` whose `.pth` appends a line to `dir/count` at each
+/// start; its python3 and site-packages.
+fn counting_venv(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let python = Path::new("/usr/bin/python3");
+    if !python.exists() {
+        support::report::skip_unless_ci("/usr/bin/python3 is missing (apt-get install python3)");
+        return None;
+    }
+    let venv = dir.join("venv");
+    let out = std::process::Command::new(python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", support::report::show(&out));
+    let lib = venv.join("lib");
+    let site = std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .expect("the venv's site-packages");
+    // A .pth line starting with `import` is executed by site; the path is fixed text. It
+    // writes the process id: Debian's Python 3.11 runs a venv's .pth twice per start (its
+    // site-packages is reached through `lib` and `lib64`), so starts are distinct ids.
+    let counter = dir.join("count");
+    std::fs::write(
+        site.join("zz-count.pth"),
+        format!(
+            "import os; open({:?}, 'a').write('%d\\n' % os.getpid())\n",
+            counter.display().to_string()
+        ),
+    )
+    .unwrap();
+    Some((venv.join("bin/python3"), site))
 }
 
+/// How many interpreter processes started (distinct process ids in the counter).
 fn runs(counter: &Path) -> usize {
-    std::fs::read_to_string(counter)
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
+    let text = std::fs::read_to_string(counter).unwrap_or_default();
+    text.lines().collect::<std::collections::HashSet<_>>().len()
 }
 
 #[test]
 fn answers_are_reused_until_site_packages_change() {
     let t = tempfile::tempdir().unwrap();
-    let site = t.path().join("lib/python3.99/site-packages");
-    std::fs::create_dir_all(site.join("httplib2")).unwrap();
+    let Some((py, site)) = counting_venv(t.path()) else {
+        return;
+    };
     let counter = t.path().join("count");
-    let py = fake_python(t.path(), &site);
+    std::fs::create_dir_all(site.join("httplib2")).unwrap();
     let mut opts = Options::from_process();
-    opts.env = [(
-        "TRUSTSYNC_TEST_COUNTER".to_string(),
-        counter.display().to_string(),
-    )]
-    .into_iter()
-    .collect();
+    opts.env.clear();
     opts.scan_common_dirs = false;
     opts.runtimes = vec![py];
     opts.cache_dir = Some(t.path().join("cache"));
 
     let first = trustsync::runtimes::Registry::standard().discover(&opts);
-    assert_eq!(runs(&counter), 1);
-    assert!(first.iter().any(|r| r.version.as_deref() == Some("3.99.0")));
+    assert_eq!(runs(&counter), 1, "the probe ran the real interpreter once");
+    let version = first
+        .iter()
+        .find_map(|r| r.version.clone())
+        .expect("the probe's answer names the version");
+    assert!(version.starts_with("3."), "{version}");
     let second = trustsync::runtimes::Registry::standard().discover(&opts);
     assert_eq!(runs(&counter), 1, "the remembered answer is used");
     assert_eq!(first.len(), second.len());
