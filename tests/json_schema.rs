@@ -182,14 +182,15 @@ fn every_documented_fix_field_is_present() {
     let tree = drifting_tree();
     let dry = run(&tree, &["--dry-run"], 0);
     let applied = run(&tree, &["--yes"], 0);
-    // A file of the same name that trustsync did not write: the run refuses it and fails.
+    // A file of the same name that trustsync did not write: the env strategy's run refuses
+    // it and fails.
     let failing = drifting_tree();
     write(
         failing.0.path(),
         "/etc/profile.d/trustsync.sh",
         b"# the admin's own\n",
     );
-    let failed = run(&failing, &["--yes"], 1);
+    let failed = run(&failing, &["--yes", "--strategy", "env"], 1);
     let docs = [
         ("dry run", json(&dry)),
         ("applied run", json(&applied)),
