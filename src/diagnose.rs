@@ -213,6 +213,7 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     if rt.adds_os_store {
         trusted.extend(os.trusted.iter().cloned());
     }
+    trusted.extend(rt.builtin.iter().cloned());
     let mut seen = HashSet::new();
     trusted.retain(|c| seen.insert(c.sha256));
     // A CA the client refuses when it builds a chain is not trusted, whatever file holds
@@ -399,6 +400,9 @@ fn path_problem(
 
 fn describe_sources(rt: &Runtime) -> String {
     let mut parts = Vec::new();
+    if !rt.builtin.is_empty() {
+        parts.push(format!("its compiled-in list ({} CAs)", rt.builtin.len()));
+    }
     if let Some(f) = &rt.cafile {
         parts.push(f.display().to_string());
     }
@@ -463,13 +467,32 @@ fn compare(
             *missing = lacking;
         }
     }
+    // CAs compiled into the runtime (node's list) are not a bundle's leftovers: no file
+    // holds them and no fix removes them, so they are said, not counted as drift.
+    let compiled: HashSet<[u8; 32]> = rt.builtin.iter().map(Certificate::anchor_key).collect();
+    let mut compiled_extra: Vec<Certificate> = Vec::new();
     for c in trusted {
         let k = c.anchor_key();
         if distrusted.contains(&k) {
             distrusted_trusted.push(c.clone());
         } else if !os_anchors.contains_key(&k) && c.is_ca {
-            not_in_os.push(c.clone());
+            if compiled.contains(&k) {
+                compiled_extra.push(c.clone());
+            } else {
+                not_in_os.push(c.clone());
+            }
         }
+    }
+    if !compiled_extra.is_empty() && os.is_complete_list() {
+        problems.push(problem(
+            "compiled-cas-not-in-os-store",
+            Severity::Info,
+            format!(
+                "its compiled-in list has {} CAs the OS store does not (another Mozilla snapshot); only `--use-openssl-ca` would drop them: {}",
+                compiled_extra.len(),
+                name_some(&compiled_extra, 3)
+            ),
+        ));
     }
     if !distrusted_trusted.is_empty() {
         problems.push(problem(

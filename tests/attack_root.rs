@@ -443,6 +443,8 @@ fn unexpected_changes(sb: &Sandbox, before: &[PathBuf]) -> Vec<PathBuf> {
         "/etc/profile.d/trustsync.sh",
         "/etc/environment.d",
         "/etc/environment",
+        // trustsync's fixed sudoers drop-in (env_file naming its environment.d file)
+        "/etc/sudoers.d/trustsync",
         "/var/lib/trustsync",
         "/var/cache/trustsync",
         "/etc/systemd",

@@ -677,7 +677,7 @@ fn ansible_and_cloud_init_yaml_parse() {
             .unwrap_or_else(|| panic!("{needle} not in runcmd {runcmd:?}"))
     };
     assert!(position("\"hook\",\"install\"") < position("update-ca-certificates"));
-    assert!(position("update-ca-certificates") < position("\"status\",\"--quiet\""));
+    assert!(position("update-ca-certificates") < position("trustsync status --quiet"));
 }
 
 /// ansible-playbook: `TRUSTSYNC_ANSIBLE_PLAYBOOK`, else the venv scripts/setup.sh makes
@@ -785,7 +785,8 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
 
     // A failing fix fails the host with trustsync's own message (a real refusal: certifi's
     // directory now belongs to an ordinary user, so the fix falls back to the variables,
-    // and the profile snippet's directory does too).
+    // and the profile snippet, gone, must be written again into a directory that user
+    // owns too).
     m.sb.remove(HOOK);
     let third_ca = make_cert("Third Corp Root", true, 2099);
     sandbox::add_os_ca(&m.sb, "third-corp", &third_ca.pem);
@@ -796,6 +797,7 @@ fn ansible_role_fixes_drift_once_and_is_idempotent() {
         .unwrap()
         .to_string();
     m.sb.chown(&certifi_dir, 1000, 1000);
+    m.sb.remove("/etc/profile.d/trustsync.sh");
     m.sb.chown("/etc/profile.d", 1000, 1000);
     let failing = run(&[]);
     assert!(!failing.status.success(), "{}", show(&failing));

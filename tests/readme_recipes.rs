@@ -91,10 +91,20 @@ fn sh(m: &Machine, script: &str) -> Output {
     m.sb.run(&["/bin/sh", "-c", script.as_str()], &[])
 }
 
+/// requests verifies from an empty environment, and `status` exits 0 where the machine's
+/// later processes run: in `env` (a container's ENV), or, when that is empty, in a new
+/// login session (which reads the variables fix set for node).
 #[track_caller]
-fn assert_in_sync(m: &Machine) {
+fn assert_in_sync(m: &Machine, env: &[(&str, &str)]) {
     pyvenv::assert_ok_200(&bare_get(m));
-    let status = m.sb.run(&[INSTALLED, "status", "--quiet"], &[]);
+    let status = if env.is_empty() {
+        m.sb.run(
+            &["/bin/bash", "-lc", "exec /usr/local/bin/trustsync status"],
+            &[],
+        )
+    } else {
+        m.sb.run(&[INSTALLED, "status"], env)
+    };
     assert_eq!(status.status.code(), Some(0), "{}", show(&status));
 }
 
@@ -105,7 +115,7 @@ fn the_shell_provisioning_step_runs_as_written() {
     assert!(script.contains("update-ca-certificates"), "{script}");
     let out = sh(&m, &script);
     assert!(out.status.success(), "{script}\n{}", show(&out));
-    assert_in_sync(&m);
+    assert_in_sync(&m, &[]);
     // Run again (provisioning re-runs): still exit 0.
     let again = sh(&m, &script);
     assert!(again.status.success(), "{}", show(&again));
@@ -127,7 +137,7 @@ fn the_fix_json_step_runs_as_written_and_again() {
         "{}",
         show(&out)
     );
-    assert_in_sync(&m);
+    assert_in_sync(&m, &[]);
     let again = sh(&m, &script);
     assert!(
         again.status.success(),
@@ -146,7 +156,12 @@ fn the_dockerfile_step_runs_as_written() {
     let Some(m) = machine() else { return };
     let dockerfile = block("A Dockerfile step", "dockerfile").replace("\\\n", " ");
     let mut ran = 0;
-    for line in dockerfile.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for line in dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let (instruction, rest) = line.split_once(' ').expect("INSTRUCTION args");
         match instruction {
             "COPY" => {
@@ -157,17 +172,27 @@ fn the_dockerfile_step_runs_as_written() {
                     other => panic!("the test does not know how to COPY {other}"),
                 }
             }
-            // `docker build` runs RUN with `/bin/sh -c`.
+            "ENV" => {
+                for pair in rest.split_whitespace() {
+                    let (k, v) = pair.split_once('=').expect("ENV KEY=value");
+                    env.push((k.into(), v.into()));
+                }
+            }
+            // `docker build` runs RUN with `/bin/sh -c`, in the ENV set so far.
             "RUN" => {
-                let out = m.sb.run(&["/bin/sh", "-c", rest], &[]);
+                let env: Vec<(&str, &str)> =
+                    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let out = m.sb.run(&["/bin/sh", "-c", rest], &env);
                 assert!(out.status.success(), "RUN {rest}: {}", show(&out));
                 ran += 1;
             }
-            other => panic!("the test does not know {other} (ENV would need emulating)"),
+            other => panic!("the test does not know {other}"),
         }
     }
     assert!(ran >= 2, "{dockerfile}");
-    assert_in_sync(&m);
+    // `docker run` processes get the image's ENV.
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_in_sync(&m, &env);
 }
 
 #[test]
@@ -180,12 +205,16 @@ fn the_cloud_init_runcmd_runs_as_written() {
     let commands: Vec<Vec<String>> = yaml
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- [")?.strip_suffix(']'))
-        .map(|l| l.split(',').map(|a| a.trim().to_string()).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|a| a.trim().trim_matches('\'').to_string())
+                .collect()
+        })
         .collect();
     assert!(commands.len() >= 3, "{yaml}");
     for argv in &commands {
         let out = m.sb.run(argv, &[]);
         assert!(out.status.success(), "{argv:?}: {}", show(&out));
     }
-    assert_in_sync(&m);
+    assert_in_sync(&m, &[]);
 }

@@ -172,6 +172,16 @@ pub(crate) fn search_dirs(opts: &Options) -> Vec<PathBuf> {
     dirs
 }
 
+/// The regular files among `paths`, each real file once (the first path that reaches it).
+pub(crate) fn unique_files(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    paths
+        .into_iter()
+        .filter(|p| p.is_file())
+        .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
+        .collect()
+}
+
 /// Maps `f` over `items` on a few threads, keeping order. Spawning interpreters is mostly
 /// waiting on exec and imports, so a little more parallelism than cores pays off.
 pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {

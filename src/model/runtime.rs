@@ -116,6 +116,9 @@ pub struct Runtime {
     /// The runtime also trusts the OS store itself (Python on Windows, pip with truststore
     /// there): its trust set is the OS store plus its files.
     pub adds_os_store: bool,
+    /// CAs compiled into the runtime (Node's bundled Mozilla list, as the binary itself
+    /// reported it): trusted on top of its files, and no file can change them.
+    pub builtin: Vec<crate::model::cert::Certificate>,
     /// Things discovery itself found wrong or worth saying (probe failed, not executed).
     pub notes: Vec<Note>,
     /// For env-var rows: which runtimes read this variable.
@@ -158,6 +161,7 @@ impl Runtime {
             overridden_by: Vec::new(),
             replaces_defaults: true,
             adds_os_store: false,
+            builtin: Vec::new(),
             bundle_version: None,
             bundle_path: None,
             notes: Vec::new(),

@@ -413,6 +413,25 @@ pub fn policy_for_binary(_binary: &Path) -> ExecPolicy {
     ExecPolicy::Run
 }
 
+/// The [`Program`] that asks a one-binary runtime (`openssl`, `node`) about itself, under
+/// the binary's own policy; `None`, with a `not-executed` note on `rt`, when it must not
+/// run. Run as its owner, what it answers is that user's word (`reported_by_uid`).
+pub fn program_for_row(binary: &Path, rt: &mut crate::model::runtime::Runtime) -> Option<Program> {
+    let policy = policy_for_binary(binary);
+    if let ExecPolicy::DoNotRun { reason } = &policy {
+        rt.notes.push(crate::model::runtime::Note {
+            code: "not-executed",
+            message: format!("not run as root because {reason}"),
+            fatal: false,
+        });
+        return None;
+    }
+    if let ExecPolicy::RunAs { uid, .. } = policy {
+        rt.reported_by_uid = Some(uid);
+    }
+    program_for(binary, &policy)
+}
+
 /// A [`Program`] for `binary` under `policy`; `None` for [`ExecPolicy::DoNotRun`].
 pub fn program_for(binary: &Path, policy: &ExecPolicy) -> Option<Program> {
     let program = Program::new(binary);

@@ -6,8 +6,8 @@
 
 use crate::discover::Options;
 use crate::model::runtime::{Note, Repair, Runtime, RuntimeKind};
-use crate::runtimes::exec::{self, ExecPolicy};
-use std::collections::{HashMap, HashSet};
+use crate::runtimes::exec;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// An `openssl` build (its OPENSSLDIR's `cert.pem` and `certs/`).
@@ -35,8 +35,7 @@ impl super::Family for Openssl {
 }
 
 pub fn candidates(opts: &Options) -> Vec<PathBuf> {
-    let mut seen = HashSet::new();
-    crate::discover::search_dirs(opts)
+    let found = crate::discover::search_dirs(opts)
         .into_iter()
         .map(|d| {
             d.join(if cfg!(windows) {
@@ -51,9 +50,8 @@ pub fn candidates(opts: &Options) -> Vec<PathBuf> {
                 .filter(|r| r.file_stem().is_some_and(|n| n == "openssl"))
                 .cloned(),
         )
-        .filter(|p| p.is_file())
-        .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
-        .collect()
+        .collect();
+    crate::discover::unique_files(found)
 }
 
 /// Parses `openssl version -v -d` output: (version line, OPENSSLDIR).
@@ -75,16 +73,7 @@ pub fn parse_version_output(text: &str) -> (Option<String>, Option<PathBuf>) {
 /// `X509_STORE_set_default_paths`.
 pub fn probe(binary: &Path, opts: &Options) -> Runtime {
     let mut rt = Runtime::new(KIND, binary.to_path_buf(), binary.display().to_string());
-    let policy = exec::policy_for_binary(binary);
-    let Some(program) = exec::program_for(binary, &policy) else {
-        let ExecPolicy::DoNotRun { reason } = policy else {
-            unreachable!()
-        };
-        rt.notes.push(Note {
-            code: "not-executed",
-            message: format!("not run as root because {reason}"),
-            fatal: false,
-        });
+    let Some(program) = exec::program_for_row(binary, &mut rt) else {
         return rt;
     };
     // Hermetic: `OPENSSL_CONF=/dev/null` (an openssl.cnf can load modules), no variables of
@@ -92,9 +81,6 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
     let program = program.args(["version", "-v", "-d"]);
     match exec::run(program, opts.timeout) {
         Ok(text) => {
-            if let ExecPolicy::RunAs { uid, .. } = policy {
-                rt.reported_by_uid = Some(uid);
-            }
             let (version, dir) = parse_version_output(&text);
             rt.version = version;
             apply_dir(&mut rt, dir, opts);

@@ -23,14 +23,15 @@ impl Builder<'_> {
         }
         match self.opts.strategy {
             Strategy::Auto if self.patchable(d) => self.patch_bundle(d),
-            Strategy::Env | Strategy::Auto => {
+            // No file of its own to patch (node's roots are compiled in): the variable.
+            Strategy::PatchBundle if d.runtime.cafile.is_some() => self.patch_bundle(d),
+            Strategy::Env | Strategy::Auto | Strategy::PatchBundle => {
                 match managed_var_for(d) {
                     Some(_) => self.need_managed_bundle(),
                     None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle, and root does not write its file (another user's directory, or a link): configure the application, or run `trustsync fix` as the file's owner".into()),
                 }
                 Ok(())
             }
-            Strategy::PatchBundle => self.patch_bundle(d),
         }
     }
 

