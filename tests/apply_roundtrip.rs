@@ -14,11 +14,6 @@ use apply_support::*;
 use trustsync::apply::posix::hashdir::{self, HashDirMode, HashEntry};
 use trustsync::apply::posix::{self as apply, ActionKind, Plan, Planner};
 
-#[test]
-fn harness_child() {
-    harness_if_requested();
-}
-
 const PEM_A: &str = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 
 /// A tree with things trustsync must preserve exactly: a patched file with an odd mode and

@@ -3,9 +3,11 @@
 //! child-process harness.
 //!
 //! Why a harness inside the test binary: kill -9, lock contention, non-root runs and mount
-//! namespaces need a real second process. Each test file has a `harness_child` test that does
-//! nothing unless `TS_HARNESS` is set; the parent re-runs its own executable
-//! (`--exact harness_child`) with that variable, so no extra binary has to be built or found.
+//! namespaces need a real second process. The files that start one (`apply_crash`,
+//! `apply_lock`, `apply_safety`) are `harness = false` binaries whose `main` is [`run_tests`]:
+//! with `TS_HARNESS` set it is the child and nothing else, without it it runs the file's
+//! tests. The parent re-runs its own executable with that variable, so no extra binary has to
+//! be built or found, and no "test" exists only to be the child.
 //! The child reports progress as `EVENT …` lines on stdout and, in step mode (`TS_STEP=1`),
 //! waits for one byte on stdin after each, so the parent can kill it at an exact point without
 //! sleeping.
@@ -261,6 +263,52 @@ pub fn harness_if_requested() {
     }
 }
 
+/// `main` of a `harness = false` apply test: the harness child when `TS_HARNESS` is set;
+/// else each test whose name contains the first free argument (all without one; `--exact`
+/// for equality), in order, each failure reported, exit status 101 if any failed. Flags
+/// libtest takes (`--nocapture`, `--test-threads=N`, …) are accepted and change nothing: the
+/// tests run one after the other, their output uncaptured.
+pub fn run_tests(tests: &[(&str, fn())]) {
+    harness_if_requested();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let exact = args.iter().any(|a| a == "--exact");
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in tests {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let filter = args.iter().find(|a| !a.starts_with('-'));
+    let chosen: Vec<&(&str, fn())> = tests
+        .iter()
+        .filter(|(name, _)| match filter {
+            None => true,
+            Some(f) if exact => name == f,
+            Some(f) => name.contains(f.as_str()),
+        })
+        .collect();
+    println!("\nrunning {} tests", chosen.len());
+    let mut failed = Vec::new();
+    for (name, test) in &chosen {
+        let ok = std::panic::catch_unwind(*test).is_ok();
+        println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
+        if !ok {
+            failed.push(*name);
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        chosen.len() - failed.len(),
+        failed.len(),
+        tests.len() - chosen.len()
+    );
+    if !failed.is_empty() {
+        println!("failures: {failed:?}");
+        std::process::exit(101);
+    }
+}
+
 /// A command that re-runs this test binary as the harness in `mode`.
 pub fn harness_command(mode: &str, root: &Path, state: &Path) -> Command {
     let exe = std::env::current_exe().unwrap();
@@ -272,17 +320,11 @@ pub fn harness_command(mode: &str, root: &Path, state: &Path) -> Command {
 /// Adds the harness arguments and environment to `cmd` (which may be a wrapper such as
 /// `unshare` or `setpriv` whose last argument is this test binary).
 pub fn harness_args(cmd: &mut Command, mode: &str, root: &Path, state: &Path) {
-    cmd.args([
-        "--exact",
-        "harness_child",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("TS_HARNESS", mode)
-    .env("TS_ROOT", root)
-    .env("TS_STATE", state)
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    cmd.env("TS_HARNESS", mode)
+        .env("TS_ROOT", root)
+        .env("TS_STATE", state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
 }
 
 /// Harness output of a finished child: its `EVENT`/`SNAPSHOT`/`RESULT` lines.
@@ -304,12 +346,6 @@ pub fn parse_output(out: std::process::Output) -> ChildOutput {
         status: out.status,
     };
     for line in stdout.lines() {
-        // libtest prints "test harness_child ... " without a newline before our first line.
-        let line = ["EVENT ", "SNAPSHOT ", "RESULT "]
-            .iter()
-            .filter_map(|tag| line.find(tag))
-            .min()
-            .map_or(line, |at| &line[at..]);
         if let Some(e) = line.strip_prefix("EVENT ") {
             parsed.events.push(e.to_string());
         } else if let Some(s) = line.strip_prefix("SNAPSHOT ") {
