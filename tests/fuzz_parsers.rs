@@ -1025,6 +1025,39 @@ fn profile_assignments() {
     }
 }
 
+/// npmrc files (another user's text): whatever the bytes, a `cafile` found is one a line
+/// set, and a `strict-ssl=false` appended always turns verification off.
+#[test]
+fn npmrc_tls_keys() {
+    use trustsync::runtimes::node::npm::parse_npmrc;
+    let env: std::collections::HashMap<String, String> =
+        [("HOME".to_string(), "/home/ann".to_string())]
+            .into_iter()
+            .collect();
+    let seeds = vec![
+        b"; npmrc\ncafile=${HOME}/corp.pem\nca[]=\"-----BEGIN CERTIFICATE-----\\nAA\"\nstrict-ssl=true\n".to_vec(),
+        b"[section]\nregistry=https://r/\n#cafile=/x\nca=\n${\n".to_vec(),
+    ];
+    for input in inputs(
+        &seeds,
+        &[b"cafile=", b"${HOME}", b"ca[]=", b"strict-ssl"],
+        1000,
+        17,
+        4096,
+    ) {
+        let input = text(&input);
+        let (cafile, _, _) = parse_npmrc(&input, &env);
+        if let Some(f) = cafile {
+            assert!(
+                input.lines().any(|l| l.trim().starts_with("cafile")),
+                "{f:?} from {input:?}"
+            );
+        }
+        let more = format!("{input}\nstrict-ssl=false\n");
+        assert_eq!(parse_npmrc(&more, &env).2, Some(false), "{more:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // OS trust data: macOS trust settings, Windows store properties
 

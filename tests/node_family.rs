@@ -255,3 +255,119 @@ fn another_users_node_runs_as_that_user_and_its_answer_is_data() {
         ann.uid
     );
 }
+
+/// npm's own settings against the real npm (the one beside /usr/bin/node): `npm ping` to a
+/// loopback "registry" whose chain ends at the company CA, counted by the server's
+/// completed handshakes (npm's message does not say whether TLS verified), in each way of
+/// setting `cafile` and `strict-ssl`; status's npm row (or, with no setting, the node row
+/// npm follows) must agree, and a `strict-ssl=false` row must be broken: the server nobody
+/// trusts is accepted too.
+#[test]
+fn npm_settings_agree_with_the_real_npm() {
+    if !std::path::Path::new("/usr/lib/node_modules/npm/bin/npm-cli.js").is_file() {
+        skip_unless_ci("npm beside /usr/bin/node is missing (apt-get install nodejs npm)");
+        return;
+    }
+    let Some(w) = world() else { return };
+    let stranger = TlsServer::for_chain(&CaChain::new(ChainSpec::default()));
+    // The machine's own global npmrc is not this test's: start from none.
+    w.sb.remove("/usr/etc/npmrc");
+    let ping = |server: &TlsServer, env: &[(&str, &str)]| -> bool {
+        let before = server.completed_handshakes();
+        let registry = format!("https://127.0.0.1:{}/", server.port());
+        let mut full = vec![("HOME", "/root")];
+        full.extend_from_slice(env);
+        w.sb.run(
+            &[
+                "/usr/bin/npm",
+                "ping",
+                "--registry",
+                &registry,
+                "--fetch-retries=0",
+                "--no-update-notifier",
+            ],
+            &full,
+        );
+        server.completed_handshakes() > before
+    };
+    let user_npmrc = "/root/.npmrc";
+    // (what, the environment, ~/.npmrc's text)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<String>);
+    let cases: Vec<Case> = vec![
+        ("nothing set", vec![], None),
+        (
+            "npm_config_cafile = the OS bundle",
+            vec![("npm_config_cafile", OS_BUNDLE)],
+            None,
+        ),
+        (
+            "npm_config_cafile lacks the CA",
+            vec![("npm_config_cafile", w.without_ca.as_str())],
+            None,
+        ),
+        (
+            "cafile replaces even NODE_EXTRA_CA_CERTS",
+            vec![
+                ("npm_config_cafile", w.without_ca.as_str()),
+                ("NODE_EXTRA_CA_CERTS", OS_BUNDLE),
+            ],
+            None,
+        ),
+        (
+            "~/.npmrc cafile = the OS bundle",
+            vec![],
+            Some(format!("cafile={OS_BUNDLE}\n")),
+        ),
+        (
+            "~/.npmrc strict-ssl=false",
+            vec![],
+            Some("strict-ssl=false\n".into()),
+        ),
+        (
+            "NPM_CONFIG_STRICT_SSL=false",
+            vec![("NPM_CONFIG_STRICT_SSL", "false")],
+            None,
+        ),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (what, env, npmrc) in &cases {
+        match npmrc {
+            Some(text) => w.sb.write(user_npmrc, text),
+            None => w.sb.remove(user_npmrc),
+        }
+        let mut full = vec![("HOME", "/root")];
+        full.extend_from_slice(env);
+        let trusted = ping(&w.server, env);
+        let unchecked = ping(&stranger, env);
+        seen.insert((trusted, unchecked));
+        let doc = status_in(&w.sb, "/usr/bin/node", &full);
+        let rows = doc["runtimes"].as_array().unwrap();
+        let npm = rows.iter().find(|r| r["kind"] == "npm");
+        let row = npm.unwrap_or_else(|| rows.iter().find(|r| r["kind"] == "node").unwrap());
+        let off = row["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "verification-off");
+        assert_eq!(
+            off, unchecked,
+            "{what}: verification off? status {off}, npm {unchecked}: {row:#}"
+        );
+        if !off {
+            assert_eq!(
+                !lacks(row, &w.corp_sha),
+                trusted,
+                "{what}: status and the real npm disagree: {row:#}"
+            );
+        } else {
+            assert_eq!(row["verdict"], "broken", "{what}: {row:#}");
+        }
+    }
+    // Each outcome was seen: refused, verified, and nothing checked.
+    for outcome in [(false, false), (true, false), (true, true)] {
+        assert!(
+            seen.contains(&outcome),
+            "{outcome:?} never happened: {seen:?}"
+        );
+    }
+}

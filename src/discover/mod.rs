@@ -172,6 +172,15 @@ pub(crate) fn search_dirs(opts: &Options) -> Vec<PathBuf> {
     dirs
 }
 
+/// An environment map from pairs, for unit tests of the rules that read one.
+#[cfg(test)]
+pub(crate) fn env_of(pairs: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// The regular files among `paths`, each real file once (the first path that reaches it).
 pub(crate) fn unique_files(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut seen = HashSet::new();

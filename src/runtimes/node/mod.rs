@@ -20,9 +20,14 @@
 //! environment (no `NODE_OPTIONS`) and, as root, only when its files are root's
 //! ([`exec`]), else as its owner or not at all.
 //!
+//! npm's own settings (`cafile`, `ca`, `strict-ssl`) are [`npm`]'s: an `npm` row beside its
+//! node where they change what npm trusts.
+//!
 //! The repair is the variable `NODE_EXTRA_CA_CERTS`, pointed at the OS bundle by `fix`
 //! (it adds, so the compiled list stays): the roots of an official build are compiled in,
 //! there is no file to patch.
+
+pub mod npm;
 
 use crate::discover::Options;
 use crate::model::cert::Certificate;
@@ -67,12 +72,35 @@ impl super::Family for Node {
     }
 
     fn kinds(&self) -> &'static [RuntimeKind] {
-        &[KIND]
+        &[KIND, npm::KIND]
     }
 
     fn discover(&self, opts: &Options) -> Vec<Runtime> {
         crate::discover::parallel_map(&candidates(opts), |path| probe(path, opts))
+            .into_iter()
+            .flat_map(|node| {
+                let npm = npm_row(&node, opts);
+                std::iter::once(node).chain(npm)
+            })
+            .collect()
     }
+}
+
+/// The npm row beside a node row, when npm ships with it and its settings change what it
+/// trusts (see [`npm`]).
+fn npm_row(node: &Runtime, opts: &Options) -> Option<Runtime> {
+    let prefix = std::fs::canonicalize(&node.path)
+        .ok()?
+        .parent()?
+        .parent()?
+        .to_path_buf();
+    if !prefix.join("lib/node_modules/npm").is_dir() {
+        return None;
+    }
+    let reader = trustsync_platform::read::Reader::under(Path::new("/"));
+    let files = npm::config_files(&prefix, &opts.env);
+    let tls = npm::settings(&files, &opts.env, |f| reader.read_to_string(f).ok());
+    npm::row(node, &prefix, &tls)
 }
 
 /// Every `node` binary worth asking, each real file once.
@@ -363,10 +391,7 @@ mod tests {
 
     fn row(version: &str, use_openssl_ca: bool, env: &[(&str, &str)]) -> Runtime {
         let mut rt = Runtime::new(KIND, "/opt/node/bin/node".into(), "node".into());
-        let env: HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env = crate::discover::env_of(env);
         apply_answer(
             &mut rt,
             &answer(version, use_openssl_ca),

@@ -164,12 +164,7 @@ fn parse_ini(text: &str) -> Vec<(String, String, String)> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::discover::env_of as env;
 
     #[test]
     fn files_follow_pips_order_and_dev_null_loads_none() {

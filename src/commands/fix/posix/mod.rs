@@ -225,6 +225,19 @@ impl Builder<'_> {
             self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
             return Ok(());
         }
+        if self.has(d, "verification-off")
+            && rt.configured_by.is_none()
+            && rt.kind == crate::runtimes::node::npm::KIND
+        {
+            let said = d
+                .problems
+                .iter()
+                .find(|p| p.code == "verification-off")
+                .map(|p| p.message.clone())
+                .unwrap_or_default();
+            self.advise(d, "verification-off", format!("{said}: remove that setting (trustsync does not edit configuration it did not write)"));
+            return Ok(());
+        }
         if self.has(d, "verification-off") {
             let origin = where_set(
                 "CURL_CA_BUNDLE",
