@@ -941,3 +941,15 @@ fn packaging_scripts_pass_shellcheck() {
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
 }
+
+/// Cargo.toml's "MIT OR Apache-2.0" has both texts beside it, as distributions require.
+#[test]
+fn both_license_texts_ship_with_the_source() {
+    let cargo = read(&repo_file("Cargo.toml"));
+    assert!(cargo.contains("license = \"MIT OR Apache-2.0\""), "{cargo}");
+    let mit = read(&repo_file("LICENSE-MIT"));
+    assert!(mit.starts_with("MIT License") && mit.contains("Permission is hereby granted"));
+    let apache = read(&repo_file("LICENSE-APACHE"));
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
+    assert!(apache.contains("END OF TERMS AND CONDITIONS"));
+}

@@ -205,3 +205,53 @@ fn usage_and_store_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no system CA bundle found"));
 }
+
+/// Colour only where the terminal can show it: on a real TTY (util-linux `script` gives one)
+/// the verdicts are coloured, with `TERM=dumb` or `NO_COLOR` they are not, and piped never.
+#[cfg(target_os = "linux")]
+#[test]
+fn colour_follows_the_terminal_term_dumb_and_no_color() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        support::report::skip_unless_ci("script(1) is missing (apt-get install util-linux)");
+        return;
+    }
+    let m = machine();
+    let root = m.root.path().to_str().unwrap();
+    let cmd = format!(
+        "{} status --only --root {root}",
+        env!("CARGO_BIN_EXE_trustsync")
+    );
+    let on_tty = |env: &[(&str, &str)]| -> Vec<u8> {
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(!out.stdout.is_empty(), "{}", support::report::show(&out));
+        out.stdout
+    };
+    let esc = |bytes: &[u8]| bytes.contains(&0x1b);
+    assert!(esc(&on_tty(&[])), "a colour terminal gets colour");
+    assert!(!esc(&on_tty(&[("TERM", "dumb")])), "TERM=dumb gets none");
+    assert!(!esc(&on_tty(&[("NO_COLOR", "1")])), "NO_COLOR gets none");
+    let piped = trustsync(&["status", "--only", "--root", root], &[("TERM", "xterm")]);
+    assert!(!esc(&piped.stdout), "a pipe gets none");
+}
+
+/// `remove` with something that is not a fingerprint is a usage error: exit 2, as README
+/// says, with the JSON error document under `--json`.
+#[test]
+fn remove_with_a_bad_fingerprint_exits_2() {
+    let out = trustsync(&["remove", "xyz"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        support::report::show(&out)
+    );
+    let out = trustsync(&["remove", "xyz", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["error"]["code"], "bad-fingerprint");
+}

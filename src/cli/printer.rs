@@ -24,9 +24,12 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(json: bool) -> Printer {
+        // A terminal that says it cannot show escapes (`TERM=dumb`: Emacs shells, some CI
+        // logs) gets none, like `NO_COLOR`.
         let color = !json
             && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
         Printer {
             color,
             json,

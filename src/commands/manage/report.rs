@@ -89,11 +89,16 @@ impl ManageReport {
         } else {
             Outcome::Failed
         };
+        // A fingerprint that is not one is a usage error (README: 2), like a bad flag.
+        self.exit_code = if matches!(e, ManageError::BadFingerprint { .. }) {
+            2
+        } else {
+            1
+        };
         self.error = Some(ErrorReport {
             code: e.code(),
             message: e.to_string(),
         });
-        self.exit_code = 1;
         self
     }
 
