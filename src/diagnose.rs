@@ -401,7 +401,7 @@ fn path_problem(
 fn describe_sources(rt: &Runtime) -> String {
     let mut parts = Vec::new();
     if !rt.builtin.is_empty() {
-        parts.push(format!("its compiled-in list ({} CAs)", rt.builtin.len()));
+        parts.push(format!("{} ({} CAs)", rt.builtin_from, rt.builtin.len()));
     }
     if let Some(f) = &rt.cafile {
         parts.push(f.display().to_string());
@@ -488,7 +488,8 @@ fn compare(
             "compiled-cas-not-in-os-store",
             Severity::Info,
             format!(
-                "its compiled-in list has {} CAs the OS store does not (another Mozilla snapshot); only `--use-openssl-ca` would drop them: {}",
+                "{} has {} CAs the OS store does not (another Mozilla snapshot; they do not stop it trusting what the OS trusts): {}",
+                rt.builtin_from,
                 compiled_extra.len(),
                 name_some(&compiled_extra, 3)
             ),

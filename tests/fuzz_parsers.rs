@@ -1058,6 +1058,28 @@ fn npmrc_tls_keys() {
     }
 }
 
+/// Java keystores (a JDK's store may be another user's file): whatever the bytes, parsing
+/// ends with entries or a message, and what trustsync writes reads back exactly.
+#[test]
+fn java_keystores() {
+    use trustsync::runtimes::java::keystore::{parse, write_jks, Keystore};
+    let entries: Vec<(String, Vec<u8>)> = ["a", "trustsync-0123"]
+        .iter()
+        .map(|n| (n.to_string(), self_signed(n).der))
+        .collect();
+    let good = write_jks(&entries, "changeit");
+    assert_eq!(parse(&good), Ok(Keystore::Jks(entries)));
+    for input in inputs(
+        &[good],
+        &[b"\xfe\xed\xfe\xed", b"\x00\x00\x00\x02"],
+        1000,
+        18,
+        8192,
+    ) {
+        let _ = parse(&input);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // OS trust data: macOS trust settings, Windows store properties
 

@@ -244,7 +244,7 @@ fn non_ca_and_expired_certificates_need_force() {
     let out = sb.run(&[EXE, "add"], &[]);
     assert_eq!(out.status.code(), Some(2));
     let out = sb.run(&[EXE, "remove", "not-a-fingerprint"], &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a SHA-256 fingerprint"));
 }
 

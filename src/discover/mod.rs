@@ -181,6 +181,24 @@ pub(crate) fn env_of(pairs: &[(&str, &str)]) -> std::collections::HashMap<String
         .collect()
 }
 
+/// Sorted real subdirectories of `dir` (a link is not followed: what it points at is found
+/// by its own path), at most `max` of them, looking at no more than `4 * max` entries (a
+/// hostile home can hold millions).
+pub(crate) fn bounded_subdirs(dir: &Path, max: usize) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .take(4 * max)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out.truncate(max);
+    out
+}
+
 /// The regular files among `paths`, each real file once (the first path that reaches it).
 pub(crate) fn unique_files(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     let mut seen = HashSet::new();

@@ -119,6 +119,8 @@ pub struct Runtime {
     /// CAs compiled into the runtime (Node's bundled Mozilla list, as the binary itself
     /// reported it): trusted on top of its files, and no file can change them.
     pub builtin: Vec<crate::model::cert::Certificate>,
+    /// Where `builtin` comes from, in words ("its compiled-in list", "its truststore …").
+    pub builtin_from: String,
     /// Things discovery itself found wrong or worth saying (probe failed, not executed).
     pub notes: Vec<Note>,
     /// For env-var rows: which runtimes read this variable.
@@ -162,6 +164,7 @@ impl Runtime {
             replaces_defaults: true,
             adds_os_store: false,
             builtin: Vec::new(),
+            builtin_from: "its compiled-in list".into(),
             bundle_version: None,
             bundle_path: None,
             notes: Vec::new(),

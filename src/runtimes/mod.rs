@@ -1,5 +1,5 @@
 //! Runtime families: one folder per family of TLS runtimes (`python/`, `openssl/`,
-//! `node/`, `env_vars/`, `bundled/`), each holding how its runtimes are found, the rules by which
+//! `node/`, `java/`, `env_vars/`, `bundled/`), each holding how its runtimes are found, the rules by which
 //! their trust set is computed, and the repair it proposes for them ([`RuntimeKind::repair`]).
 //!
 //! Why a registry: `status`, `fix` and `probe` iterate the families and know none of them
@@ -10,6 +10,7 @@
 pub mod bundled;
 pub mod env_vars;
 pub mod exec;
+pub mod java;
 pub mod node;
 pub mod openssl;
 pub mod python;
@@ -60,6 +61,7 @@ impl Registry {
             Box::new(python::Python),
             Box::new(openssl::Openssl),
             Box::new(node::Node),
+            Box::new(java::Java),
             Box::new(bundled::Bundled),
             Box::new(env_vars::EnvVars),
         ])

