@@ -579,8 +579,8 @@ fn py_launcher_list() {
 #[test]
 fn probe_cache_file() {
     use trustsync::runtimes::exec::ExecPolicy;
+    use trustsync::runtimes::probe_cache::ProbeCache;
     use trustsync::runtimes::python::probe::{self as python, PROBE};
-    use trustsync::runtimes::python::probe_cache::ProbeCache;
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("cache");
     let binary = t.path().join("bin/python3");
@@ -589,18 +589,20 @@ fn probe_cache_file() {
     let euid = rustix::process::geteuid().as_raw();
     let seeds = probe_answer_seeds();
     let answer = python::parse_answer(&text(&seeds[seeds.len() - 1])).unwrap();
-    let mut cache = ProbeCache::open(Some(dir.clone()), euid, PROBE);
-    cache.put(&binary, &ExecPolicy::Run, &answer);
+    let mut cache = ProbeCache::open(Some(dir.clone()), euid, "python-probes.json", PROBE);
+    let raw = serde_json::to_string(&answer).unwrap();
+    cache.put(&binary, &ExecPolicy::Run, raw, vec![binary.clone()]);
     cache.save();
     let file = dir.join("python-probes.json");
     let saved = std::fs::read(&file).unwrap();
-    let remembered = ProbeCache::open(Some(dir.clone()), euid, PROBE)
+    let remembered = ProbeCache::open(Some(dir.clone()), euid, "python-probes.json", PROBE)
         .get(&binary, &ExecPolicy::Run)
         .expect("the intact cache answers");
     assert_eq!(remembered, serde_json::to_string(&answer).unwrap());
     for input in inputs(&[saved], &[], 300, 7, 16 * 1024) {
         std::fs::write(&file, &input).unwrap();
-        let got = ProbeCache::open(Some(dir.clone()), euid, PROBE).get(&binary, &ExecPolicy::Run);
+        let got = ProbeCache::open(Some(dir.clone()), euid, "python-probes.json", PROBE)
+            .get(&binary, &ExecPolicy::Run);
         if serde_json::from_slice::<serde_json::Value>(&input).is_err() {
             assert_eq!(got, None, "a file that is not JSON is not half-read");
         }

@@ -99,3 +99,53 @@ fn answers_are_reused_until_site_packages_change() {
     trustsync::runtimes::Registry::standard().discover(&fresh);
     assert_eq!(runs(&counter), 3, "--fresh always asks");
 }
+
+/// A node's answer is remembered too (its own file in the same cache directory) until its
+/// binary changes; without a cache it is always asked. The "node" is a script that answers
+/// like the real one and counts its starts (a mount namespace would give every run a new
+/// device number, so this runs on a private directory of the host).
+#[test]
+fn a_nodes_answer_is_remembered_until_its_binary_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    let node = t.path().join("bin/node");
+    std::fs::create_dir_all(node.parent().unwrap()).unwrap();
+    let counter = t.path().join("runs");
+    let write = |note: &str| {
+        std::fs::write(
+            &node,
+            format!(
+                "#!/bin/sh\n# {note}\necho run >> '{}'\nprintf '%s' '{{\"version\":\"v22.0.0\",\"openssl\":null,\"shared_openssl\":false,\"use_openssl_ca\":false,\"roots\":[]}}'\n",
+                counter.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&node, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    write("first");
+    let mut opts = Options::from_process();
+    opts.env.clear();
+    opts.scan_common_dirs = false;
+    opts.runtimes = vec![node.clone()];
+    opts.cache_dir = Some(t.path().join("cache"));
+    let discover = |opts: &Options| {
+        let rows = trustsync::runtimes::Registry::standard().discover(opts);
+        assert!(
+            rows.iter()
+                .any(|r| r.kind.name == "node" && r.version.as_deref() == Some("v22.0.0")),
+            "{rows:?}"
+        );
+    };
+    let runs = || std::fs::read_to_string(&counter).map_or(0, |s| s.lines().count());
+    discover(&opts);
+    assert_eq!(runs(), 1);
+    discover(&opts);
+    assert_eq!(runs(), 1, "the remembered answer is used");
+    write("upgraded");
+    discover(&opts);
+    assert_eq!(runs(), 2, "a changed binary is asked again");
+    let mut fresh = opts.clone();
+    fresh.cache_dir = None;
+    discover(&fresh);
+    assert_eq!(runs(), 3, "--fresh always asks");
+}

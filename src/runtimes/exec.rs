@@ -416,7 +416,10 @@ pub fn policy_for_binary(_binary: &Path) -> ExecPolicy {
 /// The [`Program`] that asks a one-binary runtime (`openssl`, `node`) about itself, under
 /// the binary's own policy; `None`, with a `not-executed` note on `rt`, when it must not
 /// run. Run as its owner, what it answers is that user's word (`reported_by_uid`).
-pub fn program_for_row(binary: &Path, rt: &mut crate::model::runtime::Runtime) -> Option<Program> {
+pub fn program_for_row(
+    binary: &Path,
+    rt: &mut crate::model::runtime::Runtime,
+) -> Option<(Program, ExecPolicy)> {
     let policy = policy_for_binary(binary);
     if let ExecPolicy::DoNotRun { reason } = &policy {
         rt.notes.push(crate::model::runtime::Note {
@@ -429,7 +432,7 @@ pub fn program_for_row(binary: &Path, rt: &mut crate::model::runtime::Runtime) -
     if let ExecPolicy::RunAs { uid, .. } = policy {
         rt.reported_by_uid = Some(uid);
     }
-    program_for(binary, &policy)
+    program_for(binary, &policy).map(|p| (p, policy))
 }
 
 /// A [`Program`] for `binary` under `policy`; `None` for [`ExecPolicy::DoNotRun`].

@@ -13,6 +13,7 @@ pub mod exec;
 pub mod java;
 pub mod node;
 pub mod openssl;
+pub mod probe_cache;
 pub mod python;
 
 use crate::diagnose::{self, Diagnosis};

@@ -32,7 +32,8 @@ pub mod npm;
 use crate::discover::Options;
 use crate::model::cert::Certificate;
 use crate::model::runtime::{version_key, Note, Repair, Runtime, RuntimeKind};
-use crate::runtimes::exec;
+use crate::runtimes::exec::{self, ExecPolicy};
+use crate::runtimes::probe_cache::ProbeCache;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,13 +77,24 @@ impl super::Family for Node {
     }
 
     fn discover(&self, opts: &Options) -> Vec<Runtime> {
-        crate::discover::parallel_map(&candidates(opts), |path| probe(path, opts))
-            .into_iter()
-            .flat_map(|node| {
-                let npm = npm_row(&node, opts);
-                std::iter::once(node).chain(npm)
-            })
-            .collect()
+        let jobs = candidates(opts);
+        let mut cache = match &opts.cache_dir {
+            Some(dir) => ProbeCache::open(Some(dir.clone()), opts.euid, "node-probes.json", PROBE),
+            None => ProbeCache::disabled(),
+        };
+        let rows = crate::discover::parallel_map(&jobs, |path| probe(path, opts, &cache));
+        let mut out = Vec::new();
+        for (path, (node, fresh)) in jobs.iter().zip(rows) {
+            if let Some((policy, raw)) = fresh {
+                let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                cache.put(path, &policy, raw, vec![path.clone(), real]);
+            }
+            let npm = npm_row(&node, opts);
+            out.push(node);
+            out.extend(npm);
+        }
+        cache.save();
+        out
     }
 }
 
@@ -169,27 +181,46 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The row for one `node` binary: asks it how it was built, then applies the environment.
-pub fn probe(binary: &Path, opts: &Options) -> Runtime {
+/// The row for one `node` binary: asks it how it was built (or reuses the answer it gave
+/// while its binary is unchanged), then applies the environment. Also returns what the
+/// cache should remember when it was really asked.
+pub fn probe(
+    binary: &Path,
+    opts: &Options,
+    cache: &ProbeCache,
+) -> (Runtime, Option<(ExecPolicy, String)>) {
     // The row is node's whole set (compiled list or OpenSSL's defaults, plus the extra
     // file), so it is judged like a bundle that replaces the defaults.
     let mut rt = Runtime::new(KIND, binary.to_path_buf(), label(binary));
-    let Some(program) = exec::program_for_row(binary, &mut rt) else {
-        return rt;
+    let Some((program, policy)) = exec::program_for_row(binary, &mut rt) else {
+        return (rt, None);
     };
-    match exec::run(program.arg("-e").arg(PROBE), opts.timeout)
-        .map_err(|e| e.to_string())
-        .and_then(|text| {
-            serde_json::from_str::<NodeAnswer>(text.trim())
-                .map_err(|e| format!("unexpected probe output ({e})"))
-        }) {
-        Ok(answer) => apply_answer(&mut rt, &answer, &opts.env, &openssl_dir(binary, &answer)),
-        Err(e) => rt.notes.push(Note {
-            code: "probe-failed",
-            message: format!("could not ask it how it was built: {e}"),
-            fatal: true,
-        }),
+    let (raw, fresh) = match cache.get(binary, &policy) {
+        Some(raw) => (Ok(raw), false),
+        None => (
+            exec::run(program.arg("-e").arg(PROBE), opts.timeout).map_err(|e| e.to_string()),
+            true,
+        ),
+    };
+    let parsed = raw.and_then(|text| {
+        serde_json::from_str::<NodeAnswer>(text.trim())
+            .map(|a| (a, text))
+            .map_err(|e| format!("unexpected probe output ({e})"))
+    });
+    match parsed {
+        Ok((answer, text)) => {
+            apply_answer(&mut rt, &answer, &opts.env, &openssl_dir(binary, &answer));
+            (rt, fresh.then_some((policy, text)))
+        }
+        Err(e) => {
+            rt.notes.push(Note {
+                code: "probe-failed",
+                message: format!("could not ask it how it was built: {e}"),
+                fatal: true,
+            });
+            (rt, None)
+        }
     }
-    rt
 }
 
 fn label(binary: &Path) -> String {

@@ -73,7 +73,7 @@ pub fn parse_version_output(text: &str) -> (Option<String>, Option<PathBuf>) {
 /// `X509_STORE_set_default_paths`.
 pub fn probe(binary: &Path, opts: &Options) -> Runtime {
     let mut rt = Runtime::new(KIND, binary.to_path_buf(), binary.display().to_string());
-    let Some(program) = exec::program_for_row(binary, &mut rt) else {
+    let Some((program, _)) = exec::program_for_row(binary, &mut rt) else {
         return rt;
     };
     // Hermetic: `OPENSSL_CONF=/dev/null` (an openssl.cnf can load modules), no variables of

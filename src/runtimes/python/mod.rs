@@ -1,7 +1,7 @@
 //! The Python family: every interpreter (PATH, pyenv, conda, the usual prefixes, `py.exe`
 //! on Windows), asked by the embedded probe (`probe_python.py`) where its `ssl` module,
 //! `requests` (certifi) and `pip` (vendored certifi) look, under the exec policy that keeps
-//! root safe ([`crate::runtimes::exec`]); answers remembered in [`probe_cache`]; the bundles
+//! root safe ([`crate::runtimes::exec`]); answers remembered in [`crate::runtimes::probe_cache`]; the bundles
 //! its site-packages carry found by reading ([`site`], with [`crate::runtimes::bundled`]).
 //!
 //! Rows: `python-ssl` (OpenSSL's rule: CA file + hashed directory), `requests` and `pip`
@@ -11,7 +11,6 @@ pub mod homes;
 mod pip;
 pub mod pip_config;
 pub mod probe;
-pub mod probe_cache;
 pub mod site;
 mod start_files;
 mod truststore;
@@ -20,6 +19,7 @@ use super::exec::{self, ExecPolicy};
 use super::Family;
 use crate::discover::{parallel_map, Options};
 use crate::model::runtime::{Note, Repair, Runtime, RuntimeKind};
+use crate::runtimes::probe_cache::ProbeCache;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use trustsync_platform::read::Reader;
@@ -72,19 +72,36 @@ impl Family for Python {
     }
 }
 
+/// What a Python answer depends on: the binary and its resolved path, its `pyvenv.cfg`,
+/// each site-packages directory it reported and its user site.
+fn watched_paths(binary: &Path, answer: &probe::ProbeAnswer) -> Vec<PathBuf> {
+    let mut paths = vec![binary.to_path_buf()];
+    if let Ok(real) = std::fs::canonicalize(binary) {
+        paths.push(real);
+    }
+    if let Some(venv) = binary.parent().and_then(Path::parent) {
+        paths.push(venv.join("pyvenv.cfg"));
+    }
+    paths.extend(answer.site_dirs.iter().map(PathBuf::from));
+    paths.extend(answer.user_site.iter().map(PathBuf::from));
+    paths
+}
+
 /// Every interpreter's rows. Probes run in parallel, a bounded number at a time.
 fn discover(opts: &Options) -> Vec<Runtime> {
     let jobs = probe::candidates(opts);
     let mut cache = match &opts.cache_dir {
-        Some(dir) => probe_cache::ProbeCache::open(Some(dir.clone()), opts.euid, PROBE),
-        None => probe_cache::ProbeCache::disabled(),
+        Some(dir) => ProbeCache::open(Some(dir.clone()), opts.euid, "python-probes.json", PROBE),
+        None => ProbeCache::disabled(),
     };
     let memo = exec::StatMemo::default();
     let answers = parallel_map(&jobs, |path| probe_python(path, opts, &cache, &memo));
     let mut results = Vec::with_capacity(answers.len());
     for (path, (mut runtimes, fresh)) in jobs.iter().zip(answers) {
         if let Some(f) = fresh {
-            cache.put(path, &f.policy, &f.answer);
+            if let Ok(raw) = serde_json::to_string(&f.answer) {
+                cache.put(path, &f.policy, raw, watched_paths(path, &f.answer));
+            }
         }
         let owner = owner_of(path, opts);
         for rt in &mut runtimes {
@@ -146,7 +163,7 @@ struct Fresh {
 fn probe_python(
     path: &Path,
     opts: &Options,
-    cache: &probe_cache::ProbeCache,
+    cache: &ProbeCache,
     memo: &exec::StatMemo,
 ) -> (Vec<Runtime>, Option<Fresh>) {
     let policy = exec::policy_for_with(path, memo);

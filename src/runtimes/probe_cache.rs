@@ -1,24 +1,22 @@
-//! Remembers each interpreter's answer to the probe, so a second `status` does not spawn
-//! ten Pythons again.
+//! Remembers each program's answer to a family's probe (Pythons, nodes), so a second
+//! `status` does not spawn them all again. One file per family.
 //!
-//! The answer only says *where* an interpreter looks (paths), never what is there: bundles
-//! are read fresh on every run. An answer is reused only while the interpreter binary,
-//! its resolved path, its `pyvenv.cfg`, every site-packages directory it reported and its
-//! user site are unchanged (inode, size, mtime, ctime): installing or removing a package
-//! changes its site-packages directory, upgrading the interpreter changes the binary.
+//! An answer is reused only while every path the family named when it stored it is
+//! unchanged (inode, size, mtime, ctime): for a Python its binary, resolved path,
+//! `pyvenv.cfg`, site-packages directories and user site (installing or removing a package
+//! changes its site-packages directory, upgrading the interpreter changes the binary); for
+//! a node its binary and resolved path.
 //! As root the cache lives in `/var/cache/trustsync`, and is ignored unless that directory
 //! is a root-owned, non-symlink directory nobody else can write; elsewhere in the user's
 //! `$XDG_CACHE_HOME/trustsync`. Writes are temp file + fsync + rename.
 
-use super::probe::ProbeAnswer;
 use crate::runtimes::exec::ExecPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const FILE_NAME: &str = "python-probes.json";
-/// Bumped whenever the probe script or this format changes.
+/// Bumped whenever this format changes (a changed probe script is told by its digest).
 const FORMAT: u32 = 3;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -58,19 +56,6 @@ fn stamp(path: &Path) -> Option<String> {
     }
 }
 
-fn watched_paths(binary: &Path, answer: &ProbeAnswer) -> Vec<PathBuf> {
-    let mut paths = vec![binary.to_path_buf()];
-    if let Ok(real) = std::fs::canonicalize(binary) {
-        paths.push(real);
-    }
-    if let Some(venv) = binary.parent().and_then(Path::parent) {
-        paths.push(venv.join("pyvenv.cfg"));
-    }
-    paths.extend(answer.site_dirs.iter().map(PathBuf::from));
-    paths.extend(answer.user_site.iter().map(PathBuf::from));
-    paths
-}
-
 fn policy_key(p: &ExecPolicy) -> String {
     format!("{p:?}")
 }
@@ -95,14 +80,20 @@ impl ProbeCache {
         }
     }
 
-    pub fn open(dir: Option<PathBuf>, euid: u32, probe_script: &str) -> ProbeCache {
+    /// The cache in `dir`/`file_name`, valid for answers to `probe_script`.
+    pub fn open(
+        dir: Option<PathBuf>,
+        euid: u32,
+        file_name: &str,
+        probe_script: &str,
+    ) -> ProbeCache {
         use sha2::Digest;
         let probe_sha256 = hex::encode(sha2::Sha256::digest(probe_script.as_bytes()));
         // A missing directory is created only when there is something to save.
         let Some(dir) = dir.filter(|d| !d.exists() || dir_is_safe(d, euid, false)) else {
             return ProbeCache::disabled();
         };
-        let path = dir.join(FILE_NAME);
+        let path = dir.join(file_name);
         let file = read_own_file(&path, euid)
             .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
             .filter(|f| f.format == FORMAT && f.probe_sha256 == probe_sha256)
@@ -123,15 +114,13 @@ impl ProbeCache {
         fresh.then(|| e.answer.clone())
     }
 
-    /// Remembers `answer` (with its bundle walk) for `binary` run under `policy`.
-    pub fn put(&mut self, binary: &Path, policy: &ExecPolicy, answer: &ProbeAnswer) {
+    /// Remembers the answer `raw` for `binary` run under `policy`, valid while none of
+    /// `watched` changes.
+    pub fn put(&mut self, binary: &Path, policy: &ExecPolicy, raw: String, watched: Vec<PathBuf>) {
         if self.path.is_none() {
             return;
         }
-        let Ok(raw) = serde_json::to_string(answer) else {
-            return;
-        };
-        let watched = watched_paths(binary, answer).into_iter().map(|p| {
+        let watched = watched.into_iter().map(|p| {
             let s = stamp(&p);
             (p, s)
         });
@@ -235,7 +224,7 @@ mod tests {
     fn a_cache_file_others_can_write_or_do_not_own_is_ignored() {
         let euid = rustix::process::geteuid().as_raw();
         let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join(FILE_NAME);
+        let f = dir.path().join("python-probes.json");
         std::fs::write(&f, b"{}").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_own_file(&f, euid).as_deref(), Some(&b"{}"[..]));
