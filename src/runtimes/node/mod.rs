@@ -209,7 +209,10 @@ pub fn probe(
     });
     match parsed {
         Ok((answer, text)) => {
-            apply_answer(&mut rt, &answer, &opts.env, &openssl_dir(binary, &answer));
+            // The OPENSSLDIR scan reads the whole binary: only when OpenSSL's defaults count.
+            apply_answer(&mut rt, &answer, &opts.env, &|| {
+                openssl_dir(binary, &answer)
+            });
             (rt, fresh.then_some((policy, text)))
         }
         Err(e) => {
@@ -308,7 +311,7 @@ pub fn apply_answer(
     rt: &mut Runtime,
     answer: &NodeAnswer,
     env: &HashMap<String, String>,
-    openssl_dir: &Path,
+    openssl_dir: &dyn Fn() -> PathBuf,
 ) {
     rt.version = Some(match &answer.openssl {
         Some(o) => format!("{} (OpenSSL {o})", answer.version),
@@ -342,6 +345,7 @@ pub fn apply_answer(
         rt.overridden_by.push("NODE_USE_SYSTEM_CA".into());
     }
     if openssl_ca || system_ca {
+        let dir = openssl_dir();
         crate::runtimes::openssl::apply_default_paths(
             rt,
             answer
@@ -350,8 +354,8 @@ pub fn apply_answer(
                 .map(|o| format!("OpenSSL {o}"))
                 .as_deref(),
             env,
-            ("SSL_CERT_FILE", openssl_dir.join("cert.pem")),
-            ("SSL_CERT_DIR", openssl_dir.join("certs")),
+            ("SSL_CERT_FILE", dir.join("cert.pem")),
+            ("SSL_CERT_DIR", dir.join("certs")),
         );
         // A missing default file or directory is normal here (Debian has no
         // /etc/ssl/cert.pem): OpenSSL skips it; only what exists counts.
@@ -410,12 +414,9 @@ mod tests {
     fn row(version: &str, use_openssl_ca: bool, env: &[(&str, &str)]) -> Runtime {
         let mut rt = Runtime::new(KIND, "/opt/node/bin/node".into(), "node".into());
         let env = crate::discover::env_of(env);
-        apply_answer(
-            &mut rt,
-            &answer(version, use_openssl_ca),
-            &env,
-            Path::new("/etc/ssl"),
-        );
+        apply_answer(&mut rt, &answer(version, use_openssl_ca), &env, &|| {
+            PathBuf::from("/etc/ssl")
+        });
         rt
     }
 
