@@ -182,6 +182,7 @@ impl Printer {
             "{:<11} {:<label_width$} {:>6}  {}\n",
             "KIND", "RUNTIME", "TRUSTS", "VERDICT"
         ));
+        let mut run_fix = 0;
         for rt in &r.runtimes {
             let shown = rt.shown_label();
             let label = term::fit(&shown, label_width);
@@ -204,13 +205,28 @@ impl Printer {
                     escape(&p.message)
                 ));
             }
-            out.push_str(&format!("    fix: {}\n", fix_hint(rt)));
+            // "Run fix" is said once, at the end, for every row it serves; a row gets its
+            // own line only when fix would not do it (advice, a restart, its owner).
+            match fix_hint(rt) {
+                Hint::RunFix => run_fix += 1,
+                Hint::Other(h) => out.push_str(&format!("    fix: {h}\n")),
+            }
         }
         let sm = &r.summary;
         out.push_str(&format!(
             "\n{} ok, {} drift, {} broken\n",
             sm.ok, sm.drift, sm.broken
         ));
+        if run_fix > 0 {
+            let rows = if run_fix == 1 {
+                "1 runtime".to_string()
+            } else {
+                format!("{run_fix} runtimes")
+            };
+            out.push_str(&format!(
+                "fix: {FIX_COMMAND}   (fixes {rows} above; preview with `trustsync fix --dry-run`)\n"
+            ));
+        }
         self.data(&out);
     }
 
@@ -491,36 +507,45 @@ fn render_advice(advice: &[crate::apply::Advice]) -> String {
 }
 
 /// The next step for a runtime, in one line.
-fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> String {
+/// What the line under a row says to do.
+enum Hint {
+    /// `fix` would change something for it: said once, after the table.
+    RunFix,
+    Other(String),
+}
+
+fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> Hint {
     if rt.problems.iter().any(|p| p.code == "not-executed") {
-        return "run `trustsync status` as the owner of this interpreter".into();
+        return Hint::Other("run `trustsync status` as the owner of this interpreter".into());
     }
     if rt.is_variable {
-        return format!(
+        return Hint::Other(format!(
             "point {} at the OS bundle, or unset it (`{FIX_COMMAND}` rewrites it only where trustsync set it)",
             escape(&rt.label)
-        );
+        ));
     }
     if rt
         .problems
         .iter()
         .any(|p| p.code == "probe-failed" || p.code == "no-ssl-module")
     {
-        return "repair or remove this runtime; trustsync cannot see where it looks".into();
+        return Hint::Other(
+            "repair or remove this runtime; trustsync cannot see where it looks".into(),
+        );
     }
     if rt.problems.iter().any(|p| p.code == "fixed-for-new-shells") {
         // fix already did its part: running it again would answer "Nothing to do".
-        return "nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)".into();
+        return Hint::Other("nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)".into());
     }
     match &rt.fix_outlook {
-        Some(o) if !o.changes && !o.advice.is_empty() => format!(
+        Some(o) if !o.changes && !o.advice.is_empty() => Hint::Other(format!(
             "fix changes nothing for it: {}",
             escape(&o.advice.join("; "))
+        )),
+        Some(o) if !o.changes => Hint::Other(
+            "fix has nothing to change for it (`trustsync fix --dry-run` shows the plan)".into(),
         ),
-        Some(o) if !o.changes => {
-            "fix has nothing to change for it (`trustsync fix --dry-run` shows the plan)".into()
-        }
-        _ => format!("{FIX_COMMAND}   (preview with `trustsync fix --dry-run`)"),
+        _ => Hint::RunFix,
     }
 }
 
