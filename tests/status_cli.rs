@@ -207,7 +207,8 @@ fn usage_and_store_errors_exit_2() {
 }
 
 /// Colour only where the terminal can show it: on a real TTY (util-linux `script` gives one)
-/// the verdicts are coloured, with `TERM=dumb` or `NO_COLOR` they are not, and piped never.
+/// the verdicts are coloured, with `TERM=dumb` or `NO_COLOR` they are not, and piped never;
+/// `--color always|never` overrides, and JSON is never coloured.
 #[cfg(target_os = "linux")]
 #[test]
 fn colour_follows_the_terminal_term_dumb_and_no_color() {
@@ -238,6 +239,41 @@ fn colour_follows_the_terminal_term_dumb_and_no_color() {
     assert!(!esc(&on_tty(&[("NO_COLOR", "1")])), "NO_COLOR gets none");
     let piped = trustsync(&["status", "--only", "--root", root], &[("TERM", "xterm")]);
     assert!(!esc(&piped.stdout), "a pipe gets none");
+    // --color decides over the terminal, TERM and NO_COLOR, on every command.
+    // (A variable gives the tree a row to colour.)
+    let file = write(
+        m.root.path(),
+        "/opt/both.pem",
+        format!("{}{}", m.public.pem, m.corp.pem).as_bytes(),
+    );
+    let var = [("SSL_CERT_FILE", file.to_str().unwrap())];
+    let forced = trustsync(
+        &["status", "--only", "--root", root, "--color", "always"],
+        &var,
+    );
+    assert!(
+        esc(&forced.stdout),
+        "--color always colours a pipe: {}",
+        support::report::show(&forced)
+    );
+    let cmd_never = format!("{cmd} --color never");
+    let out = std::process::Command::new("/usr/bin/script")
+        .args(["-qec", &cmd_never, "/dev/null"])
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(
+        !out.stdout.is_empty() && !esc(&out.stdout),
+        "--color never on a TTY"
+    );
+    let json = trustsync(
+        &[
+            "status", "--json", "--only", "--root", root, "--color", "always",
+        ],
+        &[],
+    );
+    assert!(!esc(&json.stdout), "JSON is never coloured");
 }
 
 /// `remove` with something that is not a fingerprint is a usage error: exit 2, as README

@@ -23,6 +23,10 @@ use std::time::{Duration, SystemTime};
     about = "Make every runtime on this machine trust what the OS trusts"
 )]
 struct Cli {
+    /// When to colour human output: `auto` (a terminal that is not `TERM=dumb`, and no
+    /// `NO_COLOR`), `always`, `never`. JSON is never coloured.
+    #[arg(long, value_enum, default_value = "auto", global = true)]
+    color: printer::ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -367,6 +371,7 @@ enum StrategyArg {
 /// The `trustsync` command (`src/main.rs` only calls this).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    printer::set_color_choice(cli.color);
     let code = match cli.command {
         Command::Status {
             json,

@@ -22,14 +22,35 @@ pub struct Printer {
     quiet: bool,
 }
 
+/// `--color`: when human output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The run's `--color`, set once by the CLI before any printer exists.
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+pub fn set_color_choice(choice: ColorChoice) {
+    let _ = COLOR.set(choice);
+}
+
 impl Printer {
     pub fn new(json: bool) -> Printer {
         // A terminal that says it cannot show escapes (`TERM=dumb`: Emacs shells, some CI
-        // logs) gets none, like `NO_COLOR`.
+        // logs) gets none, like `NO_COLOR`; `--color` decides over both.
         let color = !json
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+            && match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                }
+            };
         Printer {
             color,
             json,
