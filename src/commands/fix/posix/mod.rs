@@ -225,28 +225,28 @@ impl Builder<'_> {
             self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
             return Ok(());
         }
-        if self.has(d, "verification-off")
-            && rt.configured_by.is_none()
-            && rt.kind == crate::runtimes::node::npm::KIND
-        {
-            let said = d
-                .problems
-                .iter()
-                .find(|p| p.code == "verification-off")
-                .map(|p| p.message.clone())
-                .unwrap_or_default();
-            self.advise(d, "verification-off", format!("{said}: remove that setting (trustsync does not edit configuration it did not write)"));
-            return Ok(());
-        }
+        // Verification off is the user's setting, whatever turned it off: say which and
+        // where, never edit it. Only requests' empty CURL_CA_BUNDLE needs finding.
         if self.has(d, "verification-off") {
-            let origin = where_set(
-                "CURL_CA_BUNDLE",
-                self.ctx,
-                self.opts.env.get("HOME").map(String::as_str),
-            );
-            self.advise(d, "verification-off", format!(
-                "it verifies nothing because $CURL_CA_BUNDLE is set but empty{origin}: unset it (trustsync does not change a variable it did not set)"
-            ));
+            let message = if rt.kind == crate::runtimes::python::REQUESTS
+                && self.status_env("CURL_CA_BUNDLE").as_deref() == Some("")
+            {
+                let origin = where_set(
+                    "CURL_CA_BUNDLE",
+                    self.ctx,
+                    self.opts.env.get("HOME").map(String::as_str),
+                );
+                format!("it verifies nothing because $CURL_CA_BUNDLE is set but empty{origin}: unset it (trustsync does not change a variable it did not set)")
+            } else {
+                let said = d
+                    .problems
+                    .iter()
+                    .find(|p| p.code == "verification-off")
+                    .map(|p| p.message.clone())
+                    .unwrap_or_default();
+                format!("{said}: remove that setting (trustsync does not edit configuration it did not write)")
+            };
+            self.advise(d, "verification-off", message);
             return Ok(());
         }
         if rt.kind == crate::runtimes::java::KIND {
@@ -475,6 +475,53 @@ mod tests {
         };
         let plan = plan(&status, &ctx, &opts).unwrap();
         (root, plan, corp)
+    }
+
+    /// Verification turned off by a start file (python-ssl) is advised as what it is, not
+    /// as requests' empty CURL_CA_BUNDLE; nothing is planned for it.
+    #[test]
+    fn verification_off_advice_names_what_turned_it_off() {
+        let root = tempfile::tempdir().unwrap();
+        let corp = ca("Corp Root");
+        let os = os_store(
+            "debian",
+            "/etc/ssl/certs/ca-certificates.crt",
+            std::slice::from_ref(&corp),
+        );
+        let mut rt = Runtime::new(
+            crate::runtimes::python::SSL,
+            root.path().join("python3"),
+            "python3".into(),
+        );
+        rt.notes.push(crate::model::runtime::Note {
+            code: "verification-off",
+            message: "a .pth installs ssl._create_unverified_context".into(),
+            fatal: true,
+        });
+        let mut cache = Cache::default();
+        let status = Status {
+            diagnoses: vec![diagnose(rt, &os, &mut cache)],
+            os,
+            reference_gap: None,
+            looked: Default::default(),
+        };
+        let ctx = Context::with_root(root.path());
+        let opts = FixOptions {
+            strategy: Strategy::Auto,
+            copy: false,
+            env: HashMap::new(),
+            etc_environment: false,
+        };
+        let plan = plan(&status, &ctx, &opts).unwrap();
+        assert!(plan.plan.actions.is_empty(), "{:?}", plan.plan.actions);
+        let advice = &plan.advice[0];
+        assert_eq!(advice.code, "verification-off");
+        assert!(
+            advice.message.contains("_create_unverified_context")
+                && !advice.message.contains("CURL_CA_BUNDLE"),
+            "{}",
+            advice.message
+        );
     }
 
     #[test]
