@@ -256,11 +256,25 @@ fn openssl_dir(binary: &Path, answer: &NodeAnswer) -> PathBuf {
 }
 
 /// The `OPENSSLDIR: "…"` string OpenSSL compiles into a binary, read from the file (never
-/// by running it). Read in chunks; a node binary is about 100 MB.
+/// by running it). Read in chunks; a node binary is about 100 MB, more than the shared
+/// bounded reader takes, so this opens it itself the same careful way: non-blocking (a
+/// FIFO swapped in by the binary's owner cannot hang the run), a regular file checked on
+/// the descriptor, at most 512 MiB scanned.
 fn compiled_openssl_dir(binary: &Path) -> Option<PathBuf> {
     use std::io::Read;
     const NEEDLE: &[u8] = b"OPENSSLDIR: \"";
-    let mut file = std::fs::File::open(binary).ok()?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = opts.open(binary).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut file = file.take(512 << 20);
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
     loop {
@@ -469,6 +483,7 @@ mod tests {
         assert_eq!(distro.overridden_by, ["SSL_CERT_FILE"]);
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_compiled_openssl_dir_is_found_in_a_file_across_chunk_edges() {
         let dir = tempfile::tempdir().unwrap();
@@ -479,5 +494,16 @@ mod tests {
         assert_eq!(compiled_openssl_dir(&f), Some(PathBuf::from("/etc/ssl")));
         std::fs::write(&f, b"no such string").unwrap();
         assert_eq!(compiled_openssl_dir(&f), None);
+        // A FIFO in its place is refused, not waited on.
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert_eq!(compiled_openssl_dir(&fifo), None);
     }
 }
