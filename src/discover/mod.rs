@@ -201,10 +201,15 @@ pub(crate) fn bounded_subdirs(dir: &Path, max: usize) -> Vec<PathBuf> {
 
 /// The regular files among `paths`, each real file once (the first path that reaches it).
 pub(crate) fn unique_files(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    unique_paths(paths, |p| p.is_file())
+}
+
+/// The `paths` that pass `keep`, each real path once (the first path that reaches it).
+pub(crate) fn unique_paths(paths: Vec<PathBuf>, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     let mut seen = HashSet::new();
     paths
         .into_iter()
-        .filter(|p| p.is_file())
+        .filter(|p| keep(p))
         .filter(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())))
         .collect()
 }

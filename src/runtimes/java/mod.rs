@@ -105,12 +105,7 @@ pub fn homes(opts: &Options) -> Vec<PathBuf> {
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    found
-        .into_iter()
-        .filter(|d| is_home(d))
-        .filter(|d| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())))
-        .collect()
+    crate::discover::unique_paths(found, is_home)
 }
 
 /// `lib/python3.*/{site,dist}-packages` under `lib`.

@@ -110,7 +110,16 @@ fn npm_row(node: &Runtime, opts: &Options) -> Option<Runtime> {
         return None;
     }
     let reader = trustsync_platform::read::Reader::under(Path::new("/"));
-    let files = npm::config_files(&prefix, &opts.env);
+    // Another user's node is that user's npm: their ~/.npmrc, not root's.
+    let home = match node.reported_by_uid {
+        Some(uid) => opts
+            .accounts
+            .iter()
+            .find(|a| a.uid == uid)
+            .map(|a| a.home.clone()),
+        None => opts.env.get("HOME").map(PathBuf::from),
+    };
+    let files = npm::config_files(&prefix, &opts.env, home.as_deref());
     let tls = npm::settings(&files, &opts.env, |f| reader.read_to_string(f).ok());
     npm::row(node, &prefix, &tls)
 }

@@ -82,8 +82,13 @@ fn expand(value: &str, env: &HashMap<String, String>) -> String {
 }
 
 /// The npmrc files of the npm that ships with the node at `prefix`, in the order npm reads
-/// them (later wins).
-pub fn config_files(prefix: &Path, env: &HashMap<String, String>) -> Vec<PathBuf> {
+/// them (later wins). `home` is the home of whoever runs that npm (the node's owner when
+/// another user's node is judged as root, not root's own).
+pub fn config_files(
+    prefix: &Path,
+    env: &HashMap<String, String>,
+    home: Option<&Path>,
+) -> Vec<PathBuf> {
     let var = |name: &str| {
         env.iter()
             .find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty())
@@ -91,9 +96,7 @@ pub fn config_files(prefix: &Path, env: &HashMap<String, String>) -> Vec<PathBuf
     };
     let mut files = vec![prefix.join("lib/node_modules/npm/npmrc")];
     files.push(var("npm_config_globalconfig").unwrap_or_else(|| prefix.join("etc/npmrc")));
-    if let Some(user) = var("npm_config_userconfig")
-        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".npmrc")))
-    {
+    if let Some(user) = var("npm_config_userconfig").or_else(|| home.map(|h| h.join(".npmrc"))) {
         files.push(user);
     }
     files
@@ -121,7 +124,11 @@ pub fn settings(
             out.strict_ssl = Some((s, at));
         }
     }
-    for (key, value) in env {
+    // Sorted, so that two spellings of one key (`npm_config_cafile`, `NPM_CONFIG_CAFILE`)
+    // settle the same way every run.
+    let mut vars: Vec<(&String, &String)> = env.iter().collect();
+    vars.sort();
+    for (key, value) in vars {
         let key = key.to_ascii_lowercase().replace('_', "-");
         let from = format!("${}", key.to_ascii_uppercase().replace('-', "_"));
         match key.as_str() {

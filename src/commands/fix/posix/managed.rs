@@ -139,6 +139,8 @@ impl Builder<'_> {
             });
             return Ok(());
         }
+        // Written like every file (temp, fsync, rename): sudo skips names with a dot, so
+        // it never parses the half-written `.trustsync-tmp-…` file, only the renamed one.
         let write = self.planner.write_file(
             drop_in,
             sudoers_drop_in().into_bytes(),
