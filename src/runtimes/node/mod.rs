@@ -503,16 +503,19 @@ mod tests {
         assert_eq!(compiled_openssl_dir(&f), Some(PathBuf::from("/etc/ssl")));
         std::fs::write(&f, b"no such string").unwrap();
         assert_eq!(compiled_openssl_dir(&f), None);
-        // A FIFO in its place is refused, not waited on.
-        let fifo = dir.path().join("fifo");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &fifo,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
-        assert_eq!(compiled_openssl_dir(&fifo), None);
+        // A FIFO in its place is refused, not waited on (made with Linux's mknodat).
+        #[cfg(target_os = "linux")]
+        {
+            let fifo = dir.path().join("fifo");
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &fifo,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            assert_eq!(compiled_openssl_dir(&fifo), None);
+        }
     }
 }
