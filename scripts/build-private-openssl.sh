@@ -18,7 +18,11 @@
 set -eu
 
 PREFIX=/usr/local/openssl111
-OPENSSL_SRC_REQ="${OPENSSL_SRC_VERSION:-300}"
+# Pinned: the tests know what each OpenSSL version searches (3.4 dropped the store lookup
+# of a certificate directory), so the build must be the version they expect, and a cache
+# left by another version is rebuilt rather than trusted.
+OPENSSL_SRC_REQ="${OPENSSL_SRC_VERSION:-=300.6.1}"
+OPENSSL_EXPECTED="${OPENSSL_EXPECTED_VERSION:-OpenSSL 3.6.3 }"
 CACHE_ROOT="${TRUSTSYNC_CACHE:-$HOME/.cache/trustsync}"
 CACHE_DIR="$CACHE_ROOT/openssl111"
 BIN="$CACHE_DIR/bin/openssl"
@@ -31,7 +35,11 @@ log() { printf 'build-private-openssl: %s\n' "$*" >&2; }
 cache_is_valid() {
     [ -x "$BIN" ] || return 1
     dir_line=$("$BIN" version -d 2>/dev/null) || return 1
-    [ "$dir_line" = "OPENSSLDIR: \"$PREFIX\"" ]
+    [ "$dir_line" = "OPENSSLDIR: \"$PREFIX\"" ] || return 1
+    case "$("$BIN" version 2>/dev/null)" in
+        "$OPENSSL_EXPECTED"*) return 0 ;;
+        *) return 1 ;;
+    esac
 }
 
 report_cached() {

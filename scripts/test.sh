@@ -15,7 +15,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 ./scripts/build-musl.sh
 ./scripts/build-windows-zip.sh
 ./scripts/release-manifests.sh
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 ./scripts/apple-lint.sh --workspace
 cargo clippy --workspace --all-targets --target x86_64-pc-windows-gnu -- -D warnings
 ./scripts/windows-tests.sh
