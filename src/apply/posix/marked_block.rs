@@ -1,6 +1,12 @@
 //! trustsync's marked blocks in files it did not create (patch mode: the OS CAs a bundle
 //! lacks, appended between a begin and an end line): find, set, remove and read one, as
 //! bytes, so the rest of the file stays exactly as it was.
+//!
+//! A block id starting with [`KEYSTORE_PREFIX`] names trustsync's entries in a Java
+//! keystore instead (`fix` for a JDK's own store): the same set / replace / remove, done
+//! in JKS by [`crate::runtimes::java::keystore`], with the block's contents the PEM of the
+//! CAs to hold. One id scheme keeps the plan, the engine's digest checks, the journal and
+//! `undo` (which removes only trustsync's part of a file changed since) the same for both.
 #![forbid(unsafe_code)]
 
 use super::{ApplyError, Result};
@@ -72,9 +78,33 @@ fn block_text(block_id: &str, contents: &str) -> String {
     block
 }
 
+/// Block ids of this form are entries in a Java keystore (see the module doc).
+pub const KEYSTORE_PREFIX: &str = "jks:";
+
+fn is_keystore(block_id: &str) -> bool {
+    block_id.starts_with(KEYSTORE_PREFIX)
+}
+
+fn keystore_error(path: &Path, what: String) -> ApplyError {
+    ApplyError::InvalidAction {
+        path: path.to_path_buf(),
+        what: format!("the Java keystore is {what}"),
+    }
+}
+
 /// `text` with block `block_id` set to `contents`: replaced in place if present, else
-/// appended (after a newline if `text` does not end with one).
+/// appended (after a newline if `text` does not end with one). For a keystore id, the
+/// store with trustsync's entries set to the certificates of the PEM `contents`.
 pub fn upsert_block(path: &Path, text: &[u8], block_id: &str, contents: &str) -> Result<Vec<u8>> {
+    if is_keystore(block_id) {
+        let ders: Vec<Vec<u8>> = crate::model::load::parse_bytes(path, contents.as_bytes())
+            .certificates
+            .into_iter()
+            .map(|c| c.der)
+            .collect();
+        return crate::runtimes::java::keystore::set_trustsync_entries(text, &ders)
+            .map_err(|e| keystore_error(path, e));
+    }
     let block = block_text(block_id, contents);
     match find_block(text, block_id) {
         Ok(Some((start, end))) => {
@@ -100,6 +130,10 @@ pub fn upsert_block(path: &Path, text: &[u8], block_id: &str, contents: &str) ->
 
 /// `text` without block `block_id`; `None` when the block is not there.
 pub fn remove_block(path: &Path, text: &[u8], block_id: &str) -> Result<Option<Vec<u8>>> {
+    if is_keystore(block_id) {
+        return crate::runtimes::java::keystore::remove_trustsync_entries(text)
+            .map_err(|e| keystore_error(path, e));
+    }
     match find_block(text, block_id) {
         Ok(Some((start, end))) => {
             let mut out = text[..start].to_vec();

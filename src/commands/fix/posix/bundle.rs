@@ -83,21 +83,7 @@ impl Builder<'_> {
         let without = marked_block::remove_block(&target, &bytes, PATCH_BLOCK_ID)?.unwrap_or(bytes);
         let upstream = load::parse_bytes(&target, &without).certificates;
         let have: HashSet<[u8; 32]> = upstream.iter().map(Certificate::anchor_key).collect();
-        let mut contents = String::new();
-        for c in self
-            .status
-            .os
-            .trusted
-            .iter()
-            .filter(|c| !have.contains(&c.anchor_key()))
-        {
-            contents.push_str(&format!(
-                "# {}\n# SHA-256: {}\n{}",
-                c.display_name(),
-                c.fingerprint(),
-                c.to_pem()
-            ));
-        }
+        let contents = self.os_cas_outside(&have);
         if contents.is_empty() {
             if marked_block::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
                 let reason = format!(

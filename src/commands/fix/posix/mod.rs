@@ -55,6 +55,9 @@ pub const SUDOERS_DROP_IN: &str = "/etc/sudoers.d/trustsync";
 pub const PAM_BLOCK_ID: &str = "trust-variables";
 /// The block id of patch mode's marked block.
 pub const PATCH_BLOCK_ID: &str = "os-store-cas";
+/// The block id of trustsync's entries in a JDK's own keystore (see
+/// [`marked_block::KEYSTORE_PREFIX`]).
+pub const JAVA_BLOCK_ID: &str = "jks:os-store-cas";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -93,6 +96,7 @@ pub struct FixPlan {
 
 mod bundle;
 mod hashed_dir;
+mod java;
 mod managed;
 
 use managed::where_set;
@@ -250,11 +254,7 @@ impl Builder<'_> {
             return Ok(());
         }
         if rt.kind == crate::runtimes::java::KIND {
-            if !d.missing.is_empty() {
-                let message = java_advice(rt);
-                self.advise(d, "java-store", message);
-            }
-            return Ok(());
+            return self.java_runtime(d);
         }
         // A configuration file's setting is its writer's choice (and, in another user's
         // file, that user's word): say what to change, never edit it.
@@ -320,6 +320,27 @@ impl Builder<'_> {
         }
     }
 
+    /// The OS CAs whose anchor is not in `have`, as PEM with each one's name and
+    /// fingerprint: what a patched bundle's block or a JDK's trustsync entries hold.
+    pub(super) fn os_cas_outside(&self, have: &HashSet<[u8; 32]>) -> String {
+        let mut contents = String::new();
+        for c in self
+            .status
+            .os
+            .trusted
+            .iter()
+            .filter(|c| !have.contains(&c.anchor_key()))
+        {
+            contents.push_str(&format!(
+                "# {}\n# SHA-256: {}\n{}",
+                c.display_name(),
+                c.fingerprint(),
+                c.to_pem()
+            ));
+        }
+        contents
+    }
+
     pub(super) fn status_env(&self, var: &str) -> Option<String> {
         self.opts.env.get(var).cloned()
     }
@@ -340,22 +361,6 @@ impl Builder<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// What to do for a JDK whose store lacks OS CAs: trustsync does not write keystores yet.
-fn java_advice(rt: &crate::model::runtime::Runtime) -> String {
-    let store = rt
-        .bundle_path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let debian = "/etc/ssl/certs/java/cacerts";
-    let resolved = std::fs::canonicalize(&store).unwrap_or_default();
-    if resolved == Path::new(debian) {
-        format!("{store} is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)")
-    } else {
-        format!("this JDK keeps its own store {store}: point it at the OS's with `-Djavax.net.ssl.trustStore={debian}` in JAVA_TOOL_OPTIONS (where that file exists), or add the CA with that JDK's keytool, as the JDK's owner: `keytool -importcert -cacerts -alias trustsync-<sha256> -file CA.pem`")
     }
 }
 
