@@ -1076,12 +1076,18 @@ fn java_keystores() {
     assert_eq!(parse(&good), Ok(Keystore::Jks(entries)));
     for input in inputs(
         &[good],
-        &[b"\xfe\xed\xfe\xed", b"\x00\x00\x00\x02"],
+        &[
+            b"\xfe\xed\xfe\xed",
+            b"\x00\x00\x00\x02",
+            b"\x30\x82",
+            b"\xa0\x80",
+        ],
         1000,
         18,
         8192,
     ) {
         let _ = parse(&input);
+        let _ = trustsync::runtimes::java::pkcs12::parse(&input);
         if let Ok(edited) = set_trustsync_entries(&input, &[vec![1, 2, 3]]) {
             let back = remove_trustsync_entries(&edited).unwrap().unwrap();
             assert_eq!(set_trustsync_entries(&back, &[]).unwrap(), back);

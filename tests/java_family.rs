@@ -53,6 +53,51 @@ fn javas() -> Vec<PathBuf> {
     out
 }
 
+/// (file name, bytes) of PKCS#12 truststores holding `ca_pem`, made by the real keytool
+/// (Debian's JDK 17) and openssl: password-less (no certificate encryption, no MAC),
+/// encrypted with `changeit`, and OpenSSL's `-nokeys` export.
+fn pkcs12_stores(ca_pem: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let keytool = "/usr/lib/jvm/java-17-openjdk-amd64/bin/keytool";
+    let mut out = Vec::new();
+    for (name, props) in [
+        (
+            "nopass.p12",
+            &[
+                "-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE",
+                "-J-Dkeystore.pkcs12.macAlgorithm=NONE",
+            ][..],
+        ),
+        ("changeit.p12", &[][..]),
+    ] {
+        let file = dir.path().join(name);
+        let run = std::process::Command::new(keytool)
+            .args(props)
+            .args(["-importcert", "-noprompt", "-storetype", "pkcs12"])
+            .args(["-storepass", "changeit", "-alias", "corp", "-keystore"])
+            .arg(&file)
+            .arg("-file")
+            .arg(&ca)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", show(&run));
+        out.push((name.to_string(), std::fs::read(&file).unwrap()));
+    }
+    let file = dir.path().join("openssl.p12");
+    let run = std::process::Command::new("/usr/bin/openssl")
+        .args(["pkcs12", "-export", "-nokeys", "-passout", "pass:", "-in"])
+        .arg(&ca)
+        .arg("-out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", show(&run));
+    out.push(("openssl.p12".into(), std::fs::read(&file).unwrap()));
+    out
+}
+
 /// HttpsGet.class, compiled once per test into `dir` (release 11: every JVM here runs it).
 fn compile_client(dir: &Path) -> bool {
     let javac = Path::new("/usr/lib/jvm/java-17-openjdk-amd64/bin/javac");
@@ -105,13 +150,23 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
         without_ca,
         write_jks(&[("public".into(), public.root_der())], "changeit"),
     );
+    // PKCS#12 stores as the real keytool and openssl make them: password-less (how JDK 18+
+    // ship cacerts), encrypted with a password, and OpenSSL's (no trusted-key-usage mark).
+    let p12 = pkcs12_stores(&chain.root_pem());
+    for (name, bytes) in &p12 {
+        sb.write(format!("/opt/stores/{name}"), bytes);
+    }
     let prop = |p: &str| format!("-Djavax.net.ssl.trustStore={p}");
     let (p_with, p_without, p_missing) = (
         prop(with_ca),
         prop(without_ca),
         prop("/nonexistent/store.jks"),
     );
-    let envs: Vec<Vec<(&str, &str)>> = vec![
+    let p12_props: Vec<String> = p12
+        .iter()
+        .map(|(name, _)| prop(&format!("/opt/stores/{name}")))
+        .collect();
+    let mut envs: Vec<Vec<(&str, &str)>> = vec![
         vec![],
         vec![("JAVA_TOOL_OPTIONS", p_with.as_str())],
         vec![("JAVA_TOOL_OPTIONS", p_without.as_str())],
@@ -122,6 +177,11 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
             ("JDK_JAVA_OPTIONS", p_without.as_str()),
         ],
     ];
+    envs.extend(
+        p12_props
+            .iter()
+            .map(|p| vec![("JAVA_TOOL_OPTIONS", p.as_str())]),
+    );
     let port = server.port().to_string();
     let cp = classes.path().to_str().unwrap();
     let mut seen = std::collections::HashSet::new();

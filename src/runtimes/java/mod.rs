@@ -19,6 +19,7 @@
 //! never written: `fix` says what to do instead (advice `java-store`).
 
 pub mod keystore;
+pub mod pkcs12;
 
 use crate::discover::Options;
 use crate::model::cert::Certificate;
@@ -193,7 +194,13 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
     };
     // The store as a file (what advice and JSON name); its certificates are the trust set.
     rt.bundle_path = Some(store.clone());
-    match read_store(&store) {
+    let password_set = ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"].iter().any(|var| {
+        env.get(*var).is_some_and(|v| {
+            v.split_whitespace()
+                .any(|w| w.starts_with("-Djavax.net.ssl.trustStorePassword="))
+        })
+    });
+    match read_store(&store, password_set) {
         Ok(certs) => {
             rt.builtin = certs;
             rt.builtin_from = format!("its truststore {}", store.display());
@@ -207,7 +214,10 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
     rt
 }
 
-fn read_store(store: &Path) -> Result<Vec<Certificate>, String> {
+/// The trust anchors JSSE loads from `store`. `password_set`: the
+/// `javax.net.ssl.trustStorePassword` property is given, so JSSE also decrypts what a
+/// PKCS#12 store encrypts (without it, those parts are skipped).
+fn read_store(store: &Path, password_set: bool) -> Result<Vec<Certificate>, String> {
     let shown = store.display();
     let reader = trustsync_platform::read::Reader::under(Path::new("/"));
     let bytes = reader
@@ -221,6 +231,19 @@ fn read_store(store: &Path) -> Result<Vec<Certificate>, String> {
             .iter()
             .filter_map(|(_, der)| Certificate::from_der(der).ok())
             .collect()),
+        Ok(keystore::Keystore::Unsupported("PKCS#12")) => match pkcs12::parse(&bytes) {
+            Ok(p12) if p12.encrypted_parts > 0 && password_set => Err(format!(
+                "its truststore {shown} is a PKCS#12 file with encrypted contents and javax.net.ssl.trustStorePassword is set: JSSE decrypts them, trustsync does not read them yet"
+            )),
+            Ok(p12) => Ok(p12
+                .trusted
+                .iter()
+                .filter_map(|der| Certificate::from_der(der).ok())
+                .collect()),
+            Err(e) => Err(format!(
+                "its truststore {shown} is not a PKCS#12 file JSSE can load: {e}"
+            )),
+        },
         Ok(keystore::Keystore::Unsupported(format)) => Err(format!(
             "its truststore {shown} is a {format} file, which trustsync does not read yet"
         )),
