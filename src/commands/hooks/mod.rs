@@ -23,7 +23,7 @@ use std::time::UNIX_EPOCH;
 use crate::apply::posix::journal::Journal;
 use crate::apply::posix::safe_fs::ABSENT;
 use crate::apply::posix::{self as apply, ApplyError, Context, Plan, Planner, StateLock};
-use crate::commands::fix::posix::{Strategy, PATCH_BLOCK_ID};
+use crate::commands::fix::posix::{Strategy, JAVA_BLOCK_ID, PATCH_BLOCK_ID};
 use layout::{Facts, Hook, HookKind};
 
 /// `/run/systemd/system` exists exactly when systemd is PID 1 (what `sd_booted()` checks).
@@ -61,7 +61,13 @@ pub struct HookPlan {
 pub fn patched_bundles(journal: &Journal) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
     for entry in &journal.entries {
-        if entry.block_id.as_deref() != Some(PATCH_BLOCK_ID) || out.contains(&entry.path) {
+        // A JDK's store with trustsync's entries is a patched bundle too: an upgrade of
+        // the JDK replaces it the same way pip replaces certifi.
+        let patched = matches!(
+            entry.block_id.as_deref(),
+            Some(PATCH_BLOCK_ID | JAVA_BLOCK_ID)
+        );
+        if !patched || out.contains(&entry.path) {
             continue;
         }
         if journal
