@@ -214,3 +214,36 @@ fn every_documented_fix_field_is_present() {
         }
     }
 }
+
+/// The error document (README "When a `--json` command fails") from real failures: an
+/// unreadable store, a usage error clap reports, and probe's own tag.
+#[test]
+fn every_documented_error_field_is_present() {
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let runs = [
+        (
+            "store error",
+            vec!["status", "--json", "--only", "--root", empty],
+        ),
+        ("usage error", vec!["fix", "--json", "--no-such-flag"]),
+        (
+            "probe error",
+            vec!["probe", "127.0.0.1", "--json", "--only", "--root", empty],
+        ),
+    ];
+    let rows = documented_rows("error-json-fields");
+    assert_eq!(rows.len(), 5, "the table parsed: {rows:?}");
+    for (name, args) in runs {
+        let out = trustsync(&args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let doc = json(&out);
+        for (field, cells) in &rows {
+            assert!(
+                lookup(&doc, field).is_some(),
+                "documented field {field} is missing from the {name}'s document: {doc:#}"
+            );
+            assert_typed(&doc, field, &cells[0], name);
+        }
+    }
+}

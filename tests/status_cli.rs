@@ -291,3 +291,91 @@ fn remove_with_a_bad_fingerprint_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["error"]["code"], "bad-fingerprint");
 }
+
+/// The error document (README "When a `--json` command fails"): on stdout whenever a
+/// `--json` run fails before it has a document, with the stderr line as its message; clap's
+/// usage errors too, when `--json` is among the arguments; nothing on stdout without it.
+#[test]
+fn json_failures_print_the_error_document() {
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let check = |args: &[&str], command: &str, error: &str, schema: &str| {
+        let out = trustsync(args, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            support::report::show(&out)
+        );
+        let doc = json(&out);
+        assert_eq!(doc["schema"], schema, "{args:?}: {doc:#}");
+        assert_eq!(doc["command"], command, "{doc:#}");
+        assert_eq!(doc["error"], error, "{doc:#}");
+        assert_eq!(doc["exit_code"], 2, "{doc:#}");
+        let message = doc["message"].as_str().unwrap();
+        assert!(!message.is_empty() && !message.contains('\n'), "{doc:#}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "the same line on stderr: {}",
+            support::report::show(&out)
+        );
+    };
+    const ERR: &str = "trustsync-error/1";
+    check(
+        &["status", "--json", "--only", "--root", empty],
+        "status",
+        "store-unreadable",
+        ERR,
+    );
+    check(
+        &["status", "--json", "--runtime", "/nonexistent/python3"],
+        "status",
+        "runtime-not-found",
+        ERR,
+    );
+    check(
+        &["fix", "--dry-run", "--json", "--only", "--root", empty],
+        "fix",
+        "store-unreadable",
+        ERR,
+    );
+    check(&["status", "--json", "--bogus"], "status", "usage", ERR);
+    check(
+        &["--color", "never", "hook", "status", "--json", "--bogus"],
+        "hook status",
+        "usage",
+        ERR,
+    );
+    check(
+        &["status", "--json", "--runtime-timeout", "nan"],
+        "status",
+        "usage",
+        ERR,
+    );
+    // probe keeps the tag its connection errors always had.
+    check(
+        &["probe", "127.0.0.1", "--json", "--only", "--root", empty],
+        "probe",
+        "store-unreadable",
+        "trustsync-probe/1",
+    );
+    check(
+        &["probe", "--json", "--timeout", "0", "127.0.0.1"],
+        "probe",
+        "usage",
+        "trustsync-probe/1",
+    );
+    // Without --json: the stderr line alone.
+    for args in [
+        &["status", "--bogus"][..],
+        &["status", "--only", "--root", empty][..],
+    ] {
+        let out = trustsync(args, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "{}", support::report::show(&out));
+    }
+    // `--json` after `--` is an operand, not the flag: no document.
+    let out = trustsync(&["probe", "--only", "--root", empty, "--", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", support::report::show(&out));
+}

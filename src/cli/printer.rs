@@ -10,6 +10,10 @@
 //! Quiet mode (`--quiet`, for hooks and provisioning scripts that branch on the exit code)
 //! is decided here too, so no command has to remember it: nothing reaches stdout, and the
 //! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
+//!
+//! Under `--json` a failed run always prints one document: the command's own, or, when it
+//! stopped before having one, the error document ([`finish`]), from the failure line this
+//! module saw go to stderr. So it keeps a small ledger of what the process printed.
 
 use crate::cli::report::{FixReport, FixRun, StatusReport};
 use crate::diagnose::Verdict;
@@ -35,6 +39,58 @@ static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 
 pub fn set_color_choice(choice: ColorChoice) {
     let _ = COLOR.set(choice);
+}
+
+/// What this process printed, for [`finish`]: whether a JSON document reached stdout, and
+/// the failure that stopped the run (its stable code and its stderr line). Process-wide
+/// because commands make their own printers (`add --fix` runs `fix` with another one).
+struct Ledger {
+    document: bool,
+    failure: Option<(&'static str, String)>,
+}
+
+static LEDGER: std::sync::Mutex<Ledger> = std::sync::Mutex::new(Ledger {
+    document: false,
+    failure: None,
+});
+
+fn ledger() -> std::sync::MutexGuard<'static, Ledger> {
+    // A panic while printing must not hide the error document that reports it.
+    LEDGER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Code of a failure line that came without one.
+const GENERIC_FAILURE: &str = "failed";
+
+/// Records why the run failed: a coded failure wins over an uncoded line said before it
+/// (a hint that followed it does not replace it).
+fn record_failure(code: &'static str, line: &str) {
+    let mut l = ledger();
+    match &l.failure {
+        Some((c, _)) if *c != GENERIC_FAILURE || code == GENERIC_FAILURE => {}
+        _ => l.failure = Some((code, line.to_string())),
+    }
+}
+
+/// The end of every command: with `--json`, a run that exits non-zero without having
+/// printed its document prints the error document (`crate::commands::failure`) instead,
+/// so stdout is never empty for a script parsing it.
+pub fn finish(command: &str, json: bool, exit_code: u8) {
+    if !json || exit_code == 0 || ledger().document {
+        return;
+    }
+    let (error, message) = ledger().failure.clone().unwrap_or_else(|| {
+        (
+            GENERIC_FAILURE,
+            format!("trustsync {command} failed (exit {exit_code})"),
+        )
+    });
+    Printer::new(true).print_json(&crate::commands::failure::ErrorReport::for_command(
+        command,
+        error,
+        message,
+        i32::from(exit_code),
+    ));
 }
 
 impl Printer {
@@ -71,7 +127,15 @@ impl Printer {
     /// hook's log must say why it failed). Not for progress or advice: those are data.
     /// The whole line is escaped: it names files and quotes other programs.
     pub fn warn(&self, line: &str) {
+        record_failure(GENERIC_FAILURE, line);
         let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+    }
+
+    /// [`Printer::warn`] with the stable code the error document carries (`store-unreadable`,
+    /// `lock-held`, …) when this failure ends the run.
+    pub fn fail(&self, code: &'static str, line: &str) {
+        record_failure(code, line);
+        self.warn(line);
     }
 
     /// "Where I looked", for `status -v`: talk, so on stderr.
@@ -123,6 +187,7 @@ impl Printer {
 
     pub fn print_json<T: serde::Serialize>(&self, value: &T) {
         let text = serde_json::to_string_pretty(value).expect("report structs serialize");
+        ledger().document = true;
         self.data(&(text + "\n"));
     }
 
@@ -449,7 +514,8 @@ impl Printer {
         }
     }
 
-    /// `probe` output: the report, or the connection error in words.
+    /// `probe` output: the report, or the connection error in words (and, with `--json`,
+    /// its error document too).
     pub fn probe(
         &self,
         outcome: &Result<crate::commands::probe::ProbeReport, crate::commands::probe::ProbeError>,
@@ -457,8 +523,12 @@ impl Printer {
         match (outcome, self.json) {
             (Ok(r), true) => self.print_json(r),
             (Ok(r), false) => self.data(&crate::commands::probe::render_human(r, self.color)),
-            (Err(e), true) => self.print_json(&crate::commands::probe::ErrorReport::new(e)),
-            (Err(e), false) => self.warn(&e.to_string()),
+            (Err(e), json) => {
+                self.fail(e.code(), &e.to_string());
+                if json {
+                    self.print_json(&crate::commands::probe::ErrorReport::new(e));
+                }
+            }
         }
     }
 }

@@ -270,24 +270,18 @@ pub struct Note {
     pub message: String,
 }
 
-/// What `--json` prints when no chain was obtained (exit code 2).
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorReport {
-    pub schema: &'static str,
-    /// [`super::ProbeError::code`], e.g. `connect-failed`, `handshake-timeout`.
-    pub error: &'static str,
-    pub message: String,
-    pub exit_code: i32,
-}
+/// What `--json` prints when no chain was obtained (exit code 2): the error document
+/// every command shares (`crate::commands::failure`), tagged `trustsync-probe/1`.
+pub use crate::commands::failure::ErrorReport;
 
 impl ErrorReport {
     pub fn new(err: &super::ProbeError) -> ErrorReport {
-        ErrorReport {
-            schema: SCHEMA,
-            error: err.code(),
-            message: err.to_string(),
-            exit_code: super::EXIT_COULD_NOT_CONNECT,
-        }
+        ErrorReport::for_command(
+            "probe",
+            err.code(),
+            err.to_string(),
+            super::EXIT_COULD_NOT_CONNECT,
+        )
     }
 }
 
