@@ -56,7 +56,8 @@ fn lookup_all<'a>(v: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::V
 }
 
 /// Does `value` have the README's `ty`: `number`, `string`, `bool`, `object`, `cert` (an
-/// object with `sha256`, `subject`, `not_after`), `action` (an object with `target` and
+/// object with `sha256`, `subject`, `not_after` in epoch seconds and the same instant as
+/// RFC 3339 in `not_after_rfc3339`), `action` (an object with `target` and
 /// `action`), `[T]` (a list of T), `A/B` (either)?
 fn has_type(value: &serde_json::Value, ty: &str) -> bool {
     use serde_json::Value;
@@ -74,14 +75,29 @@ fn has_type(value: &serde_json::Value, ty: &str) -> bool {
         "string" => value.is_string(),
         "bool" => value.is_boolean(),
         "object" => value.is_object(),
-        "cert" => ["sha256", "subject", "not_after"]
-            .iter()
-            .all(|k| value.get(k).is_some_and(Value::is_string)),
+        "cert" => {
+            ["sha256", "subject", "not_after_rfc3339"]
+                .iter()
+                .all(|k| value.get(k).is_some_and(Value::is_string))
+                && value.get("not_after").is_some_and(Value::is_i64)
+                && value["not_after_rfc3339"]
+                    .as_str()
+                    .is_some_and(is_rfc3339_utc)
+        }
         "action" => ["target", "action", "result_digest"]
             .iter()
             .all(|k| value.get(k).is_some_and(Value::is_string)),
         other => panic!("README uses a type this test does not know: {other:?}"),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, what every JSON timestamp string is.
+fn is_rfc3339_utc(t: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:ddZ";
+    t.len() == shape.len()
+        && t.chars()
+            .zip(shape.chars())
+            .all(|(c, s)| if s == 'd' { c.is_ascii_digit() } else { c == s })
 }
 
 /// Asserts every value at `field` in `doc` has the documented type `ty`.
@@ -104,6 +120,10 @@ fn the_type_checker_tells_types_apart() {
     assert!(has_type(&json!(null), "string/null") && !has_type(&json!(null), "string"));
     assert!(has_type(&json!(["a"]), "[string]") && !has_type(&json!([1]), "[string]"));
     assert!(!has_type(&json!({"sha256": "x"}), "cert"));
+    let cert =
+        |t: &str| json!({"sha256": "x", "subject": "y", "not_after": 1, "not_after_rfc3339": t});
+    assert!(has_type(&cert("1970-01-01T00:00:01Z"), "cert"));
+    assert!(!has_type(&cert("1"), "cert"));
     assert_eq!(
         lookup_all(&json!({"a": [{"b": 1}, {"b": 2}]}), "a[].b").len(),
         2
@@ -117,6 +137,12 @@ fn every_documented_field_is_present() {
     let bundle = write(
         root.path(),
         "/etc/ssl/certs/ca-certificates.crt",
+        ca.pem.as_bytes(),
+    );
+    // Added locally, so `system.locally_added` has a cert to type-check.
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/schema.crt",
         ca.pem.as_bytes(),
     );
     let out = trustsync(

@@ -379,3 +379,17 @@ fn json_failures_print_the_error_document() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty(), "{}", support::report::show(&out));
 }
+
+/// Epoch seconds in JSON have an RFC 3339 sibling with the same instant; the old field
+/// stays (fields are only ever added).
+#[test]
+fn cert_times_come_in_epoch_seconds_and_rfc3339() {
+    let m = machine();
+    let bundle = under(m.root.path(), "/etc/ssl/certs/ca-certificates.crt");
+    let (doc, _) = status(&m, &[("SSL_CERT_FILE", bundle.to_str().unwrap())]);
+    let corp = &doc["system"]["locally_added"][0];
+    assert_eq!(corp["subject"], "Corp Proxy Root", "{doc:#}");
+    // make_cert's 2099 is 2099-01-01T00:00:00Z.
+    assert_eq!(corp["not_after"], 4_070_908_800i64, "{corp}");
+    assert_eq!(corp["not_after_rfc3339"], "2099-01-01T00:00:00Z", "{corp}");
+}
