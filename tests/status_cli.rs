@@ -393,3 +393,50 @@ fn cert_times_come_in_epoch_seconds_and_rfc3339() {
     assert_eq!(corp["not_after"], 4_070_908_800i64, "{corp}");
     assert_eq!(corp["not_after_rfc3339"], "2099-01-01T00:00:00Z", "{corp}");
 }
+
+/// Columns are counted in terminal cells: a row whose path has Chinese directory names
+/// (two cells a character) has its TRUSTS and VERDICT in the same display column as an
+/// ASCII row's.
+#[test]
+fn a_chinese_path_keeps_its_row_in_column() {
+    use unicode_width::UnicodeWidthStr;
+    let m = machine();
+    for prefix in ["/opt/app", "/opt/张三的项目"] {
+        write(
+            m.root.path(),
+            &format!("{prefix}/lib/python3.11/site-packages/certifi/cacert.pem"),
+            m.public.pem.as_bytes(),
+        );
+    }
+    let root = m.root.path().to_str().unwrap();
+    let out = trustsync(&["status", "--root", root, "--color", "never"], &[]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let row = |needle: &str| {
+        text.lines()
+            .find(|l| l.starts_with("requests") && l.contains(needle))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no requests row with {needle}: {}",
+                    support::report::show(&out)
+                )
+            })
+    };
+    // The display column where the row's verdict starts.
+    let verdict_column = |line: &str| {
+        let at = line.rfind("drift").expect("a drift verdict");
+        UnicodeWidthStr::width(&line[..at])
+    };
+    let header = text.lines().find(|l| l.starts_with("KIND")).unwrap();
+    let ascii = row("/opt/app/");
+    let chinese = row("张三的项目");
+    assert_eq!(
+        verdict_column(chinese),
+        verdict_column(ascii),
+        "\n{ascii}\n{chinese}"
+    );
+    assert_eq!(
+        verdict_column(ascii),
+        UnicodeWidthStr::width(&header[..header.find("VERDICT").unwrap()]),
+        "\n{header}\n{ascii}"
+    );
+}

@@ -256,26 +256,30 @@ impl Printer {
             ));
         }
         out.push('\n');
-        // Columns are as wide as the escaped labels, which are what the terminal shows.
+        // Columns are as wide as the escaped labels, which are what the terminal shows,
+        // in terminal cells: a Chinese directory name takes two a character.
         let label_width = r
             .runtimes
             .iter()
-            .map(|x| escape(&x.shown_label()).chars().count())
+            .map(|x| term::width(&escape(&x.shown_label())))
             .max()
             .unwrap_or(7)
             .clamp(7, 60);
         out.push_str(&format!(
-            "{:<11} {:<label_width$} {:>6}  {}\n",
-            "KIND", "RUNTIME", "TRUSTS", "VERDICT"
+            "{} {} {:>6}  {}\n",
+            term::pad("KIND", 11),
+            term::pad("RUNTIME", label_width),
+            "TRUSTS",
+            "VERDICT"
         ));
         let mut run_fix = 0;
         for rt in &r.runtimes {
             let shown = rt.shown_label();
             let label = term::fit(&shown, label_width);
             out.push_str(&format!(
-                "{:<11} {:<label_width$} {:>6}  {}\n",
-                rt.kind,
-                label,
+                "{} {} {:>6}  {}\n",
+                term::pad(rt.kind, 11),
+                term::pad(&label, label_width),
                 rt.trusted,
                 self.verdict(rt.verdict)
             ));

@@ -546,7 +546,11 @@ impl HookStatus {
             if h.state == "not-needed" {
                 continue;
             }
-            out.push_str(&format!("{:<24} {}\n", h.kind.name(), h.state));
+            out.push_str(&format!(
+                "{} {}\n",
+                crate::term::pad(h.kind.name(), 24),
+                h.state
+            ));
             match (&h.last_run, h.fired_since_change) {
                 (Some(r), _) => out.push_str(&format!(
                     "  last ran {} ({}): {}\n",
