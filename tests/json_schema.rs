@@ -273,3 +273,35 @@ fn every_documented_error_field_is_present() {
         }
     }
 }
+
+/// `list --json` over a tree with a locally added CA: every field README documents.
+#[test]
+fn every_documented_list_field_is_present() {
+    let root = tempfile::tempdir().unwrap();
+    let ca = make_cert("List Root", true, 2099);
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        ca.pem.as_bytes(),
+    );
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/list.crt",
+        ca.pem.as_bytes(),
+    );
+    let out = trustsync(
+        &["list", "--json", "--root", root.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let rows = documented_rows("list-json-fields");
+    assert!(rows.len() > 10, "the table parsed: {rows:?}");
+    for (field, cells) in &rows {
+        assert!(
+            lookup(&doc, field).is_some(),
+            "{field} missing from {doc:#}"
+        );
+        assert_typed(&doc, field, &cells[0], "list document");
+    }
+}

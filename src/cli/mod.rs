@@ -217,6 +217,28 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the OS trust store's CAs: SHA-256 prefix, expiry, flags (local: added on this
+    /// machine; distrusted; expired) and name. Exit 0 something listed, 1 nothing matched,
+    /// 2 the store could not be read.
+    List {
+        /// Only CAs whose subject contains PATTERN (any case) or whose SHA-256 starts with
+        /// it (hex, colons allowed).
+        pattern: Option<String>,
+        /// Only CAs added locally (an administrator's, not the distro's bundle).
+        #[arg(long)]
+        local: bool,
+        /// Only CAs the OS distrusts.
+        #[arg(long)]
+        distrusted: bool,
+        /// Only CAs past their end date.
+        #[arg(long)]
+        expired: bool,
+        #[arg(long)]
+        json: bool,
+        /// Read the OS store from this filesystem tree instead of `/`.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
+    },
     /// Keep runtimes in sync after updates: install, remove, inspect or run the hooks.
     Hook {
         #[command(subcommand)]
@@ -384,6 +406,7 @@ impl Command {
             Command::Probe { .. } => "probe",
             Command::Add { .. } => "add",
             Command::Remove { .. } => "remove",
+            Command::List { .. } => "list",
             Command::Completions { .. } => "completions",
             Command::Man { .. } => "man",
             Command::Hook { action } => match action {
@@ -402,7 +425,8 @@ impl Command {
             | Command::Undo { json, .. }
             | Command::Probe { json, .. }
             | Command::Add { json, .. }
-            | Command::Remove { json, .. } => *json,
+            | Command::Remove { json, .. }
+            | Command::List { json, .. } => *json,
             Command::Fix(args) => args.json,
             Command::Hook { action } => match action {
                 HookAction::Install { output, .. } | HookAction::Remove { output } => output.json,
@@ -520,6 +544,22 @@ fn run(command: Command) -> u8 {
             }
         }
         Command::Fix(args) => fix::fix(&args),
+        Command::List {
+            pattern,
+            local,
+            distrusted,
+            expired,
+            json,
+            root,
+        } => {
+            let filter = crate::commands::list::Filter {
+                local,
+                distrusted,
+                expired,
+                pattern,
+            };
+            list(&Printer::new(json), &root, &filter)
+        }
         #[cfg(unix)]
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
@@ -690,4 +730,22 @@ fn probe(
     };
     printer.probe(&outcome);
     probe::exit_code(&outcome) as u8
+}
+
+/// `trustsync list`: the store, filtered, printed; the exit code by what matched.
+fn list(printer: &Printer, root: &Path, filter: &crate::commands::list::Filter) -> u8 {
+    let os = match crate::model::system::OsStore::read(root) {
+        Ok(os) => os,
+        Err(e) => {
+            printer.fail(
+                "store-unreadable",
+                &format!("cannot read the OS trust store: {e}"),
+            );
+            return 2;
+        }
+    };
+    let listed = crate::commands::list::select(&os, filter, crate::model::cert::unix_now());
+    let report = crate::cli::report::ListReport::new(&os, &listed);
+    printer.list(&report);
+    report.exit_code as u8
 }

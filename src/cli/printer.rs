@@ -503,6 +503,55 @@ impl Printer {
         self.data(&out);
     }
 
+    /// `list`: one line a CA (fingerprint prefix, expiry date, flags, name), then a count.
+    pub fn list(&self, r: &crate::cli::report::ListReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        if !r.certificates.is_empty() {
+            out.push_str(&format!(
+                "{} {} {} CA\n",
+                term::pad("SHA-256", 16),
+                term::pad("EXPIRES", 10),
+                term::pad("FLAGS", 22)
+            ));
+        }
+        for c in &r.certificates {
+            let flags: Vec<&str> = [
+                (c.locally_added, "local"),
+                (c.distrusted, "distrusted"),
+                (c.expired, "expired"),
+            ]
+            .iter()
+            .filter_map(|(on, name)| on.then_some(*name))
+            .collect();
+            let flags = if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            };
+            let painted = if c.distrusted || c.expired {
+                self.paint(&term::pad(&flags, 22), "33")
+            } else {
+                term::pad(&flags, 22)
+            };
+            out.push_str(&format!(
+                "{} {} {painted} {}\n",
+                &c.sha256[..16.min(c.sha256.len())],
+                crate::model::cert::format_date(c.not_after),
+                escape(&c.name)
+            ));
+        }
+        out.push_str(&format!(
+            "{} of the {} CAs in the OS store ({})\n",
+            r.certificates.len(),
+            r.total,
+            escape(&r.flavor)
+        ));
+        self.data(&out);
+    }
+
     /// `add` / `remove`: the report on stdout, a refusal or failure in words on stderr.
     pub fn manage(&self, r: &crate::commands::manage::ManageReport) {
         if self.json {
