@@ -27,6 +27,10 @@ struct Cli {
     /// `NO_COLOR`), `always`, `never`. JSON is never coloured.
     #[arg(long, value_enum, default_value = "auto", global = true)]
     color: printer::ColorChoice,
+    /// More detail, on every command: `probe` each trust set's own verdict, `status`
+    /// where discovery looked (on stderr).
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -148,11 +152,9 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Print nothing; the exit code says it all (0 in sync, 1 drift, 2 store unreadable).
+        /// (`-v` says where discovery looked, on stderr; not with this.)
         #[arg(long, short = 'q', conflicts_with = "json")]
         quiet: bool,
-        /// Also say where discovery looked (whose homes, each bounded walk), on stderr.
-        #[arg(long, short = 'v', conflicts_with = "quiet")]
-        verbose: bool,
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
@@ -499,6 +501,14 @@ pub fn main() -> ExitCode {
         Err(e) => return usage_error(e, &args),
     };
     printer::set_color_choice(cli.color);
+    printer::set_verbose(cli.verbose);
+    if cli.verbose && matches!(cli.command, Command::Status { quiet: true, .. }) {
+        let e = Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "the argument '--quiet' cannot be used with '--verbose'",
+        );
+        return usage_error(e, &args);
+    }
     let (name, json) = (cli.command.name(), cli.command.json());
     // A panic is an internal error: exit 2 as documented, with the error document under
     // `--json` (the panic message itself goes to stderr through the default hook).
@@ -522,13 +532,12 @@ fn run(command: Command) -> u8 {
         Command::Status {
             json,
             quiet,
-            verbose,
             discovery,
         } => {
             let printer = Printer::new(json).quiet(quiet);
             match discovery.status(&printer) {
                 Ok(status) => {
-                    if verbose {
+                    if printer::verbose() {
                         printer.looked(&status.looked);
                     }
                     #[cfg_attr(not(unix), allow(unused_mut))]

@@ -41,6 +41,18 @@ pub fn set_color_choice(choice: ColorChoice) {
     let _ = COLOR.set(choice);
 }
 
+/// The run's `-v/--verbose` (global), set once by the CLI.
+static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub fn set_verbose(verbose: bool) {
+    let _ = VERBOSE.set(verbose);
+}
+
+/// Whether `-v` was given: detail views (probe's per-trust-set verdicts, status's walks).
+pub fn verbose() -> bool {
+    VERBOSE.get().copied().unwrap_or(false)
+}
+
 /// What this process printed, for [`finish`]: whether a JSON document reached stdout, and
 /// the failure that stopped the run (its stable code and its stderr line). Process-wide
 /// because commands make their own printers (`add --fix` runs `fix` with another one).
@@ -575,7 +587,11 @@ impl Printer {
     ) {
         match (outcome, self.json) {
             (Ok(r), true) => self.print_json(r),
-            (Ok(r), false) => self.data(&crate::commands::probe::render_human(r, self.color)),
+            // Grouped by outcome; every trust set's own verdict with `-v`.
+            (Ok(r), false) if verbose() => {
+                self.data(&crate::commands::probe::render_human(r, self.color))
+            }
+            (Ok(r), false) => self.data(&crate::commands::probe::render_grouped(r, self.color)),
             (Err(e), json) => {
                 self.fail(e.code(), &e.to_string());
                 if json {
