@@ -11,6 +11,10 @@
 //! character into a visible Rust-style escape (`\x1b`, `\u{9b}`, `\u{202e}`, `\n`) and leaves
 //! every other character, Chinese and every printable script included, as it is.
 //!
+//! Columns are measured in terminal cells ([`width`], `unicode-width`), not bytes or
+//! characters: a CJK character takes two cells and a combining mark none, so a path like
+//! `/home/张三/项目` would otherwise push the rest of its table row off its column.
+//!
 //! Only human output is escaped: `--json` carries the real string, escaped by serde for
 //! JSON, so programs see exactly what trustsync saw. A backslash is not escaped (Windows
 //! paths stay readable): text showing `\n` may hold a backslash and an `n`, never a newline.
@@ -18,6 +22,21 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::path::Path;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// How many terminal cells `s` takes (wide CJK characters count two). For text already
+/// [`escape`]d: the escapes are ASCII and counted as shown.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` followed by spaces up to `cells` terminal cells (as is when it is wider): what
+/// `{:<N}` does by characters, by [`width`]. For text already escaped.
+pub fn pad(s: &str, cells: usize) -> String {
+    let mut out = s.to_string();
+    out.extend(std::iter::repeat_n(' ', cells.saturating_sub(width(s))));
+    out
+}
 
 /// Whether `c` must not reach a terminal raw: C0 controls (tab, newline and CR included),
 /// DEL, C1 controls (U+0080–U+009F), the bidi formatting characters (embeddings and
@@ -77,11 +96,12 @@ pub fn path(p: &Path) -> Cow<'_, str> {
     }
 }
 
-/// `s` [`escape`]d and cut to at most `width` characters, for a table column. Cut between
-/// characters of `s`, so an escape is shown whole or not at all.
-pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
+/// `s` [`escape`]d and cut to at most `cells` terminal cells ([`width`]), for a table
+/// column. Cut between characters of `s`, so an escape is shown whole or not at all (and a
+/// wide character that would straddle the edge is left out, not halved).
+pub fn fit(s: &str, cells: usize) -> Cow<'_, str> {
     let escaped = escape(s);
-    if escaped.chars().count() <= width {
+    if width(&escaped) <= cells {
         return escaped;
     }
     let mut out = String::new();
@@ -90,8 +110,12 @@ pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
     for c in s.chars() {
         piece.clear();
         push_escaped(&mut piece, c);
-        let n = piece.chars().count();
-        if used + n > width {
+        let n = if is_unsafe(c) {
+            piece.len() // its escape: ASCII, one cell a byte
+        } else {
+            c.width().unwrap_or(0)
+        };
+        if used + n > cells {
             break;
         }
         used += n;
@@ -228,12 +252,24 @@ mod tests {
     }
 
     #[test]
+    fn widths_are_terminal_cells() {
+        assert_eq!(width("python3"), 7);
+        assert_eq!(width("张三"), 4, "wide characters take two cells");
+        assert_eq!(width("e\u{301}"), 1, "a combining mark takes none");
+        assert_eq!(pad("张三", 6), "张三  ");
+        assert_eq!(pad("abc", 2), "abc", "wider text is left as it is");
+    }
+
+    #[test]
     fn fit_cuts_between_escapes() {
         assert_eq!(fit("short", 10), "short");
         assert_eq!(fit("abcdefgh", 5), "abcde");
         // `a\x1b` is 5 characters; the escape does not fit in 4 and is dropped whole.
         assert_eq!(fit("a\x1bbc", 4), "a");
         assert_eq!(fit("a\x1bbc", 5), r"a\x1b");
-        assert_eq!(fit("中文\n", 3), "中文");
+        // By cells: each of 中文 takes two, so 3 cells hold one of them.
+        assert_eq!(fit("中文\n", 4), "中文");
+        assert_eq!(fit("中文\n", 3), "中");
+        assert_eq!(fit("中文\n", 6), r"中文\n");
     }
 }

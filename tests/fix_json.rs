@@ -363,3 +363,34 @@ fn status_hints_run_fix_only_where_fix_would_change_something() {
         "nothing is left for fix, and no row says to run it: {after:?}"
     );
 }
+
+/// A failure before planning (README: another run holds the lock) prints the error
+/// document with fix's documented exit code 1, and the same line on stderr; the run wrote
+/// nothing.
+#[test]
+fn a_held_lock_prints_the_error_document() {
+    let tree = drifting_tree();
+    let ctx = trustsync::apply::posix::Context::with_root(tree.root.path());
+    let _held = trustsync::apply::posix::StateLock::acquire(&ctx).unwrap();
+    // The binary waits for the lock (up to its 10 s), then gives up.
+    let out = tree.run(&["fix", "--yes", "--json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::report::show(&out)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "trustsync-error/1", "{doc:#}");
+    assert_eq!(doc["command"], "fix");
+    assert_eq!(doc["error"], "lock-held");
+    assert_eq!(doc["exit_code"], 1);
+    let message = doc["message"].as_str().unwrap();
+    assert!(message.contains("holds the lock"), "{message}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(message));
+    assert!(!under(tree.root.path(), SNIPPET).exists());
+    assert!(!support::certs::bundle_holds(
+        &std::fs::read(under(tree.root.path(), CERTIFI)).unwrap(),
+        &tree.corp_der
+    ));
+}

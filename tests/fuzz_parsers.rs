@@ -798,6 +798,9 @@ fn hook_records_and_files() {
         trigger: "store".into(),
         started: 1.5,
         finished: 2.25,
+        // Left empty as a record from before these fields would be: reading fills them.
+        started_rfc3339: String::new(),
+        finished_rfc3339: String::new(),
         outcome: "applied".into(),
         changes: 3,
         message: "3 change(s) made \"quoted\"\n".into(),

@@ -56,7 +56,8 @@ fn lookup_all<'a>(v: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::V
 }
 
 /// Does `value` have the README's `ty`: `number`, `string`, `bool`, `object`, `cert` (an
-/// object with `sha256`, `subject`, `not_after`), `action` (an object with `target` and
+/// object with `sha256`, `subject`, `not_after` in epoch seconds and the same instant as
+/// RFC 3339 in `not_after_rfc3339`), `action` (an object with `target` and
 /// `action`), `[T]` (a list of T), `A/B` (either)?
 fn has_type(value: &serde_json::Value, ty: &str) -> bool {
     use serde_json::Value;
@@ -74,14 +75,29 @@ fn has_type(value: &serde_json::Value, ty: &str) -> bool {
         "string" => value.is_string(),
         "bool" => value.is_boolean(),
         "object" => value.is_object(),
-        "cert" => ["sha256", "subject", "not_after"]
-            .iter()
-            .all(|k| value.get(k).is_some_and(Value::is_string)),
+        "cert" => {
+            ["sha256", "subject", "not_after_rfc3339"]
+                .iter()
+                .all(|k| value.get(k).is_some_and(Value::is_string))
+                && value.get("not_after").is_some_and(Value::is_i64)
+                && value["not_after_rfc3339"]
+                    .as_str()
+                    .is_some_and(is_rfc3339_utc)
+        }
         "action" => ["target", "action", "result_digest"]
             .iter()
             .all(|k| value.get(k).is_some_and(Value::is_string)),
         other => panic!("README uses a type this test does not know: {other:?}"),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, what every JSON timestamp string is.
+fn is_rfc3339_utc(t: &str) -> bool {
+    let shape = "dddd-dd-ddTdd:dd:ddZ";
+    t.len() == shape.len()
+        && t.chars()
+            .zip(shape.chars())
+            .all(|(c, s)| if s == 'd' { c.is_ascii_digit() } else { c == s })
 }
 
 /// Asserts every value at `field` in `doc` has the documented type `ty`.
@@ -104,6 +120,10 @@ fn the_type_checker_tells_types_apart() {
     assert!(has_type(&json!(null), "string/null") && !has_type(&json!(null), "string"));
     assert!(has_type(&json!(["a"]), "[string]") && !has_type(&json!([1]), "[string]"));
     assert!(!has_type(&json!({"sha256": "x"}), "cert"));
+    let cert =
+        |t: &str| json!({"sha256": "x", "subject": "y", "not_after": 1, "not_after_rfc3339": t});
+    assert!(has_type(&cert("1970-01-01T00:00:01Z"), "cert"));
+    assert!(!has_type(&cert("1"), "cert"));
     assert_eq!(
         lookup_all(&json!({"a": [{"b": 1}, {"b": 2}]}), "a[].b").len(),
         2
@@ -117,6 +137,12 @@ fn every_documented_field_is_present() {
     let bundle = write(
         root.path(),
         "/etc/ssl/certs/ca-certificates.crt",
+        ca.pem.as_bytes(),
+    );
+    // Added locally, so `system.locally_added` has a cert to type-check.
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/schema.crt",
         ca.pem.as_bytes(),
     );
     let out = trustsync(
@@ -212,5 +238,70 @@ fn every_documented_fix_field_is_present() {
             );
             assert_typed(doc, field, &cells[1], name);
         }
+    }
+}
+
+/// The error document (README "When a `--json` command fails") from real failures: an
+/// unreadable store, a usage error clap reports, and probe's own tag.
+#[test]
+fn every_documented_error_field_is_present() {
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let runs = [
+        (
+            "store error",
+            vec!["status", "--json", "--only", "--root", empty],
+        ),
+        ("usage error", vec!["fix", "--json", "--no-such-flag"]),
+        (
+            "probe error",
+            vec!["probe", "127.0.0.1", "--json", "--only", "--root", empty],
+        ),
+    ];
+    let rows = documented_rows("error-json-fields");
+    assert_eq!(rows.len(), 5, "the table parsed: {rows:?}");
+    for (name, args) in runs {
+        let out = trustsync(&args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let doc = json(&out);
+        for (field, cells) in &rows {
+            assert!(
+                lookup(&doc, field).is_some(),
+                "documented field {field} is missing from the {name}'s document: {doc:#}"
+            );
+            assert_typed(&doc, field, &cells[0], name);
+        }
+    }
+}
+
+/// `list --json` over a tree with a locally added CA: every field README documents.
+#[test]
+fn every_documented_list_field_is_present() {
+    let root = tempfile::tempdir().unwrap();
+    let ca = make_cert("List Root", true, 2099);
+    write(
+        root.path(),
+        "/etc/ssl/certs/ca-certificates.crt",
+        ca.pem.as_bytes(),
+    );
+    write(
+        root.path(),
+        "/usr/local/share/ca-certificates/list.crt",
+        ca.pem.as_bytes(),
+    );
+    let out = trustsync(
+        &["list", "--json", "--root", root.path().to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let rows = documented_rows("list-json-fields");
+    assert!(rows.len() > 10, "the table parsed: {rows:?}");
+    for (field, cells) in &rows {
+        assert!(
+            lookup(&doc, field).is_some(),
+            "{field} missing from {doc:#}"
+        );
+        assert_typed(&doc, field, &cells[0], "list document");
     }
 }

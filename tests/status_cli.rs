@@ -291,3 +291,152 @@ fn remove_with_a_bad_fingerprint_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json(&out)["error"]["code"], "bad-fingerprint");
 }
+
+/// The error document (README "When a `--json` command fails"): on stdout whenever a
+/// `--json` run fails before it has a document, with the stderr line as its message; clap's
+/// usage errors too, when `--json` is among the arguments; nothing on stdout without it.
+#[test]
+fn json_failures_print_the_error_document() {
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let check = |args: &[&str], command: &str, error: &str, schema: &str| {
+        let out = trustsync(args, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            support::report::show(&out)
+        );
+        let doc = json(&out);
+        assert_eq!(doc["schema"], schema, "{args:?}: {doc:#}");
+        assert_eq!(doc["command"], command, "{doc:#}");
+        assert_eq!(doc["error"], error, "{doc:#}");
+        assert_eq!(doc["exit_code"], 2, "{doc:#}");
+        let message = doc["message"].as_str().unwrap();
+        assert!(!message.is_empty() && !message.contains('\n'), "{doc:#}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "the same line on stderr: {}",
+            support::report::show(&out)
+        );
+    };
+    const ERR: &str = "trustsync-error/1";
+    check(
+        &["status", "--json", "--only", "--root", empty],
+        "status",
+        "store-unreadable",
+        ERR,
+    );
+    check(
+        &["status", "--json", "--runtime", "/nonexistent/python3"],
+        "status",
+        "runtime-not-found",
+        ERR,
+    );
+    check(
+        &["fix", "--dry-run", "--json", "--only", "--root", empty],
+        "fix",
+        "store-unreadable",
+        ERR,
+    );
+    check(&["status", "--json", "--bogus"], "status", "usage", ERR);
+    check(
+        &["--color", "never", "hook", "status", "--json", "--bogus"],
+        "hook status",
+        "usage",
+        ERR,
+    );
+    check(
+        &["status", "--json", "--runtime-timeout", "nan"],
+        "status",
+        "usage",
+        ERR,
+    );
+    // probe keeps the tag its connection errors always had.
+    check(
+        &["probe", "127.0.0.1", "--json", "--only", "--root", empty],
+        "probe",
+        "store-unreadable",
+        "trustsync-probe/1",
+    );
+    check(
+        &["probe", "--json", "--timeout", "0", "127.0.0.1"],
+        "probe",
+        "usage",
+        "trustsync-probe/1",
+    );
+    // Without --json: the stderr line alone.
+    for args in [
+        &["status", "--bogus"][..],
+        &["status", "--only", "--root", empty][..],
+    ] {
+        let out = trustsync(args, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "{}", support::report::show(&out));
+    }
+    // `--json` after `--` is an operand, not the flag: no document.
+    let out = trustsync(&["probe", "--only", "--root", empty, "--", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", support::report::show(&out));
+}
+
+/// Epoch seconds in JSON have an RFC 3339 sibling with the same instant; the old field
+/// stays (fields are only ever added).
+#[test]
+fn cert_times_come_in_epoch_seconds_and_rfc3339() {
+    let m = machine();
+    let bundle = under(m.root.path(), "/etc/ssl/certs/ca-certificates.crt");
+    let (doc, _) = status(&m, &[("SSL_CERT_FILE", bundle.to_str().unwrap())]);
+    let corp = &doc["system"]["locally_added"][0];
+    assert_eq!(corp["subject"], "Corp Proxy Root", "{doc:#}");
+    // make_cert's 2099 is 2099-01-01T00:00:00Z.
+    assert_eq!(corp["not_after"], 4_070_908_800i64, "{corp}");
+    assert_eq!(corp["not_after_rfc3339"], "2099-01-01T00:00:00Z", "{corp}");
+}
+
+/// Columns are counted in terminal cells: a row whose path has Chinese directory names
+/// (two cells a character) has its TRUSTS and VERDICT in the same display column as an
+/// ASCII row's.
+#[test]
+fn a_chinese_path_keeps_its_row_in_column() {
+    use unicode_width::UnicodeWidthStr;
+    let m = machine();
+    for prefix in ["/opt/app", "/opt/张三的项目"] {
+        write(
+            m.root.path(),
+            &format!("{prefix}/lib/python3.11/site-packages/certifi/cacert.pem"),
+            m.public.pem.as_bytes(),
+        );
+    }
+    let root = m.root.path().to_str().unwrap();
+    let out = trustsync(&["status", "--root", root, "--color", "never"], &[]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let row = |needle: &str| {
+        text.lines()
+            .find(|l| l.starts_with("requests") && l.contains(needle))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no requests row with {needle}: {}",
+                    support::report::show(&out)
+                )
+            })
+    };
+    // The display column where the row's verdict starts.
+    let verdict_column = |line: &str| {
+        let at = line.rfind("drift").expect("a drift verdict");
+        UnicodeWidthStr::width(&line[..at])
+    };
+    let header = text.lines().find(|l| l.starts_with("KIND")).unwrap();
+    let ascii = row("/opt/app/");
+    let chinese = row("张三的项目");
+    assert_eq!(
+        verdict_column(chinese),
+        verdict_column(ascii),
+        "\n{ascii}\n{chinese}"
+    );
+    assert_eq!(
+        verdict_column(ascii),
+        UnicodeWidthStr::width(&header[..header.find("VERDICT").unwrap()]),
+        "\n{header}\n{ascii}"
+    );
+}

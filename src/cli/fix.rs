@@ -49,7 +49,7 @@ pub(super) fn fix(args: &FixArgs) -> u8 {
         ];
         match unsupported.iter().find(|(given, _)| *given) {
             Some((_, flag)) => {
-                printer.warn(&format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
+                printer.fail("unsupported-option", &format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
                 2
             }
             None => windows_fix(&printer, args.dry_run, args.yes, &args.discovery),
@@ -97,7 +97,7 @@ pub(super) fn posix_fix(
     let plan = match crate::commands::fix::posix::plan(&status, ctx, opts) {
         Ok(p) => p,
         Err(e) => {
-            printer.warn(&format!("fix: {e}"));
+            printer.fail("plan-failed", &format!("fix: {e}"));
             return 1;
         }
     };
@@ -151,9 +151,24 @@ pub(super) fn lock_unless_dry_run(
     crate::apply::posix::StateLock::acquire(ctx)
         .map(Some)
         .map_err(|e| {
-            printer.warn(&format!("{what}: {e}"));
+            printer.fail(apply_error_code(&e), &format!("{what}: {e}"));
             1
         })
+}
+
+#[cfg(unix)]
+/// The error document's code for an engine error that ends a run before it has a
+/// document (the lock, the journal, the rights it needs).
+pub(super) fn apply_error_code(e: &crate::apply::posix::ApplyError) -> &'static str {
+    use crate::apply::posix::ApplyError as E;
+    match e {
+        E::Locked { .. } => "lock-held",
+        E::NeedsRoot { .. } => "needs-root",
+        E::ReadOnly { .. } => "read-only",
+        E::Journal { .. } => "journal-unreadable",
+        E::Io { .. } => "io-error",
+        _ => "refused",
+    }
 }
 
 /// Without `--yes`: shows the plan and asks on a terminal; without one, says to pass

@@ -20,9 +20,12 @@ pub(super) fn hook(action: HookAction) -> u8 {
     let needs_root = |printer: &Printer, what: &str| {
         let root = crate::apply::posix::safe_fs::running_as_root();
         if !root {
-            printer.warn(&format!(
-                "hook {what} writes system files and needs root: sudo trustsync hook {what}"
-            ));
+            printer.fail(
+                "needs-root",
+                &format!(
+                    "hook {what} writes system files and needs root: sudo trustsync hook {what}"
+                ),
+            );
         }
         root
     };
@@ -40,7 +43,7 @@ pub(super) fn hook(action: HookAction) -> u8 {
                     st.exit_code as u8
                 }
                 Err(e) => {
-                    printer.warn(&format!("hook status: {e}"));
+                    printer.fail("state-unreadable", &format!("hook status: {e}"));
                     if !crate::apply::posix::safe_fs::running_as_root() {
                         printer
                             .warn("hook status reads root's journal: sudo trustsync hook status");
@@ -59,9 +62,10 @@ pub(super) fn hook(action: HookAction) -> u8 {
             let binary = match binary.map(Ok).unwrap_or_else(std::env::current_exe) {
                 Ok(b) => b,
                 Err(e) => {
-                    printer.warn(&format!(
-                        "hook install: cannot tell where trustsync is: {e}"
-                    ));
+                    printer.fail(
+                        "binary-unknown",
+                        &format!("hook install: cannot tell where trustsync is: {e}"),
+                    );
                     return 2;
                 }
             };
@@ -147,7 +151,10 @@ fn hook_apply(
     let mut plan = match plan(ctx) {
         Ok(p) => p,
         Err(e) => {
-            printer.warn(&format!("hook {what}: {e}"));
+            printer.fail(
+                super::fix::apply_error_code(&e),
+                &format!("hook {what}: {e}"),
+            );
             return 1;
         }
     };
@@ -156,7 +163,10 @@ fn hook_apply(
         None => crate::apply::posix::preflight(&plan.plan, ctx),
     };
     if let Err(e) = result {
-        printer.warn(&format!("hook {what}: {e}"));
+        printer.fail(
+            super::fix::apply_error_code(&e),
+            &format!("hook {what}: {e}"),
+        );
         return 1;
     }
     if printer.json() {

@@ -27,6 +27,10 @@ struct Cli {
     /// `NO_COLOR`), `always`, `never`. JSON is never coloured.
     #[arg(long, value_enum, default_value = "auto", global = true)]
     color: printer::ColorChoice,
+    /// More detail, on every command: `probe` each trust set's own verdict, `status`
+    /// where discovery looked (on stderr).
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,23 +114,29 @@ impl DiscoveryArgs {
                 .iter()
                 .find(|r| std::fs::symlink_metadata(r).is_err())
             {
-                printer.warn(&format!(
-                    "--runtime {}: no such file or directory",
-                    r.display()
-                ));
+                printer.fail(
+                    "runtime-not-found",
+                    &format!("--runtime {}: no such file or directory", r.display()),
+                );
                 return Err(2);
             }
         }
         let status = crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
-            printer.warn(&format!("cannot read the OS trust store: {e}"));
+            printer.fail(
+                "store-unreadable",
+                &format!("cannot read the OS trust store: {e}"),
+            );
             2u8
         })?;
         if live {
             if let Some(r) = self.runtimes.iter().find(|r| !names_a_row(r, &status)) {
-                printer.warn(&format!(
-                    "--runtime {}: not an interpreter, venv, openssl binary or CA bundle trustsync knows",
-                    r.display()
-                ));
+                printer.fail(
+                    "not-a-runtime",
+                    &format!(
+                        "--runtime {}: not an interpreter, venv, openssl binary or CA bundle trustsync knows",
+                        r.display()
+                    ),
+                );
                 return Err(2);
             }
         }
@@ -142,11 +152,9 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Print nothing; the exit code says it all (0 in sync, 1 drift, 2 store unreadable).
+        /// (`-v` says where discovery looked, on stderr; not with this.)
         #[arg(long, short = 'q', conflicts_with = "json")]
         quiet: bool,
-        /// Also say where discovery looked (whose homes, each bounded walk), on stderr.
-        #[arg(long, short = 'v', conflicts_with = "quiet")]
-        verbose: bool,
         #[command(flatten)]
         discovery: DiscoveryArgs,
     },
@@ -210,6 +218,28 @@ enum Command {
         fix: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// List the OS trust store's CAs: SHA-256 prefix, expiry, flags (local: added on this
+    /// machine; distrusted; expired) and name. Exit 0 something listed, 1 nothing matched,
+    /// 2 the store could not be read.
+    List {
+        /// Only CAs whose subject contains PATTERN (any case) or whose SHA-256 starts with
+        /// it (hex, colons allowed).
+        pattern: Option<String>,
+        /// Only CAs added locally (an administrator's, not the distro's bundle).
+        #[arg(long)]
+        local: bool,
+        /// Only CAs the OS distrusts.
+        #[arg(long)]
+        distrusted: bool,
+        /// Only CAs past their end date.
+        #[arg(long)]
+        expired: bool,
+        #[arg(long)]
+        json: bool,
+        /// Read the OS store from this filesystem tree instead of `/`.
+        #[arg(long, value_name = "DIR", default_value = "/")]
+        root: PathBuf,
     },
     /// Keep runtimes in sync after updates: install, remove, inspect or run the hooks.
     Hook {
@@ -368,21 +398,146 @@ enum StrategyArg {
     PatchBundle,
 }
 
+impl Command {
+    /// The subcommand's name, as the error document's `command` says it.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Status { .. } => "status",
+            Command::Fix(_) => "fix",
+            Command::Undo { .. } => "undo",
+            Command::Probe { .. } => "probe",
+            Command::Add { .. } => "add",
+            Command::Remove { .. } => "remove",
+            Command::List { .. } => "list",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
+            Command::Hook { action } => match action {
+                HookAction::Install { .. } => "hook install",
+                HookAction::Remove { .. } => "hook remove",
+                HookAction::Status { .. } => "hook status",
+                HookAction::Run { .. } => "hook run",
+            },
+        }
+    }
+
+    /// `--json` was given: a failure prints the error document (printer::finish).
+    fn json(&self) -> bool {
+        match self {
+            Command::Status { json, .. }
+            | Command::Undo { json, .. }
+            | Command::Probe { json, .. }
+            | Command::Add { json, .. }
+            | Command::Remove { json, .. }
+            | Command::List { json, .. } => *json,
+            Command::Fix(args) => args.json,
+            Command::Hook { action } => match action {
+                HookAction::Install { output, .. } | HookAction::Remove { output } => output.json,
+                HookAction::Status { json } | HookAction::Run { json, .. } => *json,
+            },
+            Command::Completions { .. } | Command::Man { .. } => false,
+        }
+    }
+}
+
+/// A clap usage error (exit 2 before parsing completed): clap's own message on stderr
+/// and, when `--json` is among the arguments, the error document on stdout too, since a
+/// script that asked for JSON parses stdout whatever happened (unless `--quiet` is there
+/// too). Help and version are not failures and print as clap prints them.
+fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    let code = e.exit_code();
+    if code == 0 {
+        e.exit();
+    }
+    // Options before a `--` only: after it `--json` would be an operand.
+    let given: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .collect();
+    let _ = e.print();
+    // `--quiet` promises an empty stdout, and keeps it when refused alongside `--json`.
+    let quiet = given.iter().any(|a| {
+        *a == "--quiet" || (a.starts_with('-') && !a.starts_with("--") && a.contains('q'))
+    });
+    if given.contains(&"--json") && !quiet {
+        let command = usage_command(&given);
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+        printer::set_color_choice(printer::ColorChoice::Never);
+        Printer::new(true).print_json(&crate::commands::failure::ErrorReport::for_command(
+            &command, "usage", message, code,
+        ));
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// The subcommand a command line names (`hook status` with its action), for the error
+/// document of a line clap refused; empty when it names none.
+fn usage_command(given: &[&str]) -> String {
+    let cli = Cli::command();
+    let Some((at, sub)) = given
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| cli.find_subcommand(a).map(|c| (i, c)))
+    else {
+        return String::new();
+    };
+    let action = given[at + 1..]
+        .iter()
+        .find_map(|a| sub.find_subcommand(a).map(|c| c.get_name().to_string()));
+    match action {
+        Some(action) => format!("{} {action}", sub.get_name()),
+        None => sub.get_name().to_string(),
+    }
+}
+
 /// The `trustsync` command (`src/main.rs` only calls this).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, &args),
+    };
     printer::set_color_choice(cli.color);
-    let code = match cli.command {
+    printer::set_verbose(cli.verbose);
+    if cli.verbose && matches!(cli.command, Command::Status { quiet: true, .. }) {
+        let e = Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "the argument '--quiet' cannot be used with '--verbose'",
+        );
+        return usage_error(e, &args);
+    }
+    let (name, json) = (cli.command.name(), cli.command.json());
+    // A panic is an internal error: exit 2 as documented, with the error document under
+    // `--json` (the panic message itself goes to stderr through the default hook).
+    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(cli.command)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Printer::new(json).fail("internal-error", &format!("internal error: {what}"));
+            2
+        });
+    printer::finish(name, json, code);
+    ExitCode::from(code)
+}
+
+/// Runs one parsed command and gives its exit code.
+fn run(command: Command) -> u8 {
+    match command {
         Command::Status {
             json,
             quiet,
-            verbose,
             discovery,
         } => {
             let printer = Printer::new(json).quiet(quiet);
             match discovery.status(&printer) {
                 Ok(status) => {
-                    if verbose {
+                    if printer::verbose() {
                         printer.looked(&status.looked);
                     }
                     #[cfg_attr(not(unix), allow(unused_mut))]
@@ -398,6 +553,22 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Fix(args) => fix::fix(&args),
+        Command::List {
+            pattern,
+            local,
+            distrusted,
+            expired,
+            json,
+            root,
+        } => {
+            let filter = crate::commands::list::Filter {
+                local,
+                distrusted,
+                expired,
+                pattern,
+            };
+            list(&Printer::new(json), &root, &filter)
+        }
         #[cfg(unix)]
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
@@ -426,13 +597,13 @@ pub fn main() -> ExitCode {
                             crate::commands::manage::refresh_store_after_undo(&root, &touched)
                         {
                             printer.warn(&format!("undo: the OS store was not rebuilt: {e}"));
-                            return ExitCode::from(1);
+                            return 1;
                         }
                     }
                     0
                 }
                 Err(e) => {
-                    printer.warn(&format!("undo: {e}"));
+                    printer.fail(fix::apply_error_code(&e), &format!("undo: {e}"));
                     1
                 }
             }
@@ -441,7 +612,10 @@ pub fn main() -> ExitCode {
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
             if root != std::path::Path::new("/") {
-                printer.warn("undo: --root is not available on Windows");
+                printer.fail(
+                    "unsupported-option",
+                    "undo: --root is not available on Windows",
+                );
                 2
             } else {
                 fix::windows_undo(&printer, force)
@@ -522,8 +696,7 @@ pub fn main() -> ExitCode {
             let report = crate::commands::manage::remove(&fingerprint, backend.as_mut(), &opts);
             fix::after_manage(&Printer::new(json), &report, fix)
         }
-    };
-    ExitCode::from(code)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -566,4 +739,22 @@ fn probe(
     };
     printer.probe(&outcome);
     probe::exit_code(&outcome) as u8
+}
+
+/// `trustsync list`: the store, filtered, printed; the exit code by what matched.
+fn list(printer: &Printer, root: &Path, filter: &crate::commands::list::Filter) -> u8 {
+    let os = match crate::model::system::OsStore::read(root) {
+        Ok(os) => os,
+        Err(e) => {
+            printer.fail(
+                "store-unreadable",
+                &format!("cannot read the OS trust store: {e}"),
+            );
+            return 2;
+        }
+    };
+    let listed = crate::commands::list::select(&os, filter, crate::model::cert::unix_now());
+    let report = crate::cli::report::ListReport::new(&os, &listed);
+    printer.list(&report);
+    report.exit_code as u8
 }

@@ -10,6 +10,10 @@
 //! Quiet mode (`--quiet`, for hooks and provisioning scripts that branch on the exit code)
 //! is decided here too, so no command has to remember it: nothing reaches stdout, and the
 //! only talk left on stderr is the one line saying why a run failed ([`Printer::warn`]).
+//!
+//! Under `--json` a failed run always prints one document: the command's own, or, when it
+//! stopped before having one, the error document ([`finish`]), from the failure line this
+//! module saw go to stderr. So it keeps a small ledger of what the process printed.
 
 use crate::cli::report::{FixReport, FixRun, StatusReport};
 use crate::diagnose::Verdict;
@@ -35,6 +39,70 @@ static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 
 pub fn set_color_choice(choice: ColorChoice) {
     let _ = COLOR.set(choice);
+}
+
+/// The run's `-v/--verbose` (global), set once by the CLI.
+static VERBOSE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub fn set_verbose(verbose: bool) {
+    let _ = VERBOSE.set(verbose);
+}
+
+/// Whether `-v` was given: detail views (probe's per-trust-set verdicts, status's walks).
+pub fn verbose() -> bool {
+    VERBOSE.get().copied().unwrap_or(false)
+}
+
+/// What this process printed, for [`finish`]: whether a JSON document reached stdout, and
+/// the failure that stopped the run (its stable code and its stderr line). Process-wide
+/// because commands make their own printers (`add --fix` runs `fix` with another one).
+struct Ledger {
+    document: bool,
+    failure: Option<(&'static str, String)>,
+}
+
+static LEDGER: std::sync::Mutex<Ledger> = std::sync::Mutex::new(Ledger {
+    document: false,
+    failure: None,
+});
+
+fn ledger() -> std::sync::MutexGuard<'static, Ledger> {
+    // A panic while printing must not hide the error document that reports it.
+    LEDGER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Code of a failure line that came without one.
+const GENERIC_FAILURE: &str = "failed";
+
+/// Records why the run failed: a coded failure wins over an uncoded line said before it
+/// (a hint that followed it does not replace it).
+fn record_failure(code: &'static str, line: &str) {
+    let mut l = ledger();
+    match &l.failure {
+        Some((c, _)) if *c != GENERIC_FAILURE || code == GENERIC_FAILURE => {}
+        _ => l.failure = Some((code, line.to_string())),
+    }
+}
+
+/// The end of every command: with `--json`, a run that exits non-zero without having
+/// printed its document prints the error document (`crate::commands::failure`) instead,
+/// so stdout is never empty for a script parsing it.
+pub fn finish(command: &str, json: bool, exit_code: u8) {
+    if !json || exit_code == 0 || ledger().document {
+        return;
+    }
+    let (error, message) = ledger().failure.clone().unwrap_or_else(|| {
+        (
+            GENERIC_FAILURE,
+            format!("trustsync {command} failed (exit {exit_code})"),
+        )
+    });
+    Printer::new(true).print_json(&crate::commands::failure::ErrorReport::for_command(
+        command,
+        error,
+        message,
+        i32::from(exit_code),
+    ));
 }
 
 impl Printer {
@@ -71,7 +139,15 @@ impl Printer {
     /// hook's log must say why it failed). Not for progress or advice: those are data.
     /// The whole line is escaped: it names files and quotes other programs.
     pub fn warn(&self, line: &str) {
+        record_failure(GENERIC_FAILURE, line);
         let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+    }
+
+    /// [`Printer::warn`] with the stable code the error document carries (`store-unreadable`,
+    /// `lock-held`, …) when this failure ends the run.
+    pub fn fail(&self, code: &'static str, line: &str) {
+        record_failure(code, line);
+        self.warn(line);
     }
 
     /// "Where I looked", for `status -v`: talk, so on stderr.
@@ -123,6 +199,7 @@ impl Printer {
 
     pub fn print_json<T: serde::Serialize>(&self, value: &T) {
         let text = serde_json::to_string_pretty(value).expect("report structs serialize");
+        ledger().document = true;
         self.data(&(text + "\n"));
     }
 
@@ -191,26 +268,30 @@ impl Printer {
             ));
         }
         out.push('\n');
-        // Columns are as wide as the escaped labels, which are what the terminal shows.
+        // Columns are as wide as the escaped labels, which are what the terminal shows,
+        // in terminal cells: a Chinese directory name takes two a character.
         let label_width = r
             .runtimes
             .iter()
-            .map(|x| escape(&x.shown_label()).chars().count())
+            .map(|x| term::width(&escape(&x.shown_label())))
             .max()
             .unwrap_or(7)
             .clamp(7, 60);
         out.push_str(&format!(
-            "{:<11} {:<label_width$} {:>6}  {}\n",
-            "KIND", "RUNTIME", "TRUSTS", "VERDICT"
+            "{} {} {:>6}  {}\n",
+            term::pad("KIND", 11),
+            term::pad("RUNTIME", label_width),
+            "TRUSTS",
+            "VERDICT"
         ));
         let mut run_fix = 0;
         for rt in &r.runtimes {
             let shown = rt.shown_label();
             let label = term::fit(&shown, label_width);
             out.push_str(&format!(
-                "{:<11} {:<label_width$} {:>6}  {}\n",
-                rt.kind,
-                label,
+                "{} {} {:>6}  {}\n",
+                term::pad(rt.kind, 11),
+                term::pad(&label, label_width),
                 rt.trusted,
                 self.verdict(rt.verdict)
             ));
@@ -434,6 +515,55 @@ impl Printer {
         self.data(&out);
     }
 
+    /// `list`: one line a CA (fingerprint prefix, expiry date, flags, name), then a count.
+    pub fn list(&self, r: &crate::cli::report::ListReport) {
+        if self.json {
+            return self.print_json(r);
+        }
+        let mut out = String::new();
+        if !r.certificates.is_empty() {
+            out.push_str(&format!(
+                "{} {} {} CA\n",
+                term::pad("SHA-256", 16),
+                term::pad("EXPIRES", 10),
+                term::pad("FLAGS", 22)
+            ));
+        }
+        for c in &r.certificates {
+            let flags: Vec<&str> = [
+                (c.locally_added, "local"),
+                (c.distrusted, "distrusted"),
+                (c.expired, "expired"),
+            ]
+            .iter()
+            .filter_map(|(on, name)| on.then_some(*name))
+            .collect();
+            let flags = if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(",")
+            };
+            let painted = if c.distrusted || c.expired {
+                self.paint(&term::pad(&flags, 22), "33")
+            } else {
+                term::pad(&flags, 22)
+            };
+            out.push_str(&format!(
+                "{} {} {painted} {}\n",
+                &c.sha256[..16.min(c.sha256.len())],
+                crate::model::cert::format_date(c.not_after),
+                escape(&c.name)
+            ));
+        }
+        out.push_str(&format!(
+            "{} of the {} CAs in the OS store ({})\n",
+            r.certificates.len(),
+            r.total,
+            escape(&r.flavor)
+        ));
+        self.data(&out);
+    }
+
     /// `add` / `remove`: the report on stdout, a refusal or failure in words on stderr.
     pub fn manage(&self, r: &crate::commands::manage::ManageReport) {
         if self.json {
@@ -449,16 +579,25 @@ impl Printer {
         }
     }
 
-    /// `probe` output: the report, or the connection error in words.
+    /// `probe` output: the report, or the connection error in words (and, with `--json`,
+    /// its error document too).
     pub fn probe(
         &self,
         outcome: &Result<crate::commands::probe::ProbeReport, crate::commands::probe::ProbeError>,
     ) {
         match (outcome, self.json) {
             (Ok(r), true) => self.print_json(r),
-            (Ok(r), false) => self.data(&crate::commands::probe::render_human(r, self.color)),
-            (Err(e), true) => self.print_json(&crate::commands::probe::ErrorReport::new(e)),
-            (Err(e), false) => self.warn(&e.to_string()),
+            // Grouped by outcome; every trust set's own verdict with `-v`.
+            (Ok(r), false) if verbose() => {
+                self.data(&crate::commands::probe::render_human(r, self.color))
+            }
+            (Ok(r), false) => self.data(&crate::commands::probe::render_grouped(r, self.color)),
+            (Err(e), json) => {
+                self.fail(e.code(), &e.to_string());
+                if json {
+                    self.print_json(&crate::commands::probe::ErrorReport::new(e));
+                }
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The `--json` documents: dedicated `Serialize` structs, so the schema is a deliberate,
-//! documented thing (README.md "JSON output" for `status`, "`fix --json`" for `fix`) and
+//! documented thing (README.md "JSON output" for `status`, "`fix --json`" for `fix`,
+//! "`trustsync list`" for `list`) and
 //! not whatever the internals look like. Fields are only ever added; `tests/json_schema.rs`
 //! fails if a documented one goes away.
 
@@ -278,6 +279,68 @@ impl<'a, P: Serialize, A: Serialize> FixReport<'a, P, A> {
                 .map(|r| FixRuntimeReport::new(r, run))
                 .collect(),
             error: None,
+        }
+    }
+}
+
+/// The `list --json` document (README "`trustsync list`").
+#[derive(Debug, Serialize)]
+pub struct ListReport {
+    pub schema_version: u32,
+    /// As `status --json`'s `system.flavor`, `system.bundle`, `system.sources`.
+    pub flavor: String,
+    pub bundle: Option<String>,
+    pub sources: Vec<String>,
+    /// CAs in the store (trusted and distrusted), before filtering.
+    pub total: usize,
+    pub certificates: Vec<ListedCa>,
+    /// 0 something listed, 1 the filter matched nothing.
+    pub exit_code: i32,
+}
+
+/// One CA in `list --json`.
+#[derive(Debug, Serialize)]
+pub struct ListedCa {
+    pub sha256: String,
+    pub subject: String,
+    /// CN, else O, else the subject: what the human list shows.
+    pub name: String,
+    /// Unix seconds, and the same instant as RFC 3339 UTC.
+    pub not_after: i64,
+    pub not_after_rfc3339: String,
+    pub locally_added: bool,
+    pub distrusted: bool,
+    pub expired: bool,
+}
+
+impl ListReport {
+    pub fn new(
+        os: &crate::model::system::OsStore,
+        listed: &[crate::commands::list::Listed<'_>],
+    ) -> ListReport {
+        ListReport {
+            schema_version: SCHEMA_VERSION,
+            flavor: os.flavor.clone(),
+            bundle: os.bundle.as_ref().map(|p| p.display().to_string()),
+            sources: os.sources.clone(),
+            total: os.trusted.len() + os.distrusted.len(),
+            certificates: listed
+                .iter()
+                .map(|l| {
+                    let summary = CertSummary::from(l.cert);
+                    ListedCa {
+                        sha256: summary.sha256,
+                        subject: l.cert.subject.clone(),
+                        name: summary.subject,
+                        not_after: summary.not_after,
+                        not_after_rfc3339: summary.not_after_rfc3339,
+                        locally_added: l.locally_added,
+                        distrusted: l.distrusted,
+                        expired: l.expired,
+                    }
+                })
+                .collect(),
+            exit_code: crate::commands::list::exit_code(listed),
         }
     }
 }

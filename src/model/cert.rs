@@ -172,7 +172,18 @@ impl Certificate {
     }
 }
 
-/// Seconds since the Unix epoch, now.
+/// A Unix time as RFC 3339 UTC (`2025-01-31T12:00:00Z`), what every JSON document gives
+/// beside its epoch-seconds fields; `@SECONDS` when out of range.
+pub fn format_rfc3339(unix: i64) -> String {
+    ::time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&::time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("@{unix}"))
+}
+
 /// A Unix time as its UTC date (`2026-12-02`), or the number when out of range.
 pub fn format_date(unix: i64) -> String {
     ::time::OffsetDateTime::from_unix_timestamp(unix)
@@ -180,6 +191,7 @@ pub fn format_date(unix: i64) -> String {
         .unwrap_or_else(|_| unix.to_string())
 }
 
+/// Seconds since the Unix epoch, now.
 pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -192,7 +204,10 @@ pub fn unix_now() -> i64 {
 pub struct CertSummary {
     pub sha256: String,
     pub subject: String,
+    /// Unix seconds (kept: JSON fields are only ever added).
     pub not_after: i64,
+    /// The same instant as RFC 3339 UTC.
+    pub not_after_rfc3339: String,
 }
 
 impl From<&Certificate> for CertSummary {
@@ -201,6 +216,7 @@ impl From<&Certificate> for CertSummary {
             sha256: c.fingerprint(),
             subject: c.display_name(),
             not_after: c.not_after,
+            not_after_rfc3339: format_rfc3339(c.not_after),
         }
     }
 }

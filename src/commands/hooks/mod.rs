@@ -372,6 +372,9 @@ pub struct HookState {
     pub changed_at: Option<f64>,
     /// When the hook was installed (its newest file's mtime).
     pub installed_at: Option<f64>,
+    /// `changed_at` and `installed_at` as RFC 3339 UTC (seconds).
+    pub changed_at_rfc3339: Option<String>,
+    pub installed_at_rfc3339: Option<String>,
     pub last_run: Option<run::RunRecord>,
     /// False when a watched file changed after the hook last ran (and after it was
     /// installed): the change was not picked up.
@@ -384,6 +387,11 @@ pub struct HookStatus {
     pub notes: Vec<String>,
     /// 0 every needed hook is installed, current and has seen every change; 1 otherwise.
     pub exit_code: i32,
+}
+
+/// Fractional epoch seconds as RFC 3339 UTC, to the second.
+fn rfc3339(t: f64) -> String {
+    crate::model::cert::format_rfc3339(t.floor() as i64)
 }
 
 fn mtime(path: &Path) -> Option<f64> {
@@ -478,6 +486,8 @@ pub fn status(ctx: &Context, binary: &Path) -> Result<HookStatus, ApplyError> {
             watches: watches.iter().map(|p| p.display().to_string()).collect(),
             changed_at,
             installed_at,
+            changed_at_rfc3339: changed_at.map(rfc3339),
+            installed_at_rfc3339: installed_at.map(rfc3339),
             last_run,
             fired_since_change,
         });
@@ -536,21 +546,17 @@ impl HookStatus {
     /// name files and quote errors: shown escaped, [`crate::term::escape`]).
     pub fn render_human(&self) -> String {
         use crate::term::escape;
-        let when = |t: f64| {
-            time::OffsetDateTime::from_unix_timestamp(t as i64)
-                .ok()
-                .and_then(|d| {
-                    d.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_else(|| t.to_string())
-        };
+        let when = rfc3339;
         let mut out = String::new();
         for h in &self.hooks {
             if h.state == "not-needed" {
                 continue;
             }
-            out.push_str(&format!("{:<24} {}\n", h.kind.name(), h.state));
+            out.push_str(&format!(
+                "{} {}\n",
+                crate::term::pad(h.kind.name(), 24),
+                h.state
+            ));
             match (&h.last_run, h.fired_since_change) {
                 (Some(r), _) => out.push_str(&format!(
                     "  last ran {} ({}): {}\n",

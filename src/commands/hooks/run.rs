@@ -28,6 +28,13 @@ pub struct RunRecord {
     /// the run must still count as "after").
     pub started: f64,
     pub finished: f64,
+    /// `started` and `finished` as RFC 3339 UTC (seconds): what every JSON document gives
+    /// beside epoch seconds. Records written before these existed read back without them
+    /// and get them on reading ([`last_run`]).
+    #[serde(default)]
+    pub started_rfc3339: String,
+    #[serde(default)]
+    pub finished_rfc3339: String,
     /// `applied`, `nothing-to-do`, `disabled` or `failed`.
     pub outcome: String,
     /// Actions applied.
@@ -38,6 +45,12 @@ pub struct RunRecord {
 impl RunRecord {
     pub fn failed(&self) -> bool {
         self.outcome == "failed"
+    }
+
+    /// Sets the RFC 3339 fields from the epoch ones.
+    fn stamp(&mut self) {
+        self.started_rfc3339 = super::rfc3339(self.started);
+        self.finished_rfc3339 = super::rfc3339(self.finished);
     }
 }
 
@@ -55,7 +68,9 @@ fn record_name(trigger: Trigger) -> String {
 /// The newest record of `trigger`'s hook (none when it never ran or cannot be read).
 pub fn last_run(ctx: &Context, trigger: Trigger) -> Option<RunRecord> {
     let bytes = std::fs::read(ctx.state_dir.join(record_name(trigger))).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let mut record: RunRecord = serde_json::from_slice(&bytes).ok()?;
+    record.stamp();
+    Some(record)
 }
 
 pub struct RunOptions {
@@ -68,6 +83,12 @@ pub struct RunOptions {
 /// Runs the hook's re-sync and records the outcome. Never panics on a machine problem:
 /// every error ends up in the record's message.
 pub fn run(ctx: &Context, trigger: Trigger, opts: &RunOptions) -> RunRecord {
+    let mut record = run_unstamped(ctx, trigger, opts);
+    record.stamp();
+    record
+}
+
+fn run_unstamped(ctx: &Context, trigger: Trigger, opts: &RunOptions) -> RunRecord {
     // Hooks are started from wherever their caller was (apt runs Post-Invoke from /tmp):
     // nothing of that directory may matter, so work from `/`.
     let _ = std::env::set_current_dir("/");
@@ -76,6 +97,8 @@ pub fn run(ctx: &Context, trigger: Trigger, opts: &RunOptions) -> RunRecord {
         trigger: trigger.name().to_string(),
         started,
         finished: started,
+        started_rfc3339: String::new(),
+        finished_rfc3339: String::new(),
         outcome: String::new(),
         changes: 0,
         message: String::new(),
@@ -120,6 +143,7 @@ pub fn run(ctx: &Context, trigger: Trigger, opts: &RunOptions) -> RunRecord {
 
 fn save(state: &apply::journal::StateDir, trigger: Trigger, record: &mut RunRecord) {
     record.finished = now();
+    record.stamp();
     if let Ok(mut bytes) = serde_json::to_vec(record) {
         bytes.push(b'\n');
         if let Err(e) = state.save_record(&record_name(trigger), &bytes) {
@@ -189,4 +213,29 @@ fn resync(
         )
     };
     Ok((changes, advice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record written before the RFC 3339 fields existed reads back with them, from its
+    /// epoch seconds (to the second).
+    #[test]
+    fn an_old_record_reads_back_with_rfc3339_times() {
+        let t = tempfile::tempdir().unwrap();
+        let ctx = Context::with_root(t.path());
+        std::fs::create_dir_all(&ctx.state_dir).unwrap();
+        std::fs::write(
+            ctx.state_dir.join(record_name(Trigger::Store)),
+            br#"{"trigger":"store","started":1700000000.75,"finished":1700000002.5,"outcome":"applied","changes":1,"message":"m"}"#,
+        )
+        .unwrap();
+        let r = last_run(&ctx, Trigger::Store).unwrap();
+        assert_eq!(r.started_rfc3339, "2023-11-14T22:13:20Z");
+        assert_eq!(r.finished_rfc3339, "2023-11-14T22:13:22Z");
+        let doc = serde_json::to_value(&r).unwrap();
+        assert_eq!(doc["started"], 1700000000.75, "the epoch field stays");
+        assert_eq!(doc["finished_rfc3339"], "2023-11-14T22:13:22Z");
+    }
 }

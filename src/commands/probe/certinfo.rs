@@ -130,14 +130,3 @@ fn first_org(name: &X509Name<'_>) -> Option<String> {
         .find_map(|a| a.as_str().ok())
         .map(str::to_string)
 }
-
-/// Formats unix seconds as RFC 3339 UTC (`2025-01-31T12:00:00Z`).
-pub(crate) fn format_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| format!("@{unix}"))
-}

@@ -25,13 +25,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::certinfo::{format_time, CertInfo};
+use super::certinfo::CertInfo;
 use super::report::{
     CaDetail, ChainEntry, Code, DatedCertificate, MissingIssuer, NameDetail, Note, NoteCode,
     ProbeReport, Validity, Verdict, SCHEMA,
 };
 use super::verify::{check_name, parse_roots, verify_path, PathOutcome, PreparedSet};
 use super::TrustSetInput;
+use crate::model::cert::format_rfc3339 as format_time;
 
 /// Verifies `chain` (DER, leaf first, as sent) for `name` against each trust set (give
 /// the OS store first: next steps refer to it) at `now`, and classifies the outcome.

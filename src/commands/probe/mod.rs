@@ -11,7 +11,7 @@
 //! 2. [`analyse`] builds and verifies a path with rustls-webpki once per trust set (the OS
 //!    store first, then each runtime's effective set) and classifies every failure with a
 //!    stable [`Code`];
-//! 3. [`render_human`] / `serde_json` turn the [`ProbeReport`] into output;
+//! 3. [`render_grouped`] (the default view), [`render_human`] (`-v`) / `serde_json` turn the [`ProbeReport`] into output;
 //!    [`ProbeReport::exit_code`] and [`EXIT_COULD_NOT_CONNECT`] give the exit status.
 //!
 //! [`run`] chains 1 and 2 for the CLI; [`load_chain_file`] feeds 2 from a saved PEM/DER file
@@ -36,8 +36,8 @@ pub use capture::{capture_chain, CapturedChain, ProbeError};
 pub use classify::analyse;
 pub use proxy::{proxy_env_hint, ProxySetting, ProxyUrl};
 pub use report::{
-    render_human, CaDetail, ChainEntry, Code, ConnectionInfo, DatedCertificate, ErrorReport,
-    MissingIssuer, NameDetail, Note, NoteCode, ProbeReport, Validity, Verdict, SCHEMA,
+    render_grouped, render_human, CaDetail, ChainEntry, Code, ConnectionInfo, DatedCertificate,
+    ErrorReport, MissingIssuer, NameDetail, Note, NoteCode, ProbeReport, Validity, Verdict, SCHEMA,
 };
 
 /// Exit status when the probe could not get a chain at all (no connection, no handshake,

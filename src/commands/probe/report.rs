@@ -270,24 +270,18 @@ pub struct Note {
     pub message: String,
 }
 
-/// What `--json` prints when no chain was obtained (exit code 2).
-#[derive(Debug, Clone, Serialize)]
-pub struct ErrorReport {
-    pub schema: &'static str,
-    /// [`super::ProbeError::code`], e.g. `connect-failed`, `handshake-timeout`.
-    pub error: &'static str,
-    pub message: String,
-    pub exit_code: i32,
-}
+/// What `--json` prints when no chain was obtained (exit code 2): the error document
+/// every command shares (`crate::commands::failure`), tagged `trustsync-probe/1`.
+pub use crate::commands::failure::ErrorReport;
 
 impl ErrorReport {
     pub fn new(err: &super::ProbeError) -> ErrorReport {
-        ErrorReport {
-            schema: SCHEMA,
-            error: err.code(),
-            message: err.to_string(),
-            exit_code: super::EXIT_COULD_NOT_CONNECT,
-        }
+        ErrorReport::for_command(
+            "probe",
+            err.code(),
+            err.to_string(),
+            super::EXIT_COULD_NOT_CONNECT,
+        )
     }
 }
 
@@ -298,19 +292,155 @@ const YELLOW: &str = "\x1b[33m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-/// Renders the report for a terminal. `color` adds ANSI colours (callers decide, e.g.
-/// when stdout is a terminal and `NO_COLOR` is unset). Codes appear verbatim so users
-/// can search for them in the documentation. Every string the server or the trust sets
-/// supplied (names, subjects, SANs, URLs, messages quoting them) is shown through
-/// [`escape`], so a certificate cannot drive the terminal or forge a line.
-pub fn render_human(report: &ProbeReport, color: bool) -> String {
-    let paint = |c: &str, s: &str| {
+/// What a person calls a trust set in a group line: its kind (`pip`, `requests`), the
+/// package for a bundle shipped inside one (`botocore`), `OS store` as it is.
+fn short_name(label: &str) -> String {
+    match label.split_once(' ') {
+        Some(("bundled", rest)) => rest.split('/').next().unwrap_or(rest).to_string(),
+        Some((kind, _)) if label != "OS store" => kind.to_string(),
+        _ => label.to_string(),
+    }
+}
+
+/// What the trust sets of one outcome share, in words: the root they end at, the CA they
+/// lack, the certificate out of date, the name that does not match.
+fn shared_reason(v: &Verdict) -> String {
+    if let Some(a) = &v.anchor {
+        return format!("anchored at '{a}'");
+    }
+    if let Some(ca) = &v.ca {
+        return format!("they lack '{}'", ca.name);
+    }
+    if let Some(m) = &v.missing {
+        return format!("nobody has '{}', which the server did not send", m.name);
+    }
+    if let Some(c) = &v.certificate {
+        return format!("'{}' is valid {} .. {}", c.name, c.not_before, c.not_after);
+    }
+    if let Some(h) = &v.hostname {
+        return format!("the certificate does not name '{}'", h.asked);
+    }
+    v.message.clone()
+}
+
+/// Renders the report grouped, for a terminal (what `probe` prints without `-v`): the
+/// chain once, one line a certificate, then one line per distinct outcome naming the trust
+/// sets that share it with counts ("fails in 11 trust sets: pip ×9, requests, botocore —
+/// they lack 'X Root CA'") and its next steps once; [`render_human`] has every detail.
+/// Escaping and colours as there.
+pub fn render_grouped(report: &ProbeReport, color: bool) -> String {
+    let paint = painter(color);
+    let mut out = header(report, &paint);
+    for c in &report.chain {
+        if let Some(err) = &c.error {
+            out += &format!("  [{}] unreadable certificate: {}\n", c.index, escape(err));
+            continue;
+        }
+        let state = match c.validity {
+            Validity::Valid => String::new(),
+            Validity::Expired => format!(", {}", paint(RED, "EXPIRED")),
+            Validity::NotYetValid => format!(", {}", paint(RED, "NOT YET VALID")),
+        };
+        let by = if c.self_signed {
+            "self-signed".to_string()
+        } else {
+            format!("issued by {}", escape(&c.issuer))
+        };
+        out += &format!(
+            "  [{}] {} ({by}; until {}{state})\n",
+            c.index,
+            escape(&c.subject),
+            c.not_after
+        );
+    }
+    // Outcomes in the order their first trust set comes (the OS store's first).
+    let mut groups: Vec<(&Verdict, String, Vec<&Verdict>)> = Vec::new();
+    for v in &report.verdicts {
+        let reason = shared_reason(v);
+        match groups
+            .iter_mut()
+            .find(|(first, r, _)| first.code == v.code && *r == reason)
+        {
+            Some((_, _, members)) => members.push(v),
+            None => groups.push((v, reason, vec![v])),
+        }
+    }
+    out += "\nOutcome per trust set:\n";
+    if groups.is_empty() {
+        out += "  (no trust sets given)\n";
+    }
+    for (first, reason, members) in &groups {
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for m in members {
+            let name = short_name(&m.trust_set);
+            match counted.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, k)) => *k += 1,
+                None => counted.push((name, 1)),
+            }
+        }
+        let who: Vec<String> = counted
+            .iter()
+            .map(|(n, k)| match k {
+                1 => escape(n).into_owned(),
+                k => format!("{} ×{k}", escape(n)),
+            })
+            .collect();
+        let sets = match members.len() {
+            1 => "1 trust set".to_string(),
+            n => format!("{n} trust sets"),
+        };
+        let (status, verb) = if first.verified {
+            (paint(GREEN, "OK  "), "verifies in")
+        } else {
+            (paint(RED, "FAIL"), "fails in")
+        };
+        out += &format!(
+            "  {status} {}: {verb} {sets}: {} — {}\n",
+            paint(BOLD, first.code.as_str()),
+            who.join(", "),
+            escape(reason)
+        );
+        // A next step naming its own trust set is said once for all that share it.
+        const SET: &str = "\u{0}";
+        let mut steps: Vec<(String, Vec<&str>)> = Vec::new();
+        for m in members {
+            let Some(step) = m.next_step.as_deref() else {
+                continue;
+            };
+            let template = step.replace(m.trust_set.as_str(), SET);
+            match steps.iter_mut().find(|(t, _)| *t == template) {
+                Some((_, sets)) => sets.push(&m.trust_set),
+                None => steps.push((template, vec![&m.trust_set])),
+            }
+        }
+        for (template, sets) in steps {
+            let step = match sets.as_slice() {
+                [one] => template.replace(SET, one),
+                _ => template.replace(SET, "each of them"),
+            };
+            out += &format!("       next step: {}\n", escape(&step));
+        }
+    }
+    out += &footer(report, &paint);
+    if report.verdicts.len() > groups.len() {
+        out += "Each trust set's own verdict: trustsync probe -v …\n";
+    }
+    out
+}
+
+/// `color` on: text wrapped in an ANSI code; off: as it is.
+fn painter(color: bool) -> impl Fn(&str, &str) -> String {
+    move |c: &str, s: &str| {
         if color {
             format!("{c}{s}{RESET}")
         } else {
             s.to_string()
         }
-    };
+    }
+}
+
+/// The lines before the chain's certificates: what was probed, when, how many sent.
+fn header(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
     match &report.connection {
         Some(c) => {
@@ -339,12 +469,56 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
         }
     }
     out += &format!("Checked at {}\n\n", report.checked_at);
-
     out += &format!(
         "Chain sent by the server ({} certificate{}):\n",
         report.chain.len(),
         if report.chain.len() == 1 { "" } else { "s" }
     );
+    out
+}
+
+/// The notes and the one-line result.
+fn footer(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String {
+    let mut out = String::new();
+    if !report.notes.is_empty() {
+        out += "\nNotes:\n";
+        for n in &report.notes {
+            out += &format!(
+                "  {} {}: {}\n",
+                paint(YELLOW, "!"),
+                n.code.as_str(),
+                escape(&n.message)
+            );
+        }
+    }
+    let failing = report.verdicts.iter().filter(|v| !v.verified).count();
+    out += "\n";
+    out += &if failing == 0 {
+        paint(GREEN, "Result: verifies in every trust set.")
+    } else {
+        paint(
+            RED,
+            &format!(
+                "Result: {} ({} of {} trust sets fail).",
+                report.overall,
+                failing,
+                report.verdicts.len()
+            ),
+        )
+    };
+    out += "\n";
+    out
+}
+
+/// Renders the report for a terminal, every trust set's verdict in full (`probe -v`).
+/// `color` adds ANSI colours (callers decide, e.g.
+/// when stdout is a terminal and `NO_COLOR` is unset). Codes appear verbatim so users
+/// can search for them in the documentation. Every string the server or the trust sets
+/// supplied (names, subjects, SANs, URLs, messages quoting them) is shown through
+/// [`escape`], so a certificate cannot drive the terminal or forge a line.
+pub fn render_human(report: &ProbeReport, color: bool) -> String {
+    let paint = painter(color);
+    let mut out = header(report, &paint);
     for c in &report.chain {
         if let Some(err) = &c.error {
             out += &format!("  [{}] unreadable certificate: {}\n", c.index, escape(err));
@@ -399,32 +573,6 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
             out += &format!("       next step: {}\n", escape(next));
         }
     }
-    if !report.notes.is_empty() {
-        out += "\nNotes:\n";
-        for n in &report.notes {
-            out += &format!(
-                "  {} {}: {}\n",
-                paint(YELLOW, "!"),
-                n.code.as_str(),
-                escape(&n.message)
-            );
-        }
-    }
-    let failing = report.verdicts.iter().filter(|v| !v.verified).count();
-    out += "\n";
-    out += &if failing == 0 {
-        paint(GREEN, "Result: verifies in every trust set.")
-    } else {
-        paint(
-            RED,
-            &format!(
-                "Result: {} ({} of {} trust sets fail).",
-                report.overall,
-                failing,
-                report.verdicts.len()
-            ),
-        )
-    };
-    out += "\n";
+    out += &footer(report, &paint);
     out
 }
