@@ -255,6 +255,18 @@ impl Builder<'_> {
             self.need_bundle();
             return;
         }
+        if rt.kind == crate::runtimes::java::KIND && !d.missing.is_empty() {
+            // JSSE reads the Windows store itself when asked: the one fix that follows it.
+            let store = rt
+                .bundle_path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            self.advise(Advice::for_runtime(d, "java-store", format!(
+                "this JDK trusts only its own store {store}: have it use the Windows store with `-Djavax.net.ssl.trustStoreType=Windows-ROOT` (in JAVA_TOOL_OPTIONS or the application's options), or add the CA with that JDK's keytool"
+            )));
+            return;
+        }
         if d.missing.is_empty() {
             // Only extra CAs: Windows fills ROOT lazily, so a public root the store lacks
             // is not drift to act on, and trustsync never removes trust it did not add.
@@ -748,10 +760,23 @@ mod tests {
         rt.label = r"shotgun_api3/cacerts.txt (C:\Python312)".into();
         // As the bundled family's discovery sets it: the package's own variable (none).
         rt.managed_var = crate::runtimes::bundled::variable_for("shotgun_api3");
-        let st = status(os(&[public, corp]), vec![rt]);
+        let st = status(os(&[public.clone(), corp.clone()]), vec![rt]);
         let p = plan(&st, &facts(Scope::User, &[])).unwrap();
         assert!(p.actions.is_empty());
         assert_eq!(p.advice[0].code, "no-variable");
+        // A JDK keeps its own store: the advice is JSSE's own way to the Windows store.
+        let mut jdk = requests(dir.path(), std::slice::from_ref(&public), None);
+        jdk.kind = crate::runtimes::java::KIND;
+        jdk.managed_var = None;
+        let st = status(os(&[public, corp]), vec![jdk]);
+        let p = plan(&st, &facts(Scope::User, &[])).unwrap();
+        assert!(p.actions.is_empty(), "{}", p.render_human());
+        assert_eq!(p.advice[0].code, "java-store");
+        assert!(
+            p.advice[0].message.contains("Windows-ROOT"),
+            "{:?}",
+            p.advice
+        );
         let empty = status(os(&[]), Vec::new());
         assert!(matches!(
             plan(&empty, &facts(Scope::User, &[])),
