@@ -249,12 +249,10 @@ fn plain(bytes: &[u8]) -> String {
     out
 }
 
-/// The man pages render without a single troff warning, and the bash completion loads
-/// and completes subcommands (both as the package installs them).
-#[test]
-fn man_pages_render_and_bash_completion_completes() {
-    let Some(deb) = deb() else { return };
-    let unpacked = extract(&deb);
+/// Every man page the package ships, rendered by `man -l` at 80 columns as a person reads
+/// it (asserting not a single troff warning), with the unpacked package they came from.
+fn rendered_man_pages(deb: &Path) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
+    let unpacked = extract(deb);
     let man_dir = unpacked.path().join("usr/share/man/man1");
     let mut pages: Vec<PathBuf> = std::fs::read_dir(&man_dir)
         .unwrap()
@@ -263,38 +261,50 @@ fn man_pages_render_and_bash_completion_completes() {
         .collect();
     pages.sort();
     assert!(pages.len() >= 10, "{pages:?}");
-    for page in &pages {
-        let out = Command::new("man")
-            .args(["--warnings", "-l"])
-            .arg(page)
-            .env("MANWIDTH", "80")
-            .output()
-            .expect("man (apt-get install man-db)");
-        assert!(
-            out.status.success() && out.stderr.is_empty(),
-            "{page:?}: {}",
-            show(&out)
-        );
+    let rendered = pages
+        .into_iter()
+        .map(|page| {
+            let out = Command::new("man")
+                .args(["--warnings", "-l"])
+                .arg(&page)
+                .env("MANWIDTH", "80")
+                .output()
+                .expect("man (apt-get install man-db)");
+            assert!(
+                out.status.success() && out.stderr.is_empty(),
+                "{page:?}: {}",
+                show(&out)
+            );
+            let text = plain(&out.stdout);
+            (page, text)
+        })
+        .collect();
+    (unpacked, rendered)
+}
+
+/// The man pages render without a single troff warning, and the bash completion loads
+/// and completes subcommands (both as the package installs them).
+#[test]
+fn man_pages_render_and_bash_completion_completes() {
+    let Some(deb) = deb() else { return };
+    let (unpacked, pages) = rendered_man_pages(&deb);
+    for (page, rendered) in &pages {
         let name = page
             .file_name()
             .unwrap()
             .to_str()
             .unwrap()
             .trim_end_matches(".1.gz");
-        let rendered = plain(&out.stdout);
         assert!(
             rendered.contains("NAME") && rendered.contains(name),
             "{page:?}: {rendered}"
         );
     }
-    let top = plain(
-        &Command::new("man")
-            .arg("-l")
-            .arg(man_dir.join("trustsync.1.gz"))
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let top = &pages
+        .iter()
+        .find(|(page, _)| page.ends_with("trustsync.1.gz"))
+        .unwrap()
+        .1;
     for sub in ["status", "fix", "undo", "hook", "probe"] {
         assert!(top.contains(&format!("trustsync-{sub}(1)")), "{top}");
     }
@@ -497,4 +507,113 @@ fn lintian_reports_no_error_and_no_warning() {
         })
         .collect();
     assert!(copyright.contains(&dep5), "{copyright}");
+}
+
+/// The `\fBX\fR` words of the `.TP` tags in one section of packaging/man/common.roff.
+fn tagged_words(roff: &str, section: &str) -> Vec<String> {
+    let body = roff
+        .split(".SH ")
+        .find(|part| part.starts_with(section))
+        .unwrap_or_else(|| panic!("no .SH {section} in common.roff"));
+    let lines: Vec<&str> = body.lines().collect();
+    let mut words = Vec::new();
+    for pair in lines.windows(2) {
+        if pair[0] == ".TP" {
+            for piece in pair[1].split("\\fB").skip(1) {
+                let word = piece.split("\\fR").next().unwrap().replace("\\%", "");
+                words.push(word);
+            }
+        }
+    }
+    assert!(!words.is_empty(), "{section}: {body}");
+    words
+}
+
+/// Every page the package ships has EXIT STATUS, ENVIRONMENT, FILES and EXAMPLES
+/// sections (scripts/build-assets.sh adds them from packaging/man/), trustsync(1) gives
+/// the three exit codes, and every file and variable those sections name is one the code
+/// uses (a string literal in src/), so the page cannot drift into fiction.
+#[test]
+fn man_pages_have_exit_status_environment_files_and_examples() {
+    let Some(deb) = deb() else { return };
+    let (_unpacked, pages) = rendered_man_pages(&deb);
+    for (page, rendered) in &pages {
+        let headings: Vec<&str> = rendered
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(' '))
+            .collect();
+        for section in [
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "EXAMPLES",
+            "SEE ALSO",
+        ] {
+            assert!(
+                headings.contains(&section),
+                "{page:?} has no {section}: {headings:?}"
+            );
+        }
+        assert!(
+            rendered.contains("/var/lib/trustsync/journal.json"),
+            "{page:?}"
+        );
+        assert!(rendered.contains("SSL_CERT_FILE"), "{page:?}");
+    }
+    let top = &pages
+        .iter()
+        .find(|(page, _)| page.ends_with("trustsync.1.gz"))
+        .unwrap()
+        .1;
+    let exit_status = top
+        .split("EXIT STATUS")
+        .nth(1)
+        .and_then(|rest| rest.split("ENVIRONMENT").next())
+        .unwrap();
+    // Each code's paragraph, its words joined by single spaces (man justifies lines).
+    let paragraphs: Vec<String> = exit_status
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    for (code, says) in [
+        ("0", "All in sync"),
+        ("1", "Some runtime drifts or is broken (status)"),
+        ("2", "Usage error"),
+    ] {
+        assert!(
+            paragraphs
+                .iter()
+                .any(|p| p.starts_with(&format!("{code} ")) && p.contains(says)),
+            "{code} {says}: {paragraphs:#?}"
+        );
+    }
+    assert!(
+        paragraphs
+            .iter()
+            .any(|p| p.starts_with("2 ") && p.contains("could not connect")),
+        "{paragraphs:#?}"
+    );
+
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let roff = std::fs::read_to_string(repo.join("packaging/man/common.roff")).unwrap();
+    let mut source = String::new();
+    for entry in walkdir::WalkDir::new(repo.join("src")) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "rs") {
+            source.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    for path in tagged_words(&roff, "FILES") {
+        let name = path.rsplit('/').next().unwrap();
+        assert!(
+            source.contains(&format!("\"{path}\"")) || source.contains(&format!("\"{name}\"")),
+            "FILES names {path}, which no string in src/ is"
+        );
+    }
+    for variable in tagged_words(&roff, "ENVIRONMENT") {
+        assert!(
+            source.contains(&format!("\"{variable}\"")),
+            "ENVIRONMENT names {variable}, which src/ never reads"
+        );
+    }
 }
