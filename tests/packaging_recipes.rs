@@ -975,3 +975,80 @@ fn both_license_texts_ship_with_the_source() {
     assert!(apache.contains("Apache License") && apache.contains("Version 2.0, January 2004"));
     assert!(apache.contains("END OF TERMS AND CONDITIONS"));
 }
+
+// ---------------------------------------------------------------------------------------
+// README's install section
+
+/// README's "## Install" section shows one command per package, each naming the artifact
+/// the build script really makes (with VERSION for this version), and is followed by the
+/// two commands of the checkout, unchanged.
+#[test]
+fn readme_install_section_names_the_artifacts_the_scripts_build() {
+    let readme = read(&repo_file("README.md"));
+    let start = readme
+        .find("\n## Install\n")
+        .expect("README has ## Install");
+    let then = readme[start..]
+        .find("\nThen, from this checkout:\n")
+        .expect("the install section ends with the checkout's commands")
+        + start;
+    let install = &readme[start..then];
+    let after = &readme[then..];
+    assert!(
+        after.contains("\ncargo run --release -- status\n")
+            && after.contains("\n./scripts/test.sh\n"),
+        "the two commands follow the install section: {after}"
+    );
+    let debs = Path::new(REPO).join("target/packages");
+    let packages = packages_dir();
+    // (the line a user types, where the artifact it names is built, its name there)
+    let commands = [
+        (
+            "sudo apt install ./trustsync_VERSION-1_amd64.deb",
+            &debs,
+            "trustsync_VERSION-1_amd64.deb",
+        ),
+        (
+            "sudo dnf install ./trustsync-VERSION-1.x86_64.rpm",
+            &packages,
+            "trustsync-VERSION-1.x86_64.rpm",
+        ),
+        (
+            "sudo install -m 0755 trustsync-x86_64-unknown-linux-musl /usr/local/bin/trustsync",
+            &packages,
+            "trustsync-x86_64-unknown-linux-musl",
+        ),
+        (
+            "cp manifests/homebrew/trustsync.rb ",
+            &packages,
+            "manifests/homebrew/trustsync.rb",
+        ),
+        (
+            "scoop install ./manifests/scoop/trustsync.json",
+            &packages,
+            "manifests/scoop/trustsync.json",
+        ),
+        (
+            "winget install --manifest ./manifests/winget",
+            &packages,
+            "manifests/winget",
+        ),
+    ];
+    for (line, dir, name) in commands {
+        assert!(
+            install.contains(line),
+            "README's install section lacks {line:?}"
+        );
+        let built = dir.join(name.replace("VERSION", VERSION));
+        if !built.exists() {
+            skip_unless_ci(&format!(
+                "{} is missing: run the build scripts",
+                built.display()
+            ));
+        }
+    }
+    assert!(
+        install.contains("\ncargo install --locked --path .\n"),
+        "{install}"
+    );
+}
