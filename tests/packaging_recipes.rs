@@ -4,7 +4,7 @@
 //! - the RPM (packaging/rpm/trustsync.spec, built by the real rpmbuild): `rpm -qp` shows the
 //!   binary, every man page the binary generates, the bash/zsh/fish completions, sane
 //!   metadata, and requirements naming no libc (it ships the static musl binary, byte for
-//!   byte, so RHEL 7/8 and Amazon Linux 2 install it); its scriptlets, run with `sh` exactly as rpm would, install
+//!   byte, so RHEL 7/8 and Amazon Linux 2 install it); rpmlint reports nothing; its scriptlets, run with `sh` exactly as rpm would, install
 //!   the hooks on install and upgrade and remove them on erase only, and never fail the
 //!   transaction; as root, `rpm -i --root` into a private tree gives a binary that runs;
 //! - the static musl binary: no ELF interpreter, no shared library, and it runs, as root even
@@ -278,6 +278,63 @@ fn rpm_metadata_and_requirements_are_sane() {
         .unwrap_or_else(|| panic!("no /usr/bin/trustsync in {dump}"));
     let digest = binary.split(' ').nth(3).unwrap();
     assert_eq!(digest, sha256_hex(&musl), "{binary}");
+}
+
+/// rpmlint finds no error and no warning in the package, with the settings of
+/// packaging/rpm/rpmlint.toml (the distributions' gzip man pages and SPDX licences, and
+/// the few filters, each with why); and each filter still silences something, so the list
+/// cannot outlive its reasons.
+#[test]
+fn rpmlint_reports_no_error_and_no_warning() {
+    let Some(rpm) = rpm_package() else { return };
+    if !tool("rpmlint", "rpmlint") {
+        return;
+    }
+    let config = repo_file("packaging/rpm/rpmlint.toml");
+    let out = run(
+        "rpmlint",
+        &["--config", config.to_str().unwrap(), rpm.to_str().unwrap()],
+    );
+    let report = text(&out.stdout);
+    assert!(
+        report.contains(" 1 packages and 0 specfiles checked; 0 errors, 0 warnings"),
+        "{}",
+        show(&out)
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let flagged: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains(": E: ") || l.contains(": W: "))
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:#?}");
+
+    // The same settings without the filters: every filter matches a line there (they are
+    // plain text, no regex metacharacters).
+    let settings = read(&config);
+    let (unfiltered, filters) = settings
+        .split_once("Filters = [")
+        .expect("rpmlint.toml has Filters");
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("rpmlint.toml");
+    std::fs::write(&bare, unfiltered).unwrap();
+    let out = run(
+        "rpmlint",
+        &["--config", bare.to_str().unwrap(), rpm.to_str().unwrap()],
+    );
+    let unfiltered_report = text(&out.stdout);
+    let filters: Vec<&str> = filters
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('\''))
+        .map(|l| l.trim_end_matches(',').trim_matches('\''))
+        .collect();
+    assert!(filters.len() >= 3, "{filters:?}");
+    for filter in filters {
+        assert!(
+            unfiltered_report.contains(filter),
+            "rpmlint filter {filter:?} silences nothing any more: {unfiltered_report}"
+        );
+    }
 }
 
 /// The body of one scriptlet of `rpm -qp --scripts` ("postinstall scriptlet (using
