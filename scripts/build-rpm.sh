@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the RPM from packaging/rpm/trustsync.spec with the real rpmbuild (Debian package
-# `rpm`; scripts/setup-packaging.sh installs it), from the glibc release binary and the
-# generated man pages and completions, into ${CARGO_TARGET_DIR:-target}/packages/.
+# `rpm`; scripts/setup-packaging.sh installs it), from the static x86_64-unknown-linux-musl
+# binary (scripts/build-musl.sh: it needs no glibc, so the package installs on RHEL 7/8,
+# Amazon Linux 2 and every later x86_64 rpm system) and the man pages and completions
+# generated from it, into ${CARGO_TARGET_DIR:-target}/packages/.
 #   scripts/build-rpm.sh      -> target/packages/trustsync-VERSION-1.ARCH.rpm
 # rpmbuild works in a private temporary _topdir; nothing outside target/ is written.
 set -euo pipefail
@@ -15,8 +17,9 @@ command -v rpmbuild >/dev/null 2>&1 || {
 }
 
 start=$(date +%s)
-build_release_binary
-build_assets
+"$repo/scripts/build-musl.sh"
+static_binary="$packages_dir/trustsync-x86_64-unknown-linux-musl"
+"$repo/scripts/build-assets.sh" "$static_binary" "$assets_dir" >&2
 version="$(trustsync_version)"
 
 topdir="$(mktemp -d "${TMPDIR:-/tmp}/trustsync-rpm.XXXXXX")"
@@ -26,7 +29,7 @@ mkdir -p "$topdir/SOURCES"
 # Source0: trustsync-VERSION/{trustsync, man/, completions/} (what %setup unpacks).
 stage="$topdir/stage/trustsync-$version"
 mkdir -p "$stage"
-cp -p -- "$release_binary" "$stage/trustsync"
+cp -p -- "$static_binary" "$stage/trustsync"
 cp -pR -- "$assets_dir/man" "$assets_dir/completions" "$stage/"
 tar -C "$topdir/stage" -czf "$topdir/SOURCES/trustsync-$version-prebuilt.tar.gz" "trustsync-$version"
 

@@ -6,6 +6,9 @@
 #  - clang-14, llvm-14: type-checking the whole workspace for the Apple targets;
 #  - shellcheck, systemd-analyze, PyYAML, ansible-core, man-db, cargo-deb, jq: the packaging
 #    tests and README's recipes (tests/readme_recipes.rs) (the Debian package is built and installed with dpkg in a mount namespace);
+#  - lintian, dpkg-dev (dpkg-parsechangelog), binutils (readelf): tests/packaging_deb.rs
+#    checks the built .deb with lintian, its changelog's version and its static binary;
+#    rpmlint: tests/packaging_recipes.rs checks the built .rpm with it;
 #  - sudo, passwd (useradd): real users inside the test sandbox;
 #  - venvs with the real requests/certifi/urllib3 (and requests 2.27, pip >= 24.2) from PyPI;
 #  - official Node.js 22 and 24 builds from the npm registry;
@@ -17,7 +20,8 @@ need_apt=()
 for pair in openssl:openssl python3:python3 unshare:util-linux perl:perl make:make gcc:gcc \
             clang-14:clang-14 llvm-ar-14:llvm-14 update-ca-certificates:ca-certificates \
             setpriv:util-linux script:util-linux sudo:sudo useradd:passwd shellcheck:shellcheck systemd-analyze:systemd \
-            man:man-db dpkg-deb:dpkg jq:jq; do
+            man:man-db dpkg-deb:dpkg jq:jq \
+            lintian:lintian dpkg-parsechangelog:dpkg-dev readelf:binutils rpmlint:rpmlint; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -7,7 +7,11 @@
 //! the package's postinst installed the hook, and the hook re-synced.
 //!
 //! Also: the man pages the package ships render with `man -l`, the bash completion it
-//! ships loads and completes, and `dpkg -r` takes the hook out again.
+//! ships loads and completes, and `dpkg -r` takes the hook out again. And what a
+//! distribution asks of a package: `dpkg-deb -I` shows no libc6 dependency and the binary
+//! is static (no PT_INTERP, no DT_NEEDED), so it installs on glibc 2.17-era systems;
+//! lintian reports no error and no warning; the changelog is this version's; the
+//! copyright is DEP-5 with LICENSE-MIT's text.
 //!
 //! The package is looked up in `TRUSTSYNC_DEB`, else the newest `target/packages/
 //! trustsync_*.deb`. Missing: a loud SKIPPED banner, or a failure under `CI=true`
@@ -60,6 +64,19 @@ fn package_files(deb: &Path) -> String {
     text(&out.stdout)
 }
 
+/// The package's files, unpacked (`dpkg-deb --extract`) into a temporary directory.
+fn extract(deb: &Path) -> tempfile::TempDir {
+    let unpacked = tempfile::tempdir().unwrap();
+    let out = Command::new("dpkg-deb")
+        .arg("--extract")
+        .arg(deb)
+        .arg(unpacked.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    unpacked
+}
+
 #[test]
 fn package_ships_binary_man_pages_completions_and_maintainer_scripts() {
     let Some(deb) = deb() else { return };
@@ -73,6 +90,9 @@ fn package_ships_binary_man_pages_completions_and_maintainer_scripts() {
         "./usr/share/zsh/vendor-completions/_trustsync",
         "./usr/share/fish/vendor_completions.d/trustsync.fish",
         "./etc/default/trustsync",
+        "./usr/share/doc/trustsync/changelog.Debian.gz",
+        "./usr/share/doc/trustsync/copyright",
+        "./usr/share/lintian/overrides/trustsync",
     ] {
         assert!(files.contains(wanted), "{wanted} missing from {files}");
     }
@@ -92,11 +112,16 @@ fn package_ships_binary_man_pages_completions_and_maintainer_scripts() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
+    // By name, not /usr/bin/trustsync: dpkg sets PATH (lintian:
+    // command-with-path-in-maintainer-script).
     let postinst = std::fs::read_to_string(scripts.path().join("postinst")).unwrap();
-    assert!(postinst.contains("/usr/bin/trustsync hook install --quiet"));
+    assert!(postinst.contains("    trustsync hook install --quiet ||"));
     let prerm = std::fs::read_to_string(scripts.path().join("prerm")).unwrap();
-    assert!(prerm.contains("/usr/bin/trustsync hook remove --quiet"));
-    assert!(prerm.contains("/usr/bin/trustsync undo ||"), "{prerm}");
+    assert!(prerm.contains("    trustsync hook remove --quiet ||"));
+    assert!(prerm.contains("    trustsync undo ||"), "{prerm}");
+    for script in [&postinst, &prerm] {
+        assert!(!script.contains("/usr/bin/trustsync"), "{script}");
+    }
     let conffiles = std::fs::read_to_string(scripts.path().join("conffiles")).unwrap();
     assert_eq!(conffiles.trim(), "/etc/default/trustsync");
 }
@@ -224,19 +249,10 @@ fn plain(bytes: &[u8]) -> String {
     out
 }
 
-/// The man pages render without a single troff warning, and the bash completion loads
-/// and completes subcommands (both as the package installs them).
-#[test]
-fn man_pages_render_and_bash_completion_completes() {
-    let Some(deb) = deb() else { return };
-    let unpacked = tempfile::tempdir().unwrap();
-    let out = Command::new("dpkg-deb")
-        .arg("--extract")
-        .arg(&deb)
-        .arg(unpacked.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
+/// Every man page the package ships, rendered by `man -l` at 80 columns as a person reads
+/// it (asserting not a single troff warning), with the unpacked package they came from.
+fn rendered_man_pages(deb: &Path) -> (tempfile::TempDir, Vec<(PathBuf, String)>) {
+    let unpacked = extract(deb);
     let man_dir = unpacked.path().join("usr/share/man/man1");
     let mut pages: Vec<PathBuf> = std::fs::read_dir(&man_dir)
         .unwrap()
@@ -245,38 +261,50 @@ fn man_pages_render_and_bash_completion_completes() {
         .collect();
     pages.sort();
     assert!(pages.len() >= 10, "{pages:?}");
-    for page in &pages {
-        let out = Command::new("man")
-            .args(["--warnings", "-l"])
-            .arg(page)
-            .env("MANWIDTH", "80")
-            .output()
-            .expect("man (apt-get install man-db)");
-        assert!(
-            out.status.success() && out.stderr.is_empty(),
-            "{page:?}: {}",
-            show(&out)
-        );
+    let rendered = pages
+        .into_iter()
+        .map(|page| {
+            let out = Command::new("man")
+                .args(["--warnings", "-l"])
+                .arg(&page)
+                .env("MANWIDTH", "80")
+                .output()
+                .expect("man (apt-get install man-db)");
+            assert!(
+                out.status.success() && out.stderr.is_empty(),
+                "{page:?}: {}",
+                show(&out)
+            );
+            let text = plain(&out.stdout);
+            (page, text)
+        })
+        .collect();
+    (unpacked, rendered)
+}
+
+/// The man pages render without a single troff warning, and the bash completion loads
+/// and completes subcommands (both as the package installs them).
+#[test]
+fn man_pages_render_and_bash_completion_completes() {
+    let Some(deb) = deb() else { return };
+    let (unpacked, pages) = rendered_man_pages(&deb);
+    for (page, rendered) in &pages {
         let name = page
             .file_name()
             .unwrap()
             .to_str()
             .unwrap()
             .trim_end_matches(".1.gz");
-        let rendered = plain(&out.stdout);
         assert!(
             rendered.contains("NAME") && rendered.contains(name),
             "{page:?}: {rendered}"
         );
     }
-    let top = plain(
-        &Command::new("man")
-            .arg("-l")
-            .arg(man_dir.join("trustsync.1.gz"))
-            .output()
-            .unwrap()
-            .stdout,
-    );
+    let top = &pages
+        .iter()
+        .find(|(page, _)| page.ends_with("trustsync.1.gz"))
+        .unwrap()
+        .1;
     for sub in ["status", "fix", "undo", "hook", "probe"] {
         assert!(top.contains(&format!("trustsync-{sub}(1)")), "{top}");
     }
@@ -310,6 +338,282 @@ echo "hook: ${{COMPREPLY[*]}}"
                 .lines()
                 .any(|l| l.starts_with("hook: ") && l.split(' ').any(|w| w == sub)),
             "{sub}: {stdout}"
+        );
+    }
+}
+
+/// `dpkg-deb --field PACKAGE FIELD`, trimmed.
+fn control_field(deb: &Path, field: &str) -> String {
+    let out = Command::new("dpkg-deb")
+        .arg("--field")
+        .arg(deb)
+        .arg(field)
+        .output()
+        .expect("dpkg-deb");
+    assert!(out.status.success(), "{}", show(&out));
+    text(&out.stdout).trim().to_string()
+}
+
+/// The package depends on no libc (it ships the static musl binary), so it installs on
+/// Debian 11, Ubuntu 20.04 and older; and the binary it ships really is static: no ELF
+/// interpreter (PT_INTERP), no shared library (DT_NEEDED), whatever `dpkg-deb -I` says.
+#[test]
+fn package_needs_no_glibc_and_ships_a_static_binary() {
+    let Some(deb) = deb() else { return };
+    let info = Command::new("dpkg-deb")
+        .arg("-I")
+        .arg(&deb)
+        .output()
+        .unwrap();
+    assert!(info.status.success(), "{}", show(&info));
+    let depends = control_field(&deb, "Depends");
+    assert!(
+        text(&info.stdout).contains(&format!(" Depends: {depends}\n")),
+        "{}",
+        show(&info)
+    );
+    assert_eq!(depends, "ca-certificates", "dpkg-deb -I: {}", show(&info));
+    assert_eq!(control_field(&deb, "Pre-Depends"), "");
+    assert_eq!(control_field(&deb, "Architecture"), "amd64");
+
+    let unpacked = extract(&deb);
+    let binary = unpacked.path().join("usr/bin/trustsync");
+    let readelf = |what: &str| {
+        let out = Command::new("readelf")
+            .args([what, "--wide"])
+            .arg(&binary)
+            .output()
+            .expect("readelf (apt-get install binutils)");
+        assert!(out.status.success(), "{}", show(&out));
+        text(&out.stdout)
+    };
+    let program_headers = readelf("--program-headers");
+    assert!(program_headers.contains("LOAD"), "{program_headers}");
+    assert!(
+        !program_headers.contains("INTERP"),
+        "the packaged binary has an ELF interpreter (not the static build):\n{program_headers}"
+    );
+    let dynamic = readelf("--dynamic");
+    assert!(
+        !dynamic.contains("(NEEDED)"),
+        "the packaged binary needs shared libraries:\n{dynamic}"
+    );
+    // And it runs on its own (as the installed-package test does inside the sandbox).
+    let version = Command::new(&binary).arg("--version").output().unwrap();
+    assert!(version.status.success(), "{}", show(&version));
+    assert!(
+        text(&version.stdout).contains(env!("CARGO_PKG_VERSION")),
+        "{}",
+        show(&version)
+    );
+}
+
+/// lintian, Debian's own package checker, finds no error and no warning in the package
+/// (pedantic and info tags shown too, so that a new one is seen in the output). The only
+/// silenced tags are in packaging/debian/lintian-overrides, each with why; an override
+/// that no longer matches anything is itself a failure, so the file cannot rot.
+#[test]
+fn lintian_reports_no_error_and_no_warning() {
+    let Some(deb) = deb() else { return };
+    let out = match Command::new("lintian")
+        .args(["--pedantic", "--info", "--display-experimental"])
+        .arg(&deb)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            skip_unless_ci(&format!(
+                "lintian: {e} (apt-get install lintian; scripts/setup.sh)"
+            ));
+            return;
+        }
+    };
+    let report = text(&out.stdout);
+    // lintian exits 2 on a run-time failure (not a tag); 0 or 1 depend on --fail-on.
+    assert_ne!(out.status.code(), Some(2), "{}", show(&out));
+    let bad: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("E:") || l.starts_with("W:"))
+        .collect();
+    assert!(bad.is_empty(), "lintian: {bad:#?}\n{}", show(&out));
+    assert!(
+        !report.contains("unused-override") && !report.contains("mismatched-override"),
+        "{}",
+        show(&out)
+    );
+
+    // The changelog lintian read is the one for this version: a version bump without a
+    // changelog entry fails here.
+    let unpacked = extract(&deb);
+    let gunzip = Command::new("gzip")
+        .arg("-dc")
+        .arg(
+            unpacked
+                .path()
+                .join("usr/share/doc/trustsync/changelog.Debian.gz"),
+        )
+        .output()
+        .unwrap();
+    assert!(gunzip.status.success(), "{}", show(&gunzip));
+    let changelog_file = unpacked.path().join("changelog");
+    std::fs::write(&changelog_file, &gunzip.stdout).unwrap();
+    let changelog = Command::new("dpkg-parsechangelog")
+        .args(["--show-field", "Version", "-l"])
+        .arg(&changelog_file)
+        .output()
+        .expect("dpkg-parsechangelog (apt-get install dpkg-dev)");
+    assert!(changelog.status.success(), "{}", show(&changelog));
+    assert_eq!(
+        text(&changelog.stdout).trim(),
+        control_field(&deb, "Version"),
+        "packaging/debian/changelog's top entry is not this package's version"
+    );
+
+    // The copyright is machine-readable (DEP-5) and carries the MIT text of LICENSE-MIT.
+    let copyright =
+        std::fs::read_to_string(unpacked.path().join("usr/share/doc/trustsync/copyright")).unwrap();
+    assert!(copyright.starts_with(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"
+    ));
+    assert!(
+        copyright.contains("\nLicense: MIT or Apache-2.0\n"),
+        "{copyright}"
+    );
+    let mit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("LICENSE-MIT")).unwrap();
+    let holder = mit
+        .lines()
+        .find(|l| l.starts_with("Copyright (c) "))
+        .unwrap();
+    assert!(
+        copyright.contains(&format!(
+            "\nCopyright: {}\n",
+            holder.trim_start_matches("Copyright (c) ")
+        )),
+        "{copyright}"
+    );
+    let body: Vec<&str> = mit
+        .lines()
+        .skip_while(|l| !l.starts_with("Permission"))
+        .collect();
+    let dep5: String = body
+        .iter()
+        .map(|l| {
+            if l.is_empty() {
+                " .\n".to_string()
+            } else {
+                format!(" {l}\n")
+            }
+        })
+        .collect();
+    assert!(copyright.contains(&dep5), "{copyright}");
+}
+
+/// The `\fBX\fR` words of the `.TP` tags in one section of packaging/man/common.roff.
+fn tagged_words(roff: &str, section: &str) -> Vec<String> {
+    let body = roff
+        .split(".SH ")
+        .find(|part| part.starts_with(section))
+        .unwrap_or_else(|| panic!("no .SH {section} in common.roff"));
+    let lines: Vec<&str> = body.lines().collect();
+    let mut words = Vec::new();
+    for pair in lines.windows(2) {
+        if pair[0] == ".TP" {
+            for piece in pair[1].split("\\fB").skip(1) {
+                let word = piece.split("\\fR").next().unwrap().replace("\\%", "");
+                words.push(word);
+            }
+        }
+    }
+    assert!(!words.is_empty(), "{section}: {body}");
+    words
+}
+
+/// Every page the package ships has EXIT STATUS, ENVIRONMENT, FILES and EXAMPLES
+/// sections (scripts/build-assets.sh adds them from packaging/man/), trustsync(1) gives
+/// the three exit codes, and every file and variable those sections name is one the code
+/// uses (a string literal in src/), so the page cannot drift into fiction.
+#[test]
+fn man_pages_have_exit_status_environment_files_and_examples() {
+    let Some(deb) = deb() else { return };
+    let (_unpacked, pages) = rendered_man_pages(&deb);
+    for (page, rendered) in &pages {
+        let headings: Vec<&str> = rendered
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(' '))
+            .collect();
+        for section in [
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "EXAMPLES",
+            "SEE ALSO",
+        ] {
+            assert!(
+                headings.contains(&section),
+                "{page:?} has no {section}: {headings:?}"
+            );
+        }
+        assert!(
+            rendered.contains("/var/lib/trustsync/journal.json"),
+            "{page:?}"
+        );
+        assert!(rendered.contains("SSL_CERT_FILE"), "{page:?}");
+    }
+    let top = &pages
+        .iter()
+        .find(|(page, _)| page.ends_with("trustsync.1.gz"))
+        .unwrap()
+        .1;
+    let exit_status = top
+        .split("EXIT STATUS")
+        .nth(1)
+        .and_then(|rest| rest.split("ENVIRONMENT").next())
+        .unwrap();
+    // Each code's paragraph, its words joined by single spaces (man justifies lines).
+    let paragraphs: Vec<String> = exit_status
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    for (code, says) in [
+        ("0", "All in sync"),
+        ("1", "Some runtime drifts or is broken (status)"),
+        ("2", "Usage error"),
+    ] {
+        assert!(
+            paragraphs
+                .iter()
+                .any(|p| p.starts_with(&format!("{code} ")) && p.contains(says)),
+            "{code} {says}: {paragraphs:#?}"
+        );
+    }
+    assert!(
+        paragraphs
+            .iter()
+            .any(|p| p.starts_with("2 ") && p.contains("could not connect")),
+        "{paragraphs:#?}"
+    );
+
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let roff = std::fs::read_to_string(repo.join("packaging/man/common.roff")).unwrap();
+    let mut source = String::new();
+    for entry in walkdir::WalkDir::new(repo.join("src")) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "rs") {
+            source.push_str(&std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    for path in tagged_words(&roff, "FILES") {
+        let name = path.rsplit('/').next().unwrap();
+        assert!(
+            source.contains(&format!("\"{path}\"")) || source.contains(&format!("\"{name}\"")),
+            "FILES names {path}, which no string in src/ is"
+        );
+    }
+    for variable in tagged_words(&roff, "ENVIRONMENT") {
+        assert!(
+            source.contains(&format!("\"{variable}\"")),
+            "ENVIRONMENT names {variable}, which src/ never reads"
         );
     }
 }
