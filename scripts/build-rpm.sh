@@ -26,11 +26,12 @@ topdir="$(mktemp -d "${TMPDIR:-/tmp}/trustsync-rpm.XXXXXX")"
 trap 'rm -rf -- "$topdir"' EXIT
 mkdir -p "$topdir/SOURCES"
 
-# Source0: trustsync-VERSION/{trustsync, man/, completions/} (what %setup unpacks).
+# Source0: trustsync-VERSION/{trustsync, man/, completions/, LICENSE-*} (what %setup unpacks).
 stage="$topdir/stage/trustsync-$version"
 mkdir -p "$stage"
 cp -p -- "$static_binary" "$stage/trustsync"
 cp -pR -- "$assets_dir/man" "$assets_dir/completions" "$stage/"
+cp -p -- "$repo/LICENSE-MIT" "$repo/LICENSE-APACHE" "$stage/"
 tar -C "$topdir/stage" -czf "$topdir/SOURCES/trustsync-$version-prebuilt.tar.gz" "trustsync-$version"
 
 # __brp_compress: the man pages come gzipped already, and Debian's brp-compress uses bash's

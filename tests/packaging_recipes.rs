@@ -191,6 +191,9 @@ fn rpm_holds_the_binary_every_generated_man_page_and_the_completions() {
         "/usr/share/bash-completion/completions/trustsync".to_string(),
         "/usr/share/zsh/site-functions/_trustsync".to_string(),
         "/usr/share/fish/vendor_completions.d/trustsync.fish".to_string(),
+        "/usr/share/licenses/trustsync".to_string(),
+        "/usr/share/licenses/trustsync/LICENSE-APACHE".to_string(),
+        "/usr/share/licenses/trustsync/LICENSE-MIT".to_string(),
     ];
     expected.extend(
         generated_man_pages()
@@ -208,6 +211,8 @@ fn rpm_holds_the_binary_every_generated_man_page_and_the_completions() {
         let (path, mode, owner, group) = (fields[0], fields[4], fields[5], fields[6]);
         let want = if path == "/usr/bin/trustsync" {
             "0100755"
+        } else if path == "/usr/share/licenses/trustsync" {
+            "040755"
         } else {
             "0100644"
         };
