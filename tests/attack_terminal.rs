@@ -199,10 +199,17 @@ fn probe_shows_a_hostile_server_chain_escaped() {
     for shown in SHOWN {
         assert!(text.contains(shown), "{shown} not shown:\n{}", show(&human));
     }
+    // The chain's names are shown with -v (the grouped default shows each certificate's
+    // subject, issuer and expiry only): escaped there too.
+    let mut verbose = args(false);
+    verbose.push("-v".into());
+    let verbose: Vec<&str> = verbose.iter().map(String::as_str).collect();
+    let detailed = trustsync(&verbose, &[("HOME", "/nonexistent")]);
+    assert_output_inert(&detailed);
     assert!(
-        text.contains(r"evil\x1b[2J\nOS store: ok"),
+        String::from_utf8_lossy(&detailed.stdout).contains(r"evil\x1b[2J\nOS store: ok"),
         "SAN not shown escaped:\n{}",
-        show(&human)
+        show(&detailed)
     );
 
     let out = run(true);
