@@ -1063,6 +1063,52 @@ fn npmrc_tls_keys() {
     }
 }
 
+/// Maven's and Gradle's settings files (another user's text): whatever the bytes, no
+/// panic, a store found is one the text names, and a `systemProp` line appended always
+/// decides (it wins over `org.gradle.jvmargs`).
+#[test]
+fn build_tool_settings() {
+    use trustsync::runtimes::java::build_tools::{gradle_properties, mavenrc};
+    let seeds = vec![
+        b"org.gradle.jvmargs=-Xmx1g \\\n -Djavax.net.ssl.trustStore=/a.jks\nsystemProp.x=\\u00e9\n"
+            .to_vec(),
+        b"MAVEN_OPTS=\"$MAVEN_OPTS -Djavax.net.ssl.trustStore=/etc/c.jks\" # note\n".to_vec(),
+    ];
+    for input in inputs(
+        &seeds,
+        &[
+            b"systemProp.javax.net.ssl.trustStore",
+            b"-Djavax.net.ssl.trustStore=",
+            b"\\",
+            b"\\u",
+        ],
+        1000,
+        23,
+        4096,
+    ) {
+        if let Some((store, _, _)) = gradle_properties(&input) {
+            assert!(!store.as_os_str().is_empty(), "{input:?}");
+        }
+        if let Some((store, _)) = mavenrc(&text(&input)) {
+            let shown = store.to_string_lossy().into_owned();
+            assert!(text(&input).contains(&shown), "{shown:?} from {input:?}");
+        }
+        let mut more = input.clone();
+        more.extend_from_slice(b"\nsystemProp.javax.net.ssl.trustStore=/decided.jks\n");
+        // A dangling `\\` before it would join the lines (Properties.load does the same),
+        // and a malformed `\\uXXXX` makes `Properties.load` throw (Gradle fails to start,
+        // no TLS is tried) as java-properties refuses the file: only other inputs decide.
+        let has_escape = input.windows(2).any(|w| w == b"\\u");
+        if !input.ends_with(b"\\") && !has_escape {
+            assert_eq!(
+                gradle_properties(&more).map(|g| g.0),
+                Some("/decided.jks".into()),
+                "{more:?}"
+            );
+        }
+    }
+}
+
 /// Java keystores (a JDK's store may be another user's file): whatever the bytes, parsing
 /// and fix's edit end with entries or a message, what trustsync writes reads back exactly,
 /// and an edit that succeeds is undone byte for byte.

@@ -451,3 +451,136 @@ fn the_bundles_hook_puts_a_jdks_entries_back_after_an_upgrade() {
     );
     assert!(get(), "the JVM fails after the hook");
 }
+
+/// Maven's and Gradle's own truststore choices against the real JVM: `mvn` runs java with
+/// `$MAVEN_OPTS` (and what `/etc/mavenrc` sets) on its command line, Gradle sets
+/// `systemProp.*` from `~/.gradle/gradle.properties` as system properties of the build JVM;
+/// so the real java is run with the same `-D` the tool passes, as the store's reader. Each
+/// setting gets a row of its own whose verdict must agree: a store lacking the company CA
+/// fails java and the row lacks it; a store holding it verifies and the row does not.
+/// `fix` only advises (the user's choice), and a setting in mallory's home that names a
+/// store she cannot read (`/etc/shadow`) is not judged as root on her word.
+#[test]
+fn build_tool_truststores_agree_with_the_real_jvm_and_fix_only_advises() {
+    use trustsync::runtimes::java::keystore::write_jks;
+    let javas = javas();
+    let classes = tempfile::tempdir().unwrap();
+    if javas.is_empty() || !compile_client(classes.path()) {
+        return;
+    }
+    let java = javas[0].to_str().unwrap();
+    let Some(sb) = Sandbox::new() else { return };
+    let chain = CaChain::new(ChainSpec {
+        root_name: Some("Build Tool Corp Root".into()),
+        ..ChainSpec::default()
+    });
+    sandbox::add_os_ca(&sb, "build-corp", &chain.root_pem());
+    let corp_sha = sha256(&chain.root_der());
+    let server = TlsServer::for_chain(&chain);
+    let public = CaChain::new(ChainSpec::default());
+    let (with_ca, without_ca) = ("/opt/stores/with-corp.jks", "/opt/stores/public-only.jks");
+    sb.write(
+        with_ca,
+        write_jks(&[("corp".into(), chain.root_der())], "changeit"),
+    );
+    sb.write(
+        without_ca,
+        write_jks(&[("public".into(), public.root_der())], "changeit"),
+    );
+    for store in [with_ca, without_ca] {
+        sb.chmod(store, 0o644);
+    }
+    let ann = sb.add_user("ann");
+    let mallory = sb.add_user("mallory");
+    sb.write(
+        format!("{}/.gradle/gradle.properties", ann.home),
+        format!("org.gradle.daemon=true\nsystemProp.javax.net.ssl.trustStore={without_ca}\n"),
+    );
+    sb.write(
+        format!("{}/.gradle/gradle.properties", mallory.home),
+        "systemProp.javax.net.ssl.trustStore=/etc/shadow\n",
+    );
+    sb.write(
+        "/etc/mavenrc",
+        format!("MAVEN_OPTS=\"$MAVEN_OPTS -Djavax.net.ssl.trustStore={with_ca}\"\n"),
+    );
+    let maven_opts = format!("-Xmx512m -Djavax.net.ssl.trustStore={without_ca}");
+    let env = [("MAVEN_OPTS", maven_opts.as_str())];
+    let out = sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--json",
+            "--fresh",
+        ],
+        &env,
+    );
+    let doc = support::certs::json(&out);
+    let rows = doc["runtimes"].as_array().unwrap();
+    let row = |label: &str| {
+        rows.iter()
+            .find(|r| r["kind"] == "java" && r["label"].as_str().unwrap().starts_with(label))
+            .unwrap_or_else(|| panic!("no row {label}: {doc:#}"))
+    };
+    let port = server.port().to_string();
+    let cp = classes.path().to_str().unwrap();
+    for (label, store) in [
+        ("maven ($MAVEN_OPTS)", without_ca),
+        ("maven (MAVEN_OPTS in /etc/mavenrc)", with_ca),
+        (
+            "gradle (`systemProp.javax.net.ssl.trustStore` in /home/ann/",
+            without_ca,
+        ),
+    ] {
+        let prop = format!("-Djavax.net.ssl.trustStore={store}");
+        let real = sb.run(
+            &[java, prop.as_str(), "-cp", cp, "HttpsGet", port.as_str()],
+            &[],
+        );
+        let said = text(&real.stdout);
+        let verified = said.contains("status 200");
+        assert!(verified || said.contains("SSLError"), "{}", show(&real));
+        let r = row(label);
+        let model = r["verdict"] != "broken" && !lacks(r, &corp_sha);
+        assert_eq!(
+            model, verified,
+            "{label}: status {model}, java {verified}: {r:#}"
+        );
+        assert_eq!(verified, store == with_ca, "{label}");
+    }
+    assert_eq!(row("gradle (`systemProp")["owner"], "ann", "{doc:#}");
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["label"].as_str().unwrap().contains(&mallory.home)),
+        "a store mallory cannot read is not judged on her word: {doc:#}"
+    );
+    // fix changes neither the stores nor the settings: it says what to do.
+    let stores = [sb.read_inside(with_ca), sb.read_inside(without_ca)];
+    let fix = sb.run(
+        &[env!("CARGO_BIN_EXE_trustsync"), "fix", "--yes", "--json"],
+        &env,
+    );
+    let plan = support::certs::json(&fix);
+    let advice = plan["advice"].as_array().unwrap();
+    assert!(
+        advice.iter().any(|a| a["code"] == "java-store"
+            && a["message"]
+                .as_str()
+                .unwrap()
+                .contains("$MAVEN_OPTS names its truststore")),
+        "{plan:#}"
+    );
+    assert!(
+        advice.iter().any(|a| a["code"] == "java-store"
+            && a["message"]
+                .as_str()
+                .unwrap()
+                .contains("gradle.properties names its truststore")),
+        "{plan:#}"
+    );
+    assert_eq!(
+        [sb.read_inside(with_ca), sb.read_inside(without_ca)],
+        stores
+    );
+}

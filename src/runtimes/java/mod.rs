@@ -19,6 +19,7 @@
 //! (Debian's, through a link), one a variable chose, or one reached through a link is
 //! never written: `fix` says what to do instead (advice `java-store`).
 
+pub mod build_tools;
 pub mod keystore;
 pub mod pkcs12;
 
@@ -54,10 +55,21 @@ impl super::Family for Java {
     }
 
     fn discover(&self, opts: &Options) -> Vec<Runtime> {
-        homes(opts)
+        let mut rows: Vec<Runtime> = homes(opts)
             .iter()
             .map(|home| row(home, &opts.env))
-            .collect()
+            .collect();
+        let reader = trustsync_platform::read::Reader::under(Path::new("/"));
+        for choice in build_tools::choices(opts, |f| reader.read(f).ok()) {
+            let owner = choice.home.as_ref().and_then(|h| {
+                opts.accounts
+                    .iter()
+                    .find(|a| &a.home == h)
+                    .map(|a| (a.name.clone(), a.uid))
+            });
+            rows.extend(build_tools::row(&choice, owner));
+        }
+        rows
     }
 }
 
@@ -160,10 +172,10 @@ fn trust_store_property(env: &HashMap<String, String>) -> Option<(PathBuf, &'sta
     let mut found = None;
     for var in ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"] {
         let Some(value) = env.get(var) else { continue };
-        for word in value.split_whitespace() {
-            if let Some(path) = word.strip_prefix("-Djavax.net.ssl.trustStore=") {
-                found = Some((PathBuf::from(path.trim_matches('"')), var));
-            }
+        if let Some(path) =
+            build_tools::system_property(value.split_whitespace(), "javax.net.ssl.trustStore")
+        {
+            found = Some((PathBuf::from(path), var));
         }
     }
     found
@@ -208,15 +220,21 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
         }
         None => default,
     };
-    // The store as a file (what advice and JSON name); its certificates are the trust set.
-    rt.bundle_path = Some(store.clone());
     let password_set = ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"].iter().any(|var| {
         env.get(*var).is_some_and(|v| {
-            v.split_whitespace()
-                .any(|w| w.starts_with("-Djavax.net.ssl.trustStorePassword="))
+            build_tools::system_property(v.split_whitespace(), "javax.net.ssl.trustStorePassword")
+                .is_some()
         })
     });
-    match read_store(&store, password_set) {
+    judge_store(&mut rt, &store, password_set);
+    rt
+}
+
+/// Makes `store` the row's trust set: the store as a file (what advice and JSON name), its
+/// certificates as what the runtime trusts, or a fatal note when JSSE could not load it.
+fn judge_store(rt: &mut Runtime, store: &Path, password_set: bool) {
+    rt.bundle_path = Some(store.to_path_buf());
+    match read_store(store, password_set) {
         Ok(certs) => {
             rt.builtin = certs;
             rt.builtin_from = format!("its truststore {}", store.display());
@@ -227,7 +245,6 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
             fatal: true,
         }),
     }
-    rt
 }
 
 /// The trust anchors JSSE loads from `store`. `password_set`: the
@@ -289,6 +306,11 @@ pub fn store_fix(rt: &Runtime) -> StoreFix {
         return StoreFix::Advise("trustsync found no truststore for this JDK".into());
     };
     let shown = store.display();
+    if let Some(by) = &rt.configured_by {
+        return StoreFix::Advise(format!(
+            "{by} names its truststore {shown}, a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the setting at {DEBIAN_STORE} where that file exists"
+        ));
+    }
     if let Some(var) = rt.overridden_by.first() {
         return StoreFix::Advise(format!(
             "${var} names its truststore {shown} (`-Djavax.net.ssl.trustStore`), a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the property at {DEBIAN_STORE} where that file exists"
