@@ -26,6 +26,11 @@ public class HttpsGet {
         } catch (javax.net.ssl.SSLException e) {
             System.out.println("SSLError " + e);
             System.exit(3);
+        } catch (java.net.SocketException e) {
+            // A truststore JSSE cannot load: no default SSLContext, no connection at all.
+            if (!String.valueOf(e.getMessage()).contains("NoSuchAlgorithmException")) throw e;
+            System.out.println("SSLError (no SSLContext) " + e);
+            System.exit(3);
         }
     }
 }
@@ -177,6 +182,15 @@ fn status_agrees_with_the_real_jvms_in_every_environment() {
             ("JDK_JAVA_OPTIONS", p_without.as_str()),
         ],
     ];
+    // An OS store as the type: another OS's here, so JSSE has no truststore at all.
+    envs.push(vec![(
+        "JAVA_TOOL_OPTIONS",
+        "-Djavax.net.ssl.trustStoreType=Windows-ROOT",
+    )]);
+    envs.push(vec![(
+        "JDK_JAVA_OPTIONS",
+        "-Djavax.net.ssl.trustStoreType=KeychainStore",
+    )]);
     envs.extend(
         p12_props
             .iter()

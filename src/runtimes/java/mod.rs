@@ -165,20 +165,23 @@ fn version(home: &Path) -> Option<String> {
     })
 }
 
-/// The `-Djavax.net.ssl.trustStore=…` a variable the JVM reads sets, and which variable.
+/// The `-D{name}=…` the variables the JVM reads set, and which variable.
 /// `JAVA_TOOL_OPTIONS` is read by every JVM, `JDK_JAVA_OPTIONS` by the `java` launcher
 /// (JDK 9+) after it, so the latter wins where both set it.
-fn trust_store_property(env: &HashMap<String, String>) -> Option<(PathBuf, &'static str)> {
+fn jvm_property(env: &HashMap<String, String>, name: &str) -> Option<(String, &'static str)> {
     let mut found = None;
     for var in ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"] {
         let Some(value) = env.get(var) else { continue };
-        if let Some(path) =
-            build_tools::system_property(value.split_whitespace(), "javax.net.ssl.trustStore")
-        {
-            found = Some((PathBuf::from(path), var));
+        if let Some(v) = build_tools::system_property(value.split_whitespace(), name) {
+            found = Some((v, var));
         }
     }
     found
+}
+
+/// The truststore file `javax.net.ssl.trustStore` names, and which variable set it.
+fn trust_store_property(env: &HashMap<String, String>) -> Option<(PathBuf, &'static str)> {
+    jvm_property(env, "javax.net.ssl.trustStore").map(|(p, var)| (PathBuf::from(p), var))
 }
 
 /// The row for one Java home: the store JSSE would load, and its trusted certificates.
@@ -199,6 +202,10 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
     } else {
         security.join("cacerts")
     };
+    if let Some((store_type, var)) = os_store_type(env) {
+        judge_os_store_type(&mut rt, &store_type, var);
+        return rt;
+    }
     // `TrustStoreManager` takes the property's file only when it is a readable file, else
     // the default store (measured: JDK 17 and 25 with a missing file still verify).
     let store = match trust_store_property(env) {
@@ -228,6 +235,56 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
     });
     judge_store(&mut rt, &store, password_set);
     rt
+}
+
+/// The operating system on which a `javax.net.ssl.trustStoreType` is the OS's own store
+/// (SunMSCAPI's `Windows-ROOT`, `Windows-ROOT-LOCALMACHINE`, `Windows-ROOT-CURRENTUSER`;
+/// Apple's `KeychainStore`, `KeychainStore-ROOT`), or `None` for a file format.
+fn os_of_store_type(store_type: &str) -> Option<&'static str> {
+    let t = store_type.to_ascii_lowercase();
+    if t.starts_with("windows-root") {
+        Some("windows")
+    } else if t.starts_with("keychainstore") {
+        Some("macos")
+    } else {
+        None
+    }
+}
+
+/// The `-Djavax.net.ssl.trustStoreType=…` naming an OS store, and the variable that set
+/// it.
+fn os_store_type(env: &HashMap<String, String>) -> Option<(String, &'static str)> {
+    jvm_property(env, "javax.net.ssl.trustStoreType").filter(|(t, _)| os_of_store_type(t).is_some())
+}
+
+/// A JVM told to trust an OS store: that store is its trust set where it exists; elsewhere
+/// the provider is missing and JSSE cannot build its default context, so every connection
+/// fails (measured with OpenJDK 17 on Linux: "problem accessing trust store" for both
+/// `Windows-ROOT` and `KeychainStore`).
+fn judge_os_store_type(rt: &mut Runtime, store_type: &str, var: &'static str) {
+    rt.overridden_by.push(var.to_string());
+    let os = os_of_store_type(store_type).unwrap_or_default();
+    if os != std::env::consts::OS {
+        rt.notes.push(Note {
+            code: "java-store-unreadable",
+            message: format!(
+                "${var} sets javax.net.ssl.trustStoreType={store_type}, a store only {os} has: JSSE cannot load its truststore here, so every connection fails"
+            ),
+            fatal: true,
+        });
+        return;
+    }
+    rt.adds_os_store = true;
+    rt.builtin_from = format!("the OS's own store ({store_type})");
+    if store_type.eq_ignore_ascii_case("KeychainStore") {
+        // Apple's KeychainStore before JDK 23 holds only the certificates of the user's
+        // keychains that carry trust settings, not the system roots (KeychainStore-ROOT).
+        rt.notes.push(Note {
+            code: "java-keychain-partial",
+            message: "KeychainStore holds only the certificates your keychains trust explicitly; the system roots need KeychainStore-ROOT (JDK 23+)".into(),
+            fatal: false,
+        });
+    }
 }
 
 /// Makes `store` the row's trust set: the store as a file (what advice and JSON name), its
@@ -339,4 +396,38 @@ pub fn owner_advice(store: &Path, why: &str) -> String {
         "{why}; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore {} -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={DEBIAN_STORE}` where that file exists",
         store.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::env_of as env;
+
+    /// An OS store as the truststore type: the OS's trust set where that OS runs, a JVM
+    /// with no truststore at all elsewhere; a file format is not an OS store.
+    #[test]
+    fn an_os_store_type_is_the_os_store_on_its_os_only() {
+        let home = tempfile::tempdir().unwrap();
+        for (store_type, os) in [
+            ("Windows-ROOT", "windows"),
+            ("WINDOWS-ROOT-LOCALMACHINE", "windows"),
+            ("KeychainStore", "macos"),
+            ("KeychainStore-ROOT", "macos"),
+        ] {
+            let opts = format!("-Xmx1g -Djavax.net.ssl.trustStoreType={store_type}");
+            let rt = row(home.path(), &env(&[("JDK_JAVA_OPTIONS", &opts)]));
+            assert_eq!(rt.overridden_by, ["JDK_JAVA_OPTIONS"]);
+            let fatal = rt.notes.iter().any(|n| n.fatal);
+            if os == std::env::consts::OS {
+                assert!(rt.adds_os_store && !fatal, "{store_type}: {rt:?}");
+            } else {
+                assert!(!rt.adds_os_store && fatal, "{store_type}: {rt:?}");
+            }
+        }
+        for file_type in ["PKCS12", "jks"] {
+            let opts = format!("-Djavax.net.ssl.trustStoreType={file_type}");
+            let rt = row(home.path(), &env(&[("JAVA_TOOL_OPTIONS", &opts)]));
+            assert!(!rt.adds_os_store && rt.overridden_by.is_empty(), "{rt:?}");
+        }
+    }
 }
