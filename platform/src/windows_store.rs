@@ -500,25 +500,9 @@ pub fn encode_eku(oids: &[&str]) -> Result<Vec<u8>, String> {
         content.extend(oid.to_der_vec().map_err(|e| format!("{text}: {e}"))?);
     }
     let mut out = vec![0x30];
-    push_der_length(&mut out, content.len());
+    crate::der::push_length(&mut out, content.len());
     out.extend(content);
     Ok(out)
-}
-
-// Hand-written because DER lengths are three lines and no crate in the tree exposes just
-// this; the sequence contents above come from asn1-rs.
-fn push_der_length(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
 }
 
 /// Seconds between 1601-01-01 (FILETIME's epoch) and 1970-01-01.

@@ -254,8 +254,12 @@ fn assemble(version: u32, entries: &[&[u8]], added: &[Vec<u8>]) -> Vec<u8> {
 /// The store with trustsync's entries replaced by one entry per DER in `add` (in that
 /// order, after every other entry, which stays byte for byte). With `add` empty this is
 /// [`remove_trustsync_entries`]'s result, so removing what was added gives back the
-/// exact bytes the store had.
+/// exact bytes the store had. A password-less PKCS#12 store is rewritten the same way
+/// ([`super::pkcs12::set_trustsync_entries`]).
 pub fn set_trustsync_entries(bytes: &[u8], add: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    if parse(bytes) == Ok(Keystore::Unsupported("PKCS#12")) {
+        return super::pkcs12::set_trustsync_entries(bytes, add);
+    }
     let split = split(bytes)?;
     let kept: Vec<&[u8]> = split
         .entries
@@ -268,6 +272,9 @@ pub fn set_trustsync_entries(bytes: &[u8], add: &[Vec<u8>]) -> Result<Vec<u8>, S
 
 /// The store without trustsync's entries; `None` when it has none.
 pub fn remove_trustsync_entries(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    if parse(bytes) == Ok(Keystore::Unsupported("PKCS#12")) {
+        return super::pkcs12::remove_trustsync_entries(bytes);
+    }
     let split = split(bytes)?;
     if !split.entries.iter().any(|(ours, _)| *ours) {
         return Ok(None);

@@ -12,9 +12,12 @@ use crate::runtimes::java::{self, keystore, StoreFix};
 
 impl Builder<'_> {
     pub(super) fn java_runtime(&mut self, d: &Diagnosis) -> Result<(), ApplyError> {
+        // A store JSSE gets no anchor from (a PKCS#12 whose certificates are encrypted,
+        // opened without a password) lacks every OS CA, though no single one is listed.
+        let lacking = !d.missing.is_empty() || self.has(d, "no-trust-anchors");
         let store = match java::store_fix(&d.runtime) {
             StoreFix::Advise(message) => {
-                if !d.missing.is_empty() {
+                if lacking {
                     self.advise(d, "java-store", message);
                 }
                 return Ok(());
@@ -23,7 +26,7 @@ impl Builder<'_> {
         };
         let target = self.ctx.logical_path(&store);
         if self.opts.strategy == Strategy::Env {
-            if !d.missing.is_empty() {
+            if lacking {
                 let why = format!("--strategy env sets variables, and no variable every JVM reads can add CAs to {}", target.display());
                 self.advise(d, "java-store", java::owner_advice(&target, &why));
             }
@@ -38,7 +41,7 @@ impl Builder<'_> {
             Ok(Some(action)) => self.push(action),
             Ok(None) => {}
             Err(why) => {
-                if !d.missing.is_empty() {
+                if lacking {
                     self.advise(d, "java-store", java::owner_advice(&target, &why));
                 }
             }
@@ -63,14 +66,22 @@ impl Builder<'_> {
             keystore::remove_trustsync_entries(&bytes).map_err(|e| format!("{shown} is {e}"))?;
         let had_ours = ours.is_some();
         let without = ours.unwrap_or(bytes);
-        let have: HashSet<[u8; 32]> = match keystore::parse(&without) {
-            Ok(keystore::Keystore::Jks(entries)) => entries
-                .iter()
-                .filter_map(|(_, der)| Certificate::from_der(der).ok())
-                .map(|c| c.anchor_key())
-                .collect(),
-            _ => return Err(format!("{shown} is not a JKS keystore")),
+        let ders: Vec<Vec<u8>> = match keystore::parse(&without) {
+            Ok(keystore::Keystore::Jks(entries)) => {
+                entries.into_iter().map(|(_, der)| der).collect()
+            }
+            Ok(keystore::Keystore::Unsupported("PKCS#12")) => {
+                java::pkcs12::parse(&without)
+                    .map_err(|e| format!("{shown} is not a PKCS#12 file JSSE can load: {e}"))?
+                    .trusted
+            }
+            _ => return Err(format!("{shown} is not a JKS or PKCS#12 keystore")),
         };
+        let have: HashSet<[u8; 32]> = ders
+            .iter()
+            .filter_map(|der| Certificate::from_der(der).ok())
+            .map(|c| c.anchor_key())
+            .collect();
         let contents = self.os_cas_outside(&have);
         let planned = if contents.is_empty() {
             if !had_ours {
