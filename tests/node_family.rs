@@ -10,7 +10,7 @@
 
 mod support;
 use std::path::PathBuf;
-use support::oracle::{lacks, sha256, status_in};
+use support::oracle::{lacks, sha256, status_in, status_of};
 use support::report::{show, skip_unless_ci, text};
 use support::sandbox::{self, Sandbox};
 use support::tls::{CaChain, ChainSpec, TlsServer};
@@ -404,5 +404,288 @@ fn npm_settings_agree_with_the_real_npm() {
             seen.contains(&outcome),
             "{outcome:?} never happened: {seen:?}"
         );
+    }
+}
+
+/// The JavaScript clients setup.sh installed (`~/.cache/trustsync/jsclients`): yarn 1,
+/// yarn berry, pnpm, each as (kind, entry script, argv after the script given the
+/// registry URL).
+fn js_clients() -> Vec<(&'static str, PathBuf)> {
+    let base = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+        .join(".cache/trustsync/jsclients");
+    let mut out = Vec::new();
+    for (kind, entry) in [
+        ("yarn", "yarn1/node_modules/yarn/bin/yarn.js"),
+        (
+            "yarn-berry",
+            "berry/node_modules/@yarnpkg/cli-dist/bin/yarn.js",
+        ),
+        ("pnpm", "pnpm/node_modules/pnpm/bin/pnpm.cjs"),
+    ] {
+        let path = base.join(entry);
+        if path.is_file() {
+            out.push((kind, path));
+        } else {
+            skip_unless_ci(&format!("{path:?} is missing; run scripts/setup.sh"));
+        }
+    }
+    out
+}
+
+/// One configuration of a client: what, its environment, and files written (path, text).
+type ClientCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<(&'a str, String)>);
+
+/// The cases for one client kind (`corp`: a bundle with the company CA, the OS bundle;
+/// `without`: one lacking it).
+fn client_cases<'a>(kind: &str, without: &'a str) -> Vec<ClientCase<'a>> {
+    let os = OS_BUNDLE;
+    match kind {
+        "yarn" => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "NODE_EXTRA_CA_CERTS",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![],
+            ),
+            (
+                "YARN_CAFILE lacks the CA, replacing NODE_EXTRA_CA_CERTS",
+                vec![("YARN_CAFILE", without), ("NODE_EXTRA_CA_CERTS", os)],
+                vec![],
+            ),
+            (
+                "<prefix>/etc/npmrc cafile",
+                vec![],
+                vec![("/usr/etc/npmrc", format!("cafile={os}\n"))],
+            ),
+            (
+                "~/.yarnrc cafile over <prefix>/etc/npmrc",
+                vec![],
+                vec![
+                    ("/root/.yarnrc", format!("cafile \"{without}\"\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "as root, <prefix>/etc/npmrc over $HOME/.npmrc",
+                vec![],
+                vec![
+                    ("/root/.npmrc", format!("cafile={without}\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "/etc/npmrc is npm's, not yarn's",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![("/etc/npmrc", format!("cafile={without}\n"))],
+            ),
+            (
+                "~/.yarnrc strict-ssl false",
+                vec![],
+                vec![("/root/.yarnrc", "strict-ssl false\n".into())],
+            ),
+            (
+                "YARN_STRICT_SSL=false",
+                vec![("YARN_STRICT_SSL", "false")],
+                vec![],
+            ),
+            (
+                "npm's strict-ssl=false is not yarn's",
+                vec![],
+                vec![("/root/.npmrc", "strict-ssl=false\n".into())],
+            ),
+            (
+                "a quoted \"false\" is true",
+                vec![],
+                vec![("/root/.yarnrc", "strict-ssl \"false\"\n".into())],
+            ),
+        ],
+        "yarn-berry" => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "NODE_EXTRA_CA_CERTS, npmrc ignored",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![("/usr/etc/npmrc", format!("cafile={without}\n"))],
+            ),
+            (
+                "~/.yarnrc.yml httpsCaFilePath",
+                vec![],
+                vec![("/root/.yarnrc.yml", format!("httpsCaFilePath: {os}\n"))],
+            ),
+            (
+                "YARN_HTTPS_CA_FILE_PATH over ~/.yarnrc.yml",
+                vec![("YARN_HTTPS_CA_FILE_PATH", without)],
+                vec![("/root/.yarnrc.yml", format!("httpsCaFilePath: {os}\n"))],
+            ),
+            (
+                "enableStrictSsl: false",
+                vec![],
+                vec![("/root/.yarnrc.yml", "enableStrictSsl: false\n".into())],
+            ),
+            (
+                "YARN_ENABLE_STRICT_SSL=false",
+                vec![("YARN_ENABLE_STRICT_SSL", "false")],
+                vec![],
+            ),
+            (
+                "the legacy caFilePath stops yarn 4",
+                vec![],
+                vec![("/root/.yarnrc.yml", format!("caFilePath: {os}\n"))],
+            ),
+        ],
+        _ => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "<prefix>/etc/npmrc cafile",
+                vec![],
+                vec![("/usr/etc/npmrc", format!("cafile={os}\n"))],
+            ),
+            (
+                "~/.npmrc over <prefix>/etc/npmrc",
+                vec![],
+                vec![
+                    ("/root/.npmrc", format!("cafile={without}\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "a cafile in pnpm's own rc does nothing",
+                vec![],
+                vec![("/root/.config/pnpm/rc", format!("cafile={os}\n"))],
+            ),
+            ("npm_config_cafile", vec![("npm_config_cafile", os)], vec![]),
+            (
+                "pnpm_config_cafile is not read",
+                vec![("pnpm_config_cafile", os)],
+                vec![],
+            ),
+            (
+                "npm_config_strict_ssl=false",
+                vec![("npm_config_strict_ssl", "false")],
+                vec![],
+            ),
+            (
+                "~/.npmrc strict-ssl=false",
+                vec![],
+                vec![("/root/.npmrc", "strict-ssl=false\n".into())],
+            ),
+        ],
+    }
+}
+
+/// yarn 1, yarn berry and pnpm against a loopback registry whose chain ends at the company
+/// CA, counted by the server's completed handshakes, in each configuration modelled: the
+/// client's row (or, with no setting of its own, the node row it follows) lacks the CA
+/// exactly when the client's handshake failed, a row saying verification is off is one
+/// whose client also accepted a server nobody trusts, and a row saying the client refuses
+/// its settings is one whose client made no connection at all.
+#[test]
+fn yarn_and_pnpm_settings_agree_with_the_real_clients() {
+    let clients = js_clients();
+    if clients.is_empty() || !std::path::Path::new("/usr/bin/node").is_file() {
+        return;
+    }
+    let Some(w) = world() else { return };
+    let stranger = TlsServer::for_chain(&CaChain::new(ChainSpec::default()));
+    w.sb.write(
+        "/opt/proj/package.json",
+        "{\"name\":\"p\",\"version\":\"1.0.0\"}\n",
+    );
+    let try_client = |kind: &str, entry: &str, server: &TlsServer, env: &[(&str, &str)]| {
+        let before = server.completed_handshakes();
+        let registry = format!("https://127.0.0.1:{}/", server.port());
+        let cmd: Vec<String> = match kind {
+            "yarn" => vec![
+                entry.into(),
+                "add".into(),
+                "is-number".into(),
+                "--registry".into(),
+                registry,
+                "--no-lockfile".into(),
+                "--non-interactive".into(),
+            ],
+            "yarn-berry" => vec![entry.into(), "add".into(), "is-number".into()],
+            _ => vec![
+                entry.into(),
+                "add".into(),
+                "is-number".into(),
+                "--registry".into(),
+                registry.clone(),
+                "--fetch-retries=0".into(),
+            ],
+        };
+        let script = "cd /opt/proj && rm -rf node_modules .yarn .pnp.cjs yarn.lock pnpm-lock.yaml && : > yarn.lock && exec /usr/bin/node \"$@\"";
+        let mut argv: Vec<&str> = vec!["/bin/sh", "-c", script, "client"];
+        argv.extend(cmd.iter().map(String::as_str));
+        let berry_registry = format!("https://127.0.0.1:{}", server.port());
+        let mut full = vec![
+            ("HOME", "/root"),
+            ("PATH", "/usr/bin:/bin"),
+            ("YARN_NPM_REGISTRY_SERVER", berry_registry.as_str()),
+            ("YARN_ENABLE_TELEMETRY", "0"),
+            ("YARN_HTTP_RETRY", "0"),
+        ];
+        full.extend_from_slice(env);
+        let out = w.sb.run(&argv, &full);
+        (server.completed_handshakes() > before, out)
+    };
+    let machines_files = ["/usr/etc/npmrc", "/etc/npmrc"];
+    let mut seen = std::collections::HashSet::new();
+    for (kind, entry) in &clients {
+        let entry = entry.to_str().unwrap();
+        for (what, env, files) in client_cases(kind, &w.without_ca) {
+            for f in machines_files.iter().chain(
+                [
+                    "/root/.npmrc",
+                    "/root/.yarnrc",
+                    "/root/.yarnrc.yml",
+                    "/root/.config/pnpm/rc",
+                ]
+                .iter(),
+            ) {
+                w.sb.remove(f);
+            }
+            for (path, text) in &files {
+                w.sb.write(path, text);
+            }
+            let (trusted, out) = try_client(kind, entry, &w.server, &env);
+            let (unchecked, _) = try_client(kind, entry, &stranger, &env);
+            let mut full = vec![("HOME", "/root")];
+            full.extend_from_slice(&env);
+            let doc = status_of(&w.sb, &["/usr/bin/node", entry], &full);
+            let rows = doc["runtimes"].as_array().unwrap();
+            let own = rows
+                .iter()
+                .find(|r| r["kind"] == *kind && r["owner"].is_null());
+            let row = own.unwrap_or_else(|| rows.iter().find(|r| r["kind"] == "node").unwrap());
+            let has = |code: &str| {
+                row["problems"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["code"] == code)
+            };
+            let ctx = format!("{kind} / {what}: client verified {trusted}, accepted a stranger {unchecked}: {row:#}\n{}", show(&out));
+            if has("client-refuses-config") {
+                assert!(!trusted && !unchecked, "{ctx}");
+                assert_eq!(row["verdict"], "broken", "{ctx}");
+            } else if has("verification-off") {
+                assert!(unchecked, "{ctx}");
+                assert_eq!(row["verdict"], "broken", "{ctx}");
+            } else {
+                assert!(!unchecked, "{ctx}");
+                assert_eq!(!lacks(row, &w.corp_sha), trusted, "{ctx}");
+            }
+            eprintln!("{kind} {what}: verified {trusted}, unchecked {unchecked}");
+            seen.insert((*kind, trusted, unchecked));
+        }
+    }
+    // Each client was seen refusing, verifying, and checking nothing.
+    for (kind, _) in &clients {
+        for outcome in [(false, false), (true, false), (true, true)] {
+            assert!(
+                seen.contains(&(*kind, outcome.0, outcome.1)),
+                "{kind}: {outcome:?} never happened: {seen:?}"
+            );
+        }
     }
 }
