@@ -689,3 +689,106 @@ fn yarn_and_pnpm_settings_agree_with_the_real_clients() {
         }
     }
 }
+
+/// A user's yarn and pnpm settings are hostile input to a root run: a `.yarnrc` whose
+/// `cafile` carries terminal escapes reaches the terminal escaped, a `~/.npmrc` linked to a
+/// file only root may read is not read with root's rights (what it says never shows), and
+/// FIFOs in place of `~/.yarnrc.yml` and pnpm's rc neither hang the run nor are opened
+/// blocking. The client itself (a root-owned yarn 1) is never run.
+#[test]
+fn a_users_hostile_yarn_and_pnpm_settings_are_data() {
+    let clients = js_clients();
+    if clients.len() < 3 {
+        return;
+    }
+    let Some(w) = world() else { return };
+    // All three, root-owned, where a global npm install puts them.
+    for (kind, entry) in &clients {
+        let package = entry.parent().unwrap().parent().unwrap();
+        let inside = match *kind {
+            "yarn" => "/usr/local/lib/node_modules/yarn",
+            "yarn-berry" => "/usr/local/lib/node_modules/@yarnpkg/cli-dist",
+            _ => "/usr/local/lib/node_modules/pnpm",
+        };
+        w.sb.copy_tree(package, inside, |_| false);
+    }
+    let ann = w.sb.add_user("ann");
+    // Only root may read this; ann links her ~/.npmrc to it.
+    w.sb.write("/root/secret-npmrc", "cafile=/SECRET-ROOT-ONLY.pem\n");
+    w.sb.chmod("/root/secret-npmrc", 0o600);
+    w.sb.symlink("/root/secret-npmrc", format!("{}/.npmrc", ann.home));
+    w.sb.write(
+        format!("{}/.yarnrc", ann.home),
+        "cafile \"/tmp/\\u001b]52;c;aGk=\\u0007evil.pem\"\n",
+    );
+    w.sb.mkdir(format!("{}/.config/pnpm", ann.home));
+    for fifo in [
+        format!("{}/.yarnrc.yml", ann.home),
+        format!("{}/.config/pnpm/rc", ann.home),
+    ] {
+        let out = w.sb.run(&["/usr/bin/mkfifo", fifo.as_str()], &[]);
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let owner = format!("{}:{}", ann.uid, ann.gid);
+    let out = w.sb.run(
+        &["/bin/chown", "-hR", owner.as_str(), ann.home.as_str()],
+        &[],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let env = [("PATH", "/usr/bin:/bin"), ("HOME", "/root")];
+    let status = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--all-users",
+        ],
+        &env,
+    );
+    let said = text(&status.stdout);
+    assert!(
+        said.contains("evil.pem"),
+        "ann's yarn row says her cafile: {}",
+        show(&status)
+    );
+    assert!(
+        !status.stdout.contains(&0x1b) && !status.stdout.contains(&0x07),
+        "{said:?}"
+    );
+    let json = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--all-users",
+            "--json",
+        ],
+        &env,
+    );
+    let doc = support::certs::json(&json);
+    let all = format!("{doc}{}{}", text(&json.stderr), show(&status));
+    assert!(
+        !all.contains("SECRET-ROOT-ONLY"),
+        "a root-only file was read for ann: {all}"
+    );
+    let anns: Vec<&str> = doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["owner"] == "ann")
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert!(anns.contains(&"yarn"), "{doc:#}");
+    // Her pnpm follows /usr/etc/npmrc (the machine's), not the root-only file she linked.
+    assert!(
+        !anns.contains(&"pnpm")
+            || doc["runtimes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == "pnpm"
+                    && r["owner"] == "ann"
+                    && r["cafile"] != "/SECRET-ROOT-ONLY.pem"),
+        "{doc:#}"
+    );
+}

@@ -868,6 +868,43 @@ mod tests {
     }
 
     #[test]
+    fn read_as_goes_only_where_that_account_could() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let me = rustix::process::geteuid().as_raw();
+        let other = me.wrapping_add(12345).max(1);
+        let t = tempfile::tempdir().unwrap();
+        mode(t.path(), 0o755);
+        let open = t.path().join("open.pem");
+        let private = t.path().join("private.pem");
+        write(&open, b"o");
+        write(&private, b"p");
+        mode(&open, 0o644);
+        mode(&private, 0o600);
+        let closed = t.path().join("closed");
+        write(&closed.join("inside.pem"), b"i");
+        mode(&closed.join("inside.pem"), 0o644);
+        mode(&closed, 0o700);
+        symlink(&private, t.path().join("link-to-private")).unwrap();
+        symlink(&open, t.path().join("link-to-open")).unwrap();
+        let r = Reader::host();
+        assert_eq!(r.read_as(&open, other).unwrap(), b"o");
+        assert_eq!(
+            r.read_as(&t.path().join("link-to-open"), other).unwrap(),
+            b"o"
+        );
+        assert!(r.read_as(&private, other).is_err());
+        assert!(r.read_as(&t.path().join("link-to-private"), other).is_err());
+        assert!(r.read_as(&closed.join("inside.pem"), other).is_err());
+        // Its owner may: owner bits count for the owner.
+        assert_eq!(r.read_as(&private, me).unwrap(), b"p");
+        assert_eq!(r.read_as(&closed.join("inside.pem"), me).unwrap(), b"i");
+        mode(&closed, 0o755);
+    }
+
+    #[test]
     fn unreadable_directory_listing() {
         use std::os::unix::fs::PermissionsExt;
         let t = tempfile::tempdir().unwrap();

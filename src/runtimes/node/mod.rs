@@ -232,7 +232,12 @@ fn npm_row(node: &Runtime, opts: &Options) -> Option<Runtime> {
         None => opts.env.get("HOME").map(PathBuf::from),
     };
     let files = npm::config_files(&prefix, &opts.env, home.as_deref());
-    let tls = npm::settings(&files, &opts.env, |f| reader.read_to_string(f).ok());
+    // As root, another user's files are read with that user's rights only (a link they
+    // planted cannot show root's files).
+    let tls = npm::settings(&files, &opts.env, |f| match node.reported_by_uid {
+        Some(uid) if uid != opts.euid => reader.read_to_string_as(f, uid).ok(),
+        _ => reader.read_to_string(f).ok(),
+    });
     npm::row(node, &prefix, &tls)
 }
 
