@@ -591,42 +591,9 @@ fn yarn_and_pnpm_settings_agree_with_the_real_clients() {
         "{\"name\":\"p\",\"version\":\"1.0.0\"}\n",
     );
     let try_client = |kind: &str, entry: &str, server: &TlsServer, env: &[(&str, &str)]| {
-        let before = server.completed_handshakes();
-        let registry = format!("https://127.0.0.1:{}/", server.port());
-        let cmd: Vec<String> = match kind {
-            "yarn" => vec![
-                entry.into(),
-                "add".into(),
-                "is-number".into(),
-                "--registry".into(),
-                registry,
-                "--no-lockfile".into(),
-                "--non-interactive".into(),
-            ],
-            "yarn-berry" => vec![entry.into(), "add".into(), "is-number".into()],
-            _ => vec![
-                entry.into(),
-                "add".into(),
-                "is-number".into(),
-                "--registry".into(),
-                registry.clone(),
-                "--fetch-retries=0".into(),
-            ],
-        };
-        let script = "cd /opt/proj && rm -rf node_modules .yarn .pnp.cjs yarn.lock pnpm-lock.yaml && : > yarn.lock && exec /usr/bin/node \"$@\"";
-        let mut argv: Vec<&str> = vec!["/bin/sh", "-c", script, "client"];
-        argv.extend(cmd.iter().map(String::as_str));
-        let berry_registry = format!("https://127.0.0.1:{}", server.port());
-        let mut full = vec![
-            ("HOME", "/root"),
-            ("PATH", "/usr/bin:/bin"),
-            ("YARN_NPM_REGISTRY_SERVER", berry_registry.as_str()),
-            ("YARN_ENABLE_TELEMETRY", "0"),
-            ("YARN_HTTP_RETRY", "0"),
-        ];
+        let mut full = vec![("HOME", "/root")];
         full.extend_from_slice(env);
-        let out = w.sb.run(&argv, &full);
-        (server.completed_handshakes() > before, out)
+        run_client(&w.sb, None, "/opt/proj", kind, entry, server, &full)
     };
     let machines_files = ["/usr/etc/npmrc", "/etc/npmrc"];
     let mut seen = std::collections::HashSet::new();
@@ -791,4 +758,206 @@ fn a_users_hostile_yarn_and_pnpm_settings_are_data() {
                     && r["cafile"] != "/SECRET-ROOT-ONLY.pem"),
         "{doc:#}"
     );
+}
+
+/// Runs `kind`'s client (`entry`, its script) in project `proj` (its files reset first),
+/// as `user` or root, in `env` (plus PATH and berry's registry, telemetry and retry
+/// settings), to add a package from `server`: whether the server completed a handshake,
+/// and what the client said.
+fn run_client(
+    sb: &Sandbox,
+    user: Option<&support::sandbox::SandboxUser>,
+    proj: &str,
+    kind: &str,
+    entry: &str,
+    server: &TlsServer,
+    env: &[(&str, &str)],
+) -> (bool, std::process::Output) {
+    let before = server.completed_handshakes();
+    let registry = format!("https://127.0.0.1:{}/", server.port());
+    let mut cmd: Vec<String> = vec![entry.into(), "add".into(), "is-number".into()];
+    match kind {
+        "yarn" => cmd.extend(
+            [
+                "--registry",
+                &registry,
+                "--no-lockfile",
+                "--non-interactive",
+            ]
+            .map(String::from),
+        ),
+        "yarn-berry" => {}
+        _ => cmd.extend(["--registry", &registry, "--fetch-retries=0"].map(String::from)),
+    }
+    let script = "cd \"$0\" && rm -rf node_modules .yarn .pnp.cjs yarn.lock pnpm-lock.yaml && : > yarn.lock && exec /usr/bin/node \"$@\"";
+    let mut argv: Vec<&str> = vec!["/bin/sh", "-c", script, proj];
+    argv.extend(cmd.iter().map(String::as_str));
+    let berry_registry = format!("https://127.0.0.1:{}", server.port());
+    let mut full = vec![
+        ("PATH", "/usr/bin:/bin"),
+        ("YARN_NPM_REGISTRY_SERVER", berry_registry.as_str()),
+        ("YARN_ENABLE_TELEMETRY", "0"),
+        ("YARN_HTTP_RETRY", "0"),
+    ];
+    full.extend_from_slice(env);
+    let out = match user {
+        Some(u) => sb.run_as(u, &argv, &full),
+        None => sb.run(&argv, &full),
+    };
+    (server.completed_handshakes() > before, out)
+}
+
+/// A case run as a user: the client kind, what, and the files written (path, text).
+type UserCase<'a> = (&'a str, &'a str, Vec<(String, String)>);
+
+/// yarn 1 and pnpm run by a user (not root) read that user's home file *before*
+/// `<prefix>/etc/npmrc` (root's yarn reads it after), and yarn 1's `<prefix>/etc/yarnrc`
+/// and `$YARN_USERCONFIG` count while `/etc/yarnrc` and `~/.config/yarn/config` (the
+/// `--flag` files) do not: a root run of `status --all-users` judges that user's row with
+/// that user's files and none of root's variables, and agrees with what the client did.
+#[test]
+fn a_users_yarn_and_pnpm_follow_that_users_files() {
+    let clients: Vec<(&str, PathBuf)> = js_clients()
+        .into_iter()
+        .filter(|(k, _)| *k != "yarn-berry")
+        .collect();
+    if clients.len() < 2 {
+        return;
+    }
+    let Some(w) = world() else { return };
+    for (kind, entry) in &clients {
+        let package = entry.parent().unwrap().parent().unwrap();
+        let name = if *kind == "yarn" { "yarn" } else { "pnpm" };
+        w.sb.copy_tree(
+            package,
+            &format!("/usr/local/lib/node_modules/{name}"),
+            |_| false,
+        );
+    }
+    let ann = w.sb.add_user("ann");
+    let proj = format!("{}/proj", ann.home);
+    w.sb.write(
+        format!("{proj}/package.json"),
+        "{\"name\":\"p\",\"version\":\"1.0.0\"}\n",
+    );
+    let os = OS_BUNDLE;
+    let without = w.without_ca.as_str();
+    let home = |f: &str| format!("{}/{f}", ann.home);
+    // (kind, what, files: path and text)
+    let cases: Vec<UserCase> = vec![
+        (
+            "yarn",
+            "~/.npmrc over <prefix>/etc/npmrc",
+            vec![
+                (home(".npmrc"), format!("cafile={without}\n")),
+                ("/usr/etc/npmrc".into(), format!("cafile={os}\n")),
+            ],
+        ),
+        (
+            "yarn",
+            "<prefix>/etc/yarnrc",
+            vec![("/usr/etc/yarnrc".into(), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "/etc/yarnrc is not read for settings",
+            vec![("/etc/yarnrc".into(), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "~/.config/yarn/config is not read for settings",
+            vec![(home(".config/yarn/config"), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "~/.yarnrc strict-ssl false",
+            vec![(home(".yarnrc"), "strict-ssl false\n".into())],
+        ),
+        (
+            "pnpm",
+            "~/.npmrc over <prefix>/etc/npmrc",
+            vec![
+                (home(".npmrc"), format!("cafile={without}\n")),
+                ("/usr/etc/npmrc".into(), format!("cafile={os}\n")),
+            ],
+        ),
+        (
+            "pnpm",
+            "<prefix>/etc/npmrc",
+            vec![("/usr/etc/npmrc".into(), format!("cafile={os}\n"))],
+        ),
+    ];
+    let stranger = TlsServer::for_chain(&CaChain::new(ChainSpec::default()));
+    let mut seen = std::collections::HashSet::new();
+    for (kind, what, files) in &cases {
+        for f in [
+            "/usr/etc/npmrc",
+            "/etc/npmrc",
+            "/usr/etc/yarnrc",
+            "/etc/yarnrc",
+        ] {
+            w.sb.remove(f);
+        }
+        for f in [".npmrc", ".yarnrc", ".config"] {
+            w.sb.remove(home(f));
+        }
+        for (path, text) in files {
+            w.sb.write(path, text);
+        }
+        let owner = format!("{}:{}", ann.uid, ann.gid);
+        let out = w.sb.run(
+            &["/bin/chown", "-hR", owner.as_str(), ann.home.as_str()],
+            &[],
+        );
+        assert!(out.status.success(), "{}", show(&out));
+
+        let name = if *kind == "yarn" {
+            "yarn/bin/yarn.js"
+        } else {
+            "pnpm/bin/pnpm.cjs"
+        };
+
+        let installed = format!("/usr/local/lib/node_modules/{name}");
+        let (trusted, out) = run_client(&w.sb, Some(&ann), &proj, kind, &installed, &w.server, &[]);
+        let (unchecked, _) = run_client(&w.sb, Some(&ann), &proj, kind, &installed, &stranger, &[]);
+        let argv = [
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--json",
+            "--fresh",
+            "--all-users",
+            "--only",
+            "--runtime",
+            "/usr/bin/node",
+            "--runtime",
+            installed.as_str(),
+        ];
+        let doc = support::certs::json(&w.sb.run(&argv, &[("HOME", "/root")]));
+        let rows = doc["runtimes"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["kind"] == *kind && r["owner"] == "ann")
+            .unwrap_or_else(|| rows.iter().find(|r| r["kind"] == "node").unwrap());
+        let off = row["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "verification-off");
+        let ctx = format!(
+            "{kind} as ann / {what}: verified {trusted}, stranger {unchecked}: {row:#}\n{}",
+            show(&out)
+        );
+        assert_eq!(off, unchecked, "{ctx}");
+        if !off {
+            assert_eq!(!lacks(row, &w.corp_sha), trusted, "{ctx}");
+        }
+        eprintln!("{kind} as ann, {what}: verified {trusted}, unchecked {unchecked}");
+        seen.insert((trusted, unchecked));
+    }
+    for outcome in [(false, false), (true, false), (true, true)] {
+        assert!(
+            seen.contains(&outcome),
+            "{outcome:?} never happened: {seen:?}"
+        );
+    }
 }
