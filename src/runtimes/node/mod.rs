@@ -136,8 +136,9 @@ fn owner_uid(path: &Path) -> Option<u32> {
 }
 
 /// Rows for the yarn and pnpm installs beside the nodes found (`<prefix>/lib/node_modules`),
-/// in the global and per-home `node_modules` directories, corepack's downloads, and
-/// `--runtime` paths inside a client's package, one per account whose settings change
+/// in the global and per-home `node_modules` directories, corepack's downloads, `~/.yarn`,
+/// behind a `yarn`/`pnpm` in the binary directories, and `--runtime` paths inside a
+/// client's package, one per account whose settings change
 /// what that client trusts (see [`clients`]).
 fn client_rows(rows: &[Runtime], opts: &Options) -> Vec<Runtime> {
     let nodes: Vec<(&Runtime, PathBuf)> = rows
@@ -177,7 +178,20 @@ fn client_rows(rows: &[Runtime], opts: &Options) -> Vec<Runtime> {
     for dir in crate::discover::unique_paths(dirs, |d| d.is_dir()) {
         found.extend(clients::installed_at(&dir, read_pkg(owner_uid(&dir))));
     }
-    for path in &opts.runtimes {
+    // `yarn`/`pnpm` on PATH and in the usual binary directories (links to a package's
+    // `bin/` script, yarn's tarball install in `~/.yarn`), and `--runtime` paths.
+    let mut named: Vec<PathBuf> = opts.runtimes.clone();
+    for dir in crate::discover::search_dirs(opts) {
+        for exe in ["yarn", "pnpm"] {
+            if let Ok(real) = std::fs::canonicalize(dir.join(exe)) {
+                named.push(real);
+            }
+        }
+    }
+    if opts.scan_common_dirs {
+        named.extend(opts.home_dirs().iter().map(|h| h.join(".yarn")));
+    }
+    for path in named.iter().filter(|p| p.exists()) {
         found.extend(clients::package_of(path, read_pkg(owner_uid(path))));
     }
     let mut seen = std::collections::HashSet::new();
