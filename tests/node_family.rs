@@ -10,7 +10,7 @@
 
 mod support;
 use std::path::PathBuf;
-use support::oracle::{lacks, sha256, status_in};
+use support::oracle::{lacks, sha256, status_in, status_of};
 use support::report::{show, skip_unless_ci, text};
 use support::sandbox::{self, Sandbox};
 use support::tls::{CaChain, ChainSpec, TlsServer};
@@ -399,6 +399,561 @@ fn npm_settings_agree_with_the_real_npm() {
         }
     }
     // Each outcome was seen: refused, verified, and nothing checked.
+    for outcome in [(false, false), (true, false), (true, true)] {
+        assert!(
+            seen.contains(&outcome),
+            "{outcome:?} never happened: {seen:?}"
+        );
+    }
+}
+
+/// The JavaScript clients setup.sh installed (`~/.cache/trustsync/jsclients`): yarn 1,
+/// yarn berry, pnpm, each as (kind, entry script, argv after the script given the
+/// registry URL).
+fn js_clients() -> Vec<(&'static str, PathBuf)> {
+    let base = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+        .join(".cache/trustsync/jsclients");
+    let mut out = Vec::new();
+    for (kind, entry) in [
+        ("yarn", "yarn1/node_modules/yarn/bin/yarn.js"),
+        (
+            "yarn-berry",
+            "berry/node_modules/@yarnpkg/cli-dist/bin/yarn.js",
+        ),
+        ("pnpm", "pnpm/node_modules/pnpm/bin/pnpm.cjs"),
+    ] {
+        let path = base.join(entry);
+        if path.is_file() {
+            out.push((kind, path));
+        } else {
+            skip_unless_ci(&format!("{path:?} is missing; run scripts/setup.sh"));
+        }
+    }
+    out
+}
+
+/// One configuration of a client: what, its environment, and files written (path, text).
+type ClientCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<(&'a str, String)>);
+
+/// The cases for one client kind (`corp`: a bundle with the company CA, the OS bundle;
+/// `without`: one lacking it).
+fn client_cases<'a>(kind: &str, without: &'a str) -> Vec<ClientCase<'a>> {
+    let os = OS_BUNDLE;
+    match kind {
+        "yarn" => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "NODE_EXTRA_CA_CERTS",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![],
+            ),
+            (
+                "YARN_CAFILE lacks the CA, replacing NODE_EXTRA_CA_CERTS",
+                vec![("YARN_CAFILE", without), ("NODE_EXTRA_CA_CERTS", os)],
+                vec![],
+            ),
+            (
+                "<prefix>/etc/npmrc cafile",
+                vec![],
+                vec![("/usr/etc/npmrc", format!("cafile={os}\n"))],
+            ),
+            (
+                "~/.yarnrc cafile over <prefix>/etc/npmrc",
+                vec![],
+                vec![
+                    ("/root/.yarnrc", format!("cafile \"{without}\"\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "as root, <prefix>/etc/npmrc over $HOME/.npmrc",
+                vec![],
+                vec![
+                    ("/root/.npmrc", format!("cafile={without}\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "/etc/npmrc is npm's, not yarn's",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![("/etc/npmrc", format!("cafile={without}\n"))],
+            ),
+            (
+                "~/.yarnrc strict-ssl false",
+                vec![],
+                vec![("/root/.yarnrc", "strict-ssl false\n".into())],
+            ),
+            (
+                "YARN_STRICT_SSL=false",
+                vec![("YARN_STRICT_SSL", "false")],
+                vec![],
+            ),
+            (
+                "npm's strict-ssl=false is not yarn's",
+                vec![],
+                vec![("/root/.npmrc", "strict-ssl=false\n".into())],
+            ),
+            (
+                "a quoted \"false\" is true",
+                vec![],
+                vec![("/root/.yarnrc", "strict-ssl \"false\"\n".into())],
+            ),
+        ],
+        "yarn-berry" => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "NODE_EXTRA_CA_CERTS, npmrc ignored",
+                vec![("NODE_EXTRA_CA_CERTS", os)],
+                vec![("/usr/etc/npmrc", format!("cafile={without}\n"))],
+            ),
+            (
+                "~/.yarnrc.yml httpsCaFilePath",
+                vec![],
+                vec![("/root/.yarnrc.yml", format!("httpsCaFilePath: {os}\n"))],
+            ),
+            (
+                "YARN_HTTPS_CA_FILE_PATH over ~/.yarnrc.yml",
+                vec![("YARN_HTTPS_CA_FILE_PATH", without)],
+                vec![("/root/.yarnrc.yml", format!("httpsCaFilePath: {os}\n"))],
+            ),
+            (
+                "enableStrictSsl: false",
+                vec![],
+                vec![("/root/.yarnrc.yml", "enableStrictSsl: false\n".into())],
+            ),
+            (
+                "YARN_ENABLE_STRICT_SSL=false",
+                vec![("YARN_ENABLE_STRICT_SSL", "false")],
+                vec![],
+            ),
+            (
+                "the legacy caFilePath stops yarn 4",
+                vec![],
+                vec![("/root/.yarnrc.yml", format!("caFilePath: {os}\n"))],
+            ),
+        ],
+        _ => vec![
+            ("nothing set", vec![], vec![]),
+            (
+                "<prefix>/etc/npmrc cafile",
+                vec![],
+                vec![("/usr/etc/npmrc", format!("cafile={os}\n"))],
+            ),
+            (
+                "~/.npmrc over <prefix>/etc/npmrc",
+                vec![],
+                vec![
+                    ("/root/.npmrc", format!("cafile={without}\n")),
+                    ("/usr/etc/npmrc", format!("cafile={os}\n")),
+                ],
+            ),
+            (
+                "a cafile in pnpm's own rc does nothing",
+                vec![],
+                vec![("/root/.config/pnpm/rc", format!("cafile={os}\n"))],
+            ),
+            ("npm_config_cafile", vec![("npm_config_cafile", os)], vec![]),
+            (
+                "pnpm_config_cafile is not read",
+                vec![("pnpm_config_cafile", os)],
+                vec![],
+            ),
+            (
+                "npm_config_strict_ssl=false",
+                vec![("npm_config_strict_ssl", "false")],
+                vec![],
+            ),
+            (
+                "~/.npmrc strict-ssl=false",
+                vec![],
+                vec![("/root/.npmrc", "strict-ssl=false\n".into())],
+            ),
+        ],
+    }
+}
+
+/// yarn 1, yarn berry and pnpm against a loopback registry whose chain ends at the company
+/// CA, counted by the server's completed handshakes, in each configuration modelled: the
+/// client's row (or, with no setting of its own, the node row it follows) lacks the CA
+/// exactly when the client's handshake failed, a row saying verification is off is one
+/// whose client also accepted a server nobody trusts, and a row saying the client refuses
+/// its settings is one whose client made no connection at all.
+#[test]
+fn yarn_and_pnpm_settings_agree_with_the_real_clients() {
+    let clients = js_clients();
+    if clients.is_empty() || !std::path::Path::new("/usr/bin/node").is_file() {
+        return;
+    }
+    let Some(w) = world() else { return };
+    let stranger = TlsServer::for_chain(&CaChain::new(ChainSpec::default()));
+    w.sb.write(
+        "/opt/proj/package.json",
+        "{\"name\":\"p\",\"version\":\"1.0.0\"}\n",
+    );
+    let try_client = |kind: &str, entry: &str, server: &TlsServer, env: &[(&str, &str)]| {
+        let mut full = vec![("HOME", "/root")];
+        full.extend_from_slice(env);
+        run_client(&w.sb, None, "/opt/proj", kind, entry, server, &full)
+    };
+    let machines_files = ["/usr/etc/npmrc", "/etc/npmrc"];
+    let mut seen = std::collections::HashSet::new();
+    for (kind, entry) in &clients {
+        let entry = entry.to_str().unwrap();
+        for (what, env, files) in client_cases(kind, &w.without_ca) {
+            for f in machines_files.iter().chain(
+                [
+                    "/root/.npmrc",
+                    "/root/.yarnrc",
+                    "/root/.yarnrc.yml",
+                    "/root/.config/pnpm/rc",
+                ]
+                .iter(),
+            ) {
+                w.sb.remove(f);
+            }
+            for (path, text) in &files {
+                w.sb.write(path, text);
+            }
+            let (trusted, out) = try_client(kind, entry, &w.server, &env);
+            let (unchecked, _) = try_client(kind, entry, &stranger, &env);
+            let mut full = vec![("HOME", "/root")];
+            full.extend_from_slice(&env);
+            let doc = status_of(&w.sb, &["/usr/bin/node", entry], &full);
+            let rows = doc["runtimes"].as_array().unwrap();
+            let own = rows
+                .iter()
+                .find(|r| r["kind"] == *kind && r["owner"].is_null());
+            let row = own.unwrap_or_else(|| rows.iter().find(|r| r["kind"] == "node").unwrap());
+            let has = |code: &str| {
+                row["problems"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["code"] == code)
+            };
+            let ctx = format!("{kind} / {what}: client verified {trusted}, accepted a stranger {unchecked}: {row:#}\n{}", show(&out));
+            if has("client-refuses-config") {
+                assert!(!trusted && !unchecked, "{ctx}");
+                assert_eq!(row["verdict"], "broken", "{ctx}");
+            } else if has("verification-off") {
+                assert!(unchecked, "{ctx}");
+                assert_eq!(row["verdict"], "broken", "{ctx}");
+            } else {
+                assert!(!unchecked, "{ctx}");
+                assert_eq!(!lacks(row, &w.corp_sha), trusted, "{ctx}");
+            }
+            eprintln!("{kind} {what}: verified {trusted}, unchecked {unchecked}");
+            seen.insert((*kind, trusted, unchecked));
+        }
+    }
+    // Each client was seen refusing, verifying, and checking nothing.
+    for (kind, _) in &clients {
+        for outcome in [(false, false), (true, false), (true, true)] {
+            assert!(
+                seen.contains(&(*kind, outcome.0, outcome.1)),
+                "{kind}: {outcome:?} never happened: {seen:?}"
+            );
+        }
+    }
+}
+
+/// A user's yarn and pnpm settings are hostile input to a root run: a `.yarnrc` whose
+/// `cafile` carries terminal escapes reaches the terminal escaped, a `~/.npmrc` linked to a
+/// file only root may read is not read with root's rights (what it says never shows), and
+/// FIFOs in place of `~/.yarnrc.yml` and pnpm's rc neither hang the run nor are opened
+/// blocking. The client itself (a root-owned yarn 1) is never run.
+#[test]
+fn a_users_hostile_yarn_and_pnpm_settings_are_data() {
+    let clients = js_clients();
+    if clients.len() < 3 {
+        return;
+    }
+    let Some(w) = world() else { return };
+    // All three, root-owned, where a global npm install puts them.
+    for (kind, entry) in &clients {
+        let package = entry.parent().unwrap().parent().unwrap();
+        let inside = match *kind {
+            "yarn" => "/usr/local/lib/node_modules/yarn",
+            "yarn-berry" => "/usr/local/lib/node_modules/@yarnpkg/cli-dist",
+            _ => "/usr/local/lib/node_modules/pnpm",
+        };
+        w.sb.copy_tree(package, inside, |_| false);
+    }
+    let ann = w.sb.add_user("ann");
+    // Only root may read this; ann links her ~/.npmrc to it.
+    w.sb.write("/root/secret-npmrc", "cafile=/SECRET-ROOT-ONLY.pem\n");
+    w.sb.chmod("/root/secret-npmrc", 0o600);
+    w.sb.symlink("/root/secret-npmrc", format!("{}/.npmrc", ann.home));
+    w.sb.write(
+        format!("{}/.yarnrc", ann.home),
+        "cafile \"/tmp/\\u001b]52;c;aGk=\\u0007evil.pem\"\n",
+    );
+    w.sb.mkdir(format!("{}/.config/pnpm", ann.home));
+    for fifo in [
+        format!("{}/.yarnrc.yml", ann.home),
+        format!("{}/.config/pnpm/rc", ann.home),
+    ] {
+        let out = w.sb.run(&["/usr/bin/mkfifo", fifo.as_str()], &[]);
+        assert!(out.status.success(), "{}", show(&out));
+    }
+    let owner = format!("{}:{}", ann.uid, ann.gid);
+    let out = w.sb.run(
+        &["/bin/chown", "-hR", owner.as_str(), ann.home.as_str()],
+        &[],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let env = [("PATH", "/usr/bin:/bin"), ("HOME", "/root")];
+    let status = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--all-users",
+        ],
+        &env,
+    );
+    let said = text(&status.stdout);
+    assert!(
+        said.contains("evil.pem"),
+        "ann's yarn row says her cafile: {}",
+        show(&status)
+    );
+    assert!(
+        !status.stdout.contains(&0x1b) && !status.stdout.contains(&0x07),
+        "{said:?}"
+    );
+    let json = w.sb.run(
+        &[
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--fresh",
+            "--all-users",
+            "--json",
+        ],
+        &env,
+    );
+    let doc = support::certs::json(&json);
+    let all = format!("{doc}{}{}", text(&json.stderr), show(&status));
+    assert!(
+        !all.contains("SECRET-ROOT-ONLY"),
+        "a root-only file was read for ann: {all}"
+    );
+    let anns: Vec<&str> = doc["runtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["owner"] == "ann")
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert!(anns.contains(&"yarn"), "{doc:#}");
+    // Her pnpm follows /usr/etc/npmrc (the machine's), not the root-only file she linked.
+    assert!(
+        !anns.contains(&"pnpm")
+            || doc["runtimes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == "pnpm"
+                    && r["owner"] == "ann"
+                    && r["cafile"] != "/SECRET-ROOT-ONLY.pem"),
+        "{doc:#}"
+    );
+}
+
+/// Runs `kind`'s client (`entry`, its script) in project `proj` (its files reset first),
+/// as `user` or root, in `env` (plus PATH and berry's registry, telemetry and retry
+/// settings), to add a package from `server`: whether the server completed a handshake,
+/// and what the client said.
+fn run_client(
+    sb: &Sandbox,
+    user: Option<&support::sandbox::SandboxUser>,
+    proj: &str,
+    kind: &str,
+    entry: &str,
+    server: &TlsServer,
+    env: &[(&str, &str)],
+) -> (bool, std::process::Output) {
+    let before = server.completed_handshakes();
+    let registry = format!("https://127.0.0.1:{}/", server.port());
+    let mut cmd: Vec<String> = vec![entry.into(), "add".into(), "is-number".into()];
+    match kind {
+        "yarn" => cmd.extend(
+            [
+                "--registry",
+                &registry,
+                "--no-lockfile",
+                "--non-interactive",
+            ]
+            .map(String::from),
+        ),
+        "yarn-berry" => {}
+        _ => cmd.extend(["--registry", &registry, "--fetch-retries=0"].map(String::from)),
+    }
+    let script = "cd \"$0\" && rm -rf node_modules .yarn .pnp.cjs yarn.lock pnpm-lock.yaml && : > yarn.lock && exec /usr/bin/node \"$@\"";
+    let mut argv: Vec<&str> = vec!["/bin/sh", "-c", script, proj];
+    argv.extend(cmd.iter().map(String::as_str));
+    let berry_registry = format!("https://127.0.0.1:{}", server.port());
+    let mut full = vec![
+        ("PATH", "/usr/bin:/bin"),
+        ("YARN_NPM_REGISTRY_SERVER", berry_registry.as_str()),
+        ("YARN_ENABLE_TELEMETRY", "0"),
+        ("YARN_HTTP_RETRY", "0"),
+    ];
+    full.extend_from_slice(env);
+    let out = match user {
+        Some(u) => sb.run_as(u, &argv, &full),
+        None => sb.run(&argv, &full),
+    };
+    (server.completed_handshakes() > before, out)
+}
+
+/// A case run as a user: the client kind, what, and the files written (path, text).
+type UserCase<'a> = (&'a str, &'a str, Vec<(String, String)>);
+
+/// yarn 1 and pnpm run by a user (not root) read that user's home file *before*
+/// `<prefix>/etc/npmrc` (root's yarn reads it after), and yarn 1's `<prefix>/etc/yarnrc`
+/// and `$YARN_USERCONFIG` count while `/etc/yarnrc` and `~/.config/yarn/config` (the
+/// `--flag` files) do not: a root run of `status --all-users` judges that user's row with
+/// that user's files and none of root's variables, and agrees with what the client did.
+#[test]
+fn a_users_yarn_and_pnpm_follow_that_users_files() {
+    let clients: Vec<(&str, PathBuf)> = js_clients()
+        .into_iter()
+        .filter(|(k, _)| *k != "yarn-berry")
+        .collect();
+    if clients.len() < 2 {
+        return;
+    }
+    let Some(w) = world() else { return };
+    for (kind, entry) in &clients {
+        let package = entry.parent().unwrap().parent().unwrap();
+        let name = if *kind == "yarn" { "yarn" } else { "pnpm" };
+        w.sb.copy_tree(
+            package,
+            &format!("/usr/local/lib/node_modules/{name}"),
+            |_| false,
+        );
+    }
+    let ann = w.sb.add_user("ann");
+    let proj = format!("{}/proj", ann.home);
+    w.sb.write(
+        format!("{proj}/package.json"),
+        "{\"name\":\"p\",\"version\":\"1.0.0\"}\n",
+    );
+    let os = OS_BUNDLE;
+    let without = w.without_ca.as_str();
+    let home = |f: &str| format!("{}/{f}", ann.home);
+    // (kind, what, files: path and text)
+    let cases: Vec<UserCase> = vec![
+        (
+            "yarn",
+            "~/.npmrc over <prefix>/etc/npmrc",
+            vec![
+                (home(".npmrc"), format!("cafile={without}\n")),
+                ("/usr/etc/npmrc".into(), format!("cafile={os}\n")),
+            ],
+        ),
+        (
+            "yarn",
+            "<prefix>/etc/yarnrc",
+            vec![("/usr/etc/yarnrc".into(), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "/etc/yarnrc is not read for settings",
+            vec![("/etc/yarnrc".into(), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "~/.config/yarn/config is not read for settings",
+            vec![(home(".config/yarn/config"), format!("cafile \"{os}\"\n"))],
+        ),
+        (
+            "yarn",
+            "~/.yarnrc strict-ssl false",
+            vec![(home(".yarnrc"), "strict-ssl false\n".into())],
+        ),
+        (
+            "pnpm",
+            "~/.npmrc over <prefix>/etc/npmrc",
+            vec![
+                (home(".npmrc"), format!("cafile={without}\n")),
+                ("/usr/etc/npmrc".into(), format!("cafile={os}\n")),
+            ],
+        ),
+        (
+            "pnpm",
+            "<prefix>/etc/npmrc",
+            vec![("/usr/etc/npmrc".into(), format!("cafile={os}\n"))],
+        ),
+    ];
+    let stranger = TlsServer::for_chain(&CaChain::new(ChainSpec::default()));
+    let mut seen = std::collections::HashSet::new();
+    for (kind, what, files) in &cases {
+        for f in [
+            "/usr/etc/npmrc",
+            "/etc/npmrc",
+            "/usr/etc/yarnrc",
+            "/etc/yarnrc",
+        ] {
+            w.sb.remove(f);
+        }
+        for f in [".npmrc", ".yarnrc", ".config"] {
+            w.sb.remove(home(f));
+        }
+        for (path, text) in files {
+            w.sb.write(path, text);
+        }
+        let owner = format!("{}:{}", ann.uid, ann.gid);
+        let out = w.sb.run(
+            &["/bin/chown", "-hR", owner.as_str(), ann.home.as_str()],
+            &[],
+        );
+        assert!(out.status.success(), "{}", show(&out));
+
+        let name = if *kind == "yarn" {
+            "yarn/bin/yarn.js"
+        } else {
+            "pnpm/bin/pnpm.cjs"
+        };
+
+        let installed = format!("/usr/local/lib/node_modules/{name}");
+        let (trusted, out) = run_client(&w.sb, Some(&ann), &proj, kind, &installed, &w.server, &[]);
+        let (unchecked, _) = run_client(&w.sb, Some(&ann), &proj, kind, &installed, &stranger, &[]);
+        let argv = [
+            env!("CARGO_BIN_EXE_trustsync"),
+            "status",
+            "--json",
+            "--fresh",
+            "--all-users",
+            "--only",
+            "--runtime",
+            "/usr/bin/node",
+            "--runtime",
+            installed.as_str(),
+        ];
+        let doc = support::certs::json(&w.sb.run(&argv, &[("HOME", "/root")]));
+        let rows = doc["runtimes"].as_array().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["kind"] == *kind && r["owner"] == "ann")
+            .unwrap_or_else(|| rows.iter().find(|r| r["kind"] == "node").unwrap());
+        let off = row["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "verification-off");
+        let ctx = format!(
+            "{kind} as ann / {what}: verified {trusted}, stranger {unchecked}: {row:#}\n{}",
+            show(&out)
+        );
+        assert_eq!(off, unchecked, "{ctx}");
+        if !off {
+            assert_eq!(!lacks(row, &w.corp_sha), trusted, "{ctx}");
+        }
+        eprintln!("{kind} as ann, {what}: verified {trusted}, unchecked {unchecked}");
+        seen.insert((trusted, unchecked));
+    }
     for outcome in [(false, false), (true, false), (true, true)] {
         assert!(
             seen.contains(&outcome),

@@ -156,6 +156,21 @@ impl Reader {
         imp::read(&self.root, &self.logical(path)).map_err(|kind| ReadError::new(path, kind))
     }
 
+    /// [`Reader::read`] with only the rights the account `uid` has (see
+    /// `LinkPolicy::AsUser`): for a root run reading a file another user chose, so that
+    /// a link they planted cannot show root what they may not read themselves. Other OSes,
+    /// and `uid` 0: [`Reader::read`].
+    pub fn read_as(&self, path: &Path, uid: u32) -> Result<Vec<u8>, ReadError> {
+        imp::read_as(&self.root, &self.logical(path), uid)
+            .map_err(|kind| ReadError::new(path, kind))
+    }
+
+    /// [`Reader::read_as`] as text (invalid UTF-8 replaced).
+    pub fn read_to_string_as(&self, path: &Path, uid: u32) -> Result<String, ReadError> {
+        self.read_as(path, uid)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
     /// [`Reader::read`] as text (invalid UTF-8 replaced).
     pub fn read_to_string(&self, path: &Path) -> Result<String, ReadError> {
         self.read(path)
@@ -252,6 +267,35 @@ mod walk {
         Strict,
         /// Any link, resolved inside the root: for reads.
         FollowAny,
+        /// Any link, but only as far as the account `uid` could go itself: every directory
+        /// on the way must be searchable, and the file readable, by that account through
+        /// its owner or other bits (its groups are not known here, so group bits do not
+        /// count). For a root run reading a file another user names: a `~/.yarnrc` linked
+        /// to `/etc/shadow` or into `/root` is refused, not read with root's rights.
+        AsUser(u32),
+    }
+
+    /// Whether `uid` may use `st` with the `owner` or `other` permission bit (`0o100`/`0o001`
+    /// search, `0o400`/`0o004` read).
+    fn user_may(uid: u32, st: &rfs::Stat, owner: u32, other: u32) -> bool {
+        // `st_mode` is u16 on macOS, u32 on Linux.
+        #[allow(clippy::unnecessary_cast)]
+        let mode = st.st_mode as u32;
+        uid == 0 || (st.st_uid == uid && mode & owner != 0) || mode & other != 0
+    }
+
+    /// `AsUser`'s check of an opened directory or file (`dir`: search, else read).
+    fn allowed_as(policy: LinkPolicy, fd: BorrowedFd<'_>, dir: bool) -> Result<(), Errno> {
+        let LinkPolicy::AsUser(uid) = policy else {
+            return Ok(());
+        };
+        let st = rfs::fstat(fd)?;
+        let (owner, other) = if dir { (0o100, 0o001) } else { (0o400, 0o004) };
+        if user_may(uid, &st, owner, other) {
+            Ok(())
+        } else {
+            Err(Errno::ACCESS)
+        }
     }
 
     /// Outcome of walking to a directory.
@@ -412,6 +456,8 @@ mod walk {
                                         kind: special_kind(ft),
                                     });
                                 }
+                                allowed_as(policy, fd.as_fd(), false)
+                                    .map_err(|e| fail(WalkErrorKind::Io(e)))?;
                                 return Ok(Resolved::File(fd));
                             }
                             Err(Errno::LOOP | Errno::NOENT) if swaps > 0 => {
@@ -431,6 +477,8 @@ mod walk {
             } else {
                 match rfs::openat(current, name, SEARCH | dir_flags(), Mode::empty()) {
                     Ok(fd) => {
+                        allowed_as(policy, fd.as_fd(), true)
+                            .map_err(|e| fail(WalkErrorKind::Io(e)))?;
                         fds.push(fd);
                         names.push(component);
                         continue;
@@ -526,17 +574,34 @@ mod imp {
     }
 
     fn resolve_in(root: &Path, logical: &Path, last: Last) -> Result<Resolved, ReadErrorKind> {
+        resolve_with(root, logical, last, LinkPolicy::FollowAny)
+    }
+
+    fn resolve_with(
+        root: &Path,
+        logical: &Path,
+        last: Last,
+        policy: LinkPolicy,
+    ) -> Result<Resolved, ReadErrorKind> {
         let root_fd = open_root(root)?;
-        Ok(resolve(
-            root_fd.as_fd(),
-            logical,
-            last,
-            LinkPolicy::FollowAny,
-        )?)
+        Ok(resolve(root_fd.as_fd(), logical, last, policy)?)
     }
 
     pub fn read(root: &Path, logical: &Path) -> Result<Vec<u8>, ReadErrorKind> {
-        match resolve_in(root, logical, Last::File)? {
+        read_resolved(resolve_in(root, logical, Last::File)?)
+    }
+
+    pub fn read_as(root: &Path, logical: &Path, uid: u32) -> Result<Vec<u8>, ReadErrorKind> {
+        read_resolved(resolve_with(
+            root,
+            logical,
+            Last::File,
+            LinkPolicy::AsUser(uid),
+        )?)
+    }
+
+    fn read_resolved(resolved: Resolved) -> Result<Vec<u8>, ReadErrorKind> {
+        match resolved {
             Resolved::File(fd) => read_regular(fd),
             Resolved::Dir(_) => Err(ReadErrorKind::IsDir),
             Resolved::Special { kind } => Err(ReadErrorKind::NotRegular(kind)),
@@ -630,6 +695,11 @@ mod imp {
             std::io::ErrorKind::NotFound => ReadErrorKind::Missing,
             _ => ReadErrorKind::Io(e),
         }
+    }
+
+    /// No other accounts' rights to emulate here: the plain read.
+    pub fn read_as(root: &Path, logical: &Path, _uid: u32) -> Result<Vec<u8>, ReadErrorKind> {
+        read(root, logical)
     }
 
     pub fn read(root: &Path, logical: &Path) -> Result<Vec<u8>, ReadErrorKind> {
@@ -795,6 +865,43 @@ mod tests {
         assert!(k.to_string().contains("symlink loop"));
         // A loop in a directory component is the same error.
         assert!(matches!(kind_of(&a.join("x.pem")), ReadErrorKind::Loop));
+    }
+
+    #[test]
+    fn read_as_goes_only_where_that_account_could() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let me = rustix::process::geteuid().as_raw();
+        let other = me.wrapping_add(12345).max(1);
+        let t = tempfile::tempdir().unwrap();
+        mode(t.path(), 0o755);
+        let open = t.path().join("open.pem");
+        let private = t.path().join("private.pem");
+        write(&open, b"o");
+        write(&private, b"p");
+        mode(&open, 0o644);
+        mode(&private, 0o600);
+        let closed = t.path().join("closed");
+        write(&closed.join("inside.pem"), b"i");
+        mode(&closed.join("inside.pem"), 0o644);
+        mode(&closed, 0o700);
+        symlink(&private, t.path().join("link-to-private")).unwrap();
+        symlink(&open, t.path().join("link-to-open")).unwrap();
+        let r = Reader::host();
+        assert_eq!(r.read_as(&open, other).unwrap(), b"o");
+        assert_eq!(
+            r.read_as(&t.path().join("link-to-open"), other).unwrap(),
+            b"o"
+        );
+        assert!(r.read_as(&private, other).is_err());
+        assert!(r.read_as(&t.path().join("link-to-private"), other).is_err());
+        assert!(r.read_as(&closed.join("inside.pem"), other).is_err());
+        // Its owner may: owner bits count for the owner.
+        assert_eq!(r.read_as(&private, me).unwrap(), b"p");
+        assert_eq!(r.read_as(&closed.join("inside.pem"), me).unwrap(), b"i");
+        mode(&closed, 0o755);
     }
 
     #[test]

@@ -66,6 +66,12 @@ struct DiscoveryArgs {
 fn names_a_row(given: &Path, status: &crate::commands::status::Status) -> bool {
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let want = canonical(given);
+    // A yarn or pnpm with no setting of its own has no row (its node's says it all).
+    let host = trustsync_platform::read::Reader::host();
+    if crate::runtimes::node::clients::package_of(given, |p| host.read_to_string(p).ok()).is_some()
+    {
+        return true;
+    }
     status.diagnoses.iter().any(|d| {
         let at = &d.runtime.path;
         at == given

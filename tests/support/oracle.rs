@@ -62,17 +62,25 @@ pub fn status_in(
     python: &str,
     env: &[(&str, &str)],
 ) -> serde_json::Value {
-    let out = sb.run(
-        &[
-            env!("CARGO_BIN_EXE_trustsync"),
-            "status",
-            "--json",
-            "--fresh",
-            "--only",
-            "--runtime",
-            python,
-        ],
-        env,
-    );
-    super::certs::json(&out)
+    status_of(sb, &[python], env)
+}
+
+/// `status --json --fresh --only` with a `--runtime` for each of `runtimes`, in a sandbox.
+#[cfg(target_os = "linux")]
+pub fn status_of(
+    sb: &super::sandbox::Sandbox,
+    runtimes: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    let mut argv = vec![
+        env!("CARGO_BIN_EXE_trustsync"),
+        "status",
+        "--json",
+        "--fresh",
+        "--only",
+    ];
+    for r in runtimes {
+        argv.extend(["--runtime", r]);
+    }
+    super::certs::json(&sb.run(&argv, env))
 }

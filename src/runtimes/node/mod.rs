@@ -21,13 +21,17 @@
 //! ([`exec`]), else as its owner or not at all.
 //!
 //! npm's own settings (`cafile`, `ca`, `strict-ssl`) are [`npm`]'s: an `npm` row beside its
-//! node where they change what npm trusts.
+//! node where they change what npm trusts; yarn 1, yarn berry and pnpm ([`yarn`], [`pnpm`],
+//! found and judged per account by [`clients`]) likewise get a row where theirs do.
 //!
 //! The repair is the variable `NODE_EXTRA_CA_CERTS`, pointed at the OS bundle by `fix`
 //! (it adds, so the compiled list stays): the roots of an official build are compiled in,
 //! there is no file to patch.
 
+pub mod clients;
 pub mod npm;
+pub mod pnpm;
+pub mod yarn;
 
 use crate::discover::Options;
 use crate::model::cert::Certificate;
@@ -73,7 +77,13 @@ impl super::Family for Node {
     }
 
     fn kinds(&self) -> &'static [RuntimeKind] {
-        &[KIND, npm::KIND]
+        &[
+            KIND,
+            npm::KIND,
+            yarn::KIND_CLASSIC,
+            yarn::KIND_BERRY,
+            pnpm::KIND,
+        ]
     }
 
     fn discover(&self, opts: &Options) -> Vec<Runtime> {
@@ -94,8 +104,124 @@ impl super::Family for Node {
             out.extend(npm);
         }
         cache.save();
+        let clients = client_rows(&out, opts);
+        out.extend(clients);
         out
     }
+}
+
+/// The prefix a node binary is installed in (`<prefix>/bin/node`, links resolved).
+fn prefix_of(node: &Path) -> Option<PathBuf> {
+    Some(
+        std::fs::canonicalize(node)
+            .ok()?
+            .parent()?
+            .parent()?
+            .to_path_buf(),
+    )
+}
+
+/// The uid owning `path` (not followed), on Unix.
+fn owner_uid(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).ok().map(|m| m.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Rows for the yarn and pnpm installs beside the nodes found (`<prefix>/lib/node_modules`),
+/// in the global and per-home `node_modules` directories, corepack's downloads, `~/.yarn`,
+/// behind a `yarn`/`pnpm` in the binary directories, and `--runtime` paths inside a
+/// client's package, one per account whose settings change
+/// what that client trusts (see [`clients`]).
+fn client_rows(rows: &[Runtime], opts: &Options) -> Vec<Runtime> {
+    let nodes: Vec<(&Runtime, PathBuf)> = rows
+        .iter()
+        .filter(|r| r.kind == KIND)
+        .filter_map(|r| Some((r, prefix_of(&r.path)?)))
+        .collect();
+    let Some(first_node) = nodes.first() else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = nodes
+        .iter()
+        .flat_map(|(_, prefix)| clients::packages_in(&prefix.join("lib/node_modules")))
+        .collect();
+    if opts.scan_common_dirs && !cfg!(windows) {
+        for global in ["/usr/local/lib/node_modules", "/usr/lib/node_modules"] {
+            dirs.extend(clients::packages_in(Path::new(global)));
+        }
+        for home in opts.home_dirs() {
+            for global in [".npm-global/lib/node_modules", ".local/lib/node_modules"] {
+                dirs.extend(clients::packages_in(&home.join(global)));
+            }
+            dirs.extend(clients::corepack_packages(&home));
+        }
+    }
+    let reader = trustsync_platform::read::Reader::under(Path::new("/"));
+    let read_pkg = |owner: Option<u32>| {
+        let reader = reader.clone();
+        move |p: &Path| match owner {
+            Some(uid) if uid != opts.euid && opts.euid == 0 => {
+                reader.read_to_string_as(p, uid).ok()
+            }
+            _ => reader.read_to_string(p).ok(),
+        }
+    };
+    let mut found: Vec<clients::Installed> = Vec::new();
+    for dir in crate::discover::unique_paths(dirs, |d| d.is_dir()) {
+        found.extend(clients::installed_at(&dir, read_pkg(owner_uid(&dir))));
+    }
+    // `yarn`/`pnpm` on PATH and in the usual binary directories (links to a package's
+    // `bin/` script, yarn's tarball install in `~/.yarn`), and `--runtime` paths.
+    let mut named: Vec<PathBuf> = opts.runtimes.clone();
+    for dir in crate::discover::search_dirs(opts) {
+        for exe in ["yarn", "pnpm"] {
+            if let Ok(real) = std::fs::canonicalize(dir.join(exe)) {
+                named.push(real);
+            }
+        }
+    }
+    if opts.scan_common_dirs {
+        named.extend(opts.home_dirs().iter().map(|h| h.join(".yarn")));
+    }
+    for path in named.iter().filter(|p| p.exists()) {
+        found.extend(clients::package_of(path, read_pkg(owner_uid(path))));
+    }
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|i| seen.insert(std::fs::canonicalize(&i.package).unwrap_or(i.package.clone())));
+    let mut out = Vec::new();
+    for inst in &found {
+        // The node it runs on: the one of its own prefix, else the first found (PATH's,
+        // which `#!/usr/bin/env node` picks).
+        let package = std::fs::canonicalize(&inst.package).unwrap_or(inst.package.clone());
+        let (node, prefix) = package
+            .ancestors()
+            .nth(if inst.package.ends_with("@yarnpkg/cli-dist") {
+                4
+            } else {
+                3
+            })
+            .and_then(|p| nodes.iter().find(|(_, np)| np == p))
+            .unwrap_or(first_node);
+        for person in clients::people(opts, owner_uid(&inst.package)) {
+            let read = |p: &Path| person.read(&reader, opts.euid, p);
+            let tls = match inst.client {
+                clients::Client::YarnClassic => yarn::classic_settings(&person, prefix, read),
+                clients::Client::YarnBerry => yarn::berry_settings(&person, &inst.version, read),
+                clients::Client::Pnpm => pnpm::settings(&person, prefix, read),
+            };
+            let readable = |f: &str| person.read(&reader, opts.euid, Path::new(f)).is_some();
+            out.extend(clients::row(inst, node, &person, &tls, readable));
+        }
+    }
+    out
 }
 
 /// The npm row beside a node row, when npm ships with it and its settings change what it
@@ -120,7 +246,12 @@ fn npm_row(node: &Runtime, opts: &Options) -> Option<Runtime> {
         None => opts.env.get("HOME").map(PathBuf::from),
     };
     let files = npm::config_files(&prefix, &opts.env, home.as_deref());
-    let tls = npm::settings(&files, &opts.env, |f| reader.read_to_string(f).ok());
+    // As root, another user's files are read with that user's rights only (a link they
+    // planted cannot show root's files).
+    let tls = npm::settings(&files, &opts.env, |f| match node.reported_by_uid {
+        Some(uid) if uid != opts.euid => reader.read_to_string_as(f, uid).ok(),
+        _ => reader.read_to_string(f).ok(),
+    });
     npm::row(node, &prefix, &tls)
 }
 

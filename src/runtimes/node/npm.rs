@@ -141,6 +141,17 @@ pub fn settings(
     out
 }
 
+/// The certificates of `ca` values (PEM text, `\n` escapes as npmrc files write them)
+/// set in `at`.
+pub fn ca_certificates(pems: &[String], at: &str) -> Vec<crate::model::cert::Certificate> {
+    pems.iter()
+        .flat_map(|p| {
+            let text = p.replace("\\n", "\n");
+            crate::model::load::parse_bytes(Path::new(at), text.as_bytes()).certificates
+        })
+        .collect()
+}
+
 /// The npm row for the node `node_row` (its trust when npm's settings say nothing), or
 /// `None` when npm trusts just what that node does.
 pub fn row(node_row: &Runtime, prefix: &Path, tls: &NpmTls) -> Option<Runtime> {
@@ -164,13 +175,7 @@ pub fn row(node_row: &Runtime, prefix: &Path, tls: &NpmTls) -> Option<Runtime> {
         // `ca` wins over `cafile` (npm reads the file into `ca` only when `ca` is unset).
         (Some((pems, at)), _) => {
             rt.configured_by = Some(format!("`ca` in {at}"));
-            rt.builtin = pems
-                .iter()
-                .flat_map(|p| {
-                    let text = p.replace("\\n", "\n");
-                    crate::model::load::parse_bytes(Path::new(at), text.as_bytes()).certificates
-                })
-                .collect();
+            rt.builtin = ca_certificates(pems, at);
         }
         (None, Some((file, at))) => {
             rt.configured_by = Some(format!("`cafile` in {at}"));

@@ -256,6 +256,20 @@ impl Builder<'_> {
         if rt.kind == crate::runtimes::java::KIND {
             return self.java_runtime(d);
         }
+        // A package manager that refuses its own settings (yarn 3+ and `caFilePath`): the
+        // setting must be renamed or removed, by whoever wrote it.
+        if let Some(p) = d
+            .problems
+            .iter()
+            .find(|p| p.code == "client-refuses-config")
+        {
+            self.advise(d, "config-set-elsewhere", format!(
+                "{}: rename the setting (httpsCaFilePath, naming {}) or remove it (trustsync does not edit configuration it did not write)",
+                p.message,
+                self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
+            ));
+            return Ok(());
+        }
         // A configuration file's setting is its writer's choice (and, in another user's
         // file, that user's word): say what to change, never edit it.
         if let Some(origin) = &rt.configured_by {
