@@ -106,8 +106,12 @@ pub fn mavenrc(text: &str) -> Option<(PathBuf, bool)> {
 }
 
 /// Every build tool truststore choice in `opts`' environment and (unless `--only`) its
-/// covered homes, with `read` the caller's bounded reader.
-pub fn choices(opts: &Options, read: impl Fn(&Path) -> Option<Vec<u8>>) -> Vec<ToolStore> {
+/// covered homes, with `read` the caller's bounded reader (given the uid of the home's
+/// account, whose rights a read of that home's files must not exceed).
+pub fn choices(
+    opts: &Options,
+    read: impl Fn(&Path, Option<u32>) -> Option<Vec<u8>>,
+) -> Vec<ToolStore> {
     let mut out = Vec::new();
     for (tool, var) in [("maven", "MAVEN_OPTS"), ("gradle", "GRADLE_OPTS")] {
         if let Some((store, password_set)) = opts.env.get(var).and_then(|v| from_words(v)) {
@@ -125,7 +129,12 @@ pub fn choices(opts: &Options, read: impl Fn(&Path) -> Option<Vec<u8>>) -> Vec<T
     if !opts.scan_common_dirs {
         return out;
     }
-    let text = |p: &Path| read(p).map(|b| String::from_utf8_lossy(&b).into_owned());
+    let uid_of = |home: &Option<PathBuf>| {
+        home.as_ref()
+            .and_then(|h| opts.accounts.iter().find(|a| &a.home == h))
+            .map(|a| a.uid)
+    };
+    let text = |p: &Path, uid| read(p, uid).map(|b| String::from_utf8_lossy(&b).into_owned());
     let mut mavenrcs = vec![(PathBuf::from("/etc/mavenrc"), None)];
     let mut gradle_homes = Vec::new();
     if let Some(g) = opts
@@ -140,7 +149,7 @@ pub fn choices(opts: &Options, read: impl Fn(&Path) -> Option<Vec<u8>>) -> Vec<T
         gradle_homes.push((home.join(".gradle"), Some(home)));
     }
     for (file, home) in mavenrcs {
-        if let Some((store, password_set)) = text(&file).and_then(|t| mavenrc(&t)) {
+        if let Some((store, password_set)) = text(&file, uid_of(&home)).and_then(|t| mavenrc(&t)) {
             out.push(ToolStore {
                 tool: "maven",
                 store,
@@ -157,7 +166,9 @@ pub fn choices(opts: &Options, read: impl Fn(&Path) -> Option<Vec<u8>>) -> Vec<T
         if !seen.insert(file.clone()) {
             continue;
         }
-        if let Some((store, password_set, key)) = read(&file).and_then(|b| gradle_properties(&b)) {
+        if let Some((store, password_set, key)) =
+            read(&file, uid_of(&home)).and_then(|b| gradle_properties(&b))
+        {
             out.push(ToolStore {
                 tool: "gradle",
                 store,
@@ -181,7 +192,8 @@ pub fn row(choice: &ToolStore, owner: Option<(String, u32)>) -> Option<Runtime> 
         return None;
     }
     if let Some((_, uid)) = &owner {
-        if !readable_by(&choice.store, *uid) {
+        let reader = trustsync_platform::read::Reader::under(Path::new("/"));
+        if reader.read_as(&choice.store, *uid).is_err() {
             return None;
         }
     }
@@ -197,23 +209,6 @@ pub fn row(choice: &ToolStore, owner: Option<(String, u32)>) -> Option<Runtime> 
     }
     super::judge_store(&mut rt, &choice.store, choice.password_set);
     Some(rt)
-}
-
-/// Whether `uid` may read `file` by its mode bits (owner or world; groups are not looked
-/// up, so a group-only store is taken as unreadable: the safe side).
-#[cfg(unix)]
-fn readable_by(file: &Path, uid: u32) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(file).is_ok_and(|m| {
-        uid == 0 || m.mode() & 0o004 != 0 || (m.uid() == uid && m.mode() & 0o400 != 0)
-    })
-}
-
-/// Windows: every home's files are that user's own, and ACLs decide; the store is read
-/// with the caller's rights.
-#[cfg(not(unix))]
-fn readable_by(_file: &Path, _uid: u32) -> bool {
-    true
 }
 
 #[cfg(test)]

@@ -60,7 +60,11 @@ impl super::Family for Java {
             .map(|home| row(home, &opts.env))
             .collect();
         let reader = trustsync_platform::read::Reader::under(Path::new("/"));
-        for choice in build_tools::choices(opts, |f| reader.read(f).ok()) {
+        let read = |f: &Path, uid: Option<u32>| match uid {
+            Some(uid) => reader.read_as(f, uid).ok(),
+            None => reader.read(f).ok(),
+        };
+        for choice in build_tools::choices(opts, read) {
             let owner = choice.home.as_ref().and_then(|h| {
                 opts.accounts
                     .iter()
