@@ -495,6 +495,11 @@ fn usage_command(given: &[&str]) -> String {
 
 /// The `trustsync` command (`src/main.rs` only calls this).
 pub fn main() -> ExitCode {
+    // The language, once, before anything is said (clap's own usage errors and --help
+    // stay English): human output follows LC_ALL/LC_MESSAGES/LANG; --json never does.
+    crate::i18n::set_lang(crate::i18n::Lang::from_env(|v| {
+        std::env::var_os(v).map(|s| s.to_string_lossy().into_owned())
+    }));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,

@@ -141,7 +141,10 @@ pub struct Runtime {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub code: &'static str,
+    /// In English (`--json`).
     pub message: String,
+    /// The catalogue message it was rendered from, for human output (`None`: in words).
+    pub msg: Option<crate::i18n::Msg>,
     /// True when the runtime cannot be judged (probe failed): its verdict is `broken`.
     pub fatal: bool,
 }

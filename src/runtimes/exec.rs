@@ -423,6 +423,7 @@ pub fn program_for_row(
     let policy = policy_for_binary(binary);
     if let ExecPolicy::DoNotRun { reason } = &policy {
         rt.notes.push(crate::model::runtime::Note {
+            msg: None,
             code: "not-executed",
             message: format!("not run as root because {reason}"),
             fatal: false,

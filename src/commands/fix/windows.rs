@@ -153,6 +153,7 @@ fn set_elsewhere_advice(facts: &Facts, name: &str, place: &str, value: &str) -> 
         "remove it, or point it at certificates the OS store trusts".to_string()
     };
     Advice {
+        msg: None,
         runtime: format!("env-var ${name}"),
         code: "variable-set-elsewhere",
         message: format!(

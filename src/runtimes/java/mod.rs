@@ -196,6 +196,7 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
         }
         Some((path, var)) => {
             rt.notes.push(Note {
+                msg: None,
                 code: "java-store-missing",
                 message: format!(
                     "${var} names the truststore {}, which is not a file: JSSE uses {} instead",
@@ -222,6 +223,7 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
             rt.builtin_from = format!("its truststore {}", store.display());
         }
         Err(message) => rt.notes.push(Note {
+            msg: None,
             code: "java-store-unreadable",
             message,
             fatal: true,

@@ -226,6 +226,7 @@ pub fn probe(
         }
         Err(e) => {
             rt.notes.push(Note {
+                msg: None,
                 code: "probe-failed",
                 message: format!("could not ask it how it was built: {e}"),
                 fatal: true,
@@ -345,6 +346,7 @@ pub fn apply_answer(
     let store_flag_refused = has("--use-system-ca") && !supports(&answer.version, true);
     if store_flag_refused {
         rt.notes.push(Note {
+            msg: None,
             code: "node-options-refused",
             message: format!(
                 "$NODE_OPTIONS has --use-system-ca, which node {} does not know: it refuses to start (\"bad option\"); that option needs v22.15 or v23.9 and later",
@@ -397,6 +399,7 @@ pub fn apply_answer(
                     .collect::<Vec<Certificate>>();
             }
             None => rt.notes.push(Note {
+                msg: None,
                 code: "node-roots-unknown",
                 message: format!(
                     "node {} is older than 12.3 and cannot list its compiled-in roots",
@@ -412,6 +415,7 @@ pub fn apply_answer(
             rt.overridden_by.push("NODE_EXTRA_CA_CERTS".into());
         }
         Some(file) => rt.notes.push(Note {
+            msg: None,
             code: "extra-ca-missing",
             message: format!("$NODE_EXTRA_CA_CERTS names {file}, which is not a readable file: node warns and starts without it"),
             fatal: false,

@@ -154,6 +154,7 @@ pub fn row(node_row: &Runtime, prefix: &Path, tls: &NpmTls) -> Option<Runtime> {
     rt.reported_by_uid = node_row.reported_by_uid;
     if let Some((false, at)) = &tls.strict_ssl {
         rt.notes.push(Note {
+            msg: None,
             code: "verification-off",
             message: format!("strict-ssl=false in {at}: npm accepts any certificate"),
             fatal: true,

@@ -86,6 +86,7 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
             apply_dir(&mut rt, dir, opts);
         }
         Err(e) => rt.notes.push(Note {
+            msg: None,
             code: "probe-failed",
             message: format!("could not ask it where it looks: {e}"),
             fatal: true,
@@ -97,6 +98,7 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
 fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
     let Some(dir) = dir else {
         rt.notes.push(Note {
+            msg: None,
             code: "probe-failed",
             message: "`openssl version -d` printed no OPENSSLDIR".into(),
             fatal: true,
@@ -136,6 +138,7 @@ pub(crate) fn apply_default_paths(
     let empty = |rt: &mut Runtime, var: &str, default: &Path| {
         rt.overridden_by.push(var.to_string());
         rt.notes.push(Note {
+            msg: None,
             code: "empty-variable",
             message: format!(
                 "${var} is set but empty: OpenSSL then reads nothing in place of {}",

@@ -414,6 +414,7 @@ pub fn runtimes_from_answer(
             (&vp.capath_env, vp.capath.clone().into()),
         ),
         (None, err) => ssl.notes.push(Note {
+            msg: None,
             code: "no-ssl-module",
             message: format!(
                 "this Python has no working ssl module ({}): it cannot verify TLS at all",
@@ -444,6 +445,7 @@ pub fn runtimes_from_answer(
             &reader,
         );
         ssl.notes.push(Note {
+            msg: None,
             code: "truststore-injected",
             message: format!("{by} injects truststore: `ssl` and requests verify through it"),
             fatal: false,
@@ -451,6 +453,7 @@ pub fn runtimes_from_answer(
     }
     if let Some(by) = &effects.unverified {
         ssl.notes.push(Note {
+            msg: None,
             code: "verification-off",
             message: format!("{by} sets ssl._create_default_https_context to the unverified one: urllib.request and http.client accept any certificate; remove that line once the CA is trusted"),
             fatal: true,
@@ -458,6 +461,7 @@ pub fn runtimes_from_answer(
     }
     if a.pep493 && env.get("PYTHONHTTPSVERIFY").is_some_and(|v| v == "0") {
         ssl.notes.push(Note {
+            msg: None,
             code: "verification-off",
             message: "PYTHONHTTPSVERIFY=0 and this Python honours it (PEP 493, as RHEL patches it): urllib.request and http.client accept any certificate; unset it once the CA is trusted".into(),
             fatal: true,
@@ -481,6 +485,7 @@ pub fn runtimes_from_answer(
         let certifi = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
         if certifi.is_none() && rq.version.is_some() {
             rq.notes.push(Note {
+                msg: None,
                 code: "certifi-missing",
                 message: "requests is installed but certifi is not: requests cannot verify anything until it is".into(),
                 fatal: false,
@@ -505,6 +510,7 @@ pub fn runtimes_from_answer(
         let requests_version = a.requests.as_ref().and_then(|r| r.version.as_deref());
         if requests_verification_off(requests_version, env) {
             rq.notes.push(Note {
+                msg: None,
                 code: "verification-off",
                 message: format!(
                     "requests {} takes CURL_CA_BUNDLE=\"\" (set but empty) as `verify=False`: every HTTPS connection is accepted without checking the server; unset the variable (or upgrade requests to 2.28 or later)",
@@ -557,6 +563,7 @@ pub fn runtimes_without_running(binary: &Path, reason: &str) -> Vec<Runtime> {
         label_for(binary, None),
     );
     rt.notes.push(Note {
+        msg: None,
         code: "not-executed",
         message: format!(
             "not run as root because {reason}; run `trustsync status` as that user to check it"

@@ -46,6 +46,7 @@ pub(super) fn verify_like_truststore(
             .find(|f| reader.is_file(f))
         {
             rt.notes.push(Note {
+                msg: None,
                 code: "truststore-fallback",
                 message: format!(
                     "OpenSSL's default paths hold nothing, so truststore falls back to {}",

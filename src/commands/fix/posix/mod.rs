@@ -499,6 +499,7 @@ mod tests {
             "python3".into(),
         );
         rt.notes.push(crate::model::runtime::Note {
+            msg: None,
             code: "verification-off",
             message: "a .pth installs ssl._create_unverified_context".into(),
             fatal: true,

@@ -1,0 +1,215 @@
+# trustsync's messages in English: the text --json carries and the default language.
+# Every id here is in zh-CN.ftl too, with the same placeables (src/i18n/tests.rs).
+# Arguments named `yes`/`no` choose a variant; `count`-like numbers choose the plural.
+
+## Verdicts
+
+verdict-ok = ok
+verdict-drift = drift
+verdict-broken = broken
+
+## status
+
+status-store = OS trust store ({ $flavor }): { $count } CAs from { $bundle }
+status-store-system = the system store
+status-store-local = ; { $count } added locally ({ $names })
+status-store-distrusted = ; { $count } distrusted
+status-store-expired = ; { $count } expired
+status-warning = warning: { $warning }
+status-store-behind = the OS store may be out of date: certifi { $version } ({ $source }) trusts { $count } roots it lacks ({ $names }{ $more ->
+        [yes] , …
+       *[no] {""}
+    }); update it the OS way: { $update }
+status-col-kind = KIND
+status-col-runtime = RUNTIME
+status-col-trusts = TRUSTS
+status-col-verdict = VERDICT
+status-row-fix = fix: { $hint }
+status-summary = { $ok } ok, { $drift } drift, { $broken } broken
+status-fix-line = fix: { $command }   (fixes { $count ->
+        [one] { $count } runtime
+       *[other] { $count } runtimes
+    } above; preview with `trustsync fix --dry-run`)
+looked-this-user = this user only
+looked-homes = looked in the homes of { $accounts } ({ $homes }); discovery took { $millis } ms
+looked-walk = walked { $path } to depth { $depth }: { $entries } entries in { $millis } ms{ $truncated ->
+        [yes] {" "}(stopped at the entry budget: deeper venvs there are not listed)
+       *[no] {""}
+    }
+
+## The line under a status row that fix would not change
+
+hint-run-as-owner = run `trustsync status` as the owner of this interpreter
+hint-variable = point { $variable } at the OS bundle, or unset it (`{ $command }` rewrites it only where trustsync set it)
+hint-repair = repair or remove this runtime; trustsync cannot see where it looks
+hint-log-in-again = nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)
+hint-advice = fix changes nothing for it: { $advice }
+hint-nothing-to-change = fix has nothing to change for it (`trustsync fix --dry-run` shows the plan)
+
+## Problems (diagnose)
+
+names-some = { $names }{ $more ->
+        [0] {""}
+       *[other] , and { $more } more
+    }
+sources-builtin = { $from } ({ $count } CAs)
+sources-path = { $path }
+sources-and = { $first } and { $rest }
+sources-none = no CA file or directory is configured
+noun-cafile = CA file { $path }
+noun-capath = certificate directory { $path }
+what-missing = does not exist
+what-not-a-dir = is not a directory
+what-not-a-file = is a directory, not a file
+what-unreadable = cannot be read: { $error }
+what-no-certificates = holds no certificates
+what-no-readable-certificate = holds no readable certificate ({ $first })
+what-unloadable = cannot be loaded by OpenSSL ({ $why }), so none of its { $count } certificates count
+problem-path = { $noun } { $what }
+problem-env-var-broken = { $variable } names { $path }, which { $what }; it affects { $affects }
+problem-extra-cafile-unusable = CA file { $path } { $what }; it is loaded on top of the other sources and loading it raises, so every TLS connection fails
+problem-cafile-unloadable = CA file { $path } { $what }; loading it raises, so every TLS connection fails
+problem-bad-entries-skipped = { $count } unreadable entries skipped in { $path }: { $first }
+problem-capath-empty = certificate directory { $path } is empty
+problem-capath-no-hash-links = certificate directory { $path } has { $count } files but no HASH.N names, so OpenSSL finds none of them
+problem-ca-refused = { $strict ->
+        [yes] verifies with VERIFY_X509_STRICT and refuses
+       *[no] refuses
+    } the locally added CA '{ $name }': { $why }; the CA must be re-issued (trustsync cannot fix this)
+problem-env-override = { $variables } decides where it looks
+problem-no-trust-anchors = trusts no CA at all: { $sources } yield nothing, so every TLS connection fails; the OS store has { $count } CAs it cannot see
+problem-os-cas-missing = lacks { $count } of the OS store's { $total } CAs{ $local ->
+        [0] {""}
+       *[other] , including { $local } added locally on this machine ({ $names })
+    }; it reads { $sources }
+problem-compiled-cas-not-in-os-store = { $from } has { $count } CAs the OS store does not (another Mozilla snapshot; they do not stop it trusting what the OS trusts): { $names }
+problem-distrusted-ca-trusted = trusts { $count } CAs the OS distrusts: { $names }
+problem-ca-not-in-os-store = trusts { $count } CAs the OS store does not (roots removed from Mozilla's list but kept by an old bundle, or newer roots the OS store lacks yet): { $names }
+problem-ca-not-in-os-store-old = trusts { $count } CAs the OS store does not and no newer bundle here holds (roots removed from Mozilla's list but kept by an old bundle): { $names }
+problem-ca-newer-than-os-store = also trusts { $count } roots newer than the OS store ({ $source } has them too): { $names }; the store is behind, not this runtime
+problem-expired-cas = holds { $count } expired CAs (harmless to keep, but a sign of a stale bundle): { $names }
+problem-fixed-for-new-shells = { $snippet } sets ${ $variable } for new login shells; this one started before it: run `. { $snippet }` or log in again
+problem-fixed-for-new-windows = { $key }\{ $variable } points at { $bundle } for programs started from now on; this one started before `trustsync fix`: open a new window
+
+## fix: the plan, and what a run did
+
+plan-nothing-to-do = Nothing to do: everything is already in place.
+plan-changes = { $count } change(s):
+plan-changes-made = Applied. { $count } change(s) made:
+plan-why = why: { $reason }
+plan-create-dir = create directory { $target } (mode { $mode })
+plan-write-file = { $replace ->
+        [yes] replace
+       *[no] create
+    } file { $target } (mode { $mode }, { $bytes } bytes{ $bundle ->
+        [yes] , { $certs } certificates
+       *[no] {""}
+    })
+plan-symlink = link { $target } -> { $link }
+plan-keystore-add = add { $count } CA entries (aliases trustsync-…) to the Java keystore { $target }
+plan-block-add = add block { $block } to { $target } ({ $count } certificates)
+plan-keystore-remove = remove trustsync's CA entries from the Java keystore { $target }
+plan-block-remove = remove block { $block } from { $target }
+plan-remove = remove { $target } (created by trustsync)
+plan-win-write-file = { $replace ->
+        [yes] replace
+       *[no] create
+    } file { $target } ({ $bytes } bytes, { $certs } certificates)
+plan-win-set-var = set { $variable } = { $value }
+fix-dry-run-note = (dry run: nothing changed; `{ $command }` applies exactly this)
+fix-undo-with = Undo with `{ $command }`.
+fix-variables-reach = The variables reach { $reached }; in this shell: `. { $snippet }`.
+fix-variables-not-reached = { $count ->
+        [0] Not reached: programs started with an empty environment (bundles root may write are patched instead: the default strategy).
+       *[other] Not reached here: { $not }, nor programs started with an empty environment (bundles root may write are patched instead: the default strategy).
+    }
+fix-windows-new-window = Programs started from now on see the variables; this window and programs already running do not: open a new one.
+fix-advice-heading = Not changed by trustsync (yours to decide):
+
+## undo
+
+undo-restored = restored { $path }
+undo-removed = removed  { $path }
+undo-kept = kept     { $path } (not empty: someone added files)
+undo-block-gone = note     { $path }: trustsync's block was already gone
+undo-nothing = Nothing to undo.
+
+## list
+
+list-col-expires = EXPIRES
+list-col-flags = FLAGS
+list-col-ca = CA
+list-flag-local = local
+list-flag-distrusted = distrusted
+list-flag-expired = expired
+list-summary = { $shown } of the { $total } CAs in the OS store ({ $flavor })
+
+## probe
+
+probe-of = Probe of
+probe-header = { $probe_of } { $host } (name { $name }, peer { $peer }{ $proxy }{ $protocol })
+probe-header-proxy = , via proxy { $proxy }
+probe-header-saved = { $probe_of } { $name } (saved chain)
+probe-checked-at = Checked at { $time }
+probe-chain-heading = Chain sent by the server ({ $count ->
+        [one] { $count } certificate
+       *[other] { $count } certificates
+    }):
+probe-unreadable-certificate = unreadable certificate: { $error }
+probe-self-signed-tag = self-signed
+probe-issued-by = issued by { $issuer }
+probe-expired-tag = EXPIRED
+probe-not-yet-valid-tag = NOT YET VALID
+probe-chain-state = , { $state }
+probe-chain-line = { $subject } ({ $by }; until { $until }{ $state })
+probe-field-issuer = issuer
+probe-field-valid = valid
+probe-field-names = names
+probe-issuer-at = issuer certificate at: { $url }
+probe-outcome-heading = Outcome per trust set:
+probe-verification-heading = Verification per trust set:
+probe-no-trust-sets = (no trust sets given)
+probe-group = { $verified ->
+        [yes] verifies in
+       *[no] fails in
+    } { $count ->
+        [one] { $count } trust set
+       *[other] { $count } trust sets
+    }: { $who } — { $reason }
+probe-each-of-them = each of them
+probe-next-step = next step: { $step }
+probe-see-verbose = Each trust set's own verdict: trustsync probe -v …
+probe-notes-heading = Notes:
+probe-result-ok = Result: verifies in every trust set.
+probe-result-fail = Result: { $overall } ({ $failing } of { $total } trust sets fail).
+probe-reason-anchored = anchored at '{ $root }'
+probe-reason-lack = they lack '{ $name }'
+probe-reason-nobody-has = nobody has '{ $name }', which the server did not send
+probe-reason-valid = '{ $name }' is valid { $from } .. { $until }
+probe-reason-name = the certificate does not name '{ $name }'
+probe-verifies-to-root = Verifies up to the trusted root '{ $root }'.
+probe-untrusted-root = The chain leads to the root CA '{ $root }', which { $set } does not trust.
+probe-unknown-issuer = The chain leads to '{ $issuer }', which { $set } does not trust; the server did not send it and no trust set here has it (an unknown root CA, or an intermediate the server left out).
+probe-incomplete-chain = Incomplete chain: the server sent '{ $sent }' but not its issuer '{ $issuer }', an intermediate certificate that no trust set here has. It is published at { $urls }.
+probe-self-signed = The server's certificate '{ $name }' is self-signed (it is its own issuer), and { $set } does not trust it.
+probe-not-yet-valid = { $leaf ->
+        [yes] The server's certificate
+       *[no] The CA certificate
+    } '{ $name }' is not valid yet: valid from { $from } to { $until }, and it is now { $now } here.
+probe-expired = { $leaf ->
+        [yes] The server's certificate
+       *[no] The CA certificate
+    } '{ $name }' expired on { $until } (valid from { $from }); it is now { $now } here.
+probe-step-check-service = Check that HOST:PORT is the TLS service you meant.
+probe-step-inspection = If this is your organisation's TLS-inspecting proxy, ask whoever runs it for its root CA certificate, compare its SHA-256 fingerprint with them, add it to the OS trust store, then run `sudo trustsync fix`. Do not turn certificate verification off.
+probe-step-hostname = Connect with a name the certificate covers, or have the server's operator add '{ $name }' to its certificate. (A proxy or load balancer answering for another site also causes this.)
+probe-step-fix-chain = The server's operator must fix its certificate chain.
+probe-step-check-clock = Check this machine's clock first: it says { $now }, which is outside the validity of most certificates in the chain.
+probe-step-renew = The server's operator must renew the certificate (or install the current intermediate); nothing on this machine can fix it safely.
+probe-step-not-yet-valid = If this machine's clock is right, the server installed a certificate that is not valid yet; its operator must fix that.
+probe-step-self-signed-os-trusts = The { $os } trusts this certificate: run `sudo trustsync fix` so { $set } does too.
+probe-step-self-signed = If this is your own server, give it a certificate from a CA you trust. To trust this one certificate, compare its SHA-256 ({ $sha256 }) with the server's operator, add it to the OS trust store, then run `sudo trustsync fix`.
+probe-step-send-full-chain = The server's operator must send the full chain: '{ $sent }' followed by the intermediate '{ $issuer }' (download: { $urls }). Browsers hide this by fetching the intermediate themselves; OpenSSL, Python and curl do not.
+probe-step-run-fix = Run `sudo trustsync fix`: it makes { $set } trust what the { $os } trusts.
+probe-step-trusted-elsewhere = '{ $name }' is trusted by { $by } but not by the { $os }; trustsync copies trust from the OS store only. If you trust this CA, add it to the OS trust store, then run `sudo trustsync fix`.
+probe-step-private-ca = No trust set on this machine trusts '{ $name }'. If it is a private CA you trust, add it to the OS trust store, then run `sudo trustsync fix`.

@@ -1,0 +1,211 @@
+# trustsync 的简体中文消息。每个 id 都必须也在 en.ftl 中，占位符相同（src/i18n/tests.rs）。
+# Codes (problem codes, runtime kinds, commands, variables, paths) stay as they are.
+
+## Verdicts
+
+verdict-ok = 正常
+verdict-drift = 偏离
+verdict-broken = 损坏
+
+## status
+
+status-store = 操作系统信任库（{ $flavor }）：{ $count } 个 CA，来自 { $bundle }
+status-store-system = 系统信任库
+status-store-local = ；{ $count } 个为本机添加（{ $names }）
+status-store-distrusted = ；{ $count } 个不受信任
+status-store-expired = ；{ $count } 个已过期
+status-warning = 警告：{ $warning }
+status-store-behind = 操作系统信任库可能已过时：certifi { $version }（{ $source }）信任 { $count } 个它没有的根证书（{ $names }{ $more ->
+        [yes] ，…
+       *[no] {""}
+    }）；请用操作系统的方式更新它：{ $update }
+status-col-kind = 类型
+status-col-runtime = 运行时
+status-col-trusts = 信任数
+status-col-verdict = 结论
+status-row-fix = 修复：{ $hint }
+status-summary = { $ok } 个正常，{ $drift } 个偏离，{ $broken } 个损坏
+status-fix-line = 修复：{ $command }   （修复上面 { $count ->
+       *[other] { $count } 个运行时
+    }；先预览：`trustsync fix --dry-run`）
+looked-this-user = 仅当前用户
+looked-homes = 查找了 { $accounts } 的主目录（{ $homes }）；发现用时 { $millis } 毫秒
+looked-walk = 遍历 { $path }，深度 { $depth }：{ $entries } 个条目，用时 { $millis } 毫秒{ $truncated ->
+        [yes] （已达条目上限：更深处的 venv 未列出）
+       *[no] {""}
+    }
+
+## The line under a status row that fix would not change
+
+hint-run-as-owner = 请以该解释器所有者的身份运行 `trustsync status`
+hint-variable = 把 { $variable } 指向操作系统的证书包，或取消设置（`{ $command }` 只改写 trustsync 自己设置的地方）
+hint-repair = 请修复或删除此运行时；trustsync 无法看出它在哪里查找证书
+hint-log-in-again = fix 已无事可做：此会话在它之前启动；请重新登录或运行 `. /etc/profile.d/trustsync.sh`（正在运行的服务需要重启）
+hint-advice = fix 不会为它改动任何东西：{ $advice }
+hint-nothing-to-change = fix 对它没有要改的（`trustsync fix --dry-run` 显示计划）
+
+## Problems (diagnose)
+
+names-some = { $names }{ $more ->
+        [0] {""}
+       *[other] ，另有 { $more } 个
+    }
+sources-builtin = { $from }（{ $count } 个 CA）
+sources-path = { $path }
+sources-and = { $first } 和 { $rest }
+sources-none = 未配置任何 CA 文件或目录
+noun-cafile = CA 文件 { $path }
+noun-capath = 证书目录 { $path }
+what-missing = 不存在
+what-not-a-dir = 不是目录
+what-not-a-file = 是目录而不是文件
+what-unreadable = 无法读取：{ $error }
+what-no-certificates = 不含任何证书
+what-no-readable-certificate = 不含可读的证书（{ $first }）
+what-unloadable = 无法被 OpenSSL 加载（{ $why }），因此其中 { $count } 个证书都不算数
+problem-path = { $noun } { $what }
+problem-env-var-broken = { $variable } 指向 { $path }，而它{ $what }；受影响的有 { $affects }
+problem-extra-cafile-unusable = CA 文件 { $path } { $what }；它在其他来源之外额外加载，加载时出错，因此所有 TLS 连接都会失败
+problem-cafile-unloadable = CA 文件 { $path } { $what }；加载时出错，因此所有 TLS 连接都会失败
+problem-bad-entries-skipped = 跳过了 { $path } 中 { $count } 个无法读取的条目：{ $first }
+problem-capath-empty = 证书目录 { $path } 是空的
+problem-capath-no-hash-links = 证书目录 { $path } 有 { $count } 个文件，但没有 HASH.N 名称，所以 OpenSSL 一个也找不到
+problem-ca-refused = { $strict ->
+        [yes] 以 VERIFY_X509_STRICT 验证并拒绝
+       *[no] 拒绝
+    }本机添加的 CA“{ $name }”：{ $why }；必须重新签发该 CA（trustsync 无法修复）
+problem-env-override = { $variables } 决定它在哪里查找证书
+problem-no-trust-anchors = 不信任任何 CA：{ $sources } 没有提供任何证书，因此所有 TLS 连接都会失败；操作系统信任库有 { $count } 个 CA 它看不到
+problem-os-cas-missing = 缺少操作系统信任库 { $total } 个 CA 中的 { $count } 个{ $local ->
+        [0] {""}
+       *[other] ，其中包括 { $local } 个本机添加的（{ $names }）
+    }；它读取 { $sources }
+problem-compiled-cas-not-in-os-store = { $from } 有 { $count } 个操作系统信任库没有的 CA（另一份 Mozilla 快照；不妨碍它信任操作系统信任的 CA）：{ $names }
+problem-distrusted-ca-trusted = 信任 { $count } 个操作系统不信任的 CA：{ $names }
+problem-ca-not-in-os-store = 信任 { $count } 个操作系统信任库没有的 CA（已从 Mozilla 列表移除但旧证书包仍保留的根证书，或操作系统信任库尚未收录的新根证书）：{ $names }
+problem-ca-not-in-os-store-old = 信任 { $count } 个操作系统信任库没有、本机也没有更新的证书包收录的 CA（已从 Mozilla 列表移除但旧证书包仍保留的根证书）：{ $names }
+problem-ca-newer-than-os-store = 还信任 { $count } 个比操作系统信任库更新的根证书（{ $source } 也有）：{ $names }；落后的是信任库，不是此运行时
+problem-expired-cas = 含有 { $count } 个已过期的 CA（保留无害，但说明证书包陈旧）：{ $names }
+problem-fixed-for-new-shells = { $snippet } 为新的登录 shell 设置 ${ $variable }；当前 shell 在此之前启动：请运行 `. { $snippet }` 或重新登录
+problem-fixed-for-new-windows = { $key }\{ $variable } 对今后启动的程序指向 { $bundle }；此程序在 `trustsync fix` 之前启动：请打开新窗口
+
+## fix: the plan, and what a run did
+
+plan-nothing-to-do = 无事可做：一切都已就绪。
+plan-changes = { $count } 项更改：
+plan-changes-made = 已应用。完成 { $count } 项更改：
+plan-why = 原因：{ $reason }
+plan-create-dir = 创建目录 { $target }（权限 { $mode }）
+plan-write-file = { $replace ->
+        [yes] 替换
+       *[no] 创建
+    }文件 { $target }（权限 { $mode }，{ $bytes } 字节{ $bundle ->
+        [yes] ，{ $certs } 个证书
+       *[no] {""}
+    }）
+plan-symlink = 链接 { $target } -> { $link }
+plan-keystore-add = 向 Java 密钥库 { $target } 添加 { $count } 个 CA 条目（别名 trustsync-…）
+plan-block-add = 向 { $target } 添加块 { $block }（{ $count } 个证书）
+plan-keystore-remove = 从 Java 密钥库 { $target } 删除 trustsync 的 CA 条目
+plan-block-remove = 从 { $target } 删除块 { $block }
+plan-remove = 删除 { $target }（由 trustsync 创建）
+plan-win-write-file = { $replace ->
+        [yes] 替换
+       *[no] 创建
+    }文件 { $target }（{ $bytes } 字节，{ $certs } 个证书）
+plan-win-set-var = 设置 { $variable } = { $value }
+fix-dry-run-note = （演练：没有任何改动；`{ $command }` 会完全照此执行）
+fix-undo-with = 用 `{ $command }` 撤销。
+fix-variables-reach = 这些变量可到达 { $reached }；在当前 shell 中：`. { $snippet }`。
+fix-variables-not-reached = { $count ->
+        [0] 无法到达：以空环境启动的程序（root 可写的证书包改为直接修补：默认策略）。
+       *[other] 此处无法到达：{ $not }，以及以空环境启动的程序（root 可写的证书包改为直接修补：默认策略）。
+    }
+fix-windows-new-window = 今后启动的程序能看到这些变量；此窗口和已在运行的程序看不到：请打开新窗口。
+fix-advice-heading = trustsync 未更改的内容（由你决定）：
+
+## undo
+
+undo-restored = 已恢复 { $path }
+undo-removed = 已删除 { $path }
+undo-kept = 已保留 { $path }（非空：有人添加了文件）
+undo-block-gone = 注意   { $path }：trustsync 的块已不存在
+undo-nothing = 没有可撤销的内容。
+
+## list
+
+list-col-expires = 到期
+list-col-flags = 标记
+list-col-ca = CA
+list-flag-local = 本机
+list-flag-distrusted = 不受信任
+list-flag-expired = 已过期
+list-summary = 操作系统信任库（{ $flavor }）中 { $total } 个 CA 的 { $shown } 个
+
+## probe
+
+probe-of = 探测
+probe-header = { $probe_of } { $host }（名称 { $name }，对端 { $peer }{ $proxy }{ $protocol }）
+probe-header-proxy = ，经由代理 { $proxy }
+probe-header-saved = { $probe_of } { $name }（已保存的证书链）
+probe-checked-at = 检查时间 { $time }
+probe-chain-heading = 服务器发送的证书链（{ $count ->
+       *[other] { $count } 个证书
+    }）：
+probe-unreadable-certificate = 无法读取的证书：{ $error }
+probe-self-signed-tag = 自签名
+probe-issued-by = 颁发者 { $issuer }
+probe-expired-tag = 已过期
+probe-not-yet-valid-tag = 尚未生效
+probe-chain-state = ，{ $state }
+probe-chain-line = { $subject }（{ $by }；有效期至 { $until }{ $state }）
+probe-field-issuer = 颁发者
+probe-field-valid = 有效期
+probe-field-names = 名称
+probe-issuer-at = 颁发者证书位于：{ $url }
+probe-outcome-heading = 各信任集的结果：
+probe-verification-heading = 各信任集的验证：
+probe-no-trust-sets = （未给出信任集）
+probe-group = { $verified ->
+        [yes] 验证通过
+       *[no] 验证失败
+    }，共 { $count ->
+       *[other] { $count } 个信任集
+    }：{ $who } — { $reason }
+probe-each-of-them = 它们每一个
+probe-next-step = 下一步：{ $step }
+probe-see-verbose = 查看每个信任集各自的结论：trustsync probe -v …
+probe-notes-heading = 备注：
+probe-result-ok = 结果：在所有信任集中都验证通过。
+probe-result-fail = 结果：{ $overall }（{ $total } 个信任集中 { $failing } 个失败）。
+probe-reason-anchored = 锚定于“{ $root }”
+probe-reason-lack = 它们缺少“{ $name }”
+probe-reason-nobody-has = 没有任何信任集有“{ $name }”，服务器也未发送它
+probe-reason-valid = “{ $name }”的有效期为 { $from } .. { $until }
+probe-reason-name = 证书中没有名称“{ $name }”
+probe-verifies-to-root = 可验证到受信任的根证书“{ $root }”。
+probe-untrusted-root = 证书链通向根 CA“{ $root }”，而 { $set } 不信任它。
+probe-unknown-issuer = 证书链通向“{ $issuer }”，而 { $set } 不信任它；服务器没有发送它，本机也没有任何信任集有它（未知的根 CA，或服务器遗漏的中间证书）。
+probe-incomplete-chain = 证书链不完整：服务器发送了“{ $sent }”，但没有发送其颁发者“{ $issuer }”，这是本机任何信任集都没有的中间证书。它发布于 { $urls }。
+probe-self-signed = 服务器证书“{ $name }”是自签名的（它是自己的颁发者），而 { $set } 不信任它。
+probe-not-yet-valid = { $leaf ->
+        [yes] 服务器证书
+       *[no] CA 证书
+    }“{ $name }”尚未生效：有效期从 { $from } 到 { $until }，而本机现在是 { $now }。
+probe-expired = { $leaf ->
+        [yes] 服务器证书
+       *[no] CA 证书
+    }“{ $name }”已于 { $until } 过期（生效于 { $from }）；本机现在是 { $now }。
+probe-step-check-service = 请确认 HOST:PORT 是你要连接的 TLS 服务。
+probe-step-inspection = 如果这是你所在组织的 TLS 检查代理，请向其管理员索取根 CA 证书，与他们核对 SHA-256 指纹，把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。不要关闭证书验证。
+probe-step-hostname = 请使用证书涵盖的名称连接，或请服务器运维人员把“{ $name }”加入证书。（代理或负载均衡器替其他站点应答也会导致这种情况。）
+probe-step-fix-chain = 服务器运维人员必须修复其证书链。
+probe-step-check-clock = 请先检查本机时钟：它显示 { $now }，超出了证书链中大多数证书的有效期。
+probe-step-renew = 服务器运维人员必须续期证书（或安装当前的中间证书）；本机上没有安全的修复办法。
+probe-step-not-yet-valid = 如果本机时钟正确，说明服务器安装了尚未生效的证书；其运维人员必须修正。
+probe-step-self-signed-os-trusts = { $os } 信任此证书：运行 `sudo trustsync fix`，让 { $set } 也信任它。
+probe-step-self-signed = 如果这是你自己的服务器，请给它换一张来自你信任的 CA 的证书。若只想信任这一张证书，请与服务器运维人员核对其 SHA-256（{ $sha256 }），把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。
+probe-step-send-full-chain = 服务器运维人员必须发送完整的证书链：“{ $sent }”之后是中间证书“{ $issuer }”（下载：{ $urls }）。浏览器会自行获取中间证书从而掩盖这个问题；OpenSSL、Python 和 curl 不会。
+probe-step-run-fix = 运行 `sudo trustsync fix`：它让 { $set } 信任 { $os } 所信任的。
+probe-step-trusted-elsewhere = “{ $name }”受 { $by } 信任，但不受 { $os } 信任；trustsync 只从操作系统信任库复制信任。如果你信任此 CA，请把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。
+probe-step-private-ca = 本机没有任何信任集信任“{ $name }”。如果它是你信任的私有 CA，请把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。
