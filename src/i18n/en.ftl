@@ -149,6 +149,7 @@ list-summary = { $shown } of the { $total } CAs in the OS store ({ $flavor })
 probe-of = Probe of
 probe-header = { $probe_of } { $host } (name { $name }, peer { $peer }{ $proxy }{ $protocol })
 probe-header-proxy = , via proxy { $proxy }
+probe-header-protocol = , { $protocol }
 probe-header-saved = { $probe_of } { $name } (saved chain)
 probe-checked-at = Checked at { $time }
 probe-chain-heading = Chain sent by the server ({ $count ->

@@ -147,6 +147,7 @@ list-summary = 操作系统信任库（{ $flavor }）中 { $total } 个 CA 的 {
 probe-of = 探测
 probe-header = { $probe_of } { $host }（名称 { $name }，对端 { $peer }{ $proxy }{ $protocol }）
 probe-header-proxy = ，经由代理 { $proxy }
+probe-header-protocol = ，{ $protocol }
 probe-header-saved = { $probe_of } { $name }（已保存的证书链）
 probe-checked-at = 检查时间 { $time }
 probe-chain-heading = 服务器发送的证书链（{ $count ->

@@ -520,10 +520,9 @@ fn header(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String 
                 proxy = c.proxy.as_deref().map_or(String::new(), |p| {
                     t!("probe-header-proxy", proxy = escape(p))
                 }),
-                protocol = c
-                    .protocol
-                    .as_deref()
-                    .map_or(String::new(), |v| format!(", {}", escape(v)))
+                protocol = c.protocol.as_deref().map_or(String::new(), |v| {
+                    t!("probe-header-protocol", protocol = escape(v))
+                })
             );
             out += "\n";
         }
