@@ -114,28 +114,22 @@ impl DiscoveryArgs {
                 .iter()
                 .find(|r| std::fs::symlink_metadata(r).is_err())
             {
-                printer.fail(
+                printer.fail_msg(
                     "runtime-not-found",
-                    &format!("--runtime {}: no such file or directory", r.display()),
+                    &msg!("error-runtime-not-found", path = r.display().to_string()),
                 );
                 return Err(2);
             }
         }
         let status = crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
-            printer.fail(
-                "store-unreadable",
-                &format!("cannot read the OS trust store: {e}"),
-            );
+            store_unreadable(printer, &e);
             2u8
         })?;
         if live {
             if let Some(r) = self.runtimes.iter().find(|r| !names_a_row(r, &status)) {
-                printer.fail(
+                printer.fail_msg(
                     "not-a-runtime",
-                    &format!(
-                        "--runtime {}: not an interpreter, venv, openssl binary or CA bundle trustsync knows",
-                        r.display()
-                    ),
+                    &msg!("error-not-a-runtime", path = r.display().to_string()),
                 );
                 return Err(2);
             }
@@ -524,7 +518,7 @@ pub fn main() -> ExitCode {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Printer::new(json).fail("internal-error", &format!("internal error: {what}"));
+            Printer::new(json).fail_msg("internal-error", &msg!("error-internal", what = what));
             2
         });
     printer::finish(name, json, code);
@@ -628,7 +622,7 @@ fn run(command: Command) -> u8 {
         }
         #[cfg(not(any(unix, windows)))]
         Command::Undo { .. } => {
-            Printer::new(false).warn("undo is not available on this OS yet");
+            Printer::new(false).warn_msg(&msg!("error-undo-unavailable"));
             2
         }
         Command::Probe {
@@ -650,7 +644,7 @@ fn run(command: Command) -> u8 {
         Command::Hook { action } => hook::hook(action),
         #[cfg(not(unix))]
         Command::Hook { .. } => {
-            Printer::new(false).warn("hooks are for Linux and macOS package managers; on Windows, schedule `trustsync fix --yes`");
+            Printer::new(false).warn_msg(&msg!("error-hooks-windows"));
             2
         }
         Command::Completions { shell } => {
@@ -746,15 +740,20 @@ fn probe(
     probe::exit_code(&outcome) as u8
 }
 
+/// The failure line of a run that could not read the OS store.
+fn store_unreadable(printer: &Printer, e: &dyn std::fmt::Display) {
+    printer.fail_msg(
+        "store-unreadable",
+        &msg!("error-store-unreadable", error = e.to_string()),
+    );
+}
+
 /// `trustsync list`: the store, filtered, printed; the exit code by what matched.
 fn list(printer: &Printer, root: &Path, filter: &crate::commands::list::Filter) -> u8 {
     let os = match crate::model::system::OsStore::read(root) {
         Ok(os) => os,
         Err(e) => {
-            printer.fail(
-                "store-unreadable",
-                &format!("cannot read the OS trust store: {e}"),
-            );
+            store_unreadable(printer, &e);
             return 2;
         }
     };

@@ -139,15 +139,30 @@ impl Printer {
     /// hook's log must say why it failed). Not for progress or advice: those are data.
     /// The whole line is escaped: it names files and quotes other programs.
     pub fn warn(&self, line: &str) {
-        record_failure(GENERIC_FAILURE, line);
-        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+        self.say_failure(GENERIC_FAILURE, line, line);
+    }
+
+    /// [`Printer::fail`] with a catalogue message: stderr in the run's language, the
+    /// error document's `message` in English (`--json` is never translated).
+    pub fn fail_msg(&self, code: &'static str, line: &crate::i18n::Msg) {
+        self.say_failure(code, &line.en(), &line.text());
+    }
+
+    /// [`Printer::warn`] with a catalogue message (see [`Printer::fail_msg`]).
+    pub fn warn_msg(&self, line: &crate::i18n::Msg) {
+        self.say_failure(GENERIC_FAILURE, &line.en(), &line.text());
     }
 
     /// [`Printer::warn`] with the stable code the error document carries (`store-unreadable`,
     /// `lock-held`, …) when this failure ends the run.
     pub fn fail(&self, code: &'static str, line: &str) {
-        record_failure(code, line);
-        self.warn(line);
+        self.say_failure(code, line, line);
+    }
+
+    /// Records the failure (`english`, for the error document) and prints `shown`.
+    fn say_failure(&self, code: &'static str, english: &str, shown: &str) {
+        record_failure(code, english);
+        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(shown));
     }
 
     /// "Where I looked", for `status -v`: talk, so on stderr.
@@ -584,11 +599,13 @@ impl Printer {
         }
         self.data(&r.render_human());
         if let Some(e) = &r.error {
-            let verb = match r.outcome {
-                crate::commands::manage::Outcome::Refused => "refused",
-                _ => "failed",
-            };
-            self.warn(&format!("{} {verb}: {}", r.command, e.message));
+            let refused = matches!(r.outcome, crate::commands::manage::Outcome::Refused);
+            self.warn_msg(&msg!(
+                "manage-error",
+                command = r.command,
+                refused = if refused { "yes" } else { "no" },
+                error = &e.message
+            ));
         }
     }
 

@@ -214,3 +214,44 @@ probe-step-send-full-chain = The server's operator must send the full chain: '{ 
 probe-step-run-fix = Run `sudo trustsync fix`: it makes { $set } trust what the { $os } trusts.
 probe-step-trusted-elsewhere = '{ $name }' is trusted by { $by } but not by the { $os }; trustsync copies trust from the OS store only. If you trust this CA, add it to the OS trust store, then run `sudo trustsync fix`.
 probe-step-private-ca = No trust set on this machine trusts '{ $name }'. If it is a private CA you trust, add it to the OS trust store, then run `sudo trustsync fix`.
+
+## The one-line errors on stderr (the error document's `message` is their English text)
+
+error-runtime-not-found = --runtime { $path }: no such file or directory
+error-not-a-runtime = --runtime { $path }: not an interpreter, venv, openssl binary or CA bundle trustsync knows
+error-store-unreadable = cannot read the OS trust store: { $error }
+error-internal = internal error: { $what }
+error-undo-unavailable = undo is not available on this OS yet
+error-fix-unavailable = fix is not available on this OS yet
+error-hooks-windows = hooks are for Linux and macOS package managers; on Windows, schedule `trustsync fix --yes`
+error-fix-option-windows = fix: { $flag } is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)
+error-hook-needs-root = hook { $what } writes system files and needs root: sudo trustsync hook { $what }
+error-hook-binary-unknown = hook install: cannot tell where trustsync is: { $error }
+fix-hooks-refreshed = hooks brought up to date ({ $count } file(s)); see `trustsync hook status`
+fix-hooks-not-refreshed = fix: the hooks were not brought up to date: { $error }; run `sudo trustsync hook install`
+fix-not-applied-no-terminal = not applied: pass --yes to apply without a terminal to confirm on
+fix-prompt = Apply these { $count } changes? [y/N]
+fix-nothing-changed = nothing changed
+
+## add / remove
+
+manage-the-os-store = the OS store
+manage-added = added    { $subject } (SHA-256 { $short }…) to { $at }
+manage-present = present  { $subject } (SHA-256 { $short }…) was already in { $at }
+manage-removed = removed  { $subject } (SHA-256 { $short }…) from { $at }
+manage-kept = kept     { $subject } (SHA-256 { $short }…): trusted through something trustsync did not add
+manage-already-trusted = trusted  { $subject } (SHA-256 { $short }…) is already trusted by the OS store; nothing to do
+manage-ran = ran      { $command }{ $has_said ->
+        [no] {""}
+       *[yes] : { $said }
+    }
+manage-not-present = The OS store does not trust SHA-256 { $sha256 }; nothing to remove.
+manage-note = note: { $note }
+manage-next = Next: { $step }.
+manage-next-step = runtimes with a CA bundle of their own do not see this yet: run `sudo trustsync fix` (preview with `trustsync fix --dry-run`)
+manage-next-step-windows = runtimes with a CA bundle of their own do not see this yet: `trustsync status` lists them
+manage-take-out = Take it out again with `{ $sudo }trustsync remove { $sha256 }`.
+manage-error = { $command } { $refused ->
+        [yes] refused
+       *[no] failed
+    }: { $error }

@@ -210,3 +210,44 @@ probe-step-send-full-chain = 服务器运维人员必须发送完整的证书链
 probe-step-run-fix = 运行 `sudo trustsync fix`：它让 { $set } 信任 { $os } 所信任的。
 probe-step-trusted-elsewhere = “{ $name }”受 { $by } 信任，但不受 { $os } 信任；trustsync 只从操作系统信任库复制信任。如果你信任此 CA，请把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。
 probe-step-private-ca = 本机没有任何信任集信任“{ $name }”。如果它是你信任的私有 CA，请把它添加到操作系统信任库，然后运行 `sudo trustsync fix`。
+
+## The one-line errors on stderr (the error document's `message` is their English text)
+
+error-runtime-not-found = --runtime { $path }：没有这个文件或目录
+error-not-a-runtime = --runtime { $path }：不是 trustsync 认识的解释器、venv、openssl 程序或 CA 证书包
+error-store-unreadable = 无法读取操作系统信任库：{ $error }
+error-internal = 内部错误：{ $what }
+error-undo-unavailable = 此操作系统暂不支持 undo
+error-fix-unavailable = 此操作系统暂不支持 fix
+error-hooks-windows = 钩子用于 Linux 和 macOS 的包管理器；在 Windows 上请定时运行 `trustsync fix --yes`
+error-fix-option-windows = fix：{ $flag } 在 Windows 上不可用（在那里，fix 写入一个托管证书包并设置运行时读取的变量）
+error-hook-needs-root = hook { $what } 要写入系统文件，需要 root：sudo trustsync hook { $what }
+error-hook-binary-unknown = hook install：无法确定 trustsync 的位置：{ $error }
+fix-hooks-refreshed = 钩子已更新（{ $count } 个文件）；参见 `trustsync hook status`
+fix-hooks-not-refreshed = fix：钩子未能更新：{ $error }；请运行 `sudo trustsync hook install`
+fix-not-applied-no-terminal = 未应用：没有可供确认的终端时，请加 --yes 直接应用
+fix-prompt = 要应用这 { $count } 项更改吗？[y/N]
+fix-nothing-changed = 没有做任何更改
+
+## add / remove
+
+manage-the-os-store = 操作系统信任库
+manage-added = 已添加 { $subject }（SHA-256 { $short }…）到 { $at }
+manage-present = 已存在 { $subject }（SHA-256 { $short }…）本来就在 { $at } 中
+manage-removed = 已删除 { $subject }（SHA-256 { $short }…），自 { $at }
+manage-kept = 已保留 { $subject }（SHA-256 { $short }…）：它经由非 trustsync 添加的途径受信任
+manage-already-trusted = 已信任 { $subject }（SHA-256 { $short }…）已受操作系统信任库信任；无事可做
+manage-ran = 已运行 { $command }{ $has_said ->
+        [no] {""}
+       *[yes] ：{ $said }
+    }
+manage-not-present = 操作系统信任库不信任 SHA-256 { $sha256 }；没有可删除的。
+manage-note = 注意：{ $note }
+manage-next = 下一步：{ $step }。
+manage-next-step = 自带 CA 证书包的运行时还看不到这项更改：请运行 `sudo trustsync fix`（先用 `trustsync fix --dry-run` 预览）
+manage-next-step-windows = 自带 CA 证书包的运行时还看不到这项更改：`trustsync status` 会列出它们
+manage-take-out = 要再次删除它：`{ $sudo }trustsync remove { $sha256 }`。
+manage-error = { $command } { $refused ->
+        [yes] 被拒绝
+       *[no] 失败
+    }：{ $error }
