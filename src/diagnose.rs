@@ -78,6 +78,14 @@ impl Problem {
     pub fn text(&self) -> String {
         crate::i18n::shown(self.msg.as_ref(), &self.message)
     }
+
+    /// The message as an argument of another one, rendered in that one's language.
+    pub fn as_arg(&self) -> crate::i18n::Arg {
+        match &self.msg {
+            Some(m) => m.clone().into(),
+            None => self.message.as_str().into(),
+        }
+    }
 }
 
 /// The verdict `problems` make, with them put in the order reports show: the problem that

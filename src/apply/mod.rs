@@ -55,10 +55,20 @@ impl Advice {
 
     /// [`Advice::for_runtime`] with a catalogue message.
     pub fn said(d: &Diagnosis, code: &'static str, msg: crate::i18n::Msg) -> Advice {
+        Advice::about(
+            &format!("{} {}", d.runtime.kind.as_str(), d.runtime.label),
+            code,
+            msg,
+        )
+    }
+
+    /// Advice about something that is not one runtime (`login shells`, `sudo`).
+    pub fn about(runtime: &str, code: &'static str, msg: crate::i18n::Msg) -> Advice {
         Advice {
+            runtime: runtime.to_string(),
+            code,
             message: msg.en(),
             msg: Some(msg),
-            ..Advice::for_runtime(d, code, String::new())
         }
     }
 

@@ -383,7 +383,7 @@ pub(super) fn annotate_fix_outlook(
                 .advice
                 .iter()
                 .filter(|a| a.runtime == who && planned.advice.contains(&a.code))
-                .map(|a| a.message.clone())
+                .map(crate::apply::Advice::text)
                 .collect(),
         });
     }

@@ -255,3 +255,22 @@ manage-error = { $command } { $refused ->
         [yes] refused
        *[no] failed
     }: { $error }
+
+## fix: advice (what trustsync leaves to the user)
+
+advice-profile-not-read = macOS shells do not read /etc/profile.d: add `. { $snippet }` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps
+advice-sudo-env-file-set = a sudoers file already sets env_file, so trustsync adds none: add the variables of { $file } to that file for `sudo` to pass them on
+advice-etc-environment-not-changed = { $file } is the OS's file, so trustsync leaves it alone: rerun with `--etc-environment` to add the variables there for su, login, ssh and cron (pam_env)
+advice-pam-environment-odd = { $file } is not a regular file, so trustsync leaves it alone; sudo, su and cron will not get the variables
+advice-cannot-see-runtime = trustsync cannot tell where this runtime looks ({ $why }); nothing changed for it
+advice-curl-ca-bundle-empty = it verifies nothing because $CURL_CA_BUNDLE is set but empty{ $origin }: unset it (trustsync does not change a variable it did not set)
+advice-verification-off = { $said }: remove that setting (trustsync does not edit configuration it did not write)
+advice-config-set-elsewhere = { $origin } decides where it looks; point it at { $bundle }, or remove the setting (trustsync does not edit configuration it did not write)
+advice-variable-set-elsewhere = ${ $variable } is set outside trustsync{ $origin }; point it at { $bundle } (or { $managed } after `sudo trustsync fix`), or unset it
+advice-variables-decide = { $variables } decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime
+advice-reported-by-user = where it looks was reported by a program that belongs to uid { $uid }; as root, trustsync does not write where another user's program points. That user can run `trustsync fix` themselves, or point the runtime at { $bundle }
+advice-extra-cas-kept-bundle = it trusts CAs the OS does not; trustsync withdraws only what it added itself. { $target } holds only OS CAs: point the runtime at it to drop the rest
+advice-extra-cas-kept-dir = it trusts CAs the OS does not; trustsync withdraws only the entries it made itself: remove the others from its files, or accept them
+advice-no-variable = this package has no variable to point it at another bundle, and root does not write its file (another user's directory, or a link): configure the application, or run `trustsync fix` as the file's owner
+advice-not-a-file = { $target } is not a regular file; not patched
+advice-no-capath = this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle

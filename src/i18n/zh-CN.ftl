@@ -251,3 +251,22 @@ manage-error = { $command } { $refused ->
         [yes] 被拒绝
        *[no] 失败
     }：{ $error }
+
+## fix: advice (what trustsync leaves to the user)
+
+advice-profile-not-read = macOS 的 shell 不读取 /etc/profile.d：请把 `. { $snippet }` 加入 /etc/zshrc（以及 /etc/bashrc），或为图形界面程序用 `launchctl setenv` 设置这些变量
+advice-sudo-env-file-set = 已有 sudoers 文件设置了 env_file，因此 trustsync 不再添加：请把 { $file } 中的变量加入那个文件，`sudo` 才会传递它们
+advice-etc-environment-not-changed = { $file } 属于操作系统，trustsync 不改动它：如需让 su、login、ssh 和 cron（pam_env）获得这些变量，请加 `--etc-environment` 重新运行
+advice-pam-environment-odd = { $file } 不是普通文件，trustsync 不改动它；sudo、su 和 cron 将得不到这些变量
+advice-cannot-see-runtime = trustsync 无法判断此运行时在哪里查找证书（{ $why }）；没有为它做任何更改
+advice-curl-ca-bundle-empty = 它什么都不验证，因为 $CURL_CA_BUNDLE 已设置但为空{ $origin }：请取消设置（trustsync 不改动不是它设置的变量）
+advice-verification-off = { $said }：请删除该设置（trustsync 不编辑不是它写入的配置）
+advice-config-set-elsewhere = { $origin } 决定它在哪里查找证书；请把它指向 { $bundle }，或删除该设置（trustsync 不编辑不是它写入的配置）
+advice-variable-set-elsewhere = ${ $variable } 是在 trustsync 之外设置的{ $origin }；请把它指向 { $bundle }（或在 `sudo trustsync fix` 之后指向 { $managed }），或取消设置
+advice-variables-decide = { $variables } 决定它在哪里查找证书，且是在 trustsync 之外设置的；请修正该变量（见它自己的那一行），而不是修正此运行时
+advice-reported-by-user = 它的查找位置由属于 uid { $uid } 的程序报告；以 root 身份运行时，trustsync 不会写入其他用户的程序所指的位置。该用户可以自己运行 `trustsync fix`，或把此运行时指向 { $bundle }
+advice-extra-cas-kept-bundle = 它信任操作系统不信任的 CA；trustsync 只撤回它自己添加的。{ $target } 只含操作系统的 CA：把此运行时指向它即可去掉其余的
+advice-extra-cas-kept-dir = 它信任操作系统不信任的 CA；trustsync 只撤回它自己创建的条目：请从其文件中删除其他条目，或接受它们
+advice-no-variable = 此软件包没有可以让它改用其他证书包的变量，而 root 也不会写入它的文件（其他用户的目录，或链接）：请配置该应用程序，或以文件所有者身份运行 `trustsync fix`
+advice-not-a-file = { $target } 不是普通文件；未修补
+advice-no-capath = 此运行时不读取任何证书目录；请把 SSL_CERT_FILE 指向操作系统的证书包

@@ -15,7 +15,7 @@ impl Builder<'_> {
         let store = match java::store_fix(&d.runtime) {
             StoreFix::Advise(message) => {
                 if !d.missing.is_empty() {
-                    self.advise(d, "java-store", message);
+                    self.advise_words(d, "java-store", message);
                 }
                 return Ok(());
             }
@@ -25,7 +25,7 @@ impl Builder<'_> {
         if self.opts.strategy == Strategy::Env {
             if !d.missing.is_empty() {
                 let why = format!("--strategy env sets variables, and no variable every JVM reads can add CAs to {}", target.display());
-                self.advise(d, "java-store", java::owner_advice(&target, &why));
+                self.advise_words(d, "java-store", java::owner_advice(&target, &why));
             }
             return Ok(());
         }
@@ -39,7 +39,7 @@ impl Builder<'_> {
             Ok(None) => {}
             Err(why) => {
                 if !d.missing.is_empty() {
-                    self.advise(d, "java-store", java::owner_advice(&target, &why));
+                    self.advise_words(d, "java-store", java::owner_advice(&target, &why));
                 }
             }
         }
