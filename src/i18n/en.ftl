@@ -274,3 +274,25 @@ advice-extra-cas-kept-dir = it trusts CAs the OS does not; trustsync withdraws o
 advice-no-variable = this package has no variable to point it at another bundle, and root does not write its file (another user's directory, or a link): configure the application, or run `trustsync fix` as the file's owner
 advice-not-a-file = { $target } is not a regular file; not patched
 advice-no-capath = this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle
+
+## Runtime families: what discovery found
+
+note-not-executed = not run as root because { $reason }
+note-npm-strict-ssl-off = strict-ssl=false in { $at }: npm accepts any certificate
+note-node-probe-failed = could not ask it how it was built: { $error }
+note-node-options-refused = $NODE_OPTIONS has --use-system-ca, which node { $version } does not know: it refuses to start ("bad option"); that option needs v22.15 or v23.9 and later
+note-node-roots-unknown = node { $version } is older than 12.3 and cannot list its compiled-in roots
+note-node-extra-ca-missing = $NODE_EXTRA_CA_CERTS names { $file }, which is not a readable file: node warns and starts without it
+note-java-store-missing = ${ $variable } names the truststore { $path }, which is not a file: JSSE uses { $default } instead
+note-pip-trusted-host = pip checks no certificate for { $hosts } (`trusted-host` in { $origin }): anyone in the path can answer for them; remove it once pip trusts the CA
+note-truststore-fallback = OpenSSL's default paths hold nothing, so truststore falls back to { $path }
+note-probe-failed = could not ask it where it looks: { $error }
+note-no-ssl-module = this Python has no working ssl module ({ $error }): it cannot verify TLS at all
+note-truststore-injected = { $by } injects truststore: `ssl` and requests verify through it
+note-unverified-context = { $by } sets ssl._create_default_https_context to the unverified one: urllib.request and http.client accept any certificate; remove that line once the CA is trusted
+note-pythonhttpsverify = PYTHONHTTPSVERIFY=0 and this Python honours it (PEP 493, as RHEL patches it): urllib.request and http.client accept any certificate; unset it once the CA is trusted
+note-certifi-missing = requests is installed but certifi is not: requests cannot verify anything until it is
+note-requests-curl-empty = requests { $version } takes CURL_CA_BUNDLE="" (set but empty) as `verify=False`: every HTTPS connection is accepted without checking the server; unset the variable (or upgrade requests to 2.28 or later)
+note-not-executed-user = not run as root because { $reason }; run `trustsync status` as that user to check it
+note-no-openssldir = `openssl version -d` printed no OPENSSLDIR
+note-empty-variable = ${ $variable } is set but empty: OpenSSL then reads nothing in place of { $default }

@@ -270,3 +270,25 @@ advice-extra-cas-kept-dir = 它信任操作系统不信任的 CA；trustsync 只
 advice-no-variable = 此软件包没有可以让它改用其他证书包的变量，而 root 也不会写入它的文件（其他用户的目录，或链接）：请配置该应用程序，或以文件所有者身份运行 `trustsync fix`
 advice-not-a-file = { $target } 不是普通文件；未修补
 advice-no-capath = 此运行时不读取任何证书目录；请把 SSL_CERT_FILE 指向操作系统的证书包
+
+## Runtime families: what discovery found
+
+note-not-executed = 未以 root 身份运行，因为{ $reason }
+note-npm-strict-ssl-off = { $at } 中有 strict-ssl=false：npm 接受任何证书
+note-node-probe-failed = 无法询问它的构建方式：{ $error }
+note-node-options-refused = $NODE_OPTIONS 含有 --use-system-ca，而 node { $version } 不认识它：它拒绝启动（"bad option"）；该选项需要 v22.15 或 v23.9 及以上
+note-node-roots-unknown = node { $version } 早于 12.3，无法列出其内置的根证书
+note-node-extra-ca-missing = $NODE_EXTRA_CA_CERTS 指向 { $file }，它不是可读的文件：node 会发出警告并在没有它的情况下启动
+note-java-store-missing = ${ $variable } 指向信任库 { $path }，它不是文件：JSSE 改用 { $default }
+note-pip-trusted-host = pip 不检查 { $hosts } 的任何证书（{ $origin } 中的 `trusted-host`）：路径上的任何人都能冒充它们；待 pip 信任该 CA 后请删除此设置
+note-truststore-fallback = OpenSSL 的默认路径中什么也没有，因此 truststore 退而使用 { $path }
+note-probe-failed = 无法询问它在哪里查找证书：{ $error }
+note-no-ssl-module = 此 Python 没有可用的 ssl 模块（{ $error }）：它根本无法验证 TLS
+note-truststore-injected = { $by } 注入了 truststore：`ssl` 和 requests 通过它验证
+note-unverified-context = { $by } 把 ssl._create_default_https_context 设为不验证的版本：urllib.request 和 http.client 接受任何证书；待该 CA 受信任后请删除那一行
+note-pythonhttpsverify = PYTHONHTTPSVERIFY=0，且此 Python 遵从它（PEP 493，RHEL 的补丁）：urllib.request 和 http.client 接受任何证书；待该 CA 受信任后请取消设置
+note-certifi-missing = 已安装 requests 但未安装 certifi：在安装之前 requests 什么都无法验证
+note-requests-curl-empty = requests { $version } 把 CURL_CA_BUNDLE=""（已设置但为空）当作 `verify=False`：所有 HTTPS 连接都不检查服务器就被接受；请取消设置该变量（或把 requests 升级到 2.28 及以上）
+note-not-executed-user = 未以 root 身份运行，因为{ $reason }；请以该用户身份运行 `trustsync status` 来检查它
+note-no-openssldir = `openssl version -d` 没有输出 OPENSSLDIR
+note-empty-variable = ${ $variable } 已设置但为空：OpenSSL 因此不读取任何内容，而不是 { $default }

@@ -149,6 +149,18 @@ pub struct Note {
     pub fatal: bool,
 }
 
+impl Note {
+    /// A note said with a catalogue message (English in `message`, for `--json`).
+    pub fn said(code: &'static str, msg: crate::i18n::Msg, fatal: bool) -> Note {
+        Note {
+            code,
+            message: msg.en(),
+            msg: Some(msg),
+            fatal,
+        }
+    }
+}
+
 impl Runtime {
     pub fn new(kind: RuntimeKind, path: PathBuf, label: String) -> Runtime {
         Runtime {

@@ -195,16 +195,16 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
             path
         }
         Some((path, var)) => {
-            rt.notes.push(Note {
-                msg: None,
-                code: "java-store-missing",
-                message: format!(
-                    "${var} names the truststore {}, which is not a file: JSSE uses {} instead",
-                    path.display(),
-                    default.display()
+            rt.notes.push(Note::said(
+                "java-store-missing",
+                msg!(
+                    "note-java-store-missing",
+                    variable = var,
+                    path = path.display().to_string(),
+                    default = default.display().to_string()
                 ),
-                fatal: false,
-            });
+                false,
+            ));
             default
         }
         None => default,

@@ -115,16 +115,15 @@ pub(super) fn runtime(
     }
     if let Some(hosts) = &settings.trusted_host {
         let list: Vec<&str> = hosts.value.split_whitespace().collect();
-        p.notes.push(Note {
-            msg: None,
-            code: "verification-off",
-            message: format!(
-                "pip checks no certificate for {} (`trusted-host` in {}): anyone in the path can answer for them; remove it once pip trusts the CA",
-                list.join(", "),
-                hosts.origin
+        p.notes.push(Note::said(
+            "verification-off",
+            msg!(
+                "note-pip-trusted-host",
+                hosts = list.join(", "),
+                origin = hosts.origin.to_string()
             ),
-            fatal: true,
-        });
+            true,
+        ));
     }
     p
 }
