@@ -268,7 +268,7 @@ impl Printer {
         for w in &s.warnings {
             out.push_str(&format!(
                 "  {}\n",
-                t!("status-warning", warning = escape(w))
+                t!("status-warning", warning = escape(&w.text()))
             ));
         }
         if let Some(gap) = &s.behind_reference {

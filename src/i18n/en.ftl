@@ -296,3 +296,23 @@ note-requests-curl-empty = requests { $version } takes CURL_CA_BUNDLE="" (set bu
 note-not-executed-user = not run as root because { $reason }; run `trustsync status` as that user to check it
 note-no-openssldir = `openssl version -d` printed no OPENSSLDIR
 note-empty-variable = ${ $variable } is set but empty: OpenSSL then reads nothing in place of { $default }
+
+## The OS store's warnings
+
+warning-clock = the clock looks wrong: it says { $date }, and { $expired } of the { $total } CAs in the OS store have expired by then, { $future } are not yet valid; every TLS connection will fail until the time is right (check `timedatectl` or the host's time)
+warning-local-ca-refused = locally added CA '{ $name }': every OpenSSL client (Python, requests, pip, curl) refuses it: { $why }; it must be re-issued
+warning-local-ca-strict = locally added CA '{ $name }': Python 3.13+ (`ssl`, and requests with urllib3 2.3+) refuses it under VERIFY_X509_STRICT: { $why }; older clients and pip accept it; re-issue it to keep working after a Python upgrade
+warning-local-ca-expired = locally added CA '{ $name }' expired on { $date }: no client accepts what it issues
+warning-local-ca-not-yet = locally added CA '{ $name }' is not valid before { $date }
+
+## probe: notes on the whole chain
+
+probe-note-unusable-roots = some trusted certificates could not be used as roots and were skipped: { $sets }
+probe-name-no-host = The certificate names no host (no subject alternative names; TLS libraries ignore the subject CN '{ $cn }'), so it cannot match '{ $name }'.
+probe-name-mismatch = The certificate is for { $names } but the name asked was '{ $name }'.
+probe-reasons-and = { $first }; { $rest }
+probe-note-inspection = No trust set here trusts '{ $name }' ({ $reasons }): this looks like a TLS-inspecting proxy (corporate firewall, antivirus, debugging proxy) re-signing the connection, or a private CA.
+probe-reason-product = its name contains "{ $product }"
+probe-reason-not-public = it is not a well-known public CA
+probe-reason-proxy = a proxy is in use (HTTPS_PROXY or --proxy)
+probe-note-clock = This machine's clock says { $now }, which is outside the validity of most certificates seen: the clock may be wrong (check date, time zone and NTP) before blaming the server.

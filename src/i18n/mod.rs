@@ -192,6 +192,43 @@ pub fn shown(msg: Option<&Msg>, english: &str) -> String {
     msg.map_or_else(|| english.to_string(), Msg::text)
 }
 
+/// A report's sentence that may come from the catalogue or in words from elsewhere (a
+/// platform reader's error): serialized as its English text, shown in the run's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub en: String,
+    pub msg: Option<Msg>,
+}
+
+impl Said {
+    /// Text that is not in the catalogue: the same in every language.
+    pub fn words(text: String) -> Said {
+        Said {
+            en: text,
+            msg: None,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        shown(self.msg.as_ref(), &self.en)
+    }
+}
+
+impl From<Msg> for Said {
+    fn from(m: Msg) -> Said {
+        Said {
+            en: m.en(),
+            msg: Some(m),
+        }
+    }
+}
+
+impl serde::Serialize for Said {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.en)
+    }
+}
+
 /// A [`Msg`]: `msg!("id", name = value, …)`.
 #[macro_export]
 macro_rules! msg {

@@ -292,3 +292,23 @@ note-requests-curl-empty = requests { $version } 把 CURL_CA_BUNDLE=""（已设�
 note-not-executed-user = 未以 root 身份运行，因为{ $reason }；请以该用户身份运行 `trustsync status` 来检查它
 note-no-openssldir = `openssl version -d` 没有输出 OPENSSLDIR
 note-empty-variable = ${ $variable } 已设置但为空：OpenSSL 因此不读取任何内容，而不是 { $default }
+
+## The OS store's warnings
+
+warning-clock = 时钟似乎不对：它显示 { $date }，而此时操作系统信任库 { $total } 个 CA 中有 { $expired } 个已过期、{ $future } 个尚未生效；在时间校正之前所有 TLS 连接都会失败（请检查 `timedatectl` 或宿主机的时间）
+warning-local-ca-refused = 本机添加的 CA“{ $name }”：所有 OpenSSL 客户端（Python、requests、pip、curl）都拒绝它：{ $why }；必须重新签发
+warning-local-ca-strict = 本机添加的 CA“{ $name }”：Python 3.13+（`ssl`，以及使用 urllib3 2.3+ 的 requests）在 VERIFY_X509_STRICT 下拒绝它：{ $why }；较旧的客户端和 pip 接受它；请重新签发，以免升级 Python 后失效
+warning-local-ca-expired = 本机添加的 CA“{ $name }”已于 { $date } 过期：任何客户端都不接受它签发的证书
+warning-local-ca-not-yet = 本机添加的 CA“{ $name }”在 { $date } 之前无效
+
+## probe: notes on the whole chain
+
+probe-note-unusable-roots = 有些受信任的证书无法用作根证书，已跳过：{ $sets }
+probe-name-no-host = 该证书没有列出任何主机名（没有使用者可选名称；TLS 库忽略使用者 CN“{ $cn }”），因此无法匹配“{ $name }”。
+probe-name-mismatch = 该证书用于 { $names }，但请求的名称是“{ $name }”。
+probe-reasons-and = { $first }；{ $rest }
+probe-note-inspection = 这里没有任何信任集信任“{ $name }”（{ $reasons }）：看起来是 TLS 检查代理（企业防火墙、杀毒软件、调试代理）在重新签发连接的证书，或是私有 CA。
+probe-reason-product = 它的名称包含“{ $product }”
+probe-reason-not-public = 它不是知名的公共 CA
+probe-reason-proxy = 正在使用代理（HTTPS_PROXY 或 --proxy）
+probe-note-clock = 本机时钟显示 { $now }，超出了所见大多数证书的有效期：在归咎于服务器之前，请先检查时钟（日期、时区和 NTP）。

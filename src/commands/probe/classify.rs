@@ -62,13 +62,10 @@ pub fn analyse(
         .map(|s| format!("{} ({})", s.label, s.unusable))
         .collect();
     if !unusable.is_empty() {
-        notes.push(Note {
-            code: NoteCode::UnusableRoots,
-            message: format!(
-                "some trusted certificates could not be used as roots and were skipped: {}",
-                unusable.join(", ")
-            ),
-        });
+        notes.push(Note::said(
+            NoteCode::UnusableRoots,
+            msg!("probe-note-unusable-roots", sets = unusable.join(", ")),
+        ));
     }
 
     let verdicts = match parsed.first() {
@@ -272,18 +269,18 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn name_message(&self) -> String {
+    fn name_message(&self) -> crate::i18n::Msg {
         if self.leaf.names.is_empty() {
-            format!(
-                "The certificate names no host (no subject alternative names; TLS libraries \
-                 ignore the subject CN '{}'), so it cannot match '{}'.",
-                self.leaf.display_name, self.name
+            msg!(
+                "probe-name-no-host",
+                cn = &self.leaf.display_name,
+                name = self.name
             )
         } else {
-            format!(
-                "The certificate is for {} but the name asked was '{}'.",
-                self.leaf.names.join(", "),
-                self.name
+            msg!(
+                "probe-name-mismatch",
+                names = self.leaf.names.join(", "),
+                name = self.name
             )
         }
     }
@@ -302,10 +299,7 @@ impl<'a> Analysis<'a> {
                 .iter()
                 .any(|v| v.code != Code::HostnameMismatch && !v.verified)
         {
-            notes.push(Note {
-                code: NoteCode::HostnameMismatch,
-                message: self.name_message(),
-            });
+            notes.push(Note::said(NoteCode::HostnameMismatch, self.name_message()));
         }
 
         if trusted_by.is_empty() {
@@ -319,15 +313,16 @@ impl<'a> Analysis<'a> {
                 // is an untrusted root and nothing suggests interception.
                 if !reasons.is_empty() {
                     let ca_name = ca.name.clone();
-                    notes.push(Note {
-                        code: NoteCode::TlsInspectionSuspected,
-                        message: format!(
-                            "No trust set here trusts '{ca_name}' ({}): this looks like a \
-                             TLS-inspecting proxy (corporate firewall, antivirus, debugging \
-                             proxy) re-signing the connection, or a private CA.",
-                            reasons.join("; ")
-                        ),
+                    // "A; B; C", each separator the language's own.
+                    let mut reasons = reasons.into_iter().rev();
+                    let last = reasons.next().expect("not empty");
+                    let reasons = reasons.fold(last, |rest, first| {
+                        msg!("probe-reasons-and", first = first, rest = rest)
                     });
+                    notes.push(Note::said(
+                        NoteCode::TlsInspectionSuspected,
+                        msg!("probe-note-inspection", name = ca_name, reasons = reasons),
+                    ));
                     let step = msg!("probe-step-inspection");
                     for v in verdicts
                         .iter_mut()
@@ -363,7 +358,7 @@ impl<'a> Analysis<'a> {
                 Some(_) => Verdict {
                     anchor: anchor.clone(),
                     hostname: Some(self.name_detail()),
-                    ..verdict(set, Code::HostnameMismatch, self.name_message())
+                    ..verdict_said(set, Code::HostnameMismatch, self.name_message())
                 }
                 .with_step(msg!("probe-step-hostname", name = self.name)),
             },
@@ -547,7 +542,7 @@ impl<'a> Analysis<'a> {
     }
 
     /// Why the CA at the top looks like a TLS-inspecting proxy's; empty when it does not.
-    fn inspection_reasons(&self, env_proxy_hint: bool) -> Vec<String> {
+    fn inspection_reasons(&self, env_proxy_hint: bool) -> Vec<crate::i18n::Msg> {
         let top = self.top();
         let (ca_name, ca_org) = match self.known_root {
             Some(r) => (r.display_name.clone(), r.organisation.clone()),
@@ -566,13 +561,13 @@ impl<'a> Analysis<'a> {
         .to_lowercase();
         let mut reasons = Vec::new();
         if let Some(product) = INSPECTION_PRODUCTS.iter().find(|p| haystack.contains(*p)) {
-            reasons.push(format!("its name contains \"{}\"", product.trim()));
+            reasons.push(msg!("probe-reason-product", product = product.trim()));
         }
         if !PUBLIC_CAS.iter().any(|p| haystack.contains(*p)) {
-            reasons.push("it is not a well-known public CA".to_string());
+            reasons.push(msg!("probe-reason-not-public"));
         }
         if env_proxy_hint {
-            reasons.push("a proxy is in use (HTTPS_PROXY or --proxy)".to_string());
+            reasons.push(msg!("probe-reason-proxy"));
         }
         reasons
     }
@@ -588,14 +583,11 @@ impl<'a> Analysis<'a> {
     }
 
     fn clock_note(&self) -> Option<Note> {
-        self.clock_suspicious().then(|| Note {
-            code: NoteCode::ClockSkew,
-            message: format!(
-                "This machine's clock says {}, which is outside the validity of most \
-                 certificates seen: the clock may be wrong (check date, time zone and NTP) \
-                 before blaming the server.",
-                format_time(self.now_unix)
-            ),
+        self.clock_suspicious().then(|| {
+            Note::said(
+                NoteCode::ClockSkew,
+                msg!("probe-note-clock", now = format_time(self.now_unix)),
+            )
         })
     }
 }

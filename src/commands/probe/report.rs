@@ -295,7 +295,26 @@ impl NoteCode {
 #[derive(Debug, Clone, Serialize)]
 pub struct Note {
     pub code: NoteCode,
+    /// English (`--json`).
     pub message: String,
+    /// The catalogue message of `message`, for human output.
+    #[serde(skip)]
+    pub msg: Option<crate::i18n::Msg>,
+}
+
+impl Note {
+    pub fn said(code: NoteCode, msg: crate::i18n::Msg) -> Note {
+        Note {
+            code,
+            message: msg.en(),
+            msg: Some(msg),
+        }
+    }
+
+    /// `message` in the run's language.
+    pub fn text(&self) -> String {
+        crate::i18n::shown(self.msg.as_ref(), &self.message)
+    }
 }
 
 /// What `--json` prints when no chain was obtained (exit code 2): the error document
@@ -552,7 +571,7 @@ fn footer(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String 
                 "  {} {}: {}\n",
                 paint(YELLOW, "!"),
                 n.code.as_str(),
-                escape(&n.message)
+                escape(&n.text())
             );
         }
     }
