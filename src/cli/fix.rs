@@ -293,7 +293,7 @@ pub(super) fn windows_undo(printer: &Printer, force: bool) -> u8 {
             if scope == win::Scope::User
                 && machine.is_some_and(|m| StateDir::at(&m.state_dir).journal_path().exists())
             {
-                printer.warn("undo: trustsync fix ran as administrator here; run `trustsync undo` from an elevated prompt");
+                printer.warn_msg(&msg!("error-undo-needs-admin"));
                 return Ok(1);
             }
             printer.win_undo(&win::UndoReport::default());

@@ -595,7 +595,10 @@ fn run(command: Command) -> u8 {
                         if let Some(Err(e)) =
                             crate::commands::manage::refresh_store_after_undo(&root, &touched)
                         {
-                            printer.warn(&format!("undo: the OS store was not rebuilt: {e}"));
+                            printer.warn_msg(&msg!(
+                                "error-undo-store-not-rebuilt",
+                                error = e.to_string()
+                            ));
                             return 1;
                         }
                     }
@@ -611,10 +614,7 @@ fn run(command: Command) -> u8 {
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
             if root != std::path::Path::new("/") {
-                printer.fail(
-                    "unsupported-option",
-                    "undo: --root is not available on Windows",
-                );
+                printer.fail_msg("unsupported-option", &msg!("error-undo-root-windows"));
                 2
             } else {
                 fix::windows_undo(&printer, force)

@@ -246,7 +246,7 @@ manage-ran = ran      { $command }{ $has_said ->
        *[yes] : { $said }
     }
 manage-not-present = The OS store does not trust SHA-256 { $sha256 }; nothing to remove.
-manage-note = note: { $note }
+note-line = note: { $note }
 manage-next = Next: { $step }.
 manage-next-step = runtimes with a CA bundle of their own do not see this yet: run `sudo trustsync fix` (preview with `trustsync fix --dry-run`)
 manage-next-step-windows = runtimes with a CA bundle of their own do not see this yet: `trustsync status` lists them
@@ -316,3 +316,17 @@ probe-reason-product = its name contains "{ $product }"
 probe-reason-not-public = it is not a well-known public CA
 probe-reason-proxy = a proxy is in use (HTTPS_PROXY or --proxy)
 probe-note-clock = This machine's clock says { $now }, which is outside the validity of most certificates seen: the clock may be wrong (check date, time zone and NTP) before blaming the server.
+
+## hook
+
+hook-last-ran = last ran { $time } ({ $outcome }): { $message }
+hook-not-run-yet = has not run yet
+hook-changed-not-run = what it watches changed at { $time } and it has not run since
+hook-none-installed = no hooks installed
+hook-dry-run-note = (dry run: nothing changed)
+
+## undo: its one-line errors
+
+error-undo-needs-admin = undo: trustsync fix ran as administrator here; run `trustsync undo` from an elevated prompt
+error-undo-store-not-rebuilt = undo: the OS store was not rebuilt: { $error }
+error-undo-root-windows = undo: --root is not available on Windows

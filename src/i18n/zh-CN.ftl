@@ -242,7 +242,7 @@ manage-ran = 已运行 { $command }{ $has_said ->
        *[yes] ：{ $said }
     }
 manage-not-present = 操作系统信任库不信任 SHA-256 { $sha256 }；没有可删除的。
-manage-note = 注意：{ $note }
+note-line = 注意：{ $note }
 manage-next = 下一步：{ $step }。
 manage-next-step = 自带 CA 证书包的运行时还看不到这项更改：请运行 `sudo trustsync fix`（先用 `trustsync fix --dry-run` 预览）
 manage-next-step-windows = 自带 CA 证书包的运行时还看不到这项更改：`trustsync status` 会列出它们
@@ -312,3 +312,17 @@ probe-reason-product = 它的名称包含“{ $product }”
 probe-reason-not-public = 它不是知名的公共 CA
 probe-reason-proxy = 正在使用代理（HTTPS_PROXY 或 --proxy）
 probe-note-clock = 本机时钟显示 { $now }，超出了所见大多数证书的有效期：在归咎于服务器之前，请先检查时钟（日期、时区和 NTP）。
+
+## hook
+
+hook-last-ran = 上次运行于 { $time }（{ $outcome }）：{ $message }
+hook-not-run-yet = 尚未运行过
+hook-changed-not-run = 它监视的内容在 { $time } 发生了变化，此后它还没有运行
+hook-none-installed = 没有安装任何钩子
+hook-dry-run-note = （演练：没有任何改动）
+
+## undo: its one-line errors
+
+error-undo-needs-admin = undo：trustsync fix 在这里是以管理员身份运行的；请在提升权限的命令提示符中运行 `trustsync undo`
+error-undo-store-not-rebuilt = undo：操作系统信任库未重建：{ $error }
+error-undo-root-windows = undo：--root 在 Windows 上不可用

@@ -166,7 +166,7 @@ impl ManageReport {
             out.push('\n');
         }
         for n in &self.notes {
-            out.push_str(&t!("manage-note", note = escape(n)));
+            out.push_str(&t!("note-line", note = escape(n)));
             out.push('\n');
         }
         if self.next_step.is_some() {
