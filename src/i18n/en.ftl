@@ -330,3 +330,14 @@ hook-dry-run-note = (dry run: nothing changed)
 error-undo-needs-admin = undo: trustsync fix ran as administrator here; run `trustsync undo` from an elevated prompt
 error-undo-store-not-rebuilt = undo: the OS store was not rebuilt: { $error }
 error-undo-root-windows = undo: --root is not available on Windows
+
+## fix on Windows: advice
+
+advice-win-variable-set-elsewhere = ${ $variable } is set outside trustsync (in { $place }) to { $value }; trustsync leaves it alone: { $managed ->
+        [yes] point it at { $bundle } or remove it, then run `trustsync fix` again
+       *[no] remove it, or point it at certificates the OS store trusts
+    }
+advice-win-curl-ca-bundle-empty = it verifies nothing because CURL_CA_BUNDLE is set but empty: unset it (trustsync does not change a variable it did not set)
+advice-win-config-set-elsewhere = { $origin } decides where it looks; point it at a bundle that holds the OS store's CAs, or remove the setting (trustsync does not edit configuration it did not write)
+advice-win-java-store = this JDK trusts only its own store { $store }: have it use the Windows store with `-Djavax.net.ssl.trustStoreType=Windows-ROOT` (in JAVA_TOOL_OPTIONS or the application's options), or add the CA with that JDK's keytool
+advice-win-no-variable = this package has no variable to point it at another bundle (and `--strategy patch-bundle` is not available on Windows); configure the application to use the managed bundle

@@ -326,3 +326,14 @@ hook-dry-run-note = （演练：没有任何改动）
 error-undo-needs-admin = undo：trustsync fix 在这里是以管理员身份运行的；请在提升权限的命令提示符中运行 `trustsync undo`
 error-undo-store-not-rebuilt = undo：操作系统信任库未重建：{ $error }
 error-undo-root-windows = undo：--root 在 Windows 上不可用
+
+## fix on Windows: advice
+
+advice-win-variable-set-elsewhere = ${ $variable } 是在 trustsync 之外设置的（位于 { $place }），值为 { $value }；trustsync 不改动它：{ $managed ->
+        [yes] 请把它指向 { $bundle } 或删除它，然后再次运行 `trustsync fix`
+       *[no] 请删除它，或把它指向操作系统信任库信任的证书
+    }
+advice-win-curl-ca-bundle-empty = 它什么都不验证，因为 CURL_CA_BUNDLE 已设置但为空：请取消设置（trustsync 不改动不是它设置的变量）
+advice-win-config-set-elsewhere = { $origin } 决定它在哪里查找证书；请把它指向包含操作系统信任库 CA 的证书包，或删除该设置（trustsync 不编辑不是它写入的配置）
+advice-win-java-store = 此 JDK 只信任它自己的信任库 { $store }：请让它使用 Windows 信任库（在 JAVA_TOOL_OPTIONS 或应用程序选项中加 `-Djavax.net.ssl.trustStoreType=Windows-ROOT`），或用该 JDK 的 keytool 添加此 CA
+advice-win-no-variable = 此软件包没有可以让它改用其他证书包的变量（而 `--strategy patch-bundle` 在 Windows 上不可用）；请配置该应用程序使用托管证书包
