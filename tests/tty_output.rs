@@ -149,3 +149,28 @@ fn color_always_colours_a_pipe_and_auto_does_not() {
         assert!(!coloured(&piped), "a pipe, LANG={lang}: {piped:?}");
     }
 }
+
+/// Translation goes through the same escaping: a hostile file name in a Chinese message
+/// (the `os-cas-missing` problem names the bundle it reads) shows as visible escapes, and
+/// no control character of it reaches the terminal.
+#[test]
+fn a_hostile_path_stays_escaped_in_chinese() {
+    let m = machine();
+    let root = m.root.path().to_str().unwrap();
+    let hostile = m.root.path().join("evil\x1b[2J\r\u{202e}.pem");
+    std::fs::copy(&m.bundle, &hostile).unwrap();
+    let out = trustsync(
+        &["status", "--only", "--root", root, "--color", "never"],
+        &[
+            ("LANG", "zh_CN.UTF-8"),
+            ("REQUESTS_CA_BUNDLE", hostile.to_str().unwrap()),
+        ],
+    );
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(text.contains("缺少操作系统信任库"), "{}", show(&out));
+    assert!(text.contains(r"evil\x1b[2J\r\u{202e}.pem"), "{text}");
+    assert!(
+        !text.contains(['\x1b', '\r', '\u{202e}']),
+        "a control character reached the terminal: {text:?}"
+    );
+}
