@@ -341,3 +341,12 @@ advice-win-curl-ca-bundle-empty = it verifies nothing because CURL_CA_BUNDLE is 
 advice-win-config-set-elsewhere = { $origin } decides where it looks; point it at a bundle that holds the OS store's CAs, or remove the setting (trustsync does not edit configuration it did not write)
 advice-win-java-store = this JDK trusts only its own store { $store }: have it use the Windows store with `-Djavax.net.ssl.trustStoreType=Windows-ROOT` (in JAVA_TOOL_OPTIONS or the application's options), or add the CA with that JDK's keytool
 advice-win-no-variable = this package has no variable to point it at another bundle (and `--strategy patch-bundle` is not available on Windows); configure the application to use the managed bundle
+
+## fix: the JDKs' truststores
+
+advice-java-no-store = trustsync found no truststore for this JDK
+advice-java-store-chosen = ${ $variable } names its truststore { $store } (`-Djavax.net.ssl.trustStore`), a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the property at { $debian } where that file exists
+advice-java-debian-store = { $store } is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)
+advice-java-store-link = { $store } is a link to { $resolved }; trustsync does not write through links: add the CA to that file with keytool as its owner (`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`)
+advice-java-owner = { $why }; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore { $store } -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={ $debian }` where that file exists
+advice-java-env-strategy = --strategy env sets variables, and no variable every JVM reads can add CAs to { $store }

@@ -337,3 +337,12 @@ advice-win-curl-ca-bundle-empty = 它什么都不验证，因为 CURL_CA_BUNDLE 
 advice-win-config-set-elsewhere = { $origin } 决定它在哪里查找证书；请把它指向包含操作系统信任库 CA 的证书包，或删除该设置（trustsync 不编辑不是它写入的配置）
 advice-win-java-store = 此 JDK 只信任它自己的信任库 { $store }：请让它使用 Windows 信任库（在 JAVA_TOOL_OPTIONS 或应用程序选项中加 `-Djavax.net.ssl.trustStoreType=Windows-ROOT`），或用该 JDK 的 keytool 添加此 CA
 advice-win-no-variable = 此软件包没有可以让它改用其他证书包的变量（而 `--strategy patch-bundle` 在 Windows 上不可用）；请配置该应用程序使用托管证书包
+
+## fix: the JDKs' truststores
+
+advice-java-no-store = trustsync 没有找到此 JDK 的信任库
+advice-java-store-chosen = ${ $variable } 指定了它的信任库 { $store }（`-Djavax.net.ssl.trustStore`），trustsync 不推翻这个选择：请以该文件所有者身份用 keytool 把 CA 加进去，或在 { $debian } 存在时把该属性指向它
+advice-java-debian-store = { $store } 是 Debian 的 Java 信任库，由 ca-certificates-java 根据操作系统信任库重建；它还没有收录此 CA：请运行 `update-ca-certificates --fresh`（或 `dpkg-reconfigure ca-certificates-java`）
+advice-java-store-link = { $store } 是指向 { $resolved } 的链接；trustsync 不通过链接写入：请以该文件所有者身份用 keytool 把 CA 加入该文件（`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`）
+advice-java-owner = { $why }；该 JDK 的所有者可以运行 `trustsync fix`，或用该 JDK 的 keytool 添加 CA：`keytool -importcert -keystore { $store } -storepass changeit -alias trustsync-<sha256> -file CA.pem`，或在该文件存在时把 JAVA_TOOL_OPTIONS 指向 `-Djavax.net.ssl.trustStore={ $debian }`
+advice-java-env-strategy = --strategy env 设置的是变量，而没有哪个所有 JVM 都读取的变量能向 { $store } 添加 CA

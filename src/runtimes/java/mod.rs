@@ -282,31 +282,33 @@ pub enum StoreFix {
     /// that only root can change it, and that it is a JKS keyed by the default password).
     Edit(PathBuf),
     /// Not trustsync's to change: what the user should do.
-    Advise(String),
+    Advise(crate::i18n::Msg),
 }
 
 /// Decides [`StoreFix`] for a `java` row.
 pub fn store_fix(rt: &Runtime) -> StoreFix {
     let Some(store) = rt.bundle_path.clone() else {
-        return StoreFix::Advise("trustsync found no truststore for this JDK".into());
+        return StoreFix::Advise(msg!("advice-java-no-store"));
     };
-    let shown = store.display();
+    let shown = store.display().to_string();
     if let Some(var) = rt.overridden_by.first() {
-        return StoreFix::Advise(format!(
-            "${var} names its truststore {shown} (`-Djavax.net.ssl.trustStore`), a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the property at {DEBIAN_STORE} where that file exists"
+        return StoreFix::Advise(msg!(
+            "advice-java-store-chosen",
+            variable = var,
+            store = &shown,
+            debian = DEBIAN_STORE
         ));
     }
     let is_link = std::fs::symlink_metadata(&store).is_ok_and(|m| m.file_type().is_symlink());
     if is_link {
         let resolved = std::fs::canonicalize(&store).unwrap_or_default();
         if resolved == Path::new(DEBIAN_STORE) {
-            return StoreFix::Advise(format!(
-                "{shown} is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)"
-            ));
+            return StoreFix::Advise(msg!("advice-java-debian-store", store = &shown));
         }
-        return StoreFix::Advise(format!(
-            "{shown} is a link to {}; trustsync does not write through links: add the CA to that file with keytool as its owner (`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`)",
-            resolved.display()
+        return StoreFix::Advise(msg!(
+            "advice-java-store-link",
+            store = &shown,
+            resolved = resolved.display().to_string()
         ));
     }
     StoreFix::Edit(store)
@@ -314,9 +316,11 @@ pub fn store_fix(rt: &Runtime) -> StoreFix {
 
 /// The advice for a store `fix` may not edit after all (another user's JDK, a format or
 /// password trustsync does not rewrite): `why`, then what the JDK's owner can do.
-pub fn owner_advice(store: &Path, why: &str) -> String {
-    format!(
-        "{why}; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore {} -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={DEBIAN_STORE}` where that file exists",
-        store.display()
+pub fn owner_advice(store: &Path, why: impl Into<crate::i18n::Arg>) -> crate::i18n::Msg {
+    msg!(
+        "advice-java-owner",
+        why = why,
+        store = store.display().to_string(),
+        debian = DEBIAN_STORE
     )
 }

@@ -15,7 +15,7 @@ impl Builder<'_> {
         let store = match java::store_fix(&d.runtime) {
             StoreFix::Advise(message) => {
                 if !d.missing.is_empty() {
-                    self.advise_words(d, "java-store", message);
+                    self.advise(d, "java-store", message);
                 }
                 return Ok(());
             }
@@ -24,8 +24,11 @@ impl Builder<'_> {
         let target = self.ctx.logical_path(&store);
         if self.opts.strategy == Strategy::Env {
             if !d.missing.is_empty() {
-                let why = format!("--strategy env sets variables, and no variable every JVM reads can add CAs to {}", target.display());
-                self.advise_words(d, "java-store", java::owner_advice(&target, &why));
+                let why = msg!(
+                    "advice-java-env-strategy",
+                    store = target.display().to_string()
+                );
+                self.advise(d, "java-store", java::owner_advice(&target, why));
             }
             return Ok(());
         }
@@ -39,7 +42,7 @@ impl Builder<'_> {
             Ok(None) => {}
             Err(why) => {
                 if !d.missing.is_empty() {
-                    self.advise_words(d, "java-store", java::owner_advice(&target, &why));
+                    self.advise(d, "java-store", java::owner_advice(&target, why));
                 }
             }
         }
