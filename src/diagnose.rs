@@ -5,6 +5,9 @@
 //! certificates plus those a hashed directory yields under matching `HASH.N` names. Every
 //! problem code here is documented in README.md ("Problem codes"); renaming one breaks
 //! provisioning scripts, so codes only ever get added.
+//!
+//! Messages are catalogue messages ([`crate::i18n`]): `message` is the English text, the
+//! one `--json` carries; [`Problem::text`] is what a person reads, in the run's language.
 
 use crate::model::cert::{unix_now, Certificate};
 use crate::model::load::{Cache, DirState, FileState};
@@ -23,6 +26,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict in words, in the run's language (`as_str` is the JSON code).
+    pub fn word(self) -> String {
+        match self {
+            Verdict::Ok => t!("verdict-ok"),
+            Verdict::Drift => t!("verdict-drift"),
+            Verdict::Broken => t!("verdict-broken"),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Ok => "ok",
@@ -48,7 +60,32 @@ pub enum Severity {
 pub struct Problem {
     pub code: &'static str,
     pub severity: Severity,
+    /// In English, always: `--json` is never translated.
     pub message: String,
+    /// The catalogue message `message` was rendered from, for human output; `None` for
+    /// text that came in words (a family's note not yet in the catalogue).
+    #[serde(skip)]
+    pub msg: Option<crate::i18n::Msg>,
+}
+
+impl Problem {
+    /// A problem said with a catalogue message.
+    pub fn said(code: &'static str, severity: Severity, msg: crate::i18n::Msg) -> Problem {
+        problem(code, severity, msg)
+    }
+
+    /// The message in the run's language.
+    pub fn text(&self) -> String {
+        crate::i18n::shown(self.msg.as_ref(), &self.message)
+    }
+
+    /// The message as an argument of another one, rendered in that one's language.
+    pub fn as_arg(&self) -> crate::i18n::Arg {
+        match &self.msg {
+            Some(m) => m.clone().into(),
+            None => self.message.as_str().into(),
+        }
+    }
 }
 
 /// The verdict `problems` make, with them put in the order reports show: the problem that
@@ -83,20 +120,21 @@ impl Diagnosis {
             self.problems.push(problem(
                 "ca-not-in-os-store",
                 Severity::Drift,
-                format!(
-                    "trusts {} CAs the OS store does not and no newer bundle here holds (roots removed from Mozilla's list but kept by an old bundle): {}",
-                    self.not_in_os.len(),
-                    name_some(&self.not_in_os, 3)
+                msg!(
+                    "problem-ca-not-in-os-store-old",
+                    count = self.not_in_os.len(),
+                    names = name_some(&self.not_in_os, 3)
                 ),
             ));
         }
         self.problems.push(problem(
             "ca-newer-than-os-store",
             Severity::Info,
-            format!(
-                "also trusts {} roots newer than the OS store ({source} has them too): {}; the store is behind, not this runtime",
-                recent.len(),
-                name_some(&recent, 3)
+            msg!(
+                "problem-ca-newer-than-os-store",
+                count = recent.len(),
+                source = source,
+                names = name_some(&recent, 3)
             ),
         ));
         self.verdict = verdict_of(&mut self.problems);
@@ -118,21 +156,23 @@ pub struct Diagnosis {
     pub not_in_os: Vec<Certificate>,
 }
 
-fn problem(code: &'static str, severity: Severity, message: String) -> Problem {
+fn problem(code: &'static str, severity: Severity, msg: crate::i18n::Msg) -> Problem {
     Problem {
         code,
         severity,
-        message,
+        message: msg.en(),
+        msg: Some(msg),
     }
 }
 
-/// Lists up to `n` certificates by name for a message.
-fn name_some(certs: &[Certificate], n: usize) -> String {
-    let mut names: Vec<String> = certs.iter().take(n).map(|c| c.display_name()).collect();
-    if certs.len() > n {
-        names.push(format!("and {} more", certs.len() - n));
-    }
-    names.join(", ")
+/// Lists up to `n` certificates by name for a message ("A, B, C, and 4 more").
+fn name_some(certs: &[Certificate], n: usize) -> crate::i18n::Msg {
+    let names: Vec<String> = certs.iter().take(n).map(|c| c.display_name()).collect();
+    msg!(
+        "names-some",
+        names = names.join(", "),
+        more = certs.len().saturating_sub(n)
+    )
 }
 
 /// Computes the trust set and judges one runtime against `os`.
@@ -140,16 +180,15 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     let mut problems: Vec<Problem> = rt
         .notes
         .iter()
-        .map(|n| {
-            problem(
-                n.code,
-                if n.fatal {
-                    Severity::Broken
-                } else {
-                    Severity::Info
-                },
-                n.message.clone(),
-            )
+        .map(|n| Problem {
+            code: n.code,
+            severity: if n.fatal {
+                Severity::Broken
+            } else {
+                Severity::Info
+            },
+            message: n.message.clone(),
+            msg: n.msg.clone(),
         })
         .collect();
     let mut trusted: Vec<Certificate> = Vec::new();
@@ -175,38 +214,46 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
     }
     for dir in &rt.capath {
         let shown = dir.display().to_string();
-        let unusable =
-            |code, what: String| path_problem(&rt, code, "certificate directory", &shown, what);
+        let unusable = |code, what: crate::i18n::Msg| {
+            path_problem(&rt, code, &shown, msg!("noun-capath", path = &shown), what)
+        };
         match cache.dir(dir) {
             DirState::Loaded(d) => {
                 if d.entries == 0 {
                     problems.push(problem(
                         "capath-empty",
                         Severity::Info,
-                        format!("certificate directory {shown} is empty"),
+                        msg!("problem-capath-empty", path = &shown),
                     ));
                 } else if d.hash_named == 0 {
                     problems.push(problem(
                         "capath-no-hash-links",
                         Severity::Info,
-                        format!("certificate directory {shown} has {} files but no HASH.N names, so OpenSSL finds none of them", d.entries),
+                        msg!(
+                            "problem-capath-no-hash-links",
+                            path = &shown,
+                            count = d.entries
+                        ),
                     ));
                 }
                 for e in d.bad_entries.iter().take(3) {
-                    problems.push(problem("bundle-bad-entries", Severity::Info, e.clone()));
+                    problems.push(Problem {
+                        code: "bundle-bad-entries",
+                        severity: Severity::Info,
+                        message: e.clone(),
+                        msg: None,
+                    });
                 }
                 trusted.extend(d.certificates.iter().cloned());
                 if rt.capath_store_lookup {
                     trusted.extend(d.store_certificates.iter().cloned());
                 }
             }
-            DirState::Missing => problems.push(unusable("capath-missing", "does not exist".into())),
-            DirState::NotADir => {
-                problems.push(unusable("capath-missing", "is not a directory".into()))
-            }
+            DirState::Missing => problems.push(unusable("capath-missing", msg!("what-missing"))),
+            DirState::NotADir => problems.push(unusable("capath-missing", msg!("what-not-a-dir"))),
             DirState::Unreadable(e) => problems.push(unusable(
                 "capath-unreadable",
-                format!("cannot be read: {e}"),
+                msg!("what-unreadable", error = e.to_string()),
             )),
         }
     }
@@ -232,17 +279,15 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         .filter(|(c, _)| os.is_locally_added(c))
         .collect();
     for (c, why) in refused_local.iter().take(3) {
-        let how = if rt.x509_strict && c.rejected_as_ca(false).is_none() {
-            "verifies with VERIFY_X509_STRICT and refuses"
-        } else {
-            "refuses"
-        };
+        let strict = rt.x509_strict && c.rejected_as_ca(false).is_none();
         problems.push(problem(
             "ca-refused",
             Severity::Drift,
-            format!(
-                "{how} the locally added CA '{}': {why}; the CA must be re-issued (trustsync cannot fix this)",
-                c.display_name()
+            msg!(
+                "problem-ca-refused",
+                strict = if strict { "yes" } else { "no" },
+                name = c.display_name(),
+                why = *why
             ),
         ));
     }
@@ -251,7 +296,7 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
         problems.push(problem(
             "env-override",
             Severity::Info,
-            format!("{} decides where it looks", vars.join(", ")),
+            msg!("problem-env-override", variables = vars.join(", ")),
         ));
     }
 
@@ -263,7 +308,11 @@ pub fn diagnose(rt: Runtime, os: &OsStore, cache: &mut Cache) -> Diagnosis {
             problems.push(problem(
                 "no-trust-anchors",
                 Severity::Broken,
-                format!("trusts no CA at all: {sources} yield nothing, so every TLS connection fails; the OS store has {} CAs it cannot see", os.trusted.len()),
+                msg!(
+                    "problem-no-trust-anchors",
+                    sources = sources,
+                    count = os.trusted.len()
+                ),
             ));
         } else {
             compare(
@@ -312,38 +361,35 @@ fn load_cafile(
 ) {
     let shown = cafile.display().to_string();
     let extra = role == CafileRole::Extra;
-    let unusable = |code, what: String| {
+    let unusable = |code, what: crate::i18n::Msg| {
         if extra {
             problem(
                 code,
                 Severity::Broken,
-                format!("CA file {shown} {what}; it is loaded on top of the other sources and loading it raises, so every TLS connection fails"),
+                msg!("problem-extra-cafile-unusable", path = &shown, what = what),
             )
         } else {
-            path_problem(rt, code, "CA file", &shown, what)
+            path_problem(rt, code, &shown, msg!("noun-cafile", path = &shown), what)
         }
     };
     match cache.file(cafile) {
         FileState::Loaded(f) => {
             if let Some(why) = &f.rejected_by_openssl {
                 // OpenSSL's rule: the file counts as a whole or not at all.
-                let what = format!(
-                    "cannot be loaded by OpenSSL ({why}), so none of its {} certificates count",
-                    f.certificates.len()
-                );
+                let what = msg!("what-unloadable", why = why, count = f.certificates.len());
                 if (extra || rt.cafile_strict) && !rt.kind.is_variable() {
                     problems.push(problem(
                         "bundle-unloadable",
                         Severity::Broken,
-                        format!("CA file {shown} {what}; loading it raises, so every TLS connection fails"),
+                        msg!("problem-cafile-unloadable", path = &shown, what = what),
                     ));
                 } else {
                     problems.push(unusable("bundle-unloadable", what));
                 }
             } else if f.certificates.is_empty() {
                 let what = match f.bad_entries.first() {
-                    None => "holds no certificates".to_string(),
-                    Some(first) => format!("holds no readable certificate ({first})"),
+                    None => msg!("what-no-certificates"),
+                    Some(first) => msg!("what-no-readable-certificate", first = first),
                 };
                 problems.push(unusable("bundle-unparsable", what));
             } else {
@@ -351,24 +397,22 @@ fn load_cafile(
                     problems.push(problem(
                         "bundle-bad-entries",
                         Severity::Info,
-                        format!(
-                            "{} unreadable entries skipped in {shown}: {}",
-                            f.bad_entries.len(),
-                            f.bad_entries[0]
+                        msg!(
+                            "problem-bad-entries-skipped",
+                            count = f.bad_entries.len(),
+                            path = &shown,
+                            first = &f.bad_entries[0]
                         ),
                     ));
                 }
                 trusted.extend(f.certificates.iter().cloned());
             }
         }
-        FileState::Missing => problems.push(unusable("cafile-missing", "does not exist".into())),
-        FileState::NotAFile => problems.push(unusable(
-            "cafile-missing",
-            "is a directory, not a file".into(),
-        )),
+        FileState::Missing => problems.push(unusable("cafile-missing", msg!("what-missing"))),
+        FileState::NotAFile => problems.push(unusable("cafile-missing", msg!("what-not-a-file"))),
         FileState::Unreadable(e) => problems.push(unusable(
             "cafile-unreadable",
-            format!("cannot be read: {e}"),
+            msg!("what-unreadable", error = e.to_string()),
         )),
     }
 }
@@ -376,42 +420,62 @@ fn load_cafile(
 /// A path a runtime reads is unusable. For a trust variable that is the variable's fault
 /// (`env-var-broken`, broken); for a runtime it explains a verdict that the trust set
 /// decides (a missing CA file is harmless when the directory holds every CA).
+/// `noun` is the path `shown` with what it is ("CA file /x"), `what` what is wrong with it.
 fn path_problem(
     rt: &Runtime,
     code: &'static str,
-    noun: &str,
     shown: &str,
-    what: String,
+    noun: crate::i18n::Msg,
+    what: crate::i18n::Msg,
 ) -> Problem {
     if rt.kind.is_variable() {
         problem(
             "env-var-broken",
             Severity::Broken,
-            format!(
-                "{} names {shown}, which {what}; it affects {}",
-                rt.label,
-                rt.affects.join("; ")
+            msg!(
+                "problem-env-var-broken",
+                variable = &rt.label,
+                path = shown,
+                what = what,
+                affects = rt.affects.join("; ")
             ),
         )
     } else {
-        problem(code, Severity::Info, format!("{noun} {shown} {what}"))
+        problem(
+            code,
+            Severity::Info,
+            msg!("problem-path", noun = noun, what = what),
+        )
     }
 }
 
-fn describe_sources(rt: &Runtime) -> String {
-    let mut parts = Vec::new();
+/// Where a runtime reads its CAs, as one phrase ("/a.pem and /b/").
+fn describe_sources(rt: &Runtime) -> crate::i18n::Msg {
+    let mut parts: Vec<crate::i18n::Msg> = Vec::new();
     if !rt.builtin.is_empty() {
-        parts.push(format!("{} ({} CAs)", rt.builtin_from, rt.builtin.len()));
+        parts.push(msg!(
+            "sources-builtin",
+            from = &rt.builtin_from,
+            count = rt.builtin.len()
+        ));
     }
+    let path = |p: String| msg!("sources-path", path = p);
     if let Some(f) = &rt.cafile {
-        parts.push(f.display().to_string());
+        parts.push(path(f.display().to_string()));
     }
-    parts.extend(rt.extra_cafiles.iter().map(|f| f.display().to_string()));
-    parts.extend(rt.capath.iter().map(|d| format!("{}/", d.display())));
-    if parts.is_empty() {
-        "no CA file or directory is configured".into()
-    } else {
-        parts.join(" and ")
+    parts.extend(
+        rt.extra_cafiles
+            .iter()
+            .map(|f| path(f.display().to_string())),
+    );
+    parts.extend(rt.capath.iter().map(|d| path(format!("{}/", d.display()))));
+    // "A and B and C", each "and" the language's own.
+    let mut parts = parts.into_iter().rev();
+    match parts.next() {
+        None => msg!("sources-none"),
+        Some(last) => parts.fold(last, |rest, first| {
+            msg!("sources-and", first = first, rest = rest)
+        }),
     }
 }
 
@@ -445,23 +509,17 @@ fn compare(
                 .filter(|c| os.is_locally_added(c))
                 .cloned()
                 .collect();
-            let local_part = if local.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", including {} added locally on this machine ({})",
-                    local.len(),
-                    name_some(&local, 3)
-                )
-            };
             let sources = describe_sources(rt);
             problems.push(problem(
                 "os-cas-missing",
                 Severity::Drift,
-                format!(
-                    "lacks {} of the OS store's {} CAs{local_part}; it reads {sources}",
-                    lacking.len(),
-                    os.trusted.len()
+                msg!(
+                    "problem-os-cas-missing",
+                    count = lacking.len(),
+                    total = os.trusted.len(),
+                    local = local.len(),
+                    names = name_some(&local, 3),
+                    sources = sources
                 ),
             ));
             *missing = lacking;
@@ -487,11 +545,11 @@ fn compare(
         problems.push(problem(
             "compiled-cas-not-in-os-store",
             Severity::Info,
-            format!(
-                "{} has {} CAs the OS store does not (another Mozilla snapshot; they do not stop it trusting what the OS trusts): {}",
-                rt.builtin_from,
-                compiled_extra.len(),
-                name_some(&compiled_extra, 3)
+            msg!(
+                "problem-compiled-cas-not-in-os-store",
+                from = &rt.builtin_from,
+                count = compiled_extra.len(),
+                names = name_some(&compiled_extra, 3)
             ),
         ));
     }
@@ -499,10 +557,10 @@ fn compare(
         problems.push(problem(
             "distrusted-ca-trusted",
             Severity::Drift,
-            format!(
-                "trusts {} CAs the OS distrusts: {}",
-                distrusted_trusted.len(),
-                name_some(distrusted_trusted, 3)
+            msg!(
+                "problem-distrusted-ca-trusted",
+                count = distrusted_trusted.len(),
+                names = name_some(distrusted_trusted, 3)
             ),
         ));
     }
@@ -510,10 +568,10 @@ fn compare(
         problems.push(problem(
             "ca-not-in-os-store",
             Severity::Drift,
-            format!(
-                "trusts {} CAs the OS store does not (roots removed from Mozilla's list but kept by an old bundle, or newer roots the OS store lacks yet): {}",
-                not_in_os.len(),
-                name_some(not_in_os, 3)
+            msg!(
+                "problem-ca-not-in-os-store",
+                count = not_in_os.len(),
+                names = name_some(not_in_os, 3)
             ),
         ));
     }
@@ -527,10 +585,10 @@ fn compare(
         problems.push(problem(
             "expired-cas",
             Severity::Info,
-            format!(
-                "holds {} expired CAs (harmless to keep, but a sign of a stale bundle): {}",
-                expired.len(),
-                name_some(&expired, 3)
+            msg!(
+                "problem-expired-cas",
+                count = expired.len(),
+                names = name_some(&expired, 3)
             ),
         ));
     }

@@ -9,11 +9,15 @@
 //!   proposes), reached only through the [`runtimes::Registry`];
 //! - [`diagnose`] (trust set against the OS store), [`apply`] (plans and their executors,
 //!   per OS), [`discover`] (what families' discovery shares), [`model`] (certificates,
-//!   trust sets, the OS store, runtime rows), [`term`] (terminal-safe text);
+//!   trust sets, the OS store, runtime rows), [`term`] (terminal-safe text), [`i18n`] (the
+//!   message catalogue every human sentence comes from);
 //! - the `trustsync_platform` crate: every OS call, as thin files turning API results into
 //!   plain data.
 #![forbid(unsafe_code)]
 
+// First, so every module below can use its `msg!` and `t!`.
+#[macro_use]
+pub mod i18n;
 pub mod apply;
 pub mod cli;
 pub mod commands;

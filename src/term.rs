@@ -38,6 +38,14 @@ pub fn pad(s: &str, cells: usize) -> String {
     out
 }
 
+/// Spaces up to `cells` terminal cells, then `s`: `{:>N}` by [`width`] (a right-aligned
+/// column whose heading may be Chinese).
+pub fn pad_left(s: &str, cells: usize) -> String {
+    let mut out: String = std::iter::repeat_n(' ', cells.saturating_sub(width(s))).collect();
+    out.push_str(s);
+    out
+}
+
 /// Whether `c` must not reach a terminal raw: C0 controls (tab, newline and CR included),
 /// DEL, C1 controls (U+0080–U+009F), the bidi formatting characters (embeddings and
 /// overrides U+202A–U+202E, isolates U+2066–U+2069, the marks U+200E, U+200F, U+061C) and
@@ -258,6 +266,8 @@ mod tests {
         assert_eq!(width("e\u{301}"), 1, "a combining mark takes none");
         assert_eq!(pad("张三", 6), "张三  ");
         assert_eq!(pad("abc", 2), "abc", "wider text is left as it is");
+        assert_eq!(pad_left("信任", 6), "  信任");
+        assert_eq!(pad_left("145", 6), "   145");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! golden file `tests/golden/probe_grouped.txt`: the chain once, one line per distinct
 //! outcome with the trust sets that share it counted (`pip ×3`), next steps once; `-v`
 //! gives each trust set's own verdict; `--json` is unchanged by either. The trust sets come
-//! from a `--root` tree of bundles (nothing is executed). `UPDATE_GOLDEN=1` rewrites the
-//! golden file from this run.
+//! from a `--root` tree of bundles (nothing is executed). The same run in Simplified
+//! Chinese (`LANG=zh_CN.UTF-8`) is compared with `tests/golden/probe_grouped.zh-CN.txt`,
+//! and its `--json` must be the English one. `UPDATE_GOLDEN=1` rewrites the golden files
+//! from this run.
 #![cfg(unix)]
 
 mod support;
@@ -13,6 +15,10 @@ use support::tls::{CaChain, ChainSpec, TlsServer};
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/probe_grouped.txt"
+);
+const GOLDEN_ZH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/probe_grouped.zh-CN.txt"
 );
 
 /// An OS store that trusts the chain's root, and bundles that mostly do not: pip's
@@ -55,8 +61,10 @@ fn tree(chain: &CaChain, other: &TestCa) -> tempfile::TempDir {
 fn normalise(text: &str, port: u16) -> String {
     text.lines()
         .map(|l| {
-            if l.starts_with("Checked at ") {
-                return "Checked at TIME".to_string();
+            for checked in ["Checked at ", "检查时间 "] {
+                if l.starts_with(checked) {
+                    return format!("{checked}TIME");
+                }
             }
             let l = l.replace(&format!(":{port}"), ":PORT");
             // `trustsync test PID-N Intermediate CA`
@@ -80,7 +88,7 @@ fn probe_groups_outcomes_and_matches_the_golden_file() {
     let server = TlsServer::for_chain(&chain);
     let root = tree(&chain, &other);
     let target = format!("127.0.0.1:{}", server.port());
-    let run = |extra: &[&str]| {
+    let run_in = |lang: &str, extra: &[&str]| {
         let mut args = vec![
             "probe",
             &target,
@@ -92,7 +100,7 @@ fn probe_groups_outcomes_and_matches_the_golden_file() {
             "never",
         ];
         args.extend_from_slice(extra);
-        let out = trustsync(&args, &[]);
+        let out = trustsync(&args, &[("LANG", lang)]);
         assert_eq!(
             out.status.code(),
             Some(1),
@@ -101,16 +109,34 @@ fn probe_groups_outcomes_and_matches_the_golden_file() {
         );
         out
     };
-    let grouped = normalise(&String::from_utf8(run(&[]).stdout).unwrap(), server.port());
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(std::path::Path::new(GOLDEN).parent().unwrap()).unwrap();
-        std::fs::write(GOLDEN, &grouped).unwrap();
-    }
-    let golden =
-        std::fs::read_to_string(GOLDEN).expect("the golden file (UPDATE_GOLDEN=1 makes it)");
+    let run = |extra: &[&str]| run_in("C", extra);
+    let matches_golden = |lang: &str, golden_file: &str| {
+        let text = String::from_utf8(run_in(lang, &[]).stdout).unwrap();
+        let grouped = normalise(&text, server.port());
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(std::path::Path::new(golden_file).parent().unwrap()).unwrap();
+            std::fs::write(golden_file, &grouped).unwrap();
+        }
+        let golden = std::fs::read_to_string(golden_file)
+            .expect("the golden file (UPDATE_GOLDEN=1 makes it)");
+        assert_eq!(
+            grouped, golden,
+            "LANG={lang}: grouped output differs from {golden_file}:\n{grouped}"
+        );
+        grouped
+    };
+    let grouped = matches_golden("C", GOLDEN);
+    // The Chinese view: the same outcomes and codes, its own words.
+    let chinese = matches_golden("zh_CN.UTF-8", GOLDEN_ZH);
+    assert!(chinese.contains("各信任集的结果："), "{chinese}");
+    assert!(
+        chinese.contains("untrusted-root") && !chinese.contains("Outcome per trust set"),
+        "{chinese}"
+    );
     assert_eq!(
-        grouped, golden,
-        "grouped output differs from {GOLDEN}:\n{grouped}"
+        json(&run_in("zh_CN.UTF-8", &["--json"]))["verdicts"],
+        json(&run(&["--json"]))["verdicts"],
+        "--json is English whatever the locale"
     );
     // Each outcome once: the six failing bundles on one line, counted.
     assert_eq!(grouped.matches("untrusted-root").count(), 2, "{grouped}"); // line + result

@@ -394,12 +394,9 @@ fn cert_times_come_in_epoch_seconds_and_rfc3339() {
     assert_eq!(corp["not_after_rfc3339"], "2099-01-01T00:00:00Z", "{corp}");
 }
 
-/// Columns are counted in terminal cells: a row whose path has Chinese directory names
-/// (two cells a character) has its TRUSTS and VERDICT in the same display column as an
-/// ASCII row's.
-#[test]
-fn a_chinese_path_keeps_its_row_in_column() {
-    use unicode_width::UnicodeWidthStr;
+/// A [`machine`] with a certifi lacking the local CA in two prefixes, one of them with
+/// Chinese directory names (two terminal cells a character).
+fn chinese_and_ascii_prefixes() -> Machine {
     let m = machine();
     for prefix in ["/opt/app", "/opt/张三的项目"] {
         write(
@@ -408,6 +405,16 @@ fn a_chinese_path_keeps_its_row_in_column() {
             m.public.pem.as_bytes(),
         );
     }
+    m
+}
+
+/// Columns are counted in terminal cells: a row whose path has Chinese directory names
+/// (two cells a character) has its TRUSTS and VERDICT in the same display column as an
+/// ASCII row's.
+#[test]
+fn a_chinese_path_keeps_its_row_in_column() {
+    use unicode_width::UnicodeWidthStr;
+    let m = chinese_and_ascii_prefixes();
     let root = m.root.path().to_str().unwrap();
     let out = trustsync(&["status", "--root", root, "--color", "never"], &[]);
     let text = String::from_utf8(out.stdout.clone()).unwrap();
@@ -438,5 +445,68 @@ fn a_chinese_path_keeps_its_row_in_column() {
         verdict_column(ascii),
         UnicodeWidthStr::width(&header[..header.find("VERDICT").unwrap()]),
         "\n{header}\n{ascii}"
+    );
+}
+
+/// In Simplified Chinese (`LANG=zh_CN.UTF-8`): the headings, verdicts, problem messages and
+/// summary are Chinese, the codes and paths as they are, and the columns still line up by
+/// terminal cells although every heading is double width. `--json` is the English
+/// document whatever the locale.
+#[test]
+fn status_speaks_chinese_for_a_chinese_locale_and_json_does_not() {
+    use unicode_width::UnicodeWidthStr;
+    let m = chinese_and_ascii_prefixes();
+    let root = m.root.path().to_str().unwrap();
+    let zh = [("LANG", "zh_CN.UTF-8")];
+    let out = trustsync(&["status", "--root", root, "--color", "never"], &zh);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        support::report::show(&out)
+    );
+    let header = text
+        .lines()
+        .find(|l| l.starts_with("类型"))
+        .unwrap_or_else(|| panic!("no Chinese heading: {text}"));
+    for h in ["运行时", "信任数", "结论"] {
+        assert!(header.contains(h), "{header}");
+    }
+    assert!(text.starts_with("操作系统信任库（"), "{text}");
+    assert!(
+        text.contains("[os-cas-missing] 缺少操作系统信任库 2 个 CA 中的 1 个，其中包括 1 个本机添加的（Corp Proxy Root）"),
+        "{text}"
+    );
+    assert!(text.contains("个正常，"), "{text}");
+    assert!(
+        !text.contains("drift") && !text.contains("VERDICT"),
+        "{text}"
+    );
+    // Columns by cells: each row's verdict starts where the heading's does.
+    let column =
+        |line: &str, word: &str| UnicodeWidthStr::width(&line[..line.rfind(word).unwrap()]);
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("requests")).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    for r in &rows {
+        assert_eq!(column(r, "偏离"), column(header, "结论"), "\n{header}\n{r}");
+        // TRUSTS is right-aligned under its heading: the count ends where it ends.
+        assert_eq!(
+            column(r, "  偏离"),
+            column(header, "信任数") + UnicodeWidthStr::width("信任数"),
+            "\n{header}\n{r}"
+        );
+    }
+    // --json: identical runtimes, English messages.
+    let doc = |env: &[(&str, &str)]| {
+        json(&trustsync(&["status", "--json", "--root", root], env))["runtimes"].clone()
+    };
+    let english = doc(&[("LANG", "C")]);
+    assert_eq!(doc(&zh), english);
+    assert!(
+        english
+            .to_string()
+            .contains("lacks 1 of the OS store's 2 CAs"),
+        "{english}"
     );
 }

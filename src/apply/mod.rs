@@ -34,17 +34,47 @@ pub const MANAGED_VARS: &[&str] = &[
 pub struct Advice {
     pub runtime: String,
     pub code: &'static str,
+    /// In English (`--json` is never translated).
     pub message: String,
+    /// The catalogue message of `message`, for human output (`None`: in words).
+    #[serde(skip)]
+    pub msg: Option<crate::i18n::Msg>,
 }
 
 impl Advice {
-    /// Advice about one diagnosed runtime (`requests python3 (/usr)`).
+    /// Advice about one diagnosed runtime (`requests python3 (/usr)`), in words (English
+    /// only: not yet in the catalogue).
     pub fn for_runtime(d: &Diagnosis, code: &'static str, message: String) -> Advice {
         Advice {
             runtime: format!("{} {}", d.runtime.kind.as_str(), d.runtime.label),
             code,
             message,
+            msg: None,
         }
+    }
+
+    /// [`Advice::for_runtime`] with a catalogue message.
+    pub fn said(d: &Diagnosis, code: &'static str, msg: crate::i18n::Msg) -> Advice {
+        Advice::about(
+            &format!("{} {}", d.runtime.kind.as_str(), d.runtime.label),
+            code,
+            msg,
+        )
+    }
+
+    /// Advice about something that is not one runtime (`login shells`, `sudo`).
+    pub fn about(runtime: &str, code: &'static str, msg: crate::i18n::Msg) -> Advice {
+        Advice {
+            runtime: runtime.to_string(),
+            code,
+            message: msg.en(),
+            msg: Some(msg),
+        }
+    }
+
+    /// The advice in the run's language.
+    pub fn text(&self) -> String {
+        crate::i18n::shown(self.msg.as_ref(), &self.message)
     }
 }
 

@@ -49,7 +49,10 @@ pub(super) fn fix(args: &FixArgs) -> u8 {
         ];
         match unsupported.iter().find(|(given, _)| *given) {
             Some((_, flag)) => {
-                printer.fail("unsupported-option", &format!("fix: {flag} is not available on Windows (there, fix writes a managed bundle and sets the variables runtimes read)"));
+                printer.fail_msg(
+                    "unsupported-option",
+                    &msg!("error-fix-option-windows", flag = *flag),
+                );
                 2
             }
             None => windows_fix(&printer, args.dry_run, args.yes, &args.discovery),
@@ -57,7 +60,7 @@ pub(super) fn fix(args: &FixArgs) -> u8 {
     }
     #[cfg(not(any(unix, windows)))]
     {
-        printer.warn("fix is not available on this OS yet");
+        printer.warn_msg(&msg!("error-fix-unavailable"));
         2
     }
 }
@@ -120,12 +123,8 @@ pub(super) fn posix_fix(
             // watched, one no longer patched is not.
             match crate::commands::hooks::refresh_installed(ctx, &lock) {
                 Ok(0) => {}
-                Ok(n) => printer.note(&format!(
-                    "hooks brought up to date ({n} file(s)); see `trustsync hook status`"
-                )),
-                Err(e) => printer.warn(&format!(
-                    "fix: the hooks were not brought up to date: {e}; run `sudo trustsync hook install`"
-                )),
+                Ok(n) => printer.note(&t!("fix-hooks-refreshed", count = n)),
+                Err(e) => printer.warn_msg(&msg!("fix-hooks-not-refreshed", error = e.to_string())),
             }
             0
         }
@@ -178,14 +177,15 @@ pub(super) fn confirm(printer: &Printer, changes: usize, show_plan: impl Fn()) -
     use std::io::{BufRead, IsTerminal};
     show_plan();
     if !std::io::stdin().is_terminal() {
-        printer.warn("not applied: pass --yes to apply without a terminal to confirm on");
+        printer.warn_msg(&msg!("fix-not-applied-no-terminal"));
         return false;
     }
-    eprint!("Apply these {changes} changes? [y/N] ");
+    eprint!("{} ", t!("fix-prompt", count = changes));
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
+    // The answer keys stay y/yes in every language (the prompt shows them as [y/N]).
     if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        printer.warn("nothing changed");
+        printer.warn_msg(&msg!("fix-nothing-changed"));
         return false;
     }
     true
@@ -293,7 +293,7 @@ pub(super) fn windows_undo(printer: &Printer, force: bool) -> u8 {
             if scope == win::Scope::User
                 && machine.is_some_and(|m| StateDir::at(&m.state_dir).journal_path().exists())
             {
-                printer.warn("undo: trustsync fix ran as administrator here; run `trustsync undo` from an elevated prompt");
+                printer.warn_msg(&msg!("error-undo-needs-admin"));
                 return Ok(1);
             }
             printer.win_undo(&win::UndoReport::default());
@@ -383,7 +383,7 @@ pub(super) fn annotate_fix_outlook(
                 .advice
                 .iter()
                 .filter(|a| a.runtime == who && planned.advice.contains(&a.code))
-                .map(|a| a.message.clone())
+                .map(crate::apply::Advice::text)
                 .collect(),
         });
     }

@@ -20,12 +20,7 @@ pub(super) fn hook(action: HookAction) -> u8 {
     let needs_root = |printer: &Printer, what: &str| {
         let root = crate::apply::posix::safe_fs::running_as_root();
         if !root {
-            printer.fail(
-                "needs-root",
-                &format!(
-                    "hook {what} writes system files and needs root: sudo trustsync hook {what}"
-                ),
-            );
+            printer.fail_msg("needs-root", &msg!("error-hook-needs-root", what = what));
         }
         root
     };
@@ -62,9 +57,9 @@ pub(super) fn hook(action: HookAction) -> u8 {
             let binary = match binary.map(Ok).unwrap_or_else(std::env::current_exe) {
                 Ok(b) => b,
                 Err(e) => {
-                    printer.fail(
+                    printer.fail_msg(
                         "binary-unknown",
-                        &format!("hook install: cannot tell where trustsync is: {e}"),
+                        &msg!("error-hook-binary-unknown", error = e.to_string()),
                     );
                     return 2;
                 }

@@ -120,28 +120,22 @@ impl DiscoveryArgs {
                 .iter()
                 .find(|r| std::fs::symlink_metadata(r).is_err())
             {
-                printer.fail(
+                printer.fail_msg(
                     "runtime-not-found",
-                    &format!("--runtime {}: no such file or directory", r.display()),
+                    &msg!("error-runtime-not-found", path = r.display().to_string()),
                 );
                 return Err(2);
             }
         }
         let status = crate::commands::status::run(&self.root, &self.options()).map_err(|e| {
-            printer.fail(
-                "store-unreadable",
-                &format!("cannot read the OS trust store: {e}"),
-            );
+            store_unreadable(printer, &e);
             2u8
         })?;
         if live {
             if let Some(r) = self.runtimes.iter().find(|r| !names_a_row(r, &status)) {
-                printer.fail(
+                printer.fail_msg(
                     "not-a-runtime",
-                    &format!(
-                        "--runtime {}: not an interpreter, venv, openssl binary or CA bundle trustsync knows",
-                        r.display()
-                    ),
+                    &msg!("error-not-a-runtime", path = r.display().to_string()),
                 );
                 return Err(2);
             }
@@ -501,6 +495,11 @@ fn usage_command(given: &[&str]) -> String {
 
 /// The `trustsync` command (`src/main.rs` only calls this).
 pub fn main() -> ExitCode {
+    // The language, once, before anything is said (clap's own usage errors and --help
+    // stay English): human output follows LC_ALL/LC_MESSAGES/LANG; --json never does.
+    crate::i18n::set_lang(crate::i18n::Lang::from_env(|v| {
+        std::env::var_os(v).map(|s| s.to_string_lossy().into_owned())
+    }));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -525,7 +524,7 @@ pub fn main() -> ExitCode {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Printer::new(json).fail("internal-error", &format!("internal error: {what}"));
+            Printer::new(json).fail_msg("internal-error", &msg!("error-internal", what = what));
             2
         });
     printer::finish(name, json, code);
@@ -602,7 +601,10 @@ fn run(command: Command) -> u8 {
                         if let Some(Err(e)) =
                             crate::commands::manage::refresh_store_after_undo(&root, &touched)
                         {
-                            printer.warn(&format!("undo: the OS store was not rebuilt: {e}"));
+                            printer.warn_msg(&msg!(
+                                "error-undo-store-not-rebuilt",
+                                error = e.to_string()
+                            ));
                             return 1;
                         }
                     }
@@ -618,10 +620,7 @@ fn run(command: Command) -> u8 {
         Command::Undo { json, force, root } => {
             let printer = Printer::new(json);
             if root != std::path::Path::new("/") {
-                printer.fail(
-                    "unsupported-option",
-                    "undo: --root is not available on Windows",
-                );
+                printer.fail_msg("unsupported-option", &msg!("error-undo-root-windows"));
                 2
             } else {
                 fix::windows_undo(&printer, force)
@@ -629,7 +628,7 @@ fn run(command: Command) -> u8 {
         }
         #[cfg(not(any(unix, windows)))]
         Command::Undo { .. } => {
-            Printer::new(false).warn("undo is not available on this OS yet");
+            Printer::new(false).warn_msg(&msg!("error-undo-unavailable"));
             2
         }
         Command::Probe {
@@ -651,7 +650,7 @@ fn run(command: Command) -> u8 {
         Command::Hook { action } => hook::hook(action),
         #[cfg(not(unix))]
         Command::Hook { .. } => {
-            Printer::new(false).warn("hooks are for Linux and macOS package managers; on Windows, schedule `trustsync fix --yes`");
+            Printer::new(false).warn_msg(&msg!("error-hooks-windows"));
             2
         }
         Command::Completions { shell } => {
@@ -747,15 +746,20 @@ fn probe(
     probe::exit_code(&outcome) as u8
 }
 
+/// The failure line of a run that could not read the OS store.
+fn store_unreadable(printer: &Printer, e: &dyn std::fmt::Display) {
+    printer.fail_msg(
+        "store-unreadable",
+        &msg!("error-store-unreadable", error = e.to_string()),
+    );
+}
+
 /// `trustsync list`: the store, filtered, printed; the exit code by what matched.
 fn list(printer: &Printer, root: &Path, filter: &crate::commands::list::Filter) -> u8 {
     let os = match crate::model::system::OsStore::read(root) {
         Ok(os) => os,
         Err(e) => {
-            printer.fail(
-                "store-unreadable",
-                &format!("cannot read the OS trust store: {e}"),
-            );
+            store_unreadable(printer, &e);
             return 2;
         }
     };

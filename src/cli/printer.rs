@@ -139,41 +139,56 @@ impl Printer {
     /// hook's log must say why it failed). Not for progress or advice: those are data.
     /// The whole line is escaped: it names files and quotes other programs.
     pub fn warn(&self, line: &str) {
-        record_failure(GENERIC_FAILURE, line);
-        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(line));
+        self.say_failure(GENERIC_FAILURE, line, line);
+    }
+
+    /// [`Printer::fail`] with a catalogue message: stderr in the run's language, the
+    /// error document's `message` in English (`--json` is never translated).
+    pub fn fail_msg(&self, code: &'static str, line: &crate::i18n::Msg) {
+        self.say_failure(code, &line.en(), &line.text());
+    }
+
+    /// [`Printer::warn`] with a catalogue message (see [`Printer::fail_msg`]).
+    pub fn warn_msg(&self, line: &crate::i18n::Msg) {
+        self.say_failure(GENERIC_FAILURE, &line.en(), &line.text());
     }
 
     /// [`Printer::warn`] with the stable code the error document carries (`store-unreadable`,
     /// `lock-held`, …) when this failure ends the run.
     pub fn fail(&self, code: &'static str, line: &str) {
-        record_failure(code, line);
-        self.warn(line);
+        self.say_failure(code, line, line);
+    }
+
+    /// Records the failure (`english`, for the error document) and prints `shown`.
+    fn say_failure(&self, code: &'static str, english: &str, shown: &str) {
+        record_failure(code, english);
+        let _ = writeln!(std::io::stderr(), "trustsync: {}", escape(shown));
     }
 
     /// "Where I looked", for `status -v`: talk, so on stderr.
     pub fn looked(&self, l: &crate::commands::status::Looked) {
         let accounts = if l.accounts.is_empty() {
-            "this user only".to_string()
+            t!("looked-this-user")
         } else {
             l.accounts.join(", ")
         };
-        self.note(&format!(
-            "looked in the homes of {accounts} ({}); discovery took {} ms",
-            l.homes.join(", "),
-            l.discovery_millis
+        self.note(&t!(
+            "looked-homes",
+            accounts = accounts,
+            homes = l.homes.join(", "),
+            millis = l.discovery_millis
         ));
         for w in &l.walks {
             self.note(&format!(
-                "  walked {} to depth {}: {} entries in {} ms{}",
-                w.path.display(),
-                w.depth,
-                w.entries,
-                w.millis,
-                if w.truncated {
-                    " (stopped at the entry budget: deeper venvs there are not listed)"
-                } else {
-                    ""
-                }
+                "  {}",
+                t!(
+                    "looked-walk",
+                    path = w.path.display().to_string(),
+                    depth = w.depth,
+                    entries = w.entries,
+                    millis = w.millis,
+                    truncated = if w.truncated { "yes" } else { "no" }
+                )
             ));
         }
     }
@@ -217,7 +232,7 @@ impl Printer {
             Verdict::Drift => "33",
             Verdict::Broken => "31;1",
         };
-        self.paint(v.as_str(), code)
+        self.paint(&v.word(), code)
     }
 
     pub fn status(&self, r: &StatusReport) {
@@ -226,29 +241,35 @@ impl Printer {
         }
         let mut out = String::new();
         let s = &r.system;
-        out.push_str(&format!(
-            "OS trust store ({}): {} CAs from {}",
-            escape(&s.flavor),
-            s.certificates,
-            escape(s.bundle.as_deref().unwrap_or("the system store"))
+        out.push_str(&t!(
+            "status-store",
+            flavor = escape(&s.flavor),
+            count = s.certificates,
+            bundle = match s.bundle.as_deref() {
+                Some(b) => escape(b).into_owned(),
+                None => t!("status-store-system"),
+            }
         ));
         if !s.locally_added.is_empty() {
             let names: Vec<_> = s.locally_added.iter().map(|c| escape(&c.subject)).collect();
-            out.push_str(&format!(
-                "; {} added locally ({})",
-                s.locally_added.len(),
-                names.join(", ")
+            out.push_str(&t!(
+                "status-store-local",
+                count = s.locally_added.len(),
+                names = names.join(", ")
             ));
         }
         if !s.distrusted.is_empty() {
-            out.push_str(&format!("; {} distrusted", s.distrusted.len()));
+            out.push_str(&t!("status-store-distrusted", count = s.distrusted.len()));
         }
         if !s.expired.is_empty() {
-            out.push_str(&format!("; {} expired", s.expired.len()));
+            out.push_str(&t!("status-store-expired", count = s.expired.len()));
         }
         out.push('\n');
         for w in &s.warnings {
-            out.push_str(&format!("  warning: {}\n", escape(w)));
+            out.push_str(&format!(
+                "  {}\n",
+                t!("status-warning", warning = escape(&w.text()))
+            ));
         }
         if let Some(gap) = &s.behind_reference {
             let names: Vec<_> = gap
@@ -258,41 +279,54 @@ impl Printer {
                 .map(|c| escape(&c.subject))
                 .collect();
             out.push_str(&format!(
-                "  the OS store may be out of date: certifi {} ({}) trusts {} roots it lacks ({}{}); update it the OS way: {}\n",
-                escape(&gap.version),
-                escape(&gap.source),
-                gap.missing.len(),
-                names.join(", "),
-                if gap.missing.len() > 3 { ", …" } else { "" },
-                escape(&gap.update)
+                "  {}\n",
+                t!(
+                    "status-store-behind",
+                    version = escape(&gap.version),
+                    source = escape(&gap.source),
+                    count = gap.missing.len(),
+                    names = names.join(", "),
+                    more = if gap.missing.len() > 3 { "yes" } else { "no" },
+                    update = escape(&gap.update)
+                )
             ));
         }
         out.push('\n');
         // Columns are as wide as the escaped labels, which are what the terminal shows,
-        // in terminal cells: a Chinese directory name takes two a character.
+        // in terminal cells: a Chinese directory name takes two a character, and so do
+        // the Chinese headings.
+        let (kind_h, runtime_h, trusts_h, verdict_h) = (
+            t!("status-col-kind"),
+            t!("status-col-runtime"),
+            t!("status-col-trusts"),
+            t!("status-col-verdict"),
+        );
+        let kind_width = term::width(&kind_h).max(11);
+        let trusts_width = term::width(&trusts_h).max(6);
         let label_width = r
             .runtimes
             .iter()
             .map(|x| term::width(&escape(&x.shown_label())))
             .max()
             .unwrap_or(7)
-            .clamp(7, 60);
+            .clamp(7, 60)
+            .max(term::width(&runtime_h));
         out.push_str(&format!(
-            "{} {} {:>6}  {}\n",
-            term::pad("KIND", 11),
-            term::pad("RUNTIME", label_width),
-            "TRUSTS",
-            "VERDICT"
+            "{} {} {}  {}\n",
+            term::pad(&kind_h, kind_width),
+            term::pad(&runtime_h, label_width),
+            term::pad_left(&trusts_h, trusts_width),
+            verdict_h
         ));
         let mut run_fix = 0;
         for rt in &r.runtimes {
             let shown = rt.shown_label();
             let label = term::fit(&shown, label_width);
             out.push_str(&format!(
-                "{} {} {:>6}  {}\n",
-                term::pad(rt.kind, 11),
+                "{} {} {}  {}\n",
+                term::pad(rt.kind, kind_width),
                 term::pad(&label, label_width),
-                rt.trusted,
+                term::pad_left(&rt.trusted.to_string(), trusts_width),
                 self.verdict(rt.verdict)
             ));
             if rt.verdict == Verdict::Ok {
@@ -304,30 +338,34 @@ impl Printer {
                 out.push_str(&format!(
                     "    {} {}\n",
                     self.paint(&format!("[{}]", p.code), "2"),
-                    escape(&p.message)
+                    escape(&p.text())
                 ));
             }
             // "Run fix" is said once, at the end, for every row it serves; a row gets its
             // own line only when fix would not do it (advice, a restart, its owner).
             match fix_hint(rt) {
                 Hint::RunFix => run_fix += 1,
-                Hint::Other(h) => out.push_str(&format!("    fix: {h}\n")),
+                Hint::Other(h) => {
+                    out.push_str(&format!("    {}\n", t!("status-row-fix", hint = h)))
+                }
             }
         }
         let sm = &r.summary;
-        out.push_str(&format!(
-            "\n{} ok, {} drift, {} broken\n",
-            sm.ok, sm.drift, sm.broken
+        out.push('\n');
+        out.push_str(&t!(
+            "status-summary",
+            ok = sm.ok,
+            drift = sm.drift,
+            broken = sm.broken
         ));
+        out.push('\n');
         if run_fix > 0 {
-            let rows = if run_fix == 1 {
-                "1 runtime".to_string()
-            } else {
-                format!("{run_fix} runtimes")
-            };
-            out.push_str(&format!(
-                "fix: {FIX_COMMAND}   (fixes {rows} above; preview with `trustsync fix --dry-run`)\n"
+            out.push_str(&t!(
+                "status-fix-line",
+                count = run_fix,
+                command = FIX_COMMAND
             ));
+            out.push('\n');
         }
         self.data(&out);
     }
@@ -343,7 +381,8 @@ impl Printer {
         }
         let mut out = plan.plan.render_human();
         if dry_run && !plan.plan.is_empty() {
-            out.push_str("(dry run: nothing changed; `sudo trustsync fix` applies exactly this)\n");
+            out.push_str(&t!("fix-dry-run-note", command = "sudo trustsync fix"));
+            out.push('\n');
         }
         out.push_str(&render_advice(&plan.advice));
         self.data(&out);
@@ -361,12 +400,9 @@ impl Printer {
             return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
         }
         let plan = crate::apply::posix::Plan::new(applied.actions.clone());
-        let mut out = format!(
-            "Applied. {}",
-            plan.render_human()
-                .replacen("change(s):", "change(s) made:", 1)
-        );
-        out.push_str("Undo with `sudo trustsync undo`.\n");
+        let mut out = plan.render_applied();
+        out.push_str(&t!("fix-undo-with", command = "sudo trustsync undo"));
+        out.push('\n');
         let sets_variables = plan.actions.iter().any(|a| {
             a.target == std::path::Path::new(crate::commands::fix::posix::PROFILE_SNIPPET)
         });
@@ -381,20 +417,18 @@ impl Printer {
                         && root.join(path.trim_start_matches('/')).exists())
             };
             let (reached, not) = fix::variable_reach(root, &written);
-            out.push_str(&format!(
-                "The variables reach {}; in this shell: `. {}`.\n",
-                reached.join(", "),
-                fix::PROFILE_SNIPPET
+            out.push_str(&t!(
+                "fix-variables-reach",
+                reached = reached.join(", "),
+                snippet = fix::PROFILE_SNIPPET
             ));
-            let bare = "programs started with an empty environment (bundles root may write are patched instead: the default strategy)";
-            if not.is_empty() {
-                out.push_str(&format!(
-                    "Not reached here: {}, nor {bare}.\n",
-                    not.join(", ")
-                ));
-            } else {
-                out.push_str(&format!("Not reached: {bare}.\n"));
-            }
+            out.push('\n');
+            out.push_str(&t!(
+                "fix-variables-not-reached",
+                count = not.len(),
+                not = not.join(", ")
+            ));
+            out.push('\n');
         }
         out.push_str(&render_advice(advice));
         self.data(&out);
@@ -416,32 +450,22 @@ impl Printer {
             return self.print_json(r);
         }
         let mut out = String::new();
+        let line = |m: crate::i18n::Msg| m.text() + "\n";
+        let show = |p: &std::path::Path| term::path(p).into_owned();
         for p in &r.restored {
-            out.push_str(&format!(
-                "restored {}\n",
-                crate::apply::posix::plan::show_path(p)
-            ));
+            out.push_str(&line(msg!("undo-restored", path = show(p))));
         }
         for p in &r.removed {
-            out.push_str(&format!(
-                "removed  {}\n",
-                crate::apply::posix::plan::show_path(p)
-            ));
+            out.push_str(&line(msg!("undo-removed", path = show(p))));
         }
         for p in &r.kept_nonempty_dirs {
-            out.push_str(&format!(
-                "kept     {} (not empty: someone added files)\n",
-                crate::apply::posix::plan::show_path(p)
-            ));
+            out.push_str(&line(msg!("undo-kept", path = show(p))));
         }
         for p in &r.block_already_gone {
-            out.push_str(&format!(
-                "note     {}: trustsync's block was already gone\n",
-                crate::apply::posix::plan::show_path(p)
-            ));
+            out.push_str(&line(msg!("undo-block-gone", path = show(p))));
         }
         if out.is_empty() {
-            out.push_str("Nothing to undo.\n");
+            out.push_str(&line(msg!("undo-nothing")));
         }
         self.data(&out);
     }
@@ -456,7 +480,8 @@ impl Printer {
         }
         let mut out = plan.render_human();
         if dry_run && !plan.is_empty() {
-            out.push_str("(dry run: nothing changed; `trustsync fix` applies exactly this)\n");
+            out.push_str(&t!("fix-dry-run-note", command = "trustsync fix"));
+            out.push('\n');
         }
         out.push_str(&render_advice(&plan.advice));
         self.data(&out);
@@ -472,18 +497,13 @@ impl Printer {
         if self.json {
             return self.print_fix_json(plan, &plan.runtimes, Some(applied), None);
         }
-        let mut out = format!(
-            "Applied. {}",
-            crate::apply::windows::plan::render_actions(&applied.actions).replacen(
-                "change(s):",
-                "change(s) made:",
-                1
-            )
-        );
+        let mut out = crate::apply::windows::plan::render_applied(&applied.actions);
         if applied.env_changed {
-            out.push_str("Programs started from now on see the variables; this window and programs already running do not: open a new one.\n");
+            out.push_str(&t!("fix-windows-new-window"));
+            out.push('\n');
         }
-        out.push_str("Undo with `trustsync undo`.\n");
+        out.push_str(&t!("fix-undo-with", command = "trustsync undo"));
+        out.push('\n');
         out.push_str(&render_advice(advice));
         self.data(&out);
     }
@@ -503,14 +523,17 @@ impl Printer {
             return self.print_json(r);
         }
         let mut out = String::new();
-        for t in &r.restored {
-            out.push_str(&format!("restored {}\n", escape(t)));
+        for p in &r.restored {
+            out.push_str(&t!("undo-restored", path = escape(p)));
+            out.push('\n');
         }
-        for t in &r.removed {
-            out.push_str(&format!("removed  {}\n", escape(t)));
+        for p in &r.removed {
+            out.push_str(&t!("undo-removed", path = escape(p)));
+            out.push('\n');
         }
         if out.is_empty() {
-            out.push_str("Nothing to undo.\n");
+            out.push_str(&t!("undo-nothing"));
+            out.push('\n');
         }
         self.data(&out);
     }
@@ -523,21 +546,25 @@ impl Printer {
         let mut out = String::new();
         if !r.certificates.is_empty() {
             out.push_str(&format!(
-                "{} {} {} CA\n",
+                "{} {} {} {}\n",
                 term::pad("SHA-256", 16),
-                term::pad("EXPIRES", 10),
-                term::pad("FLAGS", 22)
+                term::pad(&t!("list-col-expires"), 10),
+                term::pad(&t!("list-col-flags"), 22),
+                t!("list-col-ca")
             ));
         }
+        // Each flag word looked up once, not once a line.
+        let words = [
+            t!("list-flag-local"),
+            t!("list-flag-distrusted"),
+            t!("list-flag-expired"),
+        ];
         for c in &r.certificates {
-            let flags: Vec<&str> = [
-                (c.locally_added, "local"),
-                (c.distrusted, "distrusted"),
-                (c.expired, "expired"),
-            ]
-            .iter()
-            .filter_map(|(on, name)| on.then_some(*name))
-            .collect();
+            let flags: Vec<&str> = [c.locally_added, c.distrusted, c.expired]
+                .iter()
+                .zip(&words)
+                .filter_map(|(on, name)| on.then_some(name.as_str()))
+                .collect();
             let flags = if flags.is_empty() {
                 "-".to_string()
             } else {
@@ -555,12 +582,13 @@ impl Printer {
                 escape(&c.name)
             ));
         }
-        out.push_str(&format!(
-            "{} of the {} CAs in the OS store ({})\n",
-            r.certificates.len(),
-            r.total,
-            escape(&r.flavor)
+        out.push_str(&t!(
+            "list-summary",
+            shown = r.certificates.len(),
+            total = r.total,
+            flavor = escape(&r.flavor)
         ));
+        out.push('\n');
         self.data(&out);
     }
 
@@ -571,11 +599,13 @@ impl Printer {
         }
         self.data(&r.render_human());
         if let Some(e) = &r.error {
-            let verb = match r.outcome {
-                crate::commands::manage::Outcome::Refused => "refused",
-                _ => "failed",
-            };
-            self.warn(&format!("{} {verb}: {}", r.command, e.message));
+            let refused = matches!(r.outcome, crate::commands::manage::Outcome::Refused);
+            self.warn_msg(&msg!(
+                "manage-error",
+                command = r.command,
+                refused = if refused { "yes" } else { "no" },
+                error = &e.message
+            ));
         }
     }
 
@@ -654,12 +684,14 @@ fn nothing_applied() -> crate::apply::posix::Applied {
 fn render_advice(advice: &[crate::apply::Advice]) -> String {
     let mut out = String::new();
     if !advice.is_empty() {
-        out.push_str("\nNot changed by trustsync (yours to decide):\n");
+        out.push('\n');
+        out.push_str(&t!("fix-advice-heading"));
+        out.push('\n');
         for a in advice {
             out.push_str(&format!(
                 "  {}: {}\n",
                 escape(&a.runtime),
-                escape(&a.message)
+                escape(&a.text())
             ));
         }
     }
@@ -676,12 +708,13 @@ enum Hint {
 
 fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> Hint {
     if rt.problems.iter().any(|p| p.code == "not-executed") {
-        return Hint::Other("run `trustsync status` as the owner of this interpreter".into());
+        return Hint::Other(t!("hint-run-as-owner"));
     }
     if rt.is_variable {
-        return Hint::Other(format!(
-            "point {} at the OS bundle, or unset it (`{FIX_COMMAND}` rewrites it only where trustsync set it)",
-            escape(&rt.label)
+        return Hint::Other(t!(
+            "hint-variable",
+            variable = escape(&rt.label),
+            command = FIX_COMMAND
         ));
     }
     if rt
@@ -689,22 +722,17 @@ fn fix_hint(rt: &crate::cli::report::RuntimeReport) -> Hint {
         .iter()
         .any(|p| p.code == "probe-failed" || p.code == "no-ssl-module")
     {
-        return Hint::Other(
-            "repair or remove this runtime; trustsync cannot see where it looks".into(),
-        );
+        return Hint::Other(t!("hint-repair"));
     }
     if rt.problems.iter().any(|p| p.code == "fixed-for-new-shells") {
         // fix already did its part: running it again would answer "Nothing to do".
-        return Hint::Other("nothing left for fix: this session started before it; log in again or run `. /etc/profile.d/trustsync.sh` (running services need a restart)".into());
+        return Hint::Other(t!("hint-log-in-again"));
     }
     match &rt.fix_outlook {
-        Some(o) if !o.changes && !o.advice.is_empty() => Hint::Other(format!(
-            "fix changes nothing for it: {}",
-            escape(&o.advice.join("; "))
-        )),
-        Some(o) if !o.changes => Hint::Other(
-            "fix has nothing to change for it (`trustsync fix --dry-run` shows the plan)".into(),
-        ),
+        Some(o) if !o.changes && !o.advice.is_empty() => {
+            Hint::Other(t!("hint-advice", advice = escape(&o.advice.join("; "))))
+        }
+        Some(o) if !o.changes => Hint::Other(t!("hint-nothing-to-change")),
         _ => Hint::RunFix,
     }
 }

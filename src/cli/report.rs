@@ -34,7 +34,8 @@ pub struct SystemReport {
     pub distrusted: Vec<CertSummary>,
     /// Trusted CAs that have expired (harmless, but a sign of an old store; seed S5).
     pub expired: Vec<CertSummary>,
-    pub warnings: Vec<String>,
+    /// Serialized as their English text.
+    pub warnings: Vec<crate::i18n::Said>,
     /// Present when a newer certifi on the machine trusts roots the OS store lacks.
     pub behind_reference: Option<crate::commands::reference::ReferenceGap>,
 }

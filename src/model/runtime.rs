@@ -141,9 +141,24 @@ pub struct Runtime {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub code: &'static str,
+    /// In English (`--json`).
     pub message: String,
+    /// The catalogue message it was rendered from, for human output (`None`: in words).
+    pub msg: Option<crate::i18n::Msg>,
     /// True when the runtime cannot be judged (probe failed): its verdict is `broken`.
     pub fatal: bool,
+}
+
+impl Note {
+    /// A note said with a catalogue message (English in `message`, for `--json`).
+    pub fn said(code: &'static str, msg: crate::i18n::Msg, fatal: bool) -> Note {
+        Note {
+            code,
+            message: msg.en(),
+            msg: Some(msg),
+            fatal,
+        }
+    }
 }
 
 impl Runtime {

@@ -17,7 +17,8 @@ pub struct OsStore {
     pub bundle: Option<PathBuf>,
     pub directory: Option<PathBuf>,
     pub update_command: Option<Vec<String>>,
-    pub warnings: Vec<String>,
+    /// English for `--json`, with the catalogue message for human output.
+    pub warnings: Vec<crate::i18n::Said>,
 }
 
 impl OsStore {
@@ -29,7 +30,11 @@ impl OsStore {
 
     /// Parses what the platform reader returned; unparsable entries become warnings.
     pub fn from_platform(raw: SystemStore) -> OsStore {
-        let mut warnings = raw.warnings;
+        let mut warnings: Vec<crate::i18n::Said> = raw
+            .warnings
+            .into_iter()
+            .map(crate::i18n::Said::words)
+            .collect();
         let mut parse = |list: Vec<trustsync_platform::StoreCertificate>| {
             let mut seen = HashSet::new();
             let mut out = Vec::new();
@@ -44,7 +49,9 @@ impl OsStore {
                             out.push(c);
                         }
                     }
-                    Err(e) => warnings.push(format!("{}: {e}", sc.origin)),
+                    Err(e) => {
+                        warnings.push(crate::i18n::Said::words(format!("{}: {e}", sc.origin)))
+                    }
                 }
             }
             (out, local)
@@ -72,7 +79,7 @@ impl OsStore {
     /// machine's clock is the likelier culprit than the store (every TLS connection then
     /// fails with "certificate has expired" or "not yet valid"). A line to warn with, or
     /// `None`. Stores of fewer than 5 CAs say too little to tell.
-    pub fn clock_warning(&self, now: i64) -> Option<String> {
+    pub fn clock_warning(&self, now: i64) -> Option<crate::i18n::Said> {
         let total = self.trusted.len();
         let expired = self.trusted.iter().filter(|c| c.not_after < now).count();
         let future = self.trusted.iter().filter(|c| c.not_before > now).count();
@@ -80,33 +87,36 @@ impl OsStore {
             return None;
         }
         let date = crate::model::cert::format_date(now);
-        Some(format!(
-            "the clock looks wrong: it says {date}, and {expired} of the {total} CAs in the OS store have expired by then, {future} are not yet valid; every TLS connection will fail until the time is right (check `timedatectl` or the host's time)"
-        ))
+        Some(
+            msg!(
+                "warning-clock",
+                date = date,
+                expired = expired,
+                total = total,
+                future = future
+            )
+            .into(),
+        )
     }
 
     /// CA lint: for each CA added locally on this machine (the company or proxy root,
     /// where these go wrong), a line naming the clients that will refuse it and why, or
     /// that it is expired or not yet valid at `now`.
-    pub fn ca_lint(&self, now: i64) -> Vec<String> {
+    pub fn ca_lint(&self, now: i64) -> Vec<crate::i18n::Said> {
         let mut out = Vec::new();
         for c in self.trusted.iter().filter(|c| self.is_locally_added(c)) {
             let name = c.display_name();
             if let Some(why) = c.rejected_as_ca(false) {
-                out.push(format!("locally added CA '{name}': every OpenSSL client (Python, requests, pip, curl) refuses it: {why}; it must be re-issued"));
+                out.push(msg!("warning-local-ca-refused", name = &name, why = why).into());
             } else if let Some(why) = c.rejected_as_ca(true) {
-                out.push(format!("locally added CA '{name}': Python 3.13+ (`ssl`, and requests with urllib3 2.3+) refuses it under VERIFY_X509_STRICT: {why}; older clients and pip accept it; re-issue it to keep working after a Python upgrade"));
+                out.push(msg!("warning-local-ca-strict", name = &name, why = why).into());
             }
             if c.not_after < now {
-                out.push(format!(
-                    "locally added CA '{name}' expired on {}: no client accepts what it issues",
-                    crate::model::cert::format_date(c.not_after)
-                ));
+                let date = crate::model::cert::format_date(c.not_after);
+                out.push(msg!("warning-local-ca-expired", name = &name, date = date).into());
             } else if c.not_before > now {
-                out.push(format!(
-                    "locally added CA '{name}' is not valid before {}",
-                    crate::model::cert::format_date(c.not_before)
-                ));
+                let date = crate::model::cert::format_date(c.not_before);
+                out.push(msg!("warning-local-ca-not-yet", name = &name, date = date).into());
             }
         }
         out
@@ -131,12 +141,13 @@ mod tests {
         let y2026 = 1_796_000_000;
         assert_eq!(os.clock_warning(y2026), None);
         let y2060 = 2_840_000_000;
-        let w = os.clock_warning(y2060).expect("a warning in 2060");
+        let w = os.clock_warning(y2060).expect("a warning in 2060").en;
         assert!(w.contains("6 of the 6 CAs") && w.contains("2059"), "{w}");
         let y1990 = 640_000_000;
         assert!(os
             .clock_warning(y1990)
             .unwrap()
+            .en
             .contains("6 are not yet valid"));
         // Too few CAs to tell.
         let few = os_store("debian", "x", &certs[..3]);

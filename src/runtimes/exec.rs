@@ -422,11 +422,11 @@ pub fn program_for_row(
 ) -> Option<(Program, ExecPolicy)> {
     let policy = policy_for_binary(binary);
     if let ExecPolicy::DoNotRun { reason } = &policy {
-        rt.notes.push(crate::model::runtime::Note {
-            code: "not-executed",
-            message: format!("not run as root because {reason}"),
-            fatal: false,
-        });
+        rt.notes.push(crate::model::runtime::Note::said(
+            "not-executed",
+            msg!("note-not-executed", reason = reason),
+            false,
+        ));
         return None;
     }
     if let ExecPolicy::RunAs { uid, .. } = policy {

@@ -140,64 +140,88 @@ impl Plan {
     /// control characters are shown quoted and escaped, so a file name containing a newline
     /// cannot forge a line of the plan.
     pub fn render_human(&self) -> String {
+        self.render_as(|n| msg!("plan-changes", count = n))
+    }
+
+    /// What a real run did: the plan's list under "Applied. N change(s) made:".
+    pub fn render_applied(&self) -> String {
+        self.render_as(|n| msg!("plan-changes-made", count = n))
+    }
+
+    /// The list of actions under the heading `heading` makes of their number, or
+    /// "Nothing to do" for an empty plan.
+    fn render_as(&self, heading: fn(usize) -> crate::i18n::Msg) -> String {
         if self.actions.is_empty() {
-            return "Nothing to do: everything is already in place.\n".to_string();
+            return t!("plan-nothing-to-do") + "\n";
         }
-        let mut out = format!("{} change(s):\n", self.actions.len());
+        let mut out = heading(self.actions.len()).text() + "\n";
         for (i, a) in self.actions.iter().enumerate() {
             let target = show_path(&a.target);
             let what = match &a.kind {
-                ActionKind::CreateDir { mode } => {
-                    format!("create directory {target} (mode {mode:04o})")
-                }
+                ActionKind::CreateDir { mode } => t!(
+                    "plan-create-dir",
+                    target = target,
+                    mode = format!("{mode:04o}")
+                ),
                 ActionKind::WriteFile {
                     contents,
                     mode,
                     bundle,
-                } => {
-                    let verb = if a.current_digest == safe_fs::ABSENT {
-                        "create"
+                } => t!(
+                    "plan-write-file",
+                    replace = if a.current_digest == safe_fs::ABSENT {
+                        "no"
                     } else {
-                        "replace"
-                    };
-                    let certs = if *bundle {
-                        format!(", {} certificates", safe_fs::count_certificates(contents))
+                        "yes"
+                    },
+                    target = target,
+                    mode = format!("{mode:04o}"),
+                    bytes = contents.len(),
+                    bundle = if *bundle { "yes" } else { "no" },
+                    certs = if *bundle {
+                        safe_fs::count_certificates(contents)
                     } else {
-                        String::new()
-                    };
-                    format!(
-                        "{verb} file {target} (mode {mode:04o}, {} bytes{certs})",
-                        contents.len()
-                    )
-                }
-                ActionKind::Symlink { link_target } => {
-                    format!("link {target} -> {}", show_path(link_target))
-                }
+                        0
+                    }
+                ),
+                ActionKind::Symlink { link_target } => t!(
+                    "plan-symlink",
+                    target = target,
+                    link = show_path(link_target)
+                ),
                 ActionKind::AppendMarkedBlock { block_id, contents }
                     if block_id.starts_with(KEYSTORE_PREFIX) =>
                 {
-                    format!(
-                        "add {} CA entries (aliases trustsync-…) to the Java keystore {target}",
-                        safe_fs::count_certificates(contents.as_bytes())
+                    t!(
+                        "plan-keystore-add",
+                        count = safe_fs::count_certificates(contents.as_bytes()),
+                        target = target
                     )
                 }
-                ActionKind::AppendMarkedBlock { block_id, contents } => format!(
-                    "add block {} to {target} ({} certificates)",
-                    printable(block_id),
-                    safe_fs::count_certificates(contents.as_bytes())
+                ActionKind::AppendMarkedBlock { block_id, contents } => t!(
+                    "plan-block-add",
+                    block = printable(block_id),
+                    target = target,
+                    count = safe_fs::count_certificates(contents.as_bytes())
                 ),
                 ActionKind::RemoveMarkedBlock { block_id }
                     if block_id.starts_with(KEYSTORE_PREFIX) =>
                 {
-                    format!("remove trustsync's CA entries from the Java keystore {target}")
+                    t!("plan-keystore-remove", target = target)
                 }
-                ActionKind::RemoveMarkedBlock { block_id } => {
-                    format!("remove block {} from {target}", printable(block_id))
-                }
-                ActionKind::Remove => format!("remove {target} (created by trustsync)"),
+                ActionKind::RemoveMarkedBlock { block_id } => t!(
+                    "plan-block-remove",
+                    block = printable(block_id),
+                    target = target
+                ),
+                ActionKind::Remove => t!("plan-remove", target = target),
             };
             let _ = writeln!(out, "{:>3}. {what}", i + 1);
-            let _ = writeln!(out, "     why: {}", printable(&a.reason));
+            let _ = writeln!(
+                out,
+                "     {}",
+                t!("plan-why", reason = printable(&a.reason))
+            );
         }
         out
     }

@@ -327,14 +327,16 @@ pub fn note_pending_env(
         if !ours || plan::env_get(env, var).is_some() {
             continue;
         }
-        d.problems.push(crate::diagnose::Problem {
-            code: "fixed-for-new-shells",
-            severity: crate::diagnose::Severity::Info,
-            message: format!(
-                "{}\\{var} points at {bundle} for programs started from now on; this one started before `trustsync fix`: open a new window",
-                scope.key_name()
+        d.problems.push(crate::diagnose::Problem::said(
+            "fixed-for-new-shells",
+            crate::diagnose::Severity::Info,
+            msg!(
+                "problem-fixed-for-new-windows",
+                key = scope.key_name(),
+                variable = var,
+                bundle = &bundle
             ),
-        });
+        ));
     }
 }
 

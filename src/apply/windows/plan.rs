@@ -111,34 +111,46 @@ impl WinPlan {
 /// One numbered line per action, then its reason; control characters escaped so a path
 /// cannot forge a line.
 pub fn render_actions(actions: &[WinAction]) -> String {
+    render_as(actions, |n| msg!("plan-changes", count = n))
+}
+
+/// What a real run did: the list under "Applied. N change(s) made:".
+pub fn render_applied(actions: &[WinAction]) -> String {
+    render_as(actions, |n| msg!("plan-changes-made", count = n))
+}
+
+fn render_as(actions: &[WinAction], heading: fn(usize) -> crate::i18n::Msg) -> String {
     if actions.is_empty() {
-        return "Nothing to do: everything is already in place.\n".to_string();
+        return t!("plan-nothing-to-do") + "\n";
     }
-    let mut out = format!("{} change(s):\n", actions.len());
+    let mut out = heading(actions.len()).text() + "\n";
     for (i, a) in actions.iter().enumerate() {
         let what = match &a.kind {
             WinActionKind::WriteFile {
                 contents,
                 certificates,
                 ..
-            } => format!(
-                "{} file {} ({} bytes, {certificates} certificates)",
-                if a.current_digest == ABSENT {
-                    "create"
+            } => t!(
+                "plan-win-write-file",
+                replace = if a.current_digest == ABSENT {
+                    "no"
                 } else {
-                    "replace"
+                    "yes"
                 },
-                printable(&a.target),
-                contents.len()
+                target = printable(&a.target),
+                bytes = contents.len(),
+                certs = *certificates
             ),
-            WinActionKind::SetEnvVar { value, .. } => {
-                format!("set {} = {}", printable(&a.target), printable(value))
-            }
+            WinActionKind::SetEnvVar { value, .. } => t!(
+                "plan-win-set-var",
+                variable = printable(&a.target),
+                value = printable(value)
+            ),
         };
         out.push_str(&format!(
-            "{:>3}. {what}\n     why: {}\n",
+            "{:>3}. {what}\n     {}\n",
             i + 1,
-            printable(&a.reason)
+            t!("plan-why", reason = printable(&a.reason))
         ));
     }
     out

@@ -144,21 +144,19 @@ impl Facts {
 }
 
 fn set_elsewhere_advice(facts: &Facts, name: &str, place: &str, value: &str) -> Advice {
-    let what_to_do = if MANAGED_VARS.contains(&name) {
-        format!(
-            "point it at {} or remove it, then run `trustsync fix` again",
-            facts.bundle_text()
-        )
-    } else {
-        "remove it, or point it at certificates the OS store trusts".to_string()
-    };
-    Advice {
-        runtime: format!("env-var ${name}"),
-        code: "variable-set-elsewhere",
-        message: format!(
-            "${name} is set outside trustsync (in {place}) to {value}; trustsync leaves it alone: {what_to_do}"
-        ),
-    }
+    let said = msg!(
+        "advice-win-variable-set-elsewhere",
+        variable = name,
+        place = place,
+        value = value,
+        managed = if MANAGED_VARS.contains(&name) {
+            "yes"
+        } else {
+            "no"
+        },
+        bundle = facts.bundle_text()
+    );
+    Advice::about(&format!("env-var ${name}"), "variable-set-elsewhere", said)
 }
 
 struct Builder<'a> {
@@ -200,20 +198,19 @@ impl Builder<'_> {
                 .problems
                 .iter()
                 .find(|p| p.severity == crate::diagnose::Severity::Broken)
-                .map(|p| p.message.clone())
-                .unwrap_or_default();
-            self.advise(Advice::for_runtime(
+                .map_or_else(|| "".into(), crate::diagnose::Problem::as_arg);
+            self.advise(Advice::said(
                 d,
                 "cannot-see-runtime",
-                format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"),
+                msg!("advice-cannot-see-runtime", why = msg),
             ));
             return;
         }
         if Self::has(d, "verification-off") {
-            self.advise(Advice::for_runtime(
+            self.advise(Advice::said(
                 d,
                 "verification-off",
-                "it verifies nothing because CURL_CA_BUNDLE is set but empty: unset it (trustsync does not change a variable it did not set)".into(),
+                msg!("advice-win-curl-ca-bundle-empty"),
             ));
             return;
         }
@@ -231,9 +228,11 @@ impl Builder<'_> {
         }
         if let Some(origin) = &rt.configured_by {
             if !d.missing.is_empty() {
-                self.advise(Advice::for_runtime(d, "config-set-elsewhere", format!(
-                    "{origin} decides where it looks; point it at a bundle that holds the OS store's CAs, or remove the setting (trustsync does not edit configuration it did not write)"
-                )));
+                self.advise(Advice::said(
+                    d,
+                    "config-set-elsewhere",
+                    msg!("advice-win-config-set-elsewhere", origin = origin),
+                ));
             }
             return;
         }
@@ -244,10 +243,11 @@ impl Builder<'_> {
             .map(|v| format!("${v}"))
             .collect();
         if !foreign.is_empty() {
-            self.advise(Advice::for_runtime(d, "variable-set-elsewhere", format!(
-                "{} decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime",
-                foreign.join(", ")
-            )));
+            self.advise(Advice::said(
+                d,
+                "variable-set-elsewhere",
+                msg!("advice-variables-decide", variables = foreign.join(", ")),
+            ));
             return;
         }
         if !rt.overridden_by.is_empty() {
@@ -262,9 +262,11 @@ impl Builder<'_> {
                 .as_deref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            self.advise(Advice::for_runtime(d, "java-store", format!(
-                "this JDK trusts only its own store {store}: have it use the Windows store with `-Djavax.net.ssl.trustStoreType=Windows-ROOT` (in JAVA_TOOL_OPTIONS or the application's options), or add the CA with that JDK's keytool"
-            )));
+            self.advise(Advice::said(
+                d,
+                "java-store",
+                msg!("advice-win-java-store", store = store),
+            ));
             return;
         }
         if d.missing.is_empty() {
@@ -274,7 +276,11 @@ impl Builder<'_> {
         }
         match managed_var_for(d) {
             Some(_) => self.need_bundle(),
-            None => self.advise(Advice::for_runtime(d, "no-variable", "this package has no variable to point it at another bundle (and `--strategy patch-bundle` is not available on Windows); configure the application to use the managed bundle".into())),
+            None => self.advise(Advice::said(
+                d,
+                "no-variable",
+                msg!("advice-win-no-variable"),
+            )),
         }
     }
 }

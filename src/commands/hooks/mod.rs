@@ -559,27 +559,32 @@ impl HookStatus {
             ));
             match (&h.last_run, h.fired_since_change) {
                 (Some(r), _) => out.push_str(&format!(
-                    "  last ran {} ({}): {}\n",
-                    when(r.finished),
-                    escape(&r.outcome),
-                    escape(&r.message)
+                    "  {}\n",
+                    t!(
+                        "hook-last-ran",
+                        time = when(r.finished),
+                        outcome = escape(&r.outcome),
+                        message = escape(&r.message)
+                    )
                 )),
-                (None, Some(_)) => out.push_str("  has not run yet\n"),
+                (None, Some(_)) => out.push_str(&format!("  {}\n", t!("hook-not-run-yet"))),
                 _ => {}
             }
             if h.fired_since_change == Some(false) {
                 out.push_str(&format!(
-                    "  what it watches changed at {} and it has not run since\n",
-                    h.changed_at.map(when).unwrap_or_default()
+                    "  {}\n",
+                    t!(
+                        "hook-changed-not-run",
+                        time = h.changed_at.map(when).unwrap_or_default()
+                    )
                 ));
             }
         }
         if out.is_empty() {
-            out.push_str("no hooks installed\n");
+            out.push_str(&t!("hook-none-installed"));
+            out.push('\n');
         }
-        for n in &self.notes {
-            out.push_str(&format!("note: {}\n", escape(n)));
-        }
+        out.push_str(&note_lines(&self.notes));
         out
     }
 }
@@ -588,13 +593,20 @@ impl HookPlan {
     pub fn render_human(&self, dry_run: bool) -> String {
         let mut out = self.plan.render_human();
         if dry_run && !self.plan.is_empty() {
-            out.push_str("(dry run: nothing changed)\n");
+            out.push_str(&t!("hook-dry-run-note"));
+            out.push('\n');
         }
-        for n in &self.notes {
-            out.push_str(&format!("note: {}\n", crate::term::escape(n)));
-        }
+        out.push_str(&note_lines(&self.notes));
         out
     }
+}
+
+/// One "note: …" line a note (they name files and quote errors: escaped).
+fn note_lines(notes: &[String]) -> String {
+    notes
+        .iter()
+        .map(|n| t!("note-line", note = crate::term::escape(n)) + "\n")
+        .collect()
 }
 
 #[cfg(test)]

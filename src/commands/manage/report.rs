@@ -58,12 +58,12 @@ pub struct ErrorReport {
 }
 
 /// The next step after a change: the runtimes with bundles of their own do not see it yet.
-fn next_step() -> String {
+/// (Always this one: `render_human` shows it in the run's language, the JSON in English.)
+fn next_step() -> crate::i18n::Msg {
     if cfg!(windows) {
-        "runtimes with a CA bundle of their own do not see this yet: `trustsync status` lists them"
-            .into()
+        msg!("manage-next-step-windows")
     } else {
-        "runtimes with a CA bundle of their own do not see this yet: run `sudo trustsync fix` (preview with `trustsync fix --dry-run`)".into()
+        msg!("manage-next-step")
     }
 }
 
@@ -106,7 +106,7 @@ impl ManageReport {
         self.outcome = outcome;
         self.exit_code = 0;
         if matches!(outcome, Outcome::Added | Outcome::Removed) {
-            self.next_step = Some(next_step());
+            self.next_step = Some(next_step().en());
         }
         self
     }
@@ -123,22 +123,25 @@ impl ManageReport {
         let mut out = String::new();
         for c in &self.certificates {
             let short = &c.cert.sha256[..16];
-            let at = escape(c.location.as_deref().unwrap_or("the OS store"));
+            let at = match c.location.as_deref() {
+                Some(l) => escape(l).into_owned(),
+                None => t!("manage-the-os-store"),
+            };
             let subject = escape(&c.cert.subject);
             let line = match c.result {
-                "added" => format!("added    {subject} (SHA-256 {short}…) to {at}"),
-                "already-in-place" => {
-                    format!("present  {subject} (SHA-256 {short}…) was already in {at}")
-                }
-                "removed" => format!("removed  {subject} (SHA-256 {short}…) from {at}"),
-                "not-ours" => format!(
-                    "kept     {subject} (SHA-256 {short}…): trusted through something trustsync did not add"
-                ),
-                _ => format!(
-                    "trusted  {subject} (SHA-256 {short}…) is already trusted by the OS store; nothing to do"
-                ),
+                "added" => msg!("manage-added"),
+                "already-in-place" => msg!("manage-present"),
+                "removed" => msg!("manage-removed"),
+                "not-ours" => msg!("manage-kept"),
+                _ => msg!("manage-already-trusted"),
             };
-            out.push_str(&line);
+            out.push_str(
+                &line
+                    .arg("subject", subject)
+                    .arg("short", short)
+                    .arg("at", at)
+                    .text(),
+            );
             out.push('\n');
         }
         if let Some(u) = &self.update {
@@ -150,23 +153,25 @@ impl ManageReport {
                 .or_else(|| u.output.lines().last())
                 .unwrap_or("")
                 .trim();
-            out.push_str(&format!("ran      {}", escape(&u.command.join(" "))));
-            if !said.is_empty() {
-                out.push_str(&format!(": {}", escape(said)));
-            }
+            out.push_str(&t!(
+                "manage-ran",
+                command = escape(&u.command.join(" ")),
+                has_said = if said.is_empty() { "no" } else { "yes" },
+                said = escape(said)
+            ));
             out.push('\n');
         }
         if self.outcome == Outcome::NotPresent {
-            out.push_str(&format!(
-                "The OS store does not trust SHA-256 {}; nothing to remove.\n",
-                escape(&self.input)
-            ));
+            out.push_str(&t!("manage-not-present", sha256 = escape(&self.input)));
+            out.push('\n');
         }
         for n in &self.notes {
-            out.push_str(&format!("note: {}\n", escape(n)));
+            out.push_str(&t!("note-line", note = escape(n)));
+            out.push('\n');
         }
-        if let Some(step) = &self.next_step {
-            out.push_str(&format!("Next: {}.\n", escape(step)));
+        if self.next_step.is_some() {
+            out.push_str(&t!("manage-next", step = next_step().text()));
+            out.push('\n');
         }
         if self.outcome == Outcome::Added {
             let fps: Vec<&str> = self
@@ -177,9 +182,8 @@ impl ManageReport {
                 .collect();
             for fp in fps {
                 let sudo = if cfg!(windows) { "" } else { "sudo " };
-                out.push_str(&format!(
-                    "Take it out again with `{sudo}trustsync remove {fp}`.\n"
-                ));
+                out.push_str(&t!("manage-take-out", sudo = sudo, sha256 = fp));
+                out.push('\n');
             }
         }
         out

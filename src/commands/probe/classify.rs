@@ -62,13 +62,10 @@ pub fn analyse(
         .map(|s| format!("{} ({})", s.label, s.unusable))
         .collect();
     if !unusable.is_empty() {
-        notes.push(Note {
-            code: NoteCode::UnusableRoots,
-            message: format!(
-                "some trusted certificates could not be used as roots and were skipped: {}",
-                unusable.join(", ")
-            ),
-        });
+        notes.push(Note::said(
+            NoteCode::UnusableRoots,
+            msg!("probe-note-unusable-roots", sets = unusable.join(", ")),
+        ));
     }
 
     let verdicts = match parsed.first() {
@@ -107,13 +104,14 @@ pub fn analyse(
 
 fn no_certificate(sets: &[PreparedSet], message: &str) -> Vec<Verdict> {
     sets.iter()
-        .map(|s| Verdict {
-            next_step: Some("Check that HOST:PORT is the TLS service you meant.".into()),
-            ..verdict(s, Code::NoCertificate, message.to_string())
+        .map(|s| {
+            verdict(s, Code::NoCertificate, message.to_string())
+                .with_step(msg!("probe-step-check-service"))
         })
         .collect()
 }
 
+/// A verdict said in words only (English in every language: not yet in the catalogue).
 fn verdict(set: &PreparedSet, code: Code, message: String) -> Verdict {
     Verdict {
         trust_set: set.label.clone(),
@@ -121,11 +119,21 @@ fn verdict(set: &PreparedSet, code: Code, message: String) -> Verdict {
         code,
         message,
         next_step: None,
+        message_msg: None,
+        next_msg: None,
         anchor: None,
         ca: None,
         missing: None,
         certificate: None,
         hostname: None,
+    }
+}
+
+/// A verdict said by the catalogue.
+fn verdict_said(set: &PreparedSet, code: Code, message: crate::i18n::Msg) -> Verdict {
+    Verdict {
+        message_msg: Some(message.clone()),
+        ..verdict(set, code, message.en())
     }
 }
 
@@ -261,18 +269,18 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    fn name_message(&self) -> String {
+    fn name_message(&self) -> crate::i18n::Msg {
         if self.leaf.names.is_empty() {
-            format!(
-                "The certificate names no host (no subject alternative names; TLS libraries \
-                 ignore the subject CN '{}'), so it cannot match '{}'.",
-                self.leaf.display_name, self.name
+            msg!(
+                "probe-name-no-host",
+                cn = &self.leaf.display_name,
+                name = self.name
             )
         } else {
-            format!(
-                "The certificate is for {} but the name asked was '{}'.",
-                self.leaf.names.join(", "),
-                self.name
+            msg!(
+                "probe-name-mismatch",
+                names = self.leaf.names.join(", "),
+                name = self.name
             )
         }
     }
@@ -291,10 +299,7 @@ impl<'a> Analysis<'a> {
                 .iter()
                 .any(|v| v.code != Code::HostnameMismatch && !v.verified)
         {
-            notes.push(Note {
-                code: NoteCode::HostnameMismatch,
-                message: self.name_message(),
-            });
+            notes.push(Note::said(NoteCode::HostnameMismatch, self.name_message()));
         }
 
         if trusted_by.is_empty() {
@@ -308,26 +313,22 @@ impl<'a> Analysis<'a> {
                 // is an untrusted root and nothing suggests interception.
                 if !reasons.is_empty() {
                     let ca_name = ca.name.clone();
-                    notes.push(Note {
-                        code: NoteCode::TlsInspectionSuspected,
-                        message: format!(
-                            "No trust set here trusts '{ca_name}' ({}): this looks like a \
-                             TLS-inspecting proxy (corporate firewall, antivirus, debugging \
-                             proxy) re-signing the connection, or a private CA.",
-                            reasons.join("; ")
-                        ),
+                    // "A; B; C", each separator the language's own.
+                    let mut reasons = reasons.into_iter().rev();
+                    let last = reasons.next().expect("not empty");
+                    let reasons = reasons.fold(last, |rest, first| {
+                        msg!("probe-reasons-and", first = first, rest = rest)
                     });
-                    let step = "If this is your organisation's TLS-inspecting proxy, ask \
-                                whoever runs it for its root CA certificate, compare its \
-                                SHA-256 fingerprint with them, add it to the OS trust store, \
-                                then run `sudo trustsync fix`. Do not turn certificate \
-                                verification off."
-                        .to_string();
+                    notes.push(Note::said(
+                        NoteCode::TlsInspectionSuspected,
+                        msg!("probe-note-inspection", name = ca_name, reasons = reasons),
+                    ));
+                    let step = msg!("probe-step-inspection");
                     for v in verdicts
                         .iter_mut()
                         .filter(|v| v.code == Code::UntrustedRoot)
                     {
-                        v.next_step = Some(step.clone());
+                        *v = v.clone().with_step(step.clone());
                     }
                 }
             }
@@ -345,26 +346,21 @@ impl<'a> Analysis<'a> {
             PathOutcome::Verified { anchor } => match &self.name_problem {
                 None => Verdict {
                     anchor: anchor.clone(),
-                    ..verdict(
+                    ..verdict_said(
                         set,
                         Code::Ok,
-                        format!(
-                            "Verifies up to the trusted root '{}'.",
-                            anchor.as_deref().unwrap_or("?")
+                        msg!(
+                            "probe-verifies-to-root",
+                            root = anchor.as_deref().unwrap_or("?")
                         ),
                     )
                 },
                 Some(_) => Verdict {
                     anchor: anchor.clone(),
                     hostname: Some(self.name_detail()),
-                    next_step: Some(format!(
-                        "Connect with a name the certificate covers, or have the server's \
-                         operator add '{}' to its certificate. (A proxy or load balancer \
-                         answering for another site also causes this.)",
-                        self.name
-                    )),
-                    ..verdict(set, Code::HostnameMismatch, self.name_message())
-                },
+                    ..verdict_said(set, Code::HostnameMismatch, self.name_message())
+                }
+                .with_step(msg!("probe-step-hostname", name = self.name)),
             },
             PathOutcome::Failed(err) => match err {
                 webpki::Error::CertExpired { .. } => self.dated(set, Validity::Expired),
@@ -375,16 +371,12 @@ impl<'a> Analysis<'a> {
                     self.self_signed(set, trusted_by)
                 }
                 webpki::Error::UnknownIssuer => self.unknown_issuer(set, trusted_by),
-                other => Verdict {
-                    next_step: Some(
-                        "The server's operator must fix its certificate chain.".to_string(),
-                    ),
-                    ..verdict(
-                        set,
-                        Code::InvalidChain,
-                        format!("The chain does not verify: {}.", webpki_words(other)),
-                    )
-                },
+                other => verdict(
+                    set,
+                    Code::InvalidChain,
+                    format!("The chain does not verify: {}.", webpki_words(other)),
+                )
+                .with_step(msg!("probe-step-fix-chain")),
             },
         }
     }
@@ -400,44 +392,28 @@ impl<'a> Analysis<'a> {
             .find(|c| c.validity_at(self.now_unix) == which)
             .unwrap_or(self.leaf);
         let now = format_time(self.now_unix);
-        let role = if std::ptr::eq(cert, self.leaf) {
-            "The server's certificate"
+        let leaf = if std::ptr::eq(cert, self.leaf) {
+            "yes"
         } else {
-            "The CA certificate"
+            "no"
         };
+        // Both messages take the same arguments; only the sentence differs.
         let (code, message) = match which {
-            Validity::NotYetValid => (
-                Code::NotYetValid,
-                format!(
-                    "{role} '{}' is not valid yet: valid from {} to {}, and it is now {now} here.",
-                    cert.display_name,
-                    format_time(cert.not_before),
-                    format_time(cert.not_after)
-                ),
-            ),
-            _ => (
-                Code::Expired,
-                format!(
-                    "{role} '{}' expired on {} (valid from {}); it is now {now} here.",
-                    cert.display_name,
-                    format_time(cert.not_after),
-                    format_time(cert.not_before)
-                ),
-            ),
+            Validity::NotYetValid => (Code::NotYetValid, msg!("probe-not-yet-valid")),
+            _ => (Code::Expired, msg!("probe-expired")),
         };
+        let message = message
+            .arg("leaf", leaf)
+            .arg("name", &cert.display_name)
+            .arg("from", format_time(cert.not_before))
+            .arg("until", format_time(cert.not_after))
+            .arg("now", &now);
         let next = if self.clock_suspicious() {
-            format!(
-                "Check this machine's clock first: it says {now}, which is outside the \
-                 validity of most certificates in the chain."
-            )
+            msg!("probe-step-check-clock", now = &now)
         } else if code == Code::Expired {
-            "The server's operator must renew the certificate (or install the current \
-             intermediate); nothing on this machine can fix it safely."
-                .to_string()
+            msg!("probe-step-renew")
         } else {
-            "If this machine's clock is right, the server installed a certificate that is \
-             not valid yet; its operator must fix that."
-                .to_string()
+            msg!("probe-step-not-yet-valid")
         };
         Verdict {
             certificate: Some(DatedCertificate {
@@ -446,26 +422,21 @@ impl<'a> Analysis<'a> {
                 not_before: format_time(cert.not_before),
                 not_after: format_time(cert.not_after),
             }),
-            next_step: Some(next),
-            ..verdict(set, code, message)
+            ..verdict_said(set, code, message)
         }
+        .with_step(next)
     }
 
     fn self_signed(&self, set: &PreparedSet, trusted_by: &[String]) -> Verdict {
         let leaf = self.leaf;
         let next = if self.os_verifies() {
-            format!(
-                "The {} trusts this certificate: run `sudo trustsync fix` so {} does too.",
-                self.os_label(),
-                set.label
+            msg!(
+                "probe-step-self-signed-os-trusts",
+                os = self.os_label(),
+                set = &set.label
             )
         } else {
-            format!(
-                "If this is your own server, give it a certificate from a CA you trust. To \
-                 trust this one certificate, compare its SHA-256 ({}) with the server's \
-                 operator, add it to the OS trust store, then run `sudo trustsync fix`.",
-                leaf.sha256
-            )
+            msg!("probe-step-self-signed", sha256 = &leaf.sha256)
         };
         Verdict {
             ca: Some(CaDetail {
@@ -475,17 +446,17 @@ impl<'a> Analysis<'a> {
                 sent_by_server: true,
                 trusted_by: trusted_by.to_vec(),
             }),
-            next_step: Some(next),
-            ..verdict(
+            ..verdict_said(
                 set,
                 Code::SelfSigned,
-                format!(
-                    "The server's certificate '{}' is self-signed (it is its own issuer), and \
-                     {} does not trust it.",
-                    leaf.display_name, set.label
+                msg!(
+                    "probe-self-signed",
+                    name = &leaf.display_name,
+                    set = &set.label
                 ),
             )
         }
+        .with_step(next)
     }
 
     fn unknown_issuer(&self, set: &PreparedSet, trusted_by: &[String]) -> Verdict {
@@ -503,27 +474,23 @@ impl<'a> Analysis<'a> {
                     needed_by: top.display_name.clone(),
                     ca_issuers: top.ca_issuers.clone(),
                 }),
-                next_step: Some(format!(
-                    "The server's operator must send the full chain: '{}' followed by the \
-                     intermediate '{}' (download: {}). Browsers hide this by fetching the \
-                     intermediate themselves; OpenSSL, Python and curl do not.",
-                    top.display_name,
-                    top.issuer_display_name,
-                    top.ca_issuers.join(", ")
-                )),
-                ..verdict(
+                ..verdict_said(
                     set,
                     Code::IncompleteChain,
-                    format!(
-                        "Incomplete chain: the server sent '{}' but not its issuer '{}', an \
-                         intermediate certificate that no trust set here has. It is \
-                         published at {}.",
-                        top.display_name,
-                        top.issuer_display_name,
-                        top.ca_issuers.join(", ")
+                    msg!(
+                        "probe-incomplete-chain",
+                        sent = &top.display_name,
+                        issuer = &top.issuer_display_name,
+                        urls = top.ca_issuers.join(", ")
                     ),
                 )
-            };
+            }
+            .with_step(msg!(
+                "probe-step-send-full-chain",
+                sent = &top.display_name,
+                issuer = &top.issuer_display_name,
+                urls = top.ca_issuers.join(", ")
+            ));
         }
         let (ca, message) = match root {
             Some((r, sent)) => (
@@ -534,9 +501,10 @@ impl<'a> Analysis<'a> {
                     sent_by_server: sent,
                     trusted_by: trusted_by.to_vec(),
                 },
-                format!(
-                    "The chain leads to the root CA '{}', which {} does not trust.",
-                    r.display_name, set.label
+                msg!(
+                    "probe-untrusted-root",
+                    root = &r.display_name,
+                    set = &set.label
                 ),
             ),
             None => (
@@ -547,45 +515,34 @@ impl<'a> Analysis<'a> {
                     sent_by_server: false,
                     trusted_by: trusted_by.to_vec(),
                 },
-                format!(
-                    "The chain leads to '{}', which {} does not trust; the server did not \
-                     send it and no trust set here has it (an unknown root CA, or an \
-                     intermediate the server left out).",
-                    top.issuer_display_name, set.label
+                msg!(
+                    "probe-unknown-issuer",
+                    issuer = &top.issuer_display_name,
+                    set = &set.label
                 ),
             ),
         };
         let next = if self.os_verifies() {
-            format!(
-                "Run `sudo trustsync fix`: it makes {} trust what the {} trusts.",
-                set.label,
-                self.os_label()
-            )
+            msg!("probe-step-run-fix", set = &set.label, os = self.os_label())
         } else if !trusted_by.is_empty() {
-            format!(
-                "'{}' is trusted by {} but not by the {}; trustsync copies trust from the OS \
-                 store only. If you trust this CA, add it to the OS trust store, then run \
-                 `sudo trustsync fix`.",
-                ca.name,
-                trusted_by.join(", "),
-                self.os_label()
+            msg!(
+                "probe-step-trusted-elsewhere",
+                name = &ca.name,
+                by = trusted_by.join(", "),
+                os = self.os_label()
             )
         } else {
-            format!(
-                "No trust set on this machine trusts '{}'. If it is a private CA you trust, \
-                 add it to the OS trust store, then run `sudo trustsync fix`.",
-                ca.name
-            )
+            msg!("probe-step-private-ca", name = &ca.name)
         };
         Verdict {
             ca: Some(ca),
-            next_step: Some(next),
-            ..verdict(set, Code::UntrustedRoot, message)
+            ..verdict_said(set, Code::UntrustedRoot, message)
         }
+        .with_step(next)
     }
 
     /// Why the CA at the top looks like a TLS-inspecting proxy's; empty when it does not.
-    fn inspection_reasons(&self, env_proxy_hint: bool) -> Vec<String> {
+    fn inspection_reasons(&self, env_proxy_hint: bool) -> Vec<crate::i18n::Msg> {
         let top = self.top();
         let (ca_name, ca_org) = match self.known_root {
             Some(r) => (r.display_name.clone(), r.organisation.clone()),
@@ -604,13 +561,13 @@ impl<'a> Analysis<'a> {
         .to_lowercase();
         let mut reasons = Vec::new();
         if let Some(product) = INSPECTION_PRODUCTS.iter().find(|p| haystack.contains(*p)) {
-            reasons.push(format!("its name contains \"{}\"", product.trim()));
+            reasons.push(msg!("probe-reason-product", product = product.trim()));
         }
         if !PUBLIC_CAS.iter().any(|p| haystack.contains(*p)) {
-            reasons.push("it is not a well-known public CA".to_string());
+            reasons.push(msg!("probe-reason-not-public"));
         }
         if env_proxy_hint {
-            reasons.push("a proxy is in use (HTTPS_PROXY or --proxy)".to_string());
+            reasons.push(msg!("probe-reason-proxy"));
         }
         reasons
     }
@@ -626,14 +583,11 @@ impl<'a> Analysis<'a> {
     }
 
     fn clock_note(&self) -> Option<Note> {
-        self.clock_suspicious().then(|| Note {
-            code: NoteCode::ClockSkew,
-            message: format!(
-                "This machine's clock says {}, which is outside the validity of most \
-                 certificates seen: the clock may be wrong (check date, time zone and NTP) \
-                 before blaming the server.",
-                format_time(self.now_unix)
-            ),
+        self.clock_suspicious().then(|| {
+            Note::said(
+                NoteCode::ClockSkew,
+                msg!("probe-note-clock", now = format_time(self.now_unix)),
+            )
         })
     }
 }

@@ -186,6 +186,12 @@ pub struct Verdict {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_step: Option<String>,
+    /// `message` and `next_step` as catalogue messages, for human output (`message` and
+    /// `next_step` are their English text, for `--json`; `None`: in words only).
+    #[serde(skip)]
+    pub message_msg: Option<crate::i18n::Msg>,
+    #[serde(skip)]
+    pub next_msg: Option<crate::i18n::Msg>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -196,6 +202,28 @@ pub struct Verdict {
     pub certificate: Option<DatedCertificate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<NameDetail>,
+}
+
+impl Verdict {
+    /// The verdict with its next step said by the catalogue.
+    pub fn with_step(self, step: crate::i18n::Msg) -> Verdict {
+        Verdict {
+            next_step: Some(step.en()),
+            next_msg: Some(step),
+            ..self
+        }
+    }
+
+    /// `message` in the run's language.
+    pub fn message_text(&self) -> String {
+        crate::i18n::shown(self.message_msg.as_ref(), &self.message)
+    }
+
+    /// `next_step` in the run's language.
+    pub fn next_step_text(&self) -> Option<String> {
+        let english = self.next_step.as_deref()?;
+        Some(crate::i18n::shown(self.next_msg.as_ref(), english))
+    }
 }
 
 /// The CA an `untrusted-root` verdict is about.
@@ -267,7 +295,26 @@ impl NoteCode {
 #[derive(Debug, Clone, Serialize)]
 pub struct Note {
     pub code: NoteCode,
+    /// English (`--json`).
     pub message: String,
+    /// The catalogue message of `message`, for human output.
+    #[serde(skip)]
+    pub msg: Option<crate::i18n::Msg>,
+}
+
+impl Note {
+    pub fn said(code: NoteCode, msg: crate::i18n::Msg) -> Note {
+        Note {
+            code,
+            message: msg.en(),
+            msg: Some(msg),
+        }
+    }
+
+    /// `message` in the run's language.
+    pub fn text(&self) -> String {
+        crate::i18n::shown(self.msg.as_ref(), &self.message)
+    }
 }
 
 /// What `--json` prints when no chain was obtained (exit code 2): the error document
@@ -306,21 +353,26 @@ fn short_name(label: &str) -> String {
 /// lack, the certificate out of date, the name that does not match.
 fn shared_reason(v: &Verdict) -> String {
     if let Some(a) = &v.anchor {
-        return format!("anchored at '{a}'");
+        return t!("probe-reason-anchored", root = a);
     }
     if let Some(ca) = &v.ca {
-        return format!("they lack '{}'", ca.name);
+        return t!("probe-reason-lack", name = &ca.name);
     }
     if let Some(m) = &v.missing {
-        return format!("nobody has '{}', which the server did not send", m.name);
+        return t!("probe-reason-nobody-has", name = &m.name);
     }
     if let Some(c) = &v.certificate {
-        return format!("'{}' is valid {} .. {}", c.name, c.not_before, c.not_after);
+        return t!(
+            "probe-reason-valid",
+            name = &c.name,
+            from = &c.not_before,
+            until = &c.not_after
+        );
     }
     if let Some(h) = &v.hostname {
-        return format!("the certificate does not name '{}'", h.asked);
+        return t!("probe-reason-name", name = &h.asked);
     }
-    v.message.clone()
+    v.message_text()
 }
 
 /// Renders the report grouped, for a terminal (what `probe` prints without `-v`): the
@@ -333,24 +385,28 @@ pub fn render_grouped(report: &ProbeReport, color: bool) -> String {
     let mut out = header(report, &paint);
     for c in &report.chain {
         if let Some(err) = &c.error {
-            out += &format!("  [{}] unreadable certificate: {}\n", c.index, escape(err));
+            out += &unreadable(c.index, err);
             continue;
         }
-        let state = match c.validity {
-            Validity::Valid => String::new(),
-            Validity::Expired => format!(", {}", paint(RED, "EXPIRED")),
-            Validity::NotYetValid => format!(", {}", paint(RED, "NOT YET VALID")),
+        let state = match validity_word(c.validity) {
+            None => String::new(),
+            Some(w) => t!("probe-chain-state", state = paint(RED, &w)),
         };
         let by = if c.self_signed {
-            "self-signed".to_string()
+            t!("probe-self-signed-tag")
         } else {
-            format!("issued by {}", escape(&c.issuer))
+            t!("probe-issued-by", issuer = escape(&c.issuer))
         };
         out += &format!(
-            "  [{}] {} ({by}; until {}{state})\n",
+            "  [{}] {}\n",
             c.index,
-            escape(&c.subject),
-            c.not_after
+            t!(
+                "probe-chain-line",
+                subject = escape(&c.subject),
+                by = by,
+                until = &c.not_after,
+                state = state
+            )
         );
     }
     // Outcomes in the order their first trust set comes (the OS store's first).
@@ -365,9 +421,9 @@ pub fn render_grouped(report: &ProbeReport, color: bool) -> String {
             None => groups.push((v, reason, vec![v])),
         }
     }
-    out += "\nOutcome per trust set:\n";
+    out += &format!("\n{}\n", t!("probe-outcome-heading"));
     if groups.is_empty() {
-        out += "  (no trust sets given)\n";
+        out += &format!("  {}\n", t!("probe-no-trust-sets"));
     }
     for (first, reason, members) in &groups {
         let mut counted: Vec<(String, usize)> = Vec::new();
@@ -385,26 +441,23 @@ pub fn render_grouped(report: &ProbeReport, color: bool) -> String {
                 k => format!("{} ×{k}", escape(n)),
             })
             .collect();
-        let sets = match members.len() {
-            1 => "1 trust set".to_string(),
-            n => format!("{n} trust sets"),
-        };
-        let (status, verb) = if first.verified {
-            (paint(GREEN, "OK  "), "verifies in")
-        } else {
-            (paint(RED, "FAIL"), "fails in")
-        };
+        let status = status_tag(first.verified, &paint);
         out += &format!(
-            "  {status} {}: {verb} {sets}: {} — {}\n",
+            "  {status} {}: {}\n",
             paint(BOLD, first.code.as_str()),
-            who.join(", "),
-            escape(reason)
+            t!(
+                "probe-group",
+                verified = if first.verified { "yes" } else { "no" },
+                count = members.len(),
+                who = who.join(", "),
+                reason = escape(reason)
+            )
         );
         // A next step naming its own trust set is said once for all that share it.
         const SET: &str = "\u{0}";
         let mut steps: Vec<(String, Vec<&str>)> = Vec::new();
         for m in members {
-            let Some(step) = m.next_step.as_deref() else {
+            let Some(step) = m.next_step_text() else {
                 continue;
             };
             let template = step.replace(m.trust_set.as_str(), SET);
@@ -416,16 +469,49 @@ pub fn render_grouped(report: &ProbeReport, color: bool) -> String {
         for (template, sets) in steps {
             let step = match sets.as_slice() {
                 [one] => template.replace(SET, one),
-                _ => template.replace(SET, "each of them"),
+                _ => template.replace(SET, &t!("probe-each-of-them")),
             };
-            out += &format!("       next step: {}\n", escape(&step));
+            out += &next_step_line(&step);
         }
     }
     out += &footer(report, &paint);
     if report.verdicts.len() > groups.len() {
-        out += "Each trust set's own verdict: trustsync probe -v …\n";
+        out += &t!("probe-see-verbose");
+        out += "\n";
     }
     out
+}
+
+/// A chain entry that could not be parsed.
+fn unreadable(index: usize, err: &str) -> String {
+    format!(
+        "  [{index}] {}\n",
+        t!("probe-unreadable-certificate", error = escape(err))
+    )
+}
+
+/// A certificate out of its validity, in words (`None`: valid).
+fn validity_word(v: Validity) -> Option<String> {
+    match v {
+        Validity::Valid => None,
+        Validity::Expired => Some(t!("probe-expired-tag")),
+        Validity::NotYetValid => Some(t!("probe-not-yet-valid-tag")),
+    }
+}
+
+/// `OK  ` or `FAIL`, coloured: the tags stay English in every language (like the codes,
+/// they are what people search for and grep).
+fn status_tag(verified: bool, paint: &dyn Fn(&str, &str) -> String) -> String {
+    if verified {
+        paint(GREEN, "OK  ")
+    } else {
+        paint(RED, "FAIL")
+    }
+}
+
+/// The indented "next step: …" line under a verdict.
+fn next_step_line(step: &str) -> String {
+    format!("       {}\n", t!("probe-next-step", step = escape(step)))
 }
 
 /// `color` on: text wrapped in an ANSI code; off: as it is.
@@ -444,36 +530,34 @@ fn header(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String 
     let mut out = String::new();
     match &report.connection {
         Some(c) => {
-            out += &format!(
-                "{} {}:{} (name {}, peer {}",
-                paint(BOLD, "Probe of"),
-                escape(&c.host),
-                c.port,
-                escape(&c.servername),
-                escape(&c.peer)
+            out += &t!(
+                "probe-header",
+                probe_of = paint(BOLD, &t!("probe-of")),
+                host = format!("{}:{}", escape(&c.host), c.port),
+                name = escape(&c.servername),
+                peer = escape(&c.peer),
+                proxy = c.proxy.as_deref().map_or(String::new(), |p| {
+                    t!("probe-header-proxy", proxy = escape(p))
+                }),
+                protocol = c.protocol.as_deref().map_or(String::new(), |v| {
+                    t!("probe-header-protocol", protocol = escape(v))
+                })
             );
-            if let Some(p) = &c.proxy {
-                out += &format!(", via proxy {}", escape(p));
-            }
-            if let Some(v) = &c.protocol {
-                out += &format!(", {}", escape(v));
-            }
-            out += ")\n";
+            out += "\n";
         }
         None => {
-            out += &format!(
-                "{} {} (saved chain)\n",
-                paint(BOLD, "Probe of"),
-                escape(&report.name)
-            )
+            out += &t!(
+                "probe-header-saved",
+                probe_of = paint(BOLD, &t!("probe-of")),
+                name = escape(&report.name)
+            );
+            out += "\n";
         }
     }
-    out += &format!("Checked at {}\n\n", report.checked_at);
-    out += &format!(
-        "Chain sent by the server ({} certificate{}):\n",
-        report.chain.len(),
-        if report.chain.len() == 1 { "" } else { "s" }
-    );
+    out += &t!("probe-checked-at", time = &report.checked_at);
+    out += "\n\n";
+    out += &t!("probe-chain-heading", count = report.chain.len());
+    out += "\n";
     out
 }
 
@@ -481,28 +565,28 @@ fn header(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String 
 fn footer(report: &ProbeReport, paint: &dyn Fn(&str, &str) -> String) -> String {
     let mut out = String::new();
     if !report.notes.is_empty() {
-        out += "\nNotes:\n";
+        out += &format!("\n{}\n", t!("probe-notes-heading"));
         for n in &report.notes {
             out += &format!(
                 "  {} {}: {}\n",
                 paint(YELLOW, "!"),
                 n.code.as_str(),
-                escape(&n.message)
+                escape(&n.text())
             );
         }
     }
     let failing = report.verdicts.iter().filter(|v| !v.verified).count();
     out += "\n";
     out += &if failing == 0 {
-        paint(GREEN, "Result: verifies in every trust set.")
+        paint(GREEN, &t!("probe-result-ok"))
     } else {
         paint(
             RED,
-            &format!(
-                "Result: {} ({} of {} trust sets fail).",
-                report.overall,
-                failing,
-                report.verdicts.len()
+            &t!(
+                "probe-result-fail",
+                overall = report.overall.to_string(),
+                failing = failing,
+                total = report.verdicts.len()
             ),
         )
     };
@@ -521,19 +605,17 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
     let mut out = header(report, &paint);
     for c in &report.chain {
         if let Some(err) = &c.error {
-            out += &format!("  [{}] unreadable certificate: {}\n", c.index, escape(err));
+            out += &unreadable(c.index, err);
             continue;
         }
         let mut tags = Vec::new();
         if c.self_signed {
-            tags.push("self-signed".to_string());
+            tags.push(t!("probe-self-signed-tag"));
         } else if c.is_ca {
             tags.push("CA".to_string());
         }
-        match c.validity {
-            Validity::Valid => {}
-            Validity::Expired => tags.push(paint(RED, "EXPIRED")),
-            Validity::NotYetValid => tags.push(paint(RED, "NOT YET VALID")),
+        if let Some(w) = validity_word(c.validity) {
+            tags.push(paint(RED, &w));
         }
         let tags = if tags.is_empty() {
             String::new()
@@ -541,36 +623,39 @@ pub fn render_human(report: &ProbeReport, color: bool) -> String {
             format!(" [{}]", tags.join(", "))
         };
         out += &format!("  [{}] {}{tags}\n", c.index, escape(&c.subject));
-        out += &format!("      issuer:   {}\n", escape(&c.issuer));
-        out += &format!("      valid:    {} .. {}\n", c.not_before, c.not_after);
+        // The field labels are padded by cells so the values line up in either language.
+        let field = |label: String, value: String| {
+            format!("      {} {value}\n", crate::term::pad(&(label + ":"), 9))
+        };
+        out += &field(t!("probe-field-issuer"), escape(&c.issuer).into_owned());
+        out += &field(
+            t!("probe-field-valid"),
+            format!("{} .. {}", c.not_before, c.not_after),
+        );
         if !c.names.is_empty() {
             let names: Vec<_> = c.names.iter().map(|n| escape(n)).collect();
-            out += &format!("      names:    {}\n", names.join(", "));
+            out += &field(t!("probe-field-names"), names.join(", "));
         }
         for url in &c.ca_issuers {
-            out += &format!("      issuer certificate at: {}\n", escape(url));
+            out += &format!("      {}\n", t!("probe-issuer-at", url = escape(url)));
         }
-        out += &format!("      sha256:   {}\n", c.sha256);
+        out += &field("sha256".to_string(), c.sha256.clone());
     }
 
-    out += "\nVerification per trust set:\n";
+    out += &format!("\n{}\n", t!("probe-verification-heading"));
     if report.verdicts.is_empty() {
-        out += "  (no trust sets given)\n";
+        out += &format!("  {}\n", t!("probe-no-trust-sets"));
     }
     for v in &report.verdicts {
-        let status = if v.verified {
-            paint(GREEN, "OK  ")
-        } else {
-            paint(RED, "FAIL")
-        };
+        let status = status_tag(v.verified, &paint);
         out += &format!(
             "  {status} {}: {}\n",
             escape(&v.trust_set),
             paint(BOLD, v.code.as_str())
         );
-        out += &format!("       {}\n", escape(&v.message));
-        if let Some(next) = &v.next_step {
-            out += &format!("       next step: {}\n", escape(next));
+        out += &format!("       {}\n", escape(&v.message_text()));
+        if let Some(next) = v.next_step_text() {
+            out += &next_step_line(&next);
         }
     }
     out += &footer(report, &paint);

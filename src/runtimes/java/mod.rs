@@ -218,15 +218,16 @@ pub fn row(home: &Path, env: &HashMap<String, String>) -> Runtime {
             path
         }
         Some((path, var)) => {
-            rt.notes.push(Note {
-                code: "java-store-missing",
-                message: format!(
-                    "${var} names the truststore {}, which is not a file: JSSE uses {} instead",
-                    path.display(),
-                    default.display()
+            rt.notes.push(Note::said(
+                "java-store-missing",
+                msg!(
+                    "note-java-store-missing",
+                    variable = var,
+                    path = path.display().to_string(),
+                    default = default.display().to_string()
                 ),
-                fatal: false,
-            });
+                false,
+            ));
             default
         }
         None => default,
@@ -269,13 +270,16 @@ fn judge_os_store_type(rt: &mut Runtime, store_type: &str, var: &'static str) {
     rt.overridden_by.push(var.to_string());
     let os = os_of_store_type(store_type).unwrap_or_default();
     if os != std::env::consts::OS {
-        rt.notes.push(Note {
-            code: "java-store-unreadable",
-            message: format!(
-                "${var} sets javax.net.ssl.trustStoreType={store_type}, a store only {os} has: JSSE cannot load its truststore here, so every connection fails"
+        rt.notes.push(Note::said(
+            "java-store-unreadable",
+            msg!(
+                "note-java-foreign-store-type",
+                variable = var,
+                store_type = store_type,
+                os = os
             ),
-            fatal: true,
-        });
+            true,
+        ));
         return;
     }
     rt.adds_os_store = true;
@@ -283,11 +287,11 @@ fn judge_os_store_type(rt: &mut Runtime, store_type: &str, var: &'static str) {
     if store_type.eq_ignore_ascii_case("KeychainStore") {
         // Apple's KeychainStore before JDK 23 holds only the certificates of the user's
         // keychains that carry trust settings, not the system roots (KeychainStore-ROOT).
-        rt.notes.push(Note {
-            code: "java-keychain-partial",
-            message: "KeychainStore holds only the certificates your keychains trust explicitly; the system roots need KeychainStore-ROOT (JDK 23+)".into(),
-            fatal: false,
-        });
+        rt.notes.push(Note::said(
+            "java-keychain-partial",
+            msg!("note-java-keychain-partial"),
+            false,
+        ));
     }
 }
 
@@ -301,6 +305,7 @@ fn judge_store(rt: &mut Runtime, store: &Path, password_set: bool) {
             rt.builtin_from = format!("its truststore {}", store.display());
         }
         Err(message) => rt.notes.push(Note {
+            msg: None,
             code: "java-store-unreadable",
             message,
             fatal: true,
@@ -358,36 +363,41 @@ pub enum StoreFix {
     /// that only root can change it, and that it is a JKS keyed by the default password).
     Edit(PathBuf),
     /// Not trustsync's to change: what the user should do.
-    Advise(String),
+    Advise(crate::i18n::Msg),
 }
 
 /// Decides [`StoreFix`] for a `java` row.
 pub fn store_fix(rt: &Runtime) -> StoreFix {
     let Some(store) = rt.bundle_path.clone() else {
-        return StoreFix::Advise("trustsync found no truststore for this JDK".into());
+        return StoreFix::Advise(msg!("advice-java-no-store"));
     };
-    let shown = store.display();
+    let shown = store.display().to_string();
     if let Some(by) = &rt.configured_by {
-        return StoreFix::Advise(format!(
-            "{by} names its truststore {shown}, a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the setting at {DEBIAN_STORE} where that file exists"
+        return StoreFix::Advise(msg!(
+            "advice-java-store-configured",
+            setting = by,
+            store = &shown,
+            debian = DEBIAN_STORE
         ));
     }
     if let Some(var) = rt.overridden_by.first() {
-        return StoreFix::Advise(format!(
-            "${var} names its truststore {shown} (`-Djavax.net.ssl.trustStore`), a choice trustsync does not override: add the CA there with keytool as that file's owner, or point the property at {DEBIAN_STORE} where that file exists"
+        return StoreFix::Advise(msg!(
+            "advice-java-store-chosen",
+            variable = var,
+            store = &shown,
+            debian = DEBIAN_STORE
         ));
     }
     let is_link = std::fs::symlink_metadata(&store).is_ok_and(|m| m.file_type().is_symlink());
     if is_link {
         let resolved = std::fs::canonicalize(&store).unwrap_or_default();
         if resolved == Path::new(DEBIAN_STORE) {
-            return StoreFix::Advise(format!(
-                "{shown} is Debian's Java store, which ca-certificates-java rebuilds from the OS store; it has not picked this CA up yet: run `update-ca-certificates --fresh` (or `dpkg-reconfigure ca-certificates-java`)"
-            ));
+            return StoreFix::Advise(msg!("advice-java-debian-store", store = &shown));
         }
-        return StoreFix::Advise(format!(
-            "{shown} is a link to {}; trustsync does not write through links: add the CA to that file with keytool as its owner (`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`)",
-            resolved.display()
+        return StoreFix::Advise(msg!(
+            "advice-java-store-link",
+            store = &shown,
+            resolved = resolved.display().to_string()
         ));
     }
     StoreFix::Edit(store)
@@ -395,10 +405,12 @@ pub fn store_fix(rt: &Runtime) -> StoreFix {
 
 /// The advice for a store `fix` may not edit after all (another user's JDK, a format or
 /// password trustsync does not rewrite): `why`, then what the JDK's owner can do.
-pub fn owner_advice(store: &Path, why: &str) -> String {
-    format!(
-        "{why}; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore {} -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={DEBIAN_STORE}` where that file exists",
-        store.display()
+pub fn owner_advice(store: &Path, why: impl Into<crate::i18n::Arg>) -> crate::i18n::Msg {
+    msg!(
+        "advice-java-owner",
+        why = why,
+        store = store.display().to_string(),
+        debian = DEBIAN_STORE
     )
 }
 

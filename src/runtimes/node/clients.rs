@@ -134,25 +134,28 @@ pub fn row(
     rt.owner = person.name.clone().or_else(|| node_row.owner.clone());
     rt.reported_by_uid = node_row.reported_by_uid;
     if let Some(why) = &tls.refused {
+        // The client's own refusal, in words from its settings module (English).
         rt.notes.push(Note {
             code: "client-refuses-config",
             message: why.clone(),
+            msg: None,
             fatal: true,
         });
         return Some(rt);
     }
     if let Some(at) = &tls.verify_off {
-        rt.notes.push(Note {
-            code: "verification-off",
-            message: format!("{at}: {name} accepts any certificate"),
-            fatal: true,
-        });
+        rt.notes.push(Note::said(
+            "verification-off",
+            msg!("note-client-verification-off", at = at, client = name),
+            true,
+        ));
         return Some(rt);
     }
     for note in &tls.notes {
         rt.notes.push(Note {
             code: "client-config",
             message: note.clone(),
+            msg: None,
             fatal: false,
         });
     }
@@ -188,13 +191,16 @@ fn cafile_key(client: Client) -> &'static str {
 }
 
 fn skipped_cafile(name: &str, file: &str, at: &str) -> Note {
-    Note {
-        code: "cafile-missing",
-        message: format!(
-            "the cafile {file} set in {at} cannot be read: {name} warns and uses node's own roots"
+    Note::said(
+        "cafile-missing",
+        msg!(
+            "note-client-cafile-unreadable",
+            file = file,
+            at = at,
+            client = name
         ),
-        fatal: false,
-    }
+        false,
+    )
 }
 
 /// Gives `rt` the trust set of the node row (its roots, its files, the extra file).

@@ -358,11 +358,11 @@ pub fn probe(
             (rt, fresh.then_some((policy, text)))
         }
         Err(e) => {
-            rt.notes.push(Note {
-                code: "probe-failed",
-                message: format!("could not ask it how it was built: {e}"),
-                fatal: true,
-            });
+            rt.notes.push(Note::said(
+                "probe-failed",
+                msg!("note-node-probe-failed", error = e.to_string()),
+                true,
+            ));
             (rt, None)
         }
     }
@@ -477,14 +477,11 @@ pub fn apply_answer(
     let has = |o: &str| options.iter().any(|x| x == o);
     let store_flag_refused = has("--use-system-ca") && !supports(&answer.version, true);
     if store_flag_refused {
-        rt.notes.push(Note {
-            code: "node-options-refused",
-            message: format!(
-                "$NODE_OPTIONS has --use-system-ca, which node {} does not know: it refuses to start (\"bad option\"); that option needs v22.15 or v23.9 and later",
-                answer.version
-            ),
-            fatal: true,
-        });
+        rt.notes.push(Note::said(
+            "node-options-refused",
+            msg!("note-node-options-refused", version = &answer.version),
+            true,
+        ));
         rt.overridden_by.push("NODE_OPTIONS".into());
         return;
     }
@@ -529,14 +526,11 @@ pub fn apply_answer(
                     })
                     .collect::<Vec<Certificate>>();
             }
-            None => rt.notes.push(Note {
-                code: "node-roots-unknown",
-                message: format!(
-                    "node {} is older than 12.3 and cannot list its compiled-in roots",
-                    answer.version
-                ),
-                fatal: true,
-            }),
+            None => rt.notes.push(Note::said(
+                "node-roots-unknown",
+                msg!("note-node-roots-unknown", version = &answer.version),
+                true,
+            )),
         }
     }
     match env.get("NODE_EXTRA_CA_CERTS").filter(|v| !v.is_empty()) {
@@ -544,11 +538,11 @@ pub fn apply_answer(
             rt.extra_cafiles.push(file.into());
             rt.overridden_by.push("NODE_EXTRA_CA_CERTS".into());
         }
-        Some(file) => rt.notes.push(Note {
-            code: "extra-ca-missing",
-            message: format!("$NODE_EXTRA_CA_CERTS names {file}, which is not a readable file: node warns and starts without it"),
-            fatal: false,
-        }),
+        Some(file) => rt.notes.push(Note::said(
+            "extra-ca-missing",
+            msg!("note-node-extra-ca-missing", file = file.to_string()),
+            false,
+        )),
         None => {}
     }
 }

@@ -164,11 +164,11 @@ pub fn row(node_row: &Runtime, prefix: &Path, tls: &NpmTls) -> Option<Runtime> {
     rt.owner = node_row.owner.clone();
     rt.reported_by_uid = node_row.reported_by_uid;
     if let Some((false, at)) = &tls.strict_ssl {
-        rt.notes.push(Note {
-            code: "verification-off",
-            message: format!("strict-ssl=false in {at}: npm accepts any certificate"),
-            fatal: true,
-        });
+        rt.notes.push(Note::said(
+            "verification-off",
+            msg!("note-npm-strict-ssl-off", at = at),
+            true,
+        ));
         return Some(rt);
     }
     match (&tls.ca, &tls.cafile) {

@@ -85,22 +85,19 @@ pub fn probe(binary: &Path, opts: &Options) -> Runtime {
             rt.version = version;
             apply_dir(&mut rt, dir, opts);
         }
-        Err(e) => rt.notes.push(Note {
-            code: "probe-failed",
-            message: format!("could not ask it where it looks: {e}"),
-            fatal: true,
-        }),
+        Err(e) => rt.notes.push(Note::said(
+            "probe-failed",
+            msg!("note-probe-failed", error = e.to_string()),
+            true,
+        )),
     }
     rt
 }
 
 fn apply_dir(rt: &mut Runtime, dir: Option<PathBuf>, opts: &Options) {
     let Some(dir) = dir else {
-        rt.notes.push(Note {
-            code: "probe-failed",
-            message: "`openssl version -d` printed no OPENSSLDIR".into(),
-            fatal: true,
-        });
+        rt.notes
+            .push(Note::said("probe-failed", msg!("note-no-openssldir"), true));
         return;
     };
     // `openssl version` prints "OpenSSL 3.0.2 15 Mar 2022 (Library: OpenSSL 3.0.19 …)"
@@ -135,14 +132,15 @@ pub(crate) fn apply_default_paths(
     // with nothing (`X509_load_cert_crl_file("")` fails; an empty list names no directory).
     let empty = |rt: &mut Runtime, var: &str, default: &Path| {
         rt.overridden_by.push(var.to_string());
-        rt.notes.push(Note {
-            code: "empty-variable",
-            message: format!(
-                "${var} is set but empty: OpenSSL then reads nothing in place of {}",
-                default.display()
+        rt.notes.push(Note::said(
+            "empty-variable",
+            msg!(
+                "note-empty-variable",
+                variable = var,
+                default = default.display().to_string()
             ),
-            fatal: false,
-        });
+            false,
+        ));
     };
     match env.get(cafile_var).map(String::as_str) {
         Some("") => {

@@ -204,11 +204,11 @@ fn probe_python(
         }
         Err(e) => {
             let mut rt = Runtime::new(SSL, path.to_path_buf(), path.display().to_string());
-            rt.notes.push(Note {
-                code: "probe-failed",
-                message: format!("could not ask it where it looks: {e}"),
-                fatal: true,
-            });
+            rt.notes.push(Note::said(
+                "probe-failed",
+                msg!("note-probe-failed", error = e.to_string()),
+                true,
+            ));
             (vec![rt], None)
         }
     }

@@ -104,6 +104,7 @@ pub(super) fn runtime(
                     "decides what pip trusts"
                 };
                 p.notes.push(Note {
+                    msg: None,
                     code: "pip-config",
                     message: format!("{} {how}: {}", cert.origin, cert.path.display()),
                     fatal: false,
@@ -114,15 +115,15 @@ pub(super) fn runtime(
     }
     if let Some(hosts) = &settings.trusted_host {
         let list: Vec<&str> = hosts.value.split_whitespace().collect();
-        p.notes.push(Note {
-            code: "verification-off",
-            message: format!(
-                "pip checks no certificate for {} (`trusted-host` in {}): anyone in the path can answer for them; remove it once pip trusts the CA",
-                list.join(", "),
-                hosts.origin
+        p.notes.push(Note::said(
+            "verification-off",
+            msg!(
+                "note-pip-trusted-host",
+                hosts = list.join(", "),
+                origin = hosts.origin.to_string()
             ),
-            fatal: true,
-        });
+            true,
+        ));
     }
     p
 }

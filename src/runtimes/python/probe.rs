@@ -413,14 +413,14 @@ pub fn runtimes_from_answer(
             (&vp.cafile_env, vp.cafile.clone().into()),
             (&vp.capath_env, vp.capath.clone().into()),
         ),
-        (None, err) => ssl.notes.push(Note {
-            code: "no-ssl-module",
-            message: format!(
-                "this Python has no working ssl module ({}): it cannot verify TLS at all",
-                err.as_deref().unwrap_or("unknown error")
+        (None, err) => ssl.notes.push(Note::said(
+            "no-ssl-module",
+            msg!(
+                "note-no-ssl-module",
+                error = err.as_deref().unwrap_or("unknown error")
             ),
-            fatal: true,
-        }),
+            true,
+        )),
     }
     if let Some(v) = &a.openssl_version {
         ssl.version = Some(format!("{} / {v}", a.version));
@@ -443,25 +443,25 @@ pub fn runtimes_from_answer(
             a.platform.as_deref(),
             &reader,
         );
-        ssl.notes.push(Note {
-            code: "truststore-injected",
-            message: format!("{by} injects truststore: `ssl` and requests verify through it"),
-            fatal: false,
-        });
+        ssl.notes.push(Note::said(
+            "truststore-injected",
+            msg!("note-truststore-injected", by = by),
+            false,
+        ));
     }
     if let Some(by) = &effects.unverified {
-        ssl.notes.push(Note {
-            code: "verification-off",
-            message: format!("{by} sets ssl._create_default_https_context to the unverified one: urllib.request and http.client accept any certificate; remove that line once the CA is trusted"),
-            fatal: true,
-        });
+        ssl.notes.push(Note::said(
+            "verification-off",
+            msg!("note-unverified-context", by = by),
+            true,
+        ));
     }
     if a.pep493 && env.get("PYTHONHTTPSVERIFY").is_some_and(|v| v == "0") {
-        ssl.notes.push(Note {
-            code: "verification-off",
-            message: "PYTHONHTTPSVERIFY=0 and this Python honours it (PEP 493, as RHEL patches it): urllib.request and http.client accept any certificate; unset it once the CA is trusted".into(),
-            fatal: true,
-        });
+        ssl.notes.push(Note::said(
+            "verification-off",
+            msg!("note-pythonhttpsverify"),
+            true,
+        ));
     }
     out.push(ssl);
 
@@ -480,11 +480,11 @@ pub fn runtimes_from_answer(
         rq.bundle_path = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
         let certifi = a.certifi.as_ref().map(|c| PathBuf::from(&c.path));
         if certifi.is_none() && rq.version.is_some() {
-            rq.notes.push(Note {
-                code: "certifi-missing",
-                message: "requests is installed but certifi is not: requests cannot verify anything until it is".into(),
-                fatal: false,
-            });
+            rq.notes.push(Note::said(
+                "certifi-missing",
+                msg!("note-certifi-missing"),
+                false,
+            ));
         }
         with_override(&mut rq, REQUESTS_VARS, env, certifi);
         if effects.truststore.is_some() {
@@ -504,14 +504,14 @@ pub fn runtimes_from_answer(
         rq.x509_strict = urllib3_is_strict(a);
         let requests_version = a.requests.as_ref().and_then(|r| r.version.as_deref());
         if requests_verification_off(requests_version, env) {
-            rq.notes.push(Note {
-                code: "verification-off",
-                message: format!(
-                    "requests {} takes CURL_CA_BUNDLE=\"\" (set but empty) as `verify=False`: every HTTPS connection is accepted without checking the server; unset the variable (or upgrade requests to 2.28 or later)",
-                    requests_version.unwrap_or("?")
+            rq.notes.push(Note::said(
+                "verification-off",
+                msg!(
+                    "note-requests-curl-empty",
+                    version = requests_version.unwrap_or("?")
                 ),
-                fatal: true,
-            });
+                true,
+            ));
         }
         out.push(rq);
     }
@@ -556,13 +556,11 @@ pub fn runtimes_without_running(binary: &Path, reason: &str) -> Vec<Runtime> {
         binary.to_path_buf(),
         label_for(binary, None),
     );
-    rt.notes.push(Note {
-        code: "not-executed",
-        message: format!(
-            "not run as root because {reason}; run `trustsync status` as that user to check it"
-        ),
-        fatal: false,
-    });
+    rt.notes.push(Note::said(
+        "not-executed",
+        msg!("note-not-executed-user", reason = reason),
+        false,
+    ));
     let mut out = vec![rt];
     if let Some(prefix) = binary.parent().and_then(Path::parent) {
         for site in super::site::site_dirs_of_prefix(prefix) {

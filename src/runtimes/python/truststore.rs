@@ -45,14 +45,14 @@ pub(super) fn verify_like_truststore(
             .map(PathBuf::from)
             .find(|f| reader.is_file(f))
         {
-            rt.notes.push(Note {
-                code: "truststore-fallback",
-                message: format!(
-                    "OpenSSL's default paths hold nothing, so truststore falls back to {}",
-                    found.display()
+            rt.notes.push(Note::said(
+                "truststore-fallback",
+                msg!(
+                    "note-truststore-fallback",
+                    path = found.display().to_string()
                 ),
-                fatal: false,
-            });
+                false,
+            ));
             rt.cafile = Some(found);
             rt.capath.clear();
         }

@@ -13,7 +13,11 @@ impl Builder<'_> {
         if d.missing.is_empty() {
             if !d.not_in_os.is_empty() || !d.distrusted_trusted.is_empty() {
                 let target = self.variable_target();
-                self.advise(d, "extra-cas-kept", format!("it trusts CAs the OS does not; trustsync withdraws only what it added itself. {target} holds only OS CAs: point the runtime at it to drop the rest"));
+                self.advise(
+                    d,
+                    "extra-cas-kept",
+                    msg!("advice-extra-cas-kept-bundle", target = target.to_string()),
+                );
             }
             // A block trustsync appended earlier may hold a CA the OS has since dropped.
             if self.opts.strategy == Strategy::PatchBundle || self.patchable(d) {
@@ -28,7 +32,7 @@ impl Builder<'_> {
             Strategy::Env | Strategy::Auto | Strategy::PatchBundle => {
                 match managed_var_for(d) {
                     Some(_) => self.need_managed_bundle(),
-                    None => self.advise(d, "no-variable", "this package has no variable to point it at another bundle, and root does not write its file (another user's directory, or a link): configure the application, or run `trustsync fix` as the file's owner".into()),
+                    None => self.advise(d, "no-variable", msg!("advice-no-variable")),
                 }
                 Ok(())
             }
@@ -75,7 +79,7 @@ impl Builder<'_> {
             self.advise(
                 d,
                 "not-a-file",
-                format!("{} is not a regular file; not patched", target.display()),
+                msg!("advice-not-a-file", target = target.display().to_string()),
             );
             return Ok(());
         };
@@ -109,7 +113,7 @@ impl Builder<'_> {
         // fix the rest, rather than refusing the whole run at apply time.
         match self.planner.check_writable(&target) {
             Err(e @ ApplyError::UserControlledDir { .. }) => {
-                self.advise(d, "user-owned-bundle", e.to_string());
+                self.advise_words(d, "user-owned-bundle", e.to_string());
             }
             _ => self.push(action),
         }

@@ -64,15 +64,10 @@ impl Builder<'_> {
         if d.missing.is_empty() && !self.has(d, "no-trust-anchors") {
             // Extra trust: entries trustsync itself made for a CA the OS has since dropped
             // are withdrawn by re-planning the directory below; anything else is not ours.
-            self.advise(d, "extra-cas-kept", "it trusts CAs the OS does not; trustsync withdraws only the entries it made itself: remove the others from its files, or accept them".into());
+            self.advise(d, "extra-cas-kept", msg!("advice-extra-cas-kept-dir"));
         }
         let Some(capath) = rt.capath.first() else {
-            self.advise(
-                d,
-                "no-capath",
-                "this runtime reads no certificate directory; point SSL_CERT_FILE at the OS bundle"
-                    .into(),
-            );
+            self.advise(d, "no-capath", msg!("advice-no-capath"));
             return Ok(());
         };
         let capath = self.ctx.logical_path(capath);

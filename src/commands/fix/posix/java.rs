@@ -27,8 +27,11 @@ impl Builder<'_> {
         let target = self.ctx.logical_path(&store);
         if self.opts.strategy == Strategy::Env {
             if lacking {
-                let why = format!("--strategy env sets variables, and no variable every JVM reads can add CAs to {}", target.display());
-                self.advise(d, "java-store", java::owner_advice(&target, &why));
+                let why = msg!(
+                    "advice-java-env-strategy",
+                    store = target.display().to_string()
+                );
+                self.advise(d, "java-store", java::owner_advice(&target, why));
             }
             return Ok(());
         }
@@ -42,7 +45,7 @@ impl Builder<'_> {
             Ok(None) => {}
             Err(why) => {
                 if lacking {
-                    self.advise(d, "java-store", java::owner_advice(&target, &why));
+                    self.advise(d, "java-store", java::owner_advice(&target, why));
                 }
             }
         }

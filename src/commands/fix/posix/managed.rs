@@ -27,11 +27,11 @@ impl Builder<'_> {
         if cfg!(target_os = "macos") {
             // macOS shells run /etc/zshrc and /etc/profile, neither of which reads
             // /etc/profile.d; those files are the user's, so trustsync only says so.
-            self.advice.push(Advice {
-                runtime: "login shells".into(),
-                code: "profile-not-read",
-                message: format!("macOS shells do not read /etc/profile.d: add `. {PROFILE_SNIPPET}` to /etc/zshrc (and /etc/bashrc), or set the variables with `launchctl setenv` for GUI apps"),
-            });
+            self.advice.push(Advice::about(
+                "login shells",
+                "profile-not-read",
+                msg!("advice-profile-not-read", snippet = PROFILE_SNIPPET),
+            ));
         }
         let target = self.variable_target();
         let bundle = Path::new(MANAGED_BUNDLE);
@@ -132,11 +132,11 @@ impl Builder<'_> {
                 .any(|l| !l.trim_start().starts_with('#') && l.contains("env_file"))
         });
         if set_elsewhere {
-            self.advice.push(Advice {
-                runtime: "sudo".into(),
-                code: "sudo-env-file-set",
-                message: format!("a sudoers file already sets env_file, so trustsync adds none: add the variables of {ENVIRONMENT_D} to that file for `sudo` to pass them on"),
-            });
+            self.advice.push(Advice::about(
+                "sudo",
+                "sudo-env-file-set",
+                msg!("advice-sudo-env-file-set", file = ENVIRONMENT_D),
+            ));
             return Ok(());
         }
         // Written like every file (temp, fsync, rename): sudo skips names with a dot, so
@@ -168,11 +168,11 @@ impl Builder<'_> {
                 let without =
                     crate::apply::posix::marked_block::remove_block(&host, &bytes, PAM_BLOCK_ID)?;
                 if without.is_none() && !self.opts.etc_environment {
-                    self.advice.push(Advice {
-                        runtime: "su, login, ssh, cron".into(),
-                        code: "etc-environment-not-changed",
-                        message: format!("{PAM_ENVIRONMENT} is the OS's file, so trustsync leaves it alone: rerun with `--etc-environment` to add the variables there for su, login, ssh and cron (pam_env)"),
-                    });
+                    self.advice.push(Advice::about(
+                        "su, login, ssh, cron",
+                        "etc-environment-not-changed",
+                        msg!("advice-etc-environment-not-changed", file = PAM_ENVIRONMENT),
+                    ));
                     return Ok(());
                 }
                 let outside = without.unwrap_or_else(|| bytes.clone());
@@ -201,11 +201,11 @@ impl Builder<'_> {
                 self.push(write);
             }
             // A directory, link or device there is not trustsync's to replace.
-            _ => self.advice.push(Advice {
-                runtime: "sudo, su, cron".into(),
-                code: "pam-environment-odd",
-                message: format!("{PAM_ENVIRONMENT} is not a regular file, so trustsync leaves it alone; sudo, su and cron will not get the variables"),
-            }),
+            _ => self.advice.push(Advice::about(
+                "sudo, su, cron",
+                "pam-environment-odd",
+                msg!("advice-pam-environment-odd", file = PAM_ENVIRONMENT),
+            )),
         }
         Ok(())
     }
@@ -390,10 +390,14 @@ pub fn note_pending_login(diagnoses: &mut [Diagnosis], root: &Path, env: &HashMa
         if env.contains_key(var) || !text.contains(&format!("export {var}=")) {
             continue;
         }
-        d.problems.push(crate::diagnose::Problem {
-            code: "fixed-for-new-shells",
-            severity: crate::diagnose::Severity::Info,
-            message: format!("{PROFILE_SNIPPET} sets ${var} for new login shells; this one started before it: run `. {PROFILE_SNIPPET}` or log in again"),
-        });
+        d.problems.push(crate::diagnose::Problem::said(
+            "fixed-for-new-shells",
+            crate::diagnose::Severity::Info,
+            msg!(
+                "problem-fixed-for-new-shells",
+                snippet = PROFILE_SNIPPET,
+                variable = var
+            ),
+        ));
     }
 }

@@ -177,8 +177,18 @@ pub fn plan(status: &Status, ctx: &Context, opts: &FixOptions) -> Result<FixPlan
 }
 
 impl Builder<'_> {
-    pub(super) fn advise(&mut self, d: &Diagnosis, code: &'static str, message: String) {
-        push_advice(&mut self.advice, Advice::for_runtime(d, code, message));
+    pub(super) fn advise(&mut self, d: &Diagnosis, code: &'static str, message: crate::i18n::Msg) {
+        self.push_runtime_advice(code, Advice::said(d, code, message));
+    }
+
+    /// [`Builder::advise`] with text that is not in the catalogue (another module's
+    /// error, in English in every language).
+    pub(super) fn advise_words(&mut self, d: &Diagnosis, code: &'static str, message: String) {
+        self.push_runtime_advice(code, Advice::for_runtime(d, code, message));
+    }
+
+    fn push_runtime_advice(&mut self, code: &'static str, advice: Advice) {
+        push_advice(&mut self.advice, advice);
         for &i in &self.serving {
             self.runtimes[i].advise(code);
         }
@@ -224,9 +234,12 @@ impl Builder<'_> {
                 .find(|p| {
                     p.severity == crate::diagnose::Severity::Broken || p.code == "not-executed"
                 })
-                .map(|p| p.message.clone())
-                .unwrap_or_default();
-            self.advise(d, "cannot-see-runtime", format!("trustsync cannot tell where this runtime looks ({msg}); nothing changed for it"));
+                .map_or_else(|| "".into(), crate::diagnose::Problem::as_arg);
+            self.advise(
+                d,
+                "cannot-see-runtime",
+                msg!("advice-cannot-see-runtime", why = msg),
+            );
             return Ok(());
         }
         // Verification off is the user's setting, whatever turned it off: say which and
@@ -240,15 +253,14 @@ impl Builder<'_> {
                     self.ctx,
                     self.opts.env.get("HOME").map(String::as_str),
                 );
-                format!("it verifies nothing because $CURL_CA_BUNDLE is set but empty{origin}: unset it (trustsync does not change a variable it did not set)")
+                msg!("advice-curl-ca-bundle-empty", origin = origin)
             } else {
                 let said = d
                     .problems
                     .iter()
                     .find(|p| p.code == "verification-off")
-                    .map(|p| p.message.clone())
-                    .unwrap_or_default();
-                format!("{said}: remove that setting (trustsync does not edit configuration it did not write)")
+                    .map_or_else(|| "".into(), crate::diagnose::Problem::as_arg);
+                msg!("advice-verification-off", said = said)
             };
             self.advise(d, "verification-off", message);
             return Ok(());
@@ -263,21 +275,31 @@ impl Builder<'_> {
             .iter()
             .find(|p| p.code == "client-refuses-config")
         {
-            self.advise(d, "config-set-elsewhere", format!(
-                "{}: rename the setting (httpsCaFilePath, naming {}) or remove it (trustsync does not edit configuration it did not write)",
-                p.message,
-                self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
-            ));
+            let bundle = self
+                .status
+                .os
+                .bundle
+                .as_ref()
+                .map(|p| self.ctx.logical_path(p).display().to_string())
+                .unwrap_or_else(|| MANAGED_BUNDLE.into());
+            self.advise(
+                d,
+                "config-set-elsewhere",
+                msg!(
+                    "advice-client-refused-setting",
+                    said = p.message.clone(),
+                    bundle = bundle
+                ),
+            );
             return Ok(());
         }
         // A configuration file's setting is its writer's choice (and, in another user's
         // file, that user's word): say what to change, never edit it.
         if let Some(origin) = &rt.configured_by {
             if !d.missing.is_empty() {
-                self.advise(d, "config-set-elsewhere", format!(
-                    "{origin} decides where it looks; point it at {}, or remove the setting (trustsync does not edit configuration it did not write)",
-                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
-                ));
+                let said = msg!("advice-config-set-elsewhere", origin = origin)
+                    .arg("bundle", self.os_bundle_shown());
+                self.advise(d, "config-set-elsewhere", said);
             }
             return Ok(());
         }
@@ -294,19 +316,24 @@ impl Builder<'_> {
             } else {
                 let origin =
                     where_set(var, self.ctx, self.opts.env.get("HOME").map(String::as_str));
-                self.advise(d, "variable-set-elsewhere", format!(
-                    "${var} is set outside trustsync{origin}; point it at {} (or {MANAGED_BUNDLE} after `sudo trustsync fix`), or unset it",
-                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
-                ));
+                let said = msg!(
+                    "advice-variable-set-elsewhere",
+                    variable = var,
+                    origin = origin
+                )
+                .arg("bundle", self.os_bundle_shown())
+                .arg("managed", MANAGED_BUNDLE);
+                self.advise(d, "variable-set-elsewhere", said);
             }
             return Ok(());
         }
         if !foreign.is_empty() {
             let vars: Vec<String> = foreign.iter().map(|v| format!("${v}")).collect();
-            self.advise(d, "variable-set-elsewhere", format!(
-                "{} decides where it looks and is set outside trustsync; fix the variable (see its own row) rather than the runtime",
-                vars.join(", ")
-            ));
+            self.advise(
+                d,
+                "variable-set-elsewhere",
+                msg!("advice-variables-decide", variables = vars.join(", ")),
+            );
             return Ok(());
         }
         // Paths another user's program reported are that user's word (an interpreter run as
@@ -320,10 +347,12 @@ impl Builder<'_> {
                 && crate::apply::posix::safe_fs::running_as_root()
                 && !reported_paths_in_own_tree(rt, uid)
             {
-                self.advise(d, "reported-by-user", format!(
-                    "where it looks was reported by a program that belongs to uid {uid}; as root, trustsync does not write where another user's program points. That user can run `trustsync fix` themselves, or point the runtime at {}",
-                    self.status.os.bundle.as_ref().map(|p| self.ctx.logical_path(p).display().to_string()).unwrap_or_else(|| MANAGED_BUNDLE.into())
-                ));
+                let bundle = self.os_bundle_shown();
+                self.advise(
+                    d,
+                    "reported-by-user",
+                    msg!("advice-reported-by-user", uid = uid, bundle = bundle),
+                );
                 return Ok(());
             }
         }
@@ -332,6 +361,17 @@ impl Builder<'_> {
             Repair::Bundle => self.bundle_runtime(d),
             Repair::Variable => Ok(()),
         }
+    }
+
+    /// The OS bundle as a runtime should be pointed at it (the managed bundle when the
+    /// store has none), for advice.
+    fn os_bundle_shown(&self) -> String {
+        self.status
+            .os
+            .bundle
+            .as_ref()
+            .map(|p| self.ctx.logical_path(p).display().to_string())
+            .unwrap_or_else(|| MANAGED_BUNDLE.into())
     }
 
     /// The OS CAs whose anchor is not in `have`, as PEM with each one's name and
@@ -513,6 +553,7 @@ mod tests {
             "python3".into(),
         );
         rt.notes.push(crate::model::runtime::Note {
+            msg: None,
             code: "verification-off",
             message: "a .pth installs ssl._create_unverified_context".into(),
             fatal: true,
