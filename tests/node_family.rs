@@ -186,20 +186,55 @@ fn status_agrees_with_the_real_node_in_every_environment() {
     );
 }
 
+/// The default fix for a node with compiled-in roots (nodesource's /usr/bin/node: no file
+/// of its own to patch) is `NODE_EXTRA_CA_CERTS` naming the OS bundle, set everywhere a
+/// context reads variables: a root login shell, `sudo -u ann` (env_reset, the sudoers
+/// `env_file` drop-in) and `su - ann` verify after it, each failed before, and each fails
+/// again after `undo`. A process started with an empty environment (cron-like `env -i`)
+/// is out of reach for any variable, as README's context table says: checked too.
 #[test]
-fn the_default_fix_reaches_a_login_shells_node_and_undo_takes_it_back() {
-    let Some(node) = nodes().into_iter().next() else {
-        return;
+fn the_default_fix_reaches_nodes_in_every_context_variables_reach_and_undo_takes_it_back() {
+    let system = std::path::Path::new("/usr/bin/node");
+    let node = if system.is_file() {
+        system.to_path_buf()
+    } else {
+        let Some(node) = nodes().into_iter().next() else {
+            return;
+        };
+        node
     };
     let node = node.to_str().unwrap().to_string();
     let Some(w) = world() else { return };
+    let ann = w.sb.add_user("ann");
     let port = w.server.port().to_string();
-    let login = || {
-        let cmd = format!("exec {node} -e \"$1\" {port}");
-        let out = w.sb.run(&["/bin/bash", "-lc", &cmd, "ctx", HTTPS_GET], &[]);
-        text(&out.stdout).contains("status 200")
+    let verified = |out: std::process::Output| text(&out.stdout).contains("status 200");
+    let cmd = format!("exec {node} -e \"$1\" {port}");
+    let quoted = format!("{node} -e '{}' {port}", HTTPS_GET.replace('\'', "'\\''"));
+    let contexts = || {
+        [
+            (
+                "a root login shell",
+                verified(w.sb.run(&["/bin/bash", "-lc", &cmd, "ctx", HTTPS_GET], &[])),
+            ),
+            (
+                "sudo -u ann",
+                verified(w.sb.sudo_as(&ann, &[node.as_str(), "-e", HTTPS_GET, &port], &[])),
+            ),
+            (
+                "su - ann",
+                verified(w.sb.run(&["/bin/su", "-", &ann.name, "-c", &quoted], &[])),
+            ),
+        ]
     };
-    assert!(!login(), "node verified before the fix");
+    let bare = || {
+        verified(w.sb.run(
+            &["/usr/bin/env", "-i", node.as_str(), "-e", HTTPS_GET, &port],
+            &[],
+        ))
+    };
+    for (ctx, ok) in contexts() {
+        assert!(!ok, "{ctx}: node verified before the fix");
+    }
     let doc = status_in(&w.sb, &node, &[]);
     let row = doc["runtimes"]
         .as_array()
@@ -220,11 +255,10 @@ fn the_default_fix_reaches_a_login_shells_node_and_undo_takes_it_back() {
         &[],
     );
     assert!(fix.status.success(), "{}", show(&fix));
-    assert!(
-        login(),
-        "a login shell's node verifies after fix: {}",
-        show(&fix)
-    );
+    for (ctx, ok) in contexts() {
+        assert!(ok, "{ctx}: node still fails after fix: {}", show(&fix));
+    }
+    assert!(!bare(), "env -i gets no variable: README says so");
     // In this shell (started before): status says so instead of "run fix".
     let out = w.sb.run(
         &[
@@ -244,7 +278,9 @@ fn the_default_fix_reaches_a_login_shells_node_and_undo_takes_it_back() {
     );
     let undo = w.sb.run(&[env!("CARGO_BIN_EXE_trustsync"), "undo"], &[]);
     assert!(undo.status.success(), "{}", show(&undo));
-    assert!(!login(), "node still verifies after undo");
+    for (ctx, ok) in contexts() {
+        assert!(!ok, "{ctx}: node still verifies after undo");
+    }
 }
 
 /// A `node` in another user's nvm directory is that user's program: as root, status runs it
