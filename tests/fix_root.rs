@@ -197,3 +197,47 @@ fn a_patch_block_is_withdrawn_when_the_os_drops_its_ca() {
         "the block is gone, the rest untouched"
     );
 }
+
+/// The plan a Chinese locale sees gives each change's reason in Chinese (the catalogue's
+/// `reason-*` messages), for the default strategy and for `env`; `--json` keeps the
+/// English reasons, identical to an English run's.
+#[test]
+fn a_chinese_plan_says_why_in_chinese_and_its_json_stays_english() {
+    let (root, _) = tree();
+    let r = root.path().to_str().unwrap();
+    for strategy in ["auto", "env"] {
+        let args = ["fix", "--dry-run", "--strategy", strategy, "--root", r];
+        let zh = trustsync(&args, &[("LANG", "zh_CN.UTF-8")]);
+        let text = String::from_utf8_lossy(&zh.stdout);
+        let whys: Vec<&str> = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("原因："))
+            .collect();
+        assert!(!whys.is_empty(), "{strategy}: no Chinese why-line: {text}");
+        assert!(!text.contains("why:"), "{strategy}: {text}");
+        for why in &whys {
+            assert!(
+                why.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+                    && !why.contains(" lacks ")
+                    && !why.contains("get the same variables"),
+                "{strategy}: an English reason in a Chinese plan: {why}"
+            );
+        }
+        let mut json_args = args.to_vec();
+        json_args.push("--json");
+        let zh_json = trustsync(&json_args, &[("LANG", "zh_CN.UTF-8")]);
+        let en_json = trustsync(&json_args, &[("LANG", "C")]);
+        let reasons = |out: &std::process::Output| -> Vec<String> {
+            json(out)["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["reason"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(reasons(&zh_json), reasons(&en_json));
+        assert!(reasons(&en_json)
+            .iter()
+            .all(|r| r.is_ascii() || r.contains('…')));
+    }
+}

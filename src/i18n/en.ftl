@@ -356,3 +356,40 @@ advice-java-debian-store = { $store } is Debian's Java store, which ca-certifica
 advice-java-store-link = { $store } is a link to { $resolved }; trustsync does not write through links: add the CA to that file with keytool as its owner (`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`)
 advice-java-owner = { $why }; the JDK's owner can run `trustsync fix`, or add the CA with that JDK's keytool: `keytool -importcert -keystore { $store } -storepass changeit -alias trustsync-<sha256> -file CA.pem`, or point JAVA_TOOL_OPTIONS at `-Djavax.net.ssl.trustStore={ $debian }` where that file exists
 advice-java-env-strategy = --strategy env sets variables, and no variable every JVM reads can add CAs to { $store }
+
+## Why each planned change is made (the "why:" line of a plan; JSON keeps the English).
+reason-hash-link = OpenSSL looks up CAs in { $dir } by subject hash; { $name } provides { $source }
+reason-hash-unlink = the OS store no longer provides the CA trustsync linked as { $name }
+reason-withdraw-block = the OS no longer trusts what trustsync added to { $runtime }; withdraw its block
+reason-append-block = { $runtime } lacks { $count ->
+        [one] { $count } OS CA; add it
+       *[other] { $count } OS CAs; add them
+    } in a marked block (`sudo trustsync undo` removes it)
+reason-withdraw-entries = the OS no longer trusts what trustsync added to { $runtime }; withdraw its entries
+reason-append-entries = { $runtime } lacks { $count ->
+        [one] { $count } OS CA; add it to its store as a trustsync-… entry (`sudo trustsync undo` removes it)
+       *[other] { $count } OS CAs; add them to its store as trustsync-… entries (`sudo trustsync undo` removes them)
+    }
+reason-cafile-link = { $runtime } reads this CA file, which does not exist; link it to the OS bundle
+reason-dir-certs = the runtime's certificate directory needs it
+reason-dir-cafile = the runtime's CA file lives here
+reason-dir-managed = trustsync keeps its managed files here
+reason-dir-profile = the profile snippet directory
+reason-dir-environment-d = systemd reads environment.d here
+reason-dir-systemd = systemd reads manager drop-ins here
+reason-managed-cert = the OS store has no single file for this CA; a hashed directory needs one
+reason-managed-bundle = the OS store as one PEM file, for runtimes that read a bundle of their own
+reason-profile-snippet = login shells point bundle-reading runtimes at the OS bundle
+reason-environment-d = systemd user sessions and their services get the same variables
+reason-systemd-system = system services (after `systemctl daemon-reexec` or a reboot) get the same variables
+reason-sudoers = sudo and `sudo -u` (env_reset, no pam_env) get the same variables
+reason-pam-environment = sudo, su, login, ssh sessions and cron jobs (pam_env) get the same variables
+reason-hook-file = { $hook } hook
+reason-hook-unit-dir = systemd's unit directory
+reason-hook-enable = enable the { $hook } hook
+reason-hook-remove = { $hook } hook
+reason-managed-bundle-follows = trustsync's bundle follows the OS store
+reason-windows-variable = { $scope ->
+        [machine] every user's new processes
+       *[user] this user's new processes
+    } read ${ $variable } and find the managed bundle

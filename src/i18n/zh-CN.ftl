@@ -352,3 +352,34 @@ advice-java-debian-store = { $store } 是 Debian 的 Java 信任库，由 ca-cer
 advice-java-store-link = { $store } 是指向 { $resolved } 的链接；trustsync 不通过链接写入：请以该文件所有者身份用 keytool 把 CA 加入该文件（`keytool -importcert -keystore FILE -alias trustsync-<sha256> -file CA.pem`）
 advice-java-owner = { $why }；该 JDK 的所有者可以运行 `trustsync fix`，或用该 JDK 的 keytool 添加 CA：`keytool -importcert -keystore { $store } -storepass changeit -alias trustsync-<sha256> -file CA.pem`，或在该文件存在时把 JAVA_TOOL_OPTIONS 指向 `-Djavax.net.ssl.trustStore={ $debian }`
 advice-java-env-strategy = --strategy env 设置的是变量，而没有哪个所有 JVM 都读取的变量能向 { $store } 添加 CA
+
+## 每项计划改动的原因（计划里的"原因："一行；JSON 保留英文）。
+reason-hash-link = OpenSSL 按主题哈希在 { $dir } 中查找 CA；{ $name } 提供 { $source }
+reason-hash-unlink = 操作系统信任库不再提供 trustsync 以 { $name } 链接的 CA
+reason-withdraw-block = 操作系统不再信任 trustsync 加入 { $runtime } 的内容；撤回它的标记块
+reason-append-block = { $runtime } 缺少 { $count } 个操作系统 CA；以标记块的形式加入（`sudo trustsync undo` 会删除它）
+reason-withdraw-entries = 操作系统不再信任 trustsync 加入 { $runtime } 的内容；撤回它的条目
+reason-append-entries = { $runtime } 缺少 { $count } 个操作系统 CA；以 trustsync-… 条目加入其信任库（`sudo trustsync undo` 会删除它们）
+reason-cafile-link = { $runtime } 读取的这个 CA 文件不存在；把它链接到操作系统的证书包
+reason-dir-certs = 该运行时的证书目录需要它
+reason-dir-cafile = 该运行时的 CA 文件位于此处
+reason-dir-managed = trustsync 在此存放它管理的文件
+reason-dir-profile = profile 片段所在目录
+reason-dir-environment-d = systemd 从这里读取 environment.d
+reason-dir-systemd = systemd 从这里读取管理器的补充配置
+reason-managed-cert = 操作系统信任库没有单独存放此 CA 的文件；哈希目录需要一个
+reason-managed-bundle = 把操作系统信任库合成一个 PEM 文件，供读取自带证书包的运行时使用
+reason-profile-snippet = 登录 shell 会把读取证书包的运行时指向操作系统的证书包
+reason-environment-d = systemd 用户会话及其服务获得同样的变量
+reason-systemd-system = 系统服务（在 `systemctl daemon-reexec` 或重启之后）获得同样的变量
+reason-sudoers = sudo 和 `sudo -u`（env_reset，没有 pam_env）获得同样的变量
+reason-pam-environment = sudo、su、login、ssh 会话和 cron 任务（pam_env）获得同样的变量
+reason-hook-file = { $hook } 钩子
+reason-hook-unit-dir = systemd 的单元目录
+reason-hook-enable = 启用 { $hook } 钩子
+reason-hook-remove = { $hook } 钩子
+reason-managed-bundle-follows = trustsync 的证书包跟随操作系统信任库
+reason-windows-variable = { $scope ->
+        [machine] 每个用户新启动的进程
+       *[user] 此用户新启动的进程
+    }读取 ${ $variable } 并找到受管理的证书包

@@ -197,11 +197,13 @@ pub fn plan_hashed_dir(
             let current_digest = current
                 .map(|x| x.current_digest.clone())
                 .unwrap_or_else(|| safe_fs::ABSENT.to_string());
-            let reason = format!(
-                "OpenSSL looks up CAs in {} by subject hash; {hash}.{i} provides {}",
-                dir.display(),
-                e.source.display()
+            let why = crate::msg!(
+                "reason-hash-link",
+                dir = dir.display().to_string(),
+                name = format!("{hash}.{i}"),
+                source = e.source.display().to_string()
             );
+            let reason = why.en();
             let action = match mode {
                 HashDirMode::Symlink => Action {
                     result_digest: safe_fs::symlink_digest(&e.source),
@@ -210,6 +212,7 @@ pub fn plan_hashed_dir(
                     },
                     target,
                     reason,
+                    reason_msg: Some(why),
                     current_digest,
                 },
                 HashDirMode::Copy => {
@@ -223,6 +226,7 @@ pub fn plan_hashed_dir(
                         },
                         target,
                         reason,
+                        reason_msg: Some(why),
                         current_digest,
                     }
                 }
@@ -232,13 +236,12 @@ pub fn plan_hashed_dir(
         // Names we manage that are no longer needed (a CA left the OS store).
         for (i, x) in here {
             if x.managed && !assigned.contains_key(i) {
+                let why = crate::msg!("reason-hash-unlink", name = x.name.clone());
                 actions.push(Action {
                     target: dir.join(&x.name),
                     kind: ActionKind::Remove,
-                    reason: format!(
-                        "the OS store no longer provides the CA trustsync linked as {}",
-                        x.name
-                    ),
+                    reason: why.en(),
+                    reason_msg: Some(why),
                     current_digest: x.current_digest.clone(),
                     result_digest: safe_fs::ABSENT.to_string(),
                 });

@@ -33,8 +33,12 @@ pub struct Action {
     pub target: PathBuf,
     #[serde(flatten)]
     pub kind: ActionKind,
-    /// Why, in plain words, for the person reading the plan.
+    /// Why, in plain words, for the person reading the plan (English: the JSON's).
     pub reason: String,
+    /// The same reason as a catalogue message, when the planner's caller gave one
+    /// ([`Action::said`]): the human plan shows it in the run's language.
+    #[serde(skip)]
+    pub reason_msg: Option<crate::i18n::Msg>,
     /// Digest of what was at `target` when planned (see module doc for the forms).
     pub current_digest: String,
     /// Digest `target` will have once the action is applied.
@@ -78,6 +82,22 @@ fn octal<S: serde::Serializer>(mode: &u32, s: S) -> std::result::Result<S::Ok, S
 }
 
 impl Action {
+    /// This action with `why` as its reason: English in `reason` (the JSON), the run's
+    /// language in the human plan.
+    pub fn said(mut self, why: crate::i18n::Msg) -> Action {
+        self.reason = why.en();
+        self.reason_msg = Some(why);
+        self
+    }
+
+    /// The reason in the run's language.
+    pub fn reason_text(&self) -> String {
+        match &self.reason_msg {
+            Some(m) => m.text(),
+            None => self.reason.clone(),
+        }
+    }
+
     /// True when the target already is what the action would make it.
     pub fn is_satisfied(&self) -> bool {
         self.current_digest == self.result_digest
@@ -220,7 +240,7 @@ impl Plan {
             let _ = writeln!(
                 out,
                 "     {}",
-                t!("plan-why", reason = printable(&a.reason))
+                t!("plan-why", reason = printable(&a.reason_text()))
             );
         }
         out
@@ -381,6 +401,7 @@ impl<'c> Planner<'c> {
             current_digest: self.current_digest(target)?,
             kind,
             reason: reason.to_string(),
+            reason_msg: None,
             result_digest: result,
         })
     }
@@ -483,6 +504,7 @@ impl<'c> Planner<'c> {
                 contents: contents.to_string(),
             },
             reason: reason.to_string(),
+            reason_msg: None,
             result_digest: safe_fs::sha256_hex(&new),
         })
     }
@@ -511,6 +533,7 @@ impl<'c> Planner<'c> {
                 block_id: block_id.to_string(),
             },
             reason: reason.to_string(),
+            reason_msg: None,
             result_digest: result,
         })
     }
@@ -650,6 +673,7 @@ mod tests {
             target: PathBuf::from("/etc/evil\n  2. remove /etc/passwd"),
             kind: ActionKind::Remove,
             reason: "r".into(),
+            reason_msg: None,
             current_digest: "x".into(),
             result_digest: safe_fs::ABSENT.into(),
         }]);

@@ -378,6 +378,7 @@ mod tests {
                 certificates: 1,
             },
             reason: "test".into(),
+            reason_msg: None,
             current_digest: now.to_string(),
             result_digest: super::super::bytes_digest(contents),
         }
@@ -393,6 +394,7 @@ mod tests {
                 value: value.into(),
             },
             reason: "test".into(),
+            reason_msg: None,
             current_digest: ABSENT.into(),
             result_digest: v.digest(),
         }

@@ -49,8 +49,11 @@ pub struct WinAction {
     pub target: String,
     #[serde(flatten)]
     pub kind: WinActionKind,
-    /// Why, in plain words.
+    /// Why, in plain words (English: the JSON's).
     pub reason: String,
+    /// The same reason as a catalogue message, shown in the run's language.
+    #[serde(skip)]
+    pub reason_msg: Option<crate::i18n::Msg>,
     /// Digest of what is there when planned (`absent`, a file's SHA-256, `reg:…`).
     pub current_digest: String,
     /// Digest it has once applied.
@@ -150,7 +153,14 @@ fn render_as(actions: &[WinAction], heading: fn(usize) -> crate::i18n::Msg) -> S
         out.push_str(&format!(
             "{:>3}. {what}\n     {}\n",
             i + 1,
-            t!("plan-why", reason = printable(&a.reason))
+            t!(
+                "plan-why",
+                reason = printable(
+                    &a.reason_msg
+                        .as_ref()
+                        .map_or_else(|| a.reason.clone(), |m| m.text())
+                )
+            )
         ));
     }
     out

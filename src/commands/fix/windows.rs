@@ -311,10 +311,10 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
     let mut actions = Vec::new();
     if b.bundle_needed || facts.bundle_managed {
         let body = crate::apply::managed_bundle(&status.os, &status.os.sources, "").into_bytes();
-        let reason = if b.bundle_needed {
-            "the OS store as one PEM file, for runtimes that read a bundle of their own"
+        let why = if b.bundle_needed {
+            crate::msg!("reason-managed-bundle")
         } else {
-            "trustsync's bundle follows the OS store"
+            crate::msg!("reason-managed-bundle-follows")
         };
         actions.push(WinAction {
             target: bundle_text.clone(),
@@ -325,12 +325,13 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
                 certificates: status.os.trusted.len(),
                 contents: body,
             },
-            reason: reason.to_string(),
+            reason: why.en(),
+            reason_msg: Some(why),
         });
         let scope = facts.layout.scope;
-        let who = match scope {
-            Scope::Machine => "every user's new processes",
-            Scope::User => "this user's new processes",
+        let scope_word = match scope {
+            Scope::Machine => "machine",
+            Scope::User => "user",
         };
         for name in MANAGED_VARS {
             match facts.decide_var(name) {
@@ -350,7 +351,8 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
                             name: name.to_string(),
                             value: bundle_text.clone(),
                         },
-                        reason: format!("{who} read ${name} and find the managed bundle"),
+                        reason: why_var(scope_word, name).en(),
+                        reason_msg: Some(why_var(scope_word, name)),
                     });
                 }
             }
@@ -369,6 +371,11 @@ pub fn plan(status: &Status, facts: &Facts) -> Result<WinPlan, WinError> {
         advice: b.advice,
         runtimes: b.runtimes,
     })
+}
+
+/// Why a variable is set: whose new processes read it (`scope`: `machine` or `user`).
+fn why_var(scope: &str, name: &str) -> crate::i18n::Msg {
+    crate::msg!("reason-windows-variable", scope = scope, variable = name)
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ pub fn facts(ctx: &Context, journal: &Journal, force_systemd: bool) -> Facts {
 }
 
 fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(), ApplyError> {
-    let reason = format!("{} hook", hook.kind.name());
+    let why = crate::msg!("reason-hook-file", hook = hook.kind.name());
     // Hook directories of a tool (update.d, apt.conf.d) must exist: they are how that tool
     // runs hooks. systemd's directories may be missing in an image built before systemd
     // was installed, and are created (journaled, so undo takes them out again).
@@ -122,20 +122,30 @@ fn plan_hook(planner: &Planner<'_>, hook: &Hook, actions: &mut Plan) -> Result<(
         for dir in planner.missing_dirs(Path::new(layout::PATHS_WANTS_DIR))? {
             // Both unit hooks need them: the first one plans them.
             if !actions.actions.iter().any(|a| a.target == dir) {
-                actions.push(planner.create_dir(&dir, 0o755, "systemd's unit directory")?);
+                let dir_why = crate::msg!("reason-hook-unit-dir");
+                actions.push(
+                    planner
+                        .create_dir(&dir, 0o755, &dir_why.en())?
+                        .said(dir_why),
+                );
             }
         }
     }
     for file in &hook.files {
-        actions.push(planner.write_file(
-            &file.path,
-            file.contents.clone().into_bytes(),
-            file.mode,
-            &reason,
-        )?);
+        actions.push(
+            planner
+                .write_file(
+                    &file.path,
+                    file.contents.clone().into_bytes(),
+                    file.mode,
+                    &why.en(),
+                )?
+                .said(why.clone()),
+        );
     }
     if let Some((link, target)) = &hook.enable_link {
-        actions.push(planner.symlink(link, target, &format!("enable the {reason}"))?);
+        let enable = crate::msg!("reason-hook-enable", hook = hook.kind.name());
+        actions.push(planner.symlink(link, target, &enable.en())?.said(enable));
     }
     Ok(())
 }
@@ -158,7 +168,8 @@ fn plan_removal(
             continue;
         }
         if planner.manages(&path, &digest)? {
-            actions.push(planner.remove(&path, &format!("{} hook", kind.name()))?);
+            let why = crate::msg!("reason-hook-remove", hook = kind.name());
+            actions.push(planner.remove(&path, &why.en())?.said(why));
             any = true;
         } else {
             notes.push(format!(

@@ -90,25 +90,24 @@ impl Builder<'_> {
         let contents = self.os_cas_outside(&have);
         if contents.is_empty() {
             if marked_block::block_contents(&bytes_with_block, PATCH_BLOCK_ID).is_some() {
-                let reason = format!(
-                    "the OS no longer trusts what trustsync added to {}; withdraw its block",
-                    d.runtime.label
-                );
-                let withdraw =
-                    self.planner
-                        .remove_marked_block(&target, PATCH_BLOCK_ID, &reason)?;
+                let why = msg!("reason-withdraw-block", runtime = d.runtime.label.clone());
+                let withdraw = self
+                    .planner
+                    .remove_marked_block(&target, PATCH_BLOCK_ID, &why.en())?
+                    .said(why);
                 self.push(withdraw);
             }
             return Ok(());
         }
-        let reason = format!(
-            "{} lacks {} OS CAs; add them in a marked block (`sudo trustsync undo` removes it)",
-            d.runtime.label,
-            d.missing.len()
+        let why = msg!(
+            "reason-append-block",
+            runtime = d.runtime.label.clone(),
+            count = d.missing.len()
         );
-        let action =
-            self.planner
-                .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &reason)?;
+        let action = self
+            .planner
+            .append_marked_block(&target, PATCH_BLOCK_ID, &contents, &why.en())?
+            .said(why);
         // A bundle in a directory another user controls (their venv) is theirs: say so and
         // fix the rest, rather than refusing the whole run at apply time.
         match self.planner.check_writable(&target) {

@@ -73,7 +73,7 @@ impl Builder<'_> {
         let capath = self.ctx.logical_path(capath);
         if self.planned.insert(capath.clone()) {
             let first = self.actions.len();
-            self.ensure_parents(&capath, "the runtime's certificate directory needs it")?;
+            self.ensure_parents(&capath, msg!("reason-dir-certs"))?;
             let entries = self.hash_entries()?;
             let mode = if self.opts.copy {
                 HashDirMode::Copy
@@ -97,15 +97,9 @@ impl Builder<'_> {
             let (state, _) = self.planner.state(&cafile)?;
             if state == TargetState::Absent && cafile != bundle {
                 if self.planned.insert(cafile.clone()) {
-                    self.ensure_parents(&cafile, "the runtime's CA file lives here")?;
-                    let link = self.planner.symlink(
-                        &cafile,
-                        &bundle,
-                        &format!(
-                            "{} reads this CA file, which does not exist; link it to the OS bundle",
-                            rt.label
-                        ),
-                    )?;
+                    self.ensure_parents(&cafile, msg!("reason-dir-cafile"))?;
+                    let why = msg!("reason-cafile-link", runtime = rt.label.clone());
+                    let link = self.planner.symlink(&cafile, &bundle, &why.en())?.said(why);
                     self.push(link);
                 } else {
                     self.serve(&cafile);
@@ -128,8 +122,12 @@ impl Builder<'_> {
                 None => {
                     let p = Path::new(MANAGED_CERT_DIR).join(format!("{}.pem", c.fingerprint()));
                     if self.planned.insert(p.clone()) {
-                        self.ensure_parents(&p, "trustsync keeps its managed files here")?;
-                        let write = self.planner.write_file(&p, c.to_pem().into_bytes(), 0o644, "the OS store has no single file for this CA; a hashed directory needs one")?;
+                        self.ensure_parents(&p, msg!("reason-dir-managed"))?;
+                        let why = msg!("reason-managed-cert");
+                        let write = self
+                            .planner
+                            .write_file(&p, c.to_pem().into_bytes(), 0o644, &why.en())?
+                            .said(why);
                         self.push(write);
                     } else {
                         self.serve(&p);

@@ -90,20 +90,21 @@ impl Builder<'_> {
             if !had_ours {
                 return Ok(None);
             }
-            let reason = format!(
-                "the OS no longer trusts what trustsync added to {}; withdraw its entries",
-                d.runtime.label
-            );
+            let why = msg!("reason-withdraw-entries", runtime = d.runtime.label.clone());
             self.planner
-                .remove_marked_block(target, JAVA_BLOCK_ID, &reason)
+                .remove_marked_block(target, JAVA_BLOCK_ID, &why.en())
+                .map(|a| a.said(why))
         } else {
-            let reason = format!(
-                "{} lacks {} OS CAs; add them to its store as trustsync-… entries (`sudo trustsync undo` removes them)",
-                d.runtime.label,
-                d.missing.len()
+            // Counted from what is added: a store JSSE gets no anchor from lists none missing.
+            let count = contents.matches("-----BEGIN CERTIFICATE-----").count();
+            let why = msg!(
+                "reason-append-entries",
+                runtime = d.runtime.label.clone(),
+                count = count
             );
             self.planner
-                .append_marked_block(target, JAVA_BLOCK_ID, &contents, &reason)
+                .append_marked_block(target, JAVA_BLOCK_ID, &contents, &why.en())
+                .map(|a| a.said(why))
         };
         planned.map(Some).map_err(|e| e.to_string())
     }

@@ -41,33 +41,35 @@ impl Builder<'_> {
         let named = self.opts.env.values().any(|v| v == MANAGED_BUNDLE);
         if target == MANAGED_BUNDLE || named || self.planner.state(bundle)?.0 != TargetState::Absent
         {
-            self.ensure_parents(bundle, "trustsync keeps its managed files here")?;
+            self.ensure_parents(bundle, msg!("reason-dir-managed"))?;
             let body = managed_bundle(&self.status.os, self.ctx);
-            let write = self.planner.write_bundle(
-                bundle,
-                body.into_bytes(),
-                0o644,
-                "the OS store as one PEM file, for runtimes that read a bundle of their own",
-            )?;
+            let why = msg!("reason-managed-bundle");
+            let write = self
+                .planner
+                .write_bundle(bundle, body.into_bytes(), 0o644, &why.en())?
+                .said(why);
             self.push(write);
         }
         let snippet = Path::new(PROFILE_SNIPPET);
-        self.ensure_parents(snippet, "the profile snippet directory")?;
-        let write = self.planner.write_file(
-            snippet,
-            profile_snippet(&target).into_bytes(),
-            0o644,
-            "login shells point bundle-reading runtimes at the OS bundle",
-        )?;
+        self.ensure_parents(snippet, msg!("reason-dir-profile"))?;
+        let why = msg!("reason-profile-snippet");
+        let write = self
+            .planner
+            .write_file(
+                snippet,
+                profile_snippet(&target).into_bytes(),
+                0o644,
+                &why.en(),
+            )?
+            .said(why);
         self.push(write);
         let envd = Path::new(ENVIRONMENT_D);
-        self.ensure_parents(envd, "systemd reads environment.d here")?;
-        let write = self.planner.write_file(
-            envd,
-            environment_d(&target).into_bytes(),
-            0o644,
-            "systemd user sessions and their services get the same variables",
-        )?;
+        self.ensure_parents(envd, msg!("reason-dir-environment-d"))?;
+        let why = msg!("reason-environment-d");
+        let write = self
+            .planner
+            .write_file(envd, environment_d(&target).into_bytes(), 0o644, &why.en())?
+            .said(why);
         self.push(write);
         if !cfg!(target_os = "macos") {
             self.systemd_system(&target)?;
@@ -85,13 +87,17 @@ impl Builder<'_> {
             return Ok(());
         }
         let conf = Path::new(SYSTEMD_SYSTEM_CONF);
-        self.ensure_parents(conf, "systemd reads manager drop-ins here")?;
-        let write = self.planner.write_file(
-            conf,
-            systemd_manager_conf(target).into_bytes(),
-            0o644,
-            "system services (after `systemctl daemon-reexec` or a reboot) get the same variables",
-        )?;
+        self.ensure_parents(conf, msg!("reason-dir-systemd"))?;
+        let why = msg!("reason-systemd-system");
+        let write = self
+            .planner
+            .write_file(
+                conf,
+                systemd_manager_conf(target).into_bytes(),
+                0o644,
+                &why.en(),
+            )?
+            .said(why);
         self.push(write);
         Ok(())
     }
@@ -141,12 +147,11 @@ impl Builder<'_> {
         }
         // Written like every file (temp, fsync, rename): sudo skips names with a dot, so
         // it never parses the half-written `.trustsync-tmp-…` file, only the renamed one.
-        let write = self.planner.write_file(
-            drop_in,
-            sudoers_drop_in().into_bytes(),
-            0o440,
-            "sudo and `sudo -u` (env_reset, no pam_env) get the same variables",
-        )?;
+        let why = msg!("reason-sudoers");
+        let write = self
+            .planner
+            .write_file(drop_in, sudoers_drop_in().into_bytes(), 0o440, &why.en())?
+            .said(why);
         self.push(write);
         Ok(())
     }
@@ -161,7 +166,8 @@ impl Builder<'_> {
     fn pam_environment(&mut self, value: &str) -> Result<(), ApplyError> {
         let target = Path::new(PAM_ENVIRONMENT);
         let (state, bytes) = self.planner.state(target)?;
-        let reason = "sudo, su, login, ssh sessions and cron jobs (pam_env) get the same variables";
+        let why = msg!("reason-pam-environment");
+        let reason = &why.en();
         match (state, bytes) {
             (crate::apply::posix::safe_fs::TargetState::File { .. }, Some(bytes)) => {
                 let host = self.ctx.host_path(target);
@@ -185,19 +191,19 @@ impl Builder<'_> {
                 let action = if lines.is_empty() {
                     self.planner
                         .remove_marked_block(target, PAM_BLOCK_ID, reason)?
+                        .said(why)
                 } else {
                     self.planner
                         .append_marked_block(target, PAM_BLOCK_ID, &lines, reason)?
+                        .said(why)
                 };
                 self.push(action);
             }
             (crate::apply::posix::safe_fs::TargetState::Absent, _) => {
-                let write = self.planner.write_file(
-                    target,
-                    environment_d(value).into_bytes(),
-                    0o644,
-                    reason,
-                )?;
+                let write = self
+                    .planner
+                    .write_file(target, environment_d(value).into_bytes(), 0o644, reason)?
+                    .said(why);
                 self.push(write);
             }
             // A directory, link or device there is not trustsync's to replace.

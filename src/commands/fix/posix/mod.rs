@@ -400,13 +400,20 @@ impl Builder<'_> {
     }
 
     /// `CreateDir` actions for missing ancestors of `path` (outermost first).
-    pub(super) fn ensure_parents(&mut self, path: &Path, reason: &str) -> Result<(), ApplyError> {
+    pub(super) fn ensure_parents(
+        &mut self,
+        path: &Path,
+        why: crate::i18n::Msg,
+    ) -> Result<(), ApplyError> {
         let Some(parent) = path.parent() else {
             return Ok(());
         };
         for dir in self.planner.missing_dirs(parent)? {
             if self.planned.insert(dir.clone()) {
-                let action = self.planner.create_dir(&dir, 0o755, reason)?;
+                let action = self
+                    .planner
+                    .create_dir(&dir, 0o755, &why.en())?
+                    .said(why.clone());
                 self.push(action);
             } else {
                 // Planned already (for another runtime, or another file of this one): it
