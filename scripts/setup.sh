@@ -11,7 +11,8 @@
 #    rpmlint: tests/packaging_recipes.rs checks the built .rpm with it;
 #  - sudo, passwd (useradd): real users inside the test sandbox;
 #  - venvs with the real requests/certifi/urllib3 (and requests 2.27, pip >= 24.2) from PyPI;
-#  - official Node.js 22 and 24 builds from the npm registry;
+#  - official Node.js 18, 20, 22 and 24 builds from the npm registry, Debian's own nodejs
+#    (unpacked beside nodesource's), and yarn 1, yarn berry and pnpm, pinned;
 #  - rust targets for the macOS and Windows checks (Wine: scripts/windows-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,7 @@ done
 dn="$HOME/.cache/trustsync/debian-node"
 if ! env -i "$dn/usr/bin/node" --version >/dev/null 2>&1; then
   echo "setup: Debian's nodejs (unpacked into $dn)"
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf libuv1 libc-ares2 \
     libnghttp2-14 libbrotli1 libicu72 node-acorn node-cjs-module-lexer node-undici >/dev/null
   ver=$(apt-cache madison libnode108 | awk '{print $3; exit}')
